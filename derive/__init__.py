@@ -1,0 +1,74 @@
+"""derive: exact, step-by-step chain-rule derivations for small neural networks.
+
+The one facade is `explain`: it reads a network, works through one data point and returns the notes
+as text (Markdown or JSON), so tests and notebooks need not touch the disk.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from .errors import DeriveError, SpecError
+
+__all__ = ["explain", "load_network", "builtin_example", "Notes", "DeriveError", "SpecError"]
+__version__ = "0.1.0"
+
+
+def builtin_example(name: str = "pass_fail") -> tuple[str, str]:
+    """(text, display name) of an example shipped with the package."""
+    here = Path(__file__).resolve().parent
+    candidates = [here.parent / "examples" / f"{name}.yaml"]
+    try:
+        candidates.insert(0, Path(str(resources.files("derive.examples") / f"{name}.yaml")))
+    except ModuleNotFoundError:
+        pass
+    for c in candidates:
+        if c.exists():
+            return c.read_text(encoding="utf-8"), f"examples/{name}.yaml"
+    raise DeriveError(f"the built-in example {name} is missing; reinstall with `pip install .`")
+
+
+def load_network(path: str | None = None, *, text: str | None = None, name: str | None = None):
+    """The validated Network from a file, from text, or (neither given) the built-in seed example."""
+    from .loader import load
+    from .source import read_text
+
+    if text is None and path is None:
+        text, name = builtin_example()
+    elif text is None:
+        text, name = read_text(path), name or path
+    return load(text, name or "<text>")
+
+
+@dataclass(frozen=True)
+class Notes:
+    """Rendered notes; displays itself in Jupyter."""
+
+    text: str
+    format: str
+    network: object
+    document: object
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _repr_markdown_(self):
+        return self.text if self.format == "md" else None
+
+
+def explain(path: str | None = None, *, text: str | None = None, fmt: str = "md", point: int = 1,
+            max_paths: int = 8, verify: bool = True, templates: str | None = None) -> Notes:
+    """Notes for data point `point` (1-based) of a network file, network text, or the built-in example."""
+    from .render import FORMATS, render
+    from .steps import Options, build
+
+    if fmt not in FORMATS:
+        raise DeriveError(f"unknown format `{fmt}`; choose one of: {', '.join(FORMATS)}")
+    net = load_network(path, text=text)
+    if not 1 <= point <= len(net.data):
+        raise DeriveError(f"there is no data point {point}: {net.source} has {len(net.data)}")
+    if max_paths < 0:
+        raise DeriveError("--max-paths must be 0 or more")
+    doc = build(net, Options(point=point - 1, max_paths=max_paths, verify=verify))
+    return Notes(render(doc, fmt, Path(templates) if templates else None), fmt, net, doc)

@@ -1,0 +1,61 @@
+"""Command line: parses arguments, calls the library facade, prints errors without a traceback."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import DeriveError, explain, load_network
+from .output import safe_stem, write
+from .render import FORMATS
+
+EXTENSIONS = {"md": "md", "json": "json"}
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("network", required=False, type=click.Path(dir_okay=False))
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True,
+              help="Markdown lecture notes, or every number as JSON.")
+@click.option("-o", "--output", default=None, metavar="PATH",
+              help="Where to write; '-' for standard output. Default: output/<network name>.<format>.")
+@click.option("--point", default=1, show_default=True, type=int, help="Which data point to work through (1 = first).")
+@click.option("--max-paths", default=8, show_default=True, type=int,
+              help="List a parameter's chain-rule paths one by one up to this many; beyond, show the δ recursion.")
+@click.option("--no-verify", is_flag=True, help="Skip the independent SymPy check of the gradients.")
+@click.option("--templates", type=click.Path(file_okay=False, exists=True), default=None,
+              help="A folder of Jinja2 templates that override the built-in ones.")
+@click.option("--expand", is_flag=True, help="Print the explicit form of a network (dense shorthand expanded) and stop.")
+@click.version_option(package_name="derive")
+def main(network, fmt, output, point, max_paths, no_verify, templates, expand):
+    """Turn the neural network in NETWORK (YAML) into an exact, step-by-step worked example:
+    forward pass, loss, every gradient by the chain rule, and the update.
+
+    Without NETWORK, renders the built-in example from the seed lecture (examples/pass_fail.yaml).
+    """
+    try:
+        if expand:
+            from .expand import expand_text
+
+            net = load_network(network)
+            _warn(net)
+            write(expand_text(net), output or "-")
+            return
+        notes = explain(network, fmt=fmt, point=point, max_paths=max_paths, verify=not no_verify,
+                        templates=templates)
+        _warn(notes.network)
+        target = output or f"output/{safe_stem(network or 'pass_fail')}.{EXTENSIONS[fmt]}"
+        written = write(notes.text, target)
+        if written:
+            click.echo(f"wrote {written}", err=True)
+    except DeriveError as exc:
+        click.echo(f"derive: error: {exc}", err=True)
+        sys.exit(2)
+
+
+def _warn(net) -> None:
+    for w in net.warnings:
+        click.echo(f"derive: warning: {w.format()}", err=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""The forward pass: every neuron's z and O for one data point, exactly or as a hand calculation carries it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import mpmath
+
+from . import losses
+from .model import DataPoint, Network
+from .numbers import WORK_DIGITS, Carry, Num, exact_decimal
+
+
+@dataclass(frozen=True)
+class NeuronValues:
+    z: Num
+    O: Num  # the value carried downstream
+    computed: Num  # f(z) before any cut; equals O in exact mode
+
+
+@dataclass(frozen=True)
+class Forward:
+    """Values of one forward pass; `params` and `inputs` are what was substituted."""
+
+    net: Network
+    point: DataPoint
+    carry: Carry
+    inputs: dict[str, Num]
+    params: dict[str, Num]
+    neurons: dict[str, NeuronValues]
+    loss: Num
+    error: list[Num]  # y − ŷ per output, the seed's first "loss"
+
+    def value(self, name: str) -> Num:
+        """The value of an input or a neuron's output."""
+        return self.inputs[name] if name in self.inputs else self.neurons[name].O
+
+    def weight(self, w) -> Num:
+        return self.params[w] if isinstance(w, str) else Num(w)
+
+    def outputs(self) -> list[Num]:
+        return [self.neurons[o].O for o in self.net.outputs]
+
+    def targets(self) -> list[Num]:
+        return [Num(t) for t in self.point.targets]
+
+
+def forward(net: Network, point: DataPoint, carry: Carry | None = None,
+            params: dict[str, Fraction] | None = None) -> Forward:
+    """One forward pass. With a carry mode, each hidden activation is cut to the carry's decimals and
+    each output to `show` significant digits before use, as a person writes them down."""
+    carry = carry or Carry()
+    with mpmath.workdps(WORK_DIGITS):
+        inputs = {k: Num(v) for k, v in point.inputs.items()}
+        pvals = {k: Num(v) for k, v in (params or net.parameters).items()}
+        values: dict[str, Num] = dict(inputs)
+        neurons: dict[str, NeuronValues] = {}
+        softmax = []
+        for n in net.neurons:
+            z = _weighted_sum(n, values, pvals)
+            if n.activation.name == "softmax":
+                softmax.append((n.name, z))
+                continue
+            computed = n.activation.value(z)
+            kept = _carried(carry, computed, n.name in net.outputs, net.show)
+            neurons[n.name] = NeuronValues(z, kept, computed)
+            values[n.name] = kept
+        for name, z, computed in _softmax(softmax):
+            neurons[name] = NeuronValues(z, _carried(carry, computed, True, net.show), computed)
+        yhat = [neurons[o].O for o in net.outputs]
+        y = [Num(t) for t in point.targets]
+        loss = losses.value(net.loss, yhat, y)
+        error = [t - p for p, t in zip(yhat, y)]
+    return Forward(net, point, carry, inputs, pvals, neurons, loss, error)
+
+
+def _weighted_sum(n, values, pvals) -> Num:
+    total = Num(Fraction(0))
+    for e in n.edges:
+        w = pvals[e.weight] if isinstance(e.weight, str) else Num(e.weight)
+        total = total + w * values[e.source]
+    if n.bias is not None:
+        total = total + (pvals[n.bias] if isinstance(n.bias, str) else Num(n.bias))
+    return total
+
+
+def _softmax(group):
+    if not group:
+        return []
+    top = max(z.mp for _, z in group)  # shift by the largest z: same result, no overflow
+    exps = [mpmath.exp(z.mp - top) for _, z in group]
+    total = mpmath.fsum(exps)
+    return [(name, z, Num(None, e / total)) for (name, z), e in zip(group, exps)]
+
+
+def _carried(carry: Carry, value: Num, is_output: bool, show: int) -> Num:
+    if carry.mode == "exact":
+        return value
+    if value.exact is not None and exact_decimal(value.exact, max_places=12) is not None:
+        return value  # a short exact decimal is written as it is
+    return carry.cut_significant(value, show) if is_output else carry.cut_decimals(value)

@@ -1,0 +1,78 @@
+"""TeX for the names a user chose, and a SymPy LaTeX printer that writes them unchanged."""
+from __future__ import annotations
+
+import re
+
+import sympy
+from sympy.printing.latex import LatexPrinter
+
+from .numbers import exact_decimal
+
+_INDEXED = re.compile(r"^([A-Za-z]+)(\d+)$")
+
+
+def tex_name(name: str) -> str:
+    """`w4` → `w_{4}`, `O21` → `O_{21}`, `IQ` → `\\mathrm{IQ}`, `h_a` → `\\mathrm{h\\_a}`."""
+    m = _INDEXED.match(name)
+    if m:
+        letters, digits = m.groups()
+        return f"{_letters(letters)}_{{{digits}}}"
+    return _letters(name)
+
+
+def _letters(text: str) -> str:
+    if len(text) == 1:
+        return text
+    return r"\mathrm{" + text.replace("_", r"\_") + "}"
+
+
+def z_names(neurons: list[str]) -> dict[str, str]:
+    """The TeX of each neuron's weighted sum: z_{1} for O1, z_{21} for O21; z_{\\mathrm{h}} otherwise,
+    falling back to the full name wherever two neurons would share a subscript."""
+    def sub(n: str) -> str:
+        m = _INDEXED.match(n)
+        return m.group(2) if m else tex_name(n)
+
+    subs = {n: sub(n) for n in neurons}
+    clash = len(set(subs.values())) < len(subs)
+    return {n: f"z_{{{tex_name(n) if clash else subs[n]}}}" for n in neurons}
+
+
+def partial(top: str, bottom: str) -> str:
+    return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
+
+
+def number(text: str) -> str:
+    """A plain-text number (`1.2e-7`, `-0.5`) as TeX."""
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+    return text
+
+
+class Printer(LatexPrinter):
+    """SymPy's LaTeX printer with the user's names, decimals for exact decimals, σ for sigmoid."""
+
+    FUNCTIONS = {"sigma": r"\sigma", "ReLU": r"\operatorname{ReLU}", "LReLU": r"\operatorname{LReLU}",
+                 "step": r"\operatorname{step}"}
+
+    def __init__(self, names: dict[sympy.Symbol, str]):
+        super().__init__({"symbol_names": names, "mul_symbol": None, "order": "none"})
+
+    def _print_Rational(self, expr):
+        from fractions import Fraction
+
+        text = exact_decimal(Fraction(int(expr.p), int(expr.q)), max_places=12)
+        return text if text is not None else super()._print_Rational(expr)
+
+    def _print_Function(self, expr, exp=None):
+        name = type(expr).__name__
+        if name in self.FUNCTIONS:
+            args = ", ".join(self._print(a) for a in expr.args)
+            head = self.FUNCTIONS[name] + (f"^{{{exp}}}" if exp else "")
+            return rf"{head}\left({args}\right)"
+        return super()._print_Function(expr, exp)
+
+
+def to_tex(expr: sympy.Expr, names: dict[sympy.Symbol, str]) -> str:
+    return Printer(names).doprint(expr)

@@ -1,0 +1,197 @@
+"""Exact and high-precision numbers, hand-calculation carry modes, and how numbers are shown."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
+
+import mpmath
+
+# Values are right to at least 17 significant digits because they are computed with this many
+# more; derivatives of saturated units are formed without cancellation (σ′ = σ(z)·σ(−z)).
+WORK_DIGITS = 50
+JSON_DIGITS = 20
+MAX_ABS = Fraction(10) ** 15
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?$")
+_RATIO = re.compile(r"^[+-]?\d+/\d+$")
+
+
+def parse_number(text: str) -> Fraction:
+    """The exact value of a decimal (`0.01`, `-2.5e-3`) or ratio (`1/3`); ValueError says why not."""
+    s = text.strip()
+    if len(s) > 60:
+        raise ValueError("is too long for a number (at most 60 characters)")
+    if _RATIO.match(s):
+        num, den = s.split("/")
+        if int(den) == 0:
+            raise ValueError("divides by zero")
+        value = Fraction(int(num), int(den))
+    elif _NUMBER.match(s):
+        value = Fraction(Decimal(s))
+    else:
+        raise ValueError("is not a number (write a decimal such as 0.01, -2.5e-3, or a ratio 1/3)")
+    if abs(value) > MAX_ABS:
+        raise ValueError("is too large (the limit is 10^15 in size)")
+    return value
+
+
+class Num:
+    """A value known exactly (a Fraction) when it is rational, and always to WORK_DIGITS digits."""
+
+    __slots__ = ("exact", "_mp")
+
+    def __init__(self, exact: Fraction | None = None, mp: mpmath.mpf | None = None):
+        self.exact = exact
+        self._mp = mp
+
+    @property
+    def mp(self) -> mpmath.mpf:
+        """The value as an mpmath number (computed on demand for exact values)."""
+        if self._mp is None:
+            with mpmath.workdps(WORK_DIGITS):
+                self._mp = mpmath.mpf(self.exact.numerator) / self.exact.denominator
+        return self._mp
+
+    @classmethod
+    def of(cls, x) -> "Num":
+        """Wrap an int, Fraction, mpf or Num."""
+        if isinstance(x, Num):
+            return x
+        if isinstance(x, (int, Fraction)):
+            return cls(Fraction(x))
+        return cls(None, mpmath.mpf(x))
+
+    def _combine(self, other, exact_op, mp_op) -> "Num":
+        other = Num.of(other)
+        if self.exact is not None and other.exact is not None:
+            return Num(exact_op(self.exact, other.exact))
+        return Num(None, mp_op(self.mp, other.mp))  # callers hold mpmath.workdps
+
+    def __add__(self, o): return self._combine(o, lambda a, b: a + b, lambda a, b: a + b)
+    __radd__ = __add__
+    def __sub__(self, o): return self._combine(o, lambda a, b: a - b, lambda a, b: a - b)
+    def __rsub__(self, o): return Num.of(o) - self
+    def __mul__(self, o): return self._combine(o, lambda a, b: a * b, lambda a, b: a * b)
+    __rmul__ = __mul__
+    def __truediv__(self, o): return self._combine(o, lambda a, b: a / b, lambda a, b: a / b)
+    def __neg__(self): return Num(-self.exact) if self.exact is not None else Num(None, -self.mp)
+    def __abs__(self): return self if self.sign() >= 0 else -self
+
+    def sign(self) -> int:
+        """-1, 0 or 1."""
+        if self.exact is not None:
+            return (self.exact > 0) - (self.exact < 0)
+        return int(mpmath.sign(self.mp))
+
+    def is_zero(self) -> bool:
+        return self.sign() == 0
+
+    def __repr__(self) -> str:
+        return f"Num({self.exact if self.exact is not None else mpmath.nstr(self.mp, 25)})"
+
+
+def exact_decimal(value: Fraction, max_places: int = 20) -> str | None:
+    """`value` as a terminating decimal string, or None when it has no short one."""
+    den = value.denominator
+    places = 0
+    while den % 10 == 0:
+        den //= 10
+        places += 1
+    while den % 2 == 0 or den % 5 == 0:
+        den = den // 2 if den % 2 == 0 else den // 5
+        places += 1
+    if den != 1 or places > max_places:
+        return None
+    with localcontext() as ctx:
+        ctx.prec = 200
+        text = format(Decimal(value.numerator) / Decimal(value.denominator), "f")
+    return text
+
+
+def _decimal(x: Num) -> Decimal:
+    if x.exact is not None:
+        with localcontext() as ctx:
+            ctx.prec = 200
+            return Decimal(x.exact.numerator) / Decimal(x.exact.denominator)
+    return Decimal(mpmath.nstr(x.mp, WORK_DIGITS + 10, strip_zeros=False, min_fixed=-mpmath.inf, max_fixed=mpmath.inf))
+
+
+def significant(x: Num, digits: int, mode: str = "round") -> str:
+    """`x` with `digits` significant digits, in plain text (scientific for very large or small)."""
+    if x.is_zero():
+        return "0"
+    d = _decimal(x)
+    exponent = d.adjusted()
+    rounding = ROUND_DOWN if mode == "truncate" else ROUND_HALF_UP
+    with localcontext() as ctx:
+        ctx.prec = max(digits, 1) + 5
+        q = d.quantize(Decimal(1).scaleb(exponent - digits + 1), rounding=rounding)
+    if q != 0 and q.adjusted() > exponent:  # 9.99 rounded up to 10.0: one digit too many
+        q = q.quantize(Decimal(1).scaleb(q.adjusted() - digits + 1), rounding=rounding)
+    if -6 <= exponent < 15:
+        text = format(q, "f")
+        return text
+    mantissa = q.scaleb(-q.adjusted())
+    return f"{format(mantissa, 'f')}e{q.adjusted()}"
+
+
+def show(x: Num, digits: int) -> tuple[str, bool]:
+    """(text, is_exact): the exact decimal when it is short, else `digits` significant digits."""
+    if x.exact is not None:
+        text = exact_decimal(x.exact, max_places=digits + 8)
+        if text is not None and len(text.lstrip("-").replace(".", "").strip("0")) <= digits + 2:
+            return text, True
+    return significant(x, digits), False
+
+
+def json_decimal(x: Num) -> str:
+    """A decimal string with JSON_DIGITS significant digits (exact decimals are kept as they are)."""
+    if x.exact is not None:
+        text = exact_decimal(x.exact, max_places=JSON_DIGITS + 20)
+        if text is not None:
+            digits = len(text.lstrip("-").replace(".", "").lstrip("0"))
+            if digits < JSON_DIGITS and "e" not in text:
+                text += ("" if "." in text else ".") + "0" * (JSON_DIGITS - digits)
+            return text
+    with mpmath.workdps(WORK_DIGITS):
+        return mpmath.nstr(x.mp, JSON_DIGITS, strip_zeros=False)
+
+
+def exact_text(x: Num) -> str | None:
+    """The exact rational form (`1151/1000`) where the value is rational."""
+    if x.exact is None:
+        return None
+    return str(x.exact)
+
+
+@dataclass(frozen=True)
+class Carry:
+    """How a hand calculation carries intermediates: exact, or cut to `digits` decimals."""
+
+    mode: str = "exact"  # exact | round | truncate
+    digits: int = 0
+
+    def describe(self) -> str:
+        if self.mode == "exact":
+            return "exact (full precision carried)"
+        verb = "rounded" if self.mode == "round" else "truncated"
+        return f"{verb} to {self.digits} decimals"
+
+    def cut_decimals(self, x: Num, places: int | None = None) -> Num:
+        """`x` cut to `places` decimals (default: this carry's digits) as a person writes it."""
+        if self.mode == "exact":
+            return x
+        places = self.digits if places is None else places
+        rounding = ROUND_DOWN if self.mode == "truncate" else ROUND_HALF_UP
+        with localcontext() as ctx:
+            ctx.prec = 300
+            q = _decimal(x).quantize(Decimal(1).scaleb(-places), rounding=rounding)
+        return Num(Fraction(q))
+
+    def cut_significant(self, x: Num, digits: int) -> Num:
+        """`x` cut to `digits` significant digits (how an output is written as the answer)."""
+        if self.mode == "exact" or x.is_zero():
+            return x
+        return Num(Fraction(Decimal(significant(x, digits, self.mode))))

@@ -1,0 +1,42 @@
+"""Writing results: atomically (temporary file, then rename), and never outside the chosen folder."""
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+from .errors import DeriveError
+
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def safe_stem(name: str) -> str:
+    """A file name made from user text that cannot climb out of a folder (`../../x` → `x`)."""
+    stem = _SAFE.sub("_", Path(name).stem).strip("._") or "notes"
+    return stem[:80]
+
+
+def write(text: str, target: str) -> str | None:
+    """Write `text` to `target` ('-' for standard output); returns the path written."""
+    if target == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return None
+    path = Path(target)
+    if path.is_dir():
+        raise DeriveError(f"{target}: is a folder; give a file name with -o")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise DeriveError(f"cannot write {target}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return str(path)

@@ -1,0 +1,67 @@
+"""Rendering: one Jinja2 environment per output format, built on demand, templates only read steps."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jinja2
+
+from .steps import Document
+
+FORMATS = ("md", "json")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|$~-])")
+
+
+def template_dir() -> Path:
+    """templates/ inside the installed package, or at the top of a source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "templates", here.parent / "templates"):
+        if (candidate / "notes.md.j2").exists():
+            return candidate
+    raise FileNotFoundError("derive's templates are missing; reinstall with `pip install .`")
+
+
+def md_escape(text: str) -> str:
+    """User text shown as itself in Markdown: every markup character escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def _factor_line(f: dict) -> str:
+    parts = [f"{f['symbol']} &= {f['formula']}"]
+    if f["substituted"] and f["substituted"] != f["formula"]:
+        parts.append(f["substituted"])
+    return " = ".join(parts) + f" {f['eq']}"
+
+
+def markdown_environment(extra: Path | None = None) -> jinja2.Environment:
+    loaders = [jinja2.FileSystemLoader(str(extra))] if extra else []
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders + [jinja2.FileSystemLoader(str(template_dir()))]),
+        undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True)
+    env.filters["md"] = md_escape
+    env.filters["tex"] = lambda s: f"${s}$"
+    env.filters["factor_line"] = _factor_line
+    env.filters["align"] = lambda line: line.replace(" = ", " &= ", 1)
+    return env
+
+
+def render(doc: Document, fmt: str, templates: Path | None = None) -> str:
+    """The document as text in `fmt` (md or json)."""
+    if fmt == "json":
+        return to_json(doc)
+    text = markdown_environment(templates).get_template("notes.md.j2").render(doc=doc)
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def to_json(doc: Document) -> str:
+    data = {"title": doc.title, "source": doc.source, "conventions": {
+        "loss": doc.facts["loss"], "learning_rate": doc.facts["eta"], "carry": doc.facts["carry"],
+        "data_point": doc.facts["point_index"]}, **doc.numbers}
+    if doc.backward.get("check") is not None:
+        c = doc.backward["check"]
+        data["check"] = {"done": c.done, "agreed": c.agreed, "digits": c.digits, "reason": c.reason}
+    if not doc.backward["available"]:
+        data["gradients_unavailable"] = doc.backward["reason"]
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

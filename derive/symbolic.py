@@ -1,0 +1,111 @@
+"""SymPy views of the network: each output composed from inputs and parameters, and an independent
+check of back-propagation against SymPy's own derivative of the composed loss."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import mpmath
+import sympy
+
+from . import losses
+from .latex import tex_name, to_tex
+from .model import DataPoint, Network
+from .numbers import Num
+
+# Display forms: σ, ReLU… kept as named functions so the composed expression reads like the lecture.
+_DISPLAY = {"sigmoid": sympy.Function("sigma"), "relu": sympy.Function("ReLU"),
+            "leaky_relu": sympy.Function("LReLU"), "step": sympy.Function("step")}
+MAX_CHECK_PARAMS = 60
+MAX_CHECK_OPS = 4000
+MAX_SHOWN_OPS = 120
+
+
+def _rat(x: Fraction) -> sympy.Rational:
+    return sympy.Rational(x.numerator, x.denominator)
+
+
+def _symbols(net: Network) -> dict[str, sympy.Symbol]:
+    # Names were checked against a strict pattern; Symbol() never parses text.
+    return {n: sympy.Symbol(n) for n in list(net.inputs) + list(net.parameters)}
+
+
+def composed(net: Network, apply, values: dict[str, sympy.Expr], keep_order: bool = False) -> dict[str, sympy.Expr]:
+    """O of every neuron as an expression of `values` (inputs and parameters), via `apply(neuron, z)`;
+    `keep_order` keeps each sum as written (w·x terms, then the bias) for display."""
+    env = dict(values)
+    group = []
+    for n in net.neurons:
+        terms = [sympy.Mul(_weight(e.weight, env), env[e.source], evaluate=not keep_order) for e in n.edges]
+        if n.bias is not None:
+            terms.append(_weight(n.bias, env))
+        z = sympy.Add(*terms, evaluate=not keep_order) if terms else sympy.Integer(0)
+        if n.activation.name == "softmax":
+            group.append((n.name, z))
+        else:
+            env[n.name] = apply(n, z)
+    total = sum(sympy.exp(z) for _, z in group)
+    for name, z in group:
+        env[name] = sympy.exp(z) / total
+    return env
+
+
+def _weight(w, env):
+    return env[w] if isinstance(w, str) else _rat(w)
+
+
+def _display_apply(neuron, z):
+    act = neuron.activation
+    if act.name == "tanh":
+        return sympy.tanh(z)
+    if act.name == "linear":
+        return z
+    return _DISPLAY[act.name](z)
+
+
+def output_tex(net: Network) -> dict[str, str | None]:
+    """Each output written out in inputs and parameters, or None where that is too long to read."""
+    syms = _symbols(net)
+    env = composed(net, _display_apply, syms, keep_order=True)
+    names = {s: tex_name(n) for n, s in syms.items()}
+    shown = {}
+    for o in net.outputs:
+        expr = env[o]
+        shown[o] = to_tex(expr, names) if sympy.count_ops(expr) <= MAX_SHOWN_OPS else None
+    return shown
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of checking back-propagation against SymPy's derivative of the composed loss."""
+
+    done: bool
+    agreed: bool = False
+    digits: int = 0
+    worst: str = ""
+    reason: str = ""
+
+
+def verify(net: Network, point: DataPoint, grads: dict[str, Num], digits: int = 30) -> Check:
+    """Differentiate the composed loss with SymPy (sigmoid as 1/(1+e^−z), ReLU as a Piecewise) and
+    compare each derivative, evaluated to `digits` digits, with the back-propagated value."""
+    if len(net.parameters) > MAX_CHECK_PARAMS:
+        return Check(False, reason=f"{len(net.parameters)} parameters is more than the {MAX_CHECK_PARAMS} the symbolic check affords")
+    params = {p: sympy.Symbol(p) for p in net.parameters}
+    values = {**{k: _rat(v) for k, v in point.inputs.items()}, **params}
+    env = composed(net, lambda n, z: n.activation.sympy_apply(z), values)
+    loss = losses.sympy_value(net.loss, [env[o] for o in net.outputs], [_rat(t) for t in point.targets])
+    if sympy.count_ops(loss) > MAX_CHECK_OPS:
+        return Check(False, reason="the composed loss is too large for the symbolic check")
+    at = {params[p]: _rat(v) for p, v in net.parameters.items()}
+    worst, worst_name = mpmath.mpf(0), ""
+    with mpmath.workdps(digits + 10):
+        for p, sym in params.items():
+            exact = sympy.diff(loss, sym).evalf(digits + 5, subs=at)
+            theirs = mpmath.mpf(str(exact))
+            ours = grads[p].mp
+            err = abs(theirs - ours) / max(abs(ours), mpmath.mpf(10) ** (-digits))
+            if err > worst or not worst_name:
+                worst, worst_name = err, p
+    agreed = worst < mpmath.mpf(10) ** (-(digits - 5))
+    return Check(True, agreed, digits - 5, worst_name, "" if agreed else f"{worst_name} differs by {mpmath.nstr(worst, 3)} (relative)")

@@ -57,15 +57,16 @@ class Notes:
         return self.text if self.format == "md" else None
 
 
-def explain(path: str | None = None, *, text: str | None = None, fmt: str = "md", point: int = 1,
-            max_paths: int = 8, verify: bool = True, templates: str | None = None) -> Notes:
-    """Notes for data point `point` (1-based) of a network file, network text, or the built-in example."""
+def explain(path: str | None = None, *, text: str | None = None, name: str | None = None, fmt: str = "md",
+            point: int = 1, max_paths: int = 8, verify: bool = True, templates: str | None = None) -> Notes:
+    """Notes for data point `point` (1-based) of a network file, network text, or the built-in example;
+    `name` is how the source is called in the notes and in messages."""
     from .render import FORMATS, render
     from .steps import Options, build
 
     if fmt not in FORMATS:
         raise DeriveError(f"unknown format `{fmt}`; choose one of: {', '.join(FORMATS)}")
-    net = load_network(path, text=text)
+    net = load_network(path, text=text, name=name)
     if not 1 <= point <= len(net.data):
         raise DeriveError(f"there is no data point {point}: {net.source} has {len(net.data)}")
     if max_paths < 0:

@@ -91,7 +91,7 @@ def verify(net: Network, point: DataPoint, grads: dict[str, Num], digits: int = 
     compare each derivative, evaluated to `digits` digits, with the back-propagated value."""
     if len(net.parameters) > MAX_CHECK_PARAMS:
         return Check(False, reason=f"{len(net.parameters)} parameters is more than the {MAX_CHECK_PARAMS} the symbolic check affords")
-    params = {p: sympy.Symbol(p) for p in net.parameters}
+    params = {p: sympy.Symbol(p, real=True) for p in net.parameters}
     values = {**{k: _rat(v) for k, v in point.inputs.items()}, **params}
     env = composed(net, lambda n, z: n.activation.sympy_apply(z), values)
     loss = losses.sympy_value(net.loss, [env[o] for o in net.outputs], [_rat(t) for t in point.targets])
@@ -102,6 +102,8 @@ def verify(net: Network, point: DataPoint, grads: dict[str, Num], digits: int = 
     with mpmath.workdps(digits + 10):
         for p, sym in params.items():
             exact = sympy.diff(loss, sym).evalf(digits + 5, subs=at)
+            if not exact.is_Number:
+                return Check(False, reason=f"SymPy left the derivative for {p} unevaluated")
             theirs = mpmath.mpf(str(exact))
             ours = grads[p].mp
             err = abs(theirs - ours) / max(abs(ours), mpmath.mpf(10) ** (-digits))

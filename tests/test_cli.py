@@ -1,0 +1,111 @@
+"""The command line as a user runs it: files written, standard output, exit codes, no tracebacks."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from derive.cli import main
+
+from conftest import ROOT
+
+PASS_FAIL = str(ROOT / "examples" / "pass_fail.yaml")
+
+
+def run(args, cwd):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this checkout, installed or not
+    return subprocess.run([sys.executable, "-m", "derive.cli", *args], cwd=cwd, capture_output=True, text=True, env=env)
+
+
+def test_renders_example_to_output_folder(tmp_path):
+    r = run([PASS_FAIL], tmp_path)
+    assert r.returncode == 0, r.stderr
+    text = (tmp_path / "output" / "pass_fail.md").read_text()
+    assert text.startswith("# Will the student pass?")
+
+
+def test_no_file_renders_the_builtin_seed_example(tmp_path):
+    r = CliRunner().invoke(main, ["-o", "-"])
+    assert r.exit_code == 0
+    assert r"z_{1} = 95 \cdot 0.01 + 4 \cdot 0.02 + 4 \cdot 0.03 + 0.001 = 1.151" in r.output
+
+
+def test_json_to_stdout():
+    r = CliRunner().invoke(main, [PASS_FAIL, "--format", "json", "-o", "-"])
+    assert r.exit_code == 0
+    data = json.loads(r.output)
+    for key in ("forward", "loss", "gradients", "updated"):
+        assert key in data
+    assert set(data["gradients"]) == {"w1", "w2", "w3", "w4", "b1", "b2"}
+    assert isinstance(data["gradients"]["w1"]["paths"], list)
+
+
+def test_point_option_and_bad_point():
+    text = (ROOT / "examples" / "pass_fail.yaml").read_text().replace(
+        "  - {x1: 95, x2: 4, x3: 4, y: 1}", "  - {x1: 95, x2: 4, x3: 4, y: 1}\n  - {x1: 100, x2: 0, x3: 8, y: 0}")
+    runner = CliRunner()
+    with runner.isolated_filesystem():
+        open("two.yaml", "w").write(text)
+        r = runner.invoke(main, ["two.yaml", "--point", "2", "-o", "-"])
+        assert r.exit_code == 0
+        # z = 100·0.01 + 0·0.02 + 8·0.03 + 0.001 = 1 + 0 + 0.24 + 0.001 = 1.241
+        assert "= 1.241" in r.output
+        r = runner.invoke(main, ["two.yaml", "--point", "3"])
+        assert r.exit_code == 2 and "there is no data point 3" in r.output
+
+
+@pytest.mark.parametrize("content,expected", [
+    (None, "no such file"),
+    ("inputs: {x1: a\nneurons: [", "YAML syntax error"),
+    ("inputs: {x1: a}\nneurons:\n  O1: {from: {x1: w1}, activation: sigmoidd}\nparameters: {w1: 1}\ndata: [{x1: 1, y: 1}]\n",
+     "did you mean `sigmoid`"),
+    ("inputs: {x1: a}\nneurons:\n  O1: {from: {x1: w1}, activation: sigmoid}\nparameters: {w1: 1}\nloss: cross\ndata: [{x1: 1, y: 1}]\n",
+     "unknown loss `cross`"),
+    ("inputs: {x1: a}\nneurons:\n  O1: {from: {x9: w1}, activation: sigmoid}\nparameters: {w1: 1}\ndata: [{x1: 1, y: 1}]\n",
+     "`x9` is neither an input nor a neuron"),
+    ("inputs: {x1: a}\nneurons:\n  O1: {from: {x1: w1, O2: w2}, activation: sigmoid}\n  O2: {from: {O1: w3}, activation: sigmoid}\n"
+     "  O3: {from: {O2: w4}, activation: sigmoid}\noutputs: [O3]\nparameters: {w1: 1, w2: 1, w3: 1, w4: 1}\ndata: [{x1: 1, y: 1}]\n",
+     "form a cycle: O"),
+])
+def test_bad_input_exits_2_with_message_and_no_traceback(tmp_path, content, expected):
+    path = tmp_path / "net.yaml"
+    if content is not None:
+        path.write_text(content)
+    r = run([str(path), "-o", str(tmp_path / "out.md")], tmp_path)
+    assert r.returncode == 2
+    assert expected in r.stderr
+    assert "Traceback" not in r.stderr
+    assert not (tmp_path / "out.md").exists()
+
+
+def test_unknown_activation_lists_the_allowed_ones(tmp_path):
+    path = tmp_path / "n.yaml"
+    path.write_text("inputs: {x1: a}\nneurons:\n  O1: {from: {x1: w1}, activation: swish}\nparameters: {w1: 1}\ndata: [{x1: 1, y: 1}]\n")
+    r = CliRunner().invoke(main, [str(path)])
+    assert r.exit_code == 2
+    assert "n.yaml:3:" in r.output and "$.neurons.O1.activation" in r.output
+    assert "sigmoid, tanh, relu, leaky_relu, linear, softmax, step" in r.output
+
+
+def test_expand_prints_an_explicit_form_that_loads_to_the_same_numbers():
+    runner = CliRunner()
+    dense = str(ROOT / "examples" / "two_paths_dense.yaml")
+    r = runner.invoke(main, ["--expand", dense])
+    assert r.exit_code == 0 and "O11: {from: {x1: w1, x2: w2}, bias: b1, activation: sigmoid}" in r.output
+    a = json.loads(runner.invoke(main, [dense, "-f", "json", "-o", "-"]).output)
+    with runner.isolated_filesystem():
+        open("explicit.yaml", "w").write(r.output)
+        b = json.loads(runner.invoke(main, ["explicit.yaml", "-f", "json", "-o", "-"]).output)
+    assert a["gradients"] == b["gradients"] and a["forward"] == b["forward"]
+
+
+def test_output_name_cannot_leave_the_output_folder(tmp_path):
+    sub = tmp_path / "a" / "b"
+    sub.mkdir(parents=True)
+    (sub / "..yaml").write_text((ROOT / "examples" / "pass_fail.yaml").read_text())
+    r = run([str(sub / "..yaml")], tmp_path)
+    assert r.returncode == 0, r.stderr
+    written = [p for p in (tmp_path / "output").iterdir()]
+    assert len(written) == 1 and written[0].parent == tmp_path / "output"

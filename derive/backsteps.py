@@ -5,6 +5,7 @@ from __future__ import annotations
 import mpmath
 
 from . import losses
+from .depth import depth_section
 from .errors import NotDifferentiable
 from .grad import Backward, backward, param_path_count, path_counts, routes, uses
 from .graph import Forward
@@ -32,6 +33,7 @@ def backward_section(net, shown: Forward, exact: Forward, zt, tn: TexNumbers, op
     updated = {p: _update(net, p, back_exact.gradients[p]) for p in net.parameters}
     return {"available": True, "params": params, "deltas": _deltas(net, shown, back, zt, tn),
             "many_paths": any(d["paths"] is None for d in params), "check": check,
+            "depth": depth_section(shown, back, zt, tn),
             "json": json, "updated_exact": updated}
 
 

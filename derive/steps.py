@@ -73,6 +73,7 @@ def _facts(net: Network, options: Options, point) -> dict:
         "point_index": options.point + 1, "point_count": len(net.data),
         "targets": targets,
         "frozen": sorted(net.freeze),
+        "softmax_ce": net.loss == "categorical_cross_entropy" and sum(point.targets) == 1,
     }
 
 

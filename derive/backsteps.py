@@ -10,7 +10,7 @@ from .errors import NotDifferentiable
 from .grad import Backward, backward, param_path_count, path_counts, routes, uses
 from .graph import Forward
 from .latex import partial, tex_name
-from .numbers import WORK_DIGITS, Num, exact_text, json_decimal
+from .numbers import Num, exact_text, json_decimal
 from .symbolic import verify
 from .texnum import TexNumbers
 
@@ -142,7 +142,7 @@ def _derivation(net, fwd, back, back_exact, p, use_list, counts, zt, tn, options
          "full_value": tn.text(back_exact.gradients[p]), "frozen": p in net.freeze,
          "tied": len(use_list) > 1, "sum_line": None, "delta_uses": None}
     if count <= options.max_paths:
-        with mpmath.workdps(WORK_DIGITS):
+        with mpmath.workdps(fwd.dps):
             paths = _paths(fwd, back, p, use_list, count, zt, tn)
             total = sum((x[3] for x in paths), Num(0))
         _assert_close(total, g, p)
@@ -207,7 +207,7 @@ def _json_gradient(net, fwd, back, p, use_list, counts, zt) -> dict:
     count = param_path_count(net, use_list, counts)
     out = {"value": json_decimal(g), "exact": exact_text(g), "path_count": count, "paths": None}
     if count <= JSON_MAX_PATHS:
-        with mpmath.workdps(WORK_DIGITS):
+        with mpmath.workdps(fwd.dps):
             paths = _paths(fwd, back, p, use_list, count, zt, None)
         out["paths"] = [{"route": ["L"] + route + [p],
                          "factors": [{"label": f[4], "value": json_decimal(f[3])} for f in facts],

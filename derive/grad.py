@@ -10,7 +10,7 @@ from . import losses
 from .errors import NotDifferentiable
 from .graph import Forward
 from .model import Network
-from .numbers import WORK_DIGITS, Num
+from .numbers import Num
 
 ZERO = Num(Fraction(0))
 
@@ -71,7 +71,7 @@ def backward(fwd: Forward) -> Backward:
     net = fwd.net
     check_differentiable(net)
     succ = successors(net)
-    with mpmath.workdps(WORK_DIGITS):
+    with mpmath.workdps(fwd.dps):
         yhat = losses.gradient(net.loss, fwd.outputs(), fwd.targets())
         dL_dyhat = dict(zip(net.outputs, yhat))
         dL_dO, delta, fprime = {}, {}, {}

@@ -8,7 +8,7 @@ import mpmath
 
 from . import losses
 from .model import DataPoint, Network
-from .numbers import WORK_DIGITS, Carry, Num, exact_decimal
+from .numbers import WORK_DIGITS, Carry, Num, digits_for, exact_decimal
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class Forward:
     neurons: dict[str, NeuronValues]
     loss: Num
     error: list[Num]  # y − ŷ per output, the seed's first "loss"
+    dps: int = WORK_DIGITS  # working digits: more where a large |z| saturates an activation
 
     def value(self, name: str) -> Num:
         """The value of an input or a neuron's output."""
@@ -50,7 +51,17 @@ def forward(net: Network, point: DataPoint, carry: Carry | None = None,
     """One forward pass. With a carry mode, each hidden activation is cut to the carry's decimals and
     each output to `show` significant digits before use, as a person writes them down."""
     carry = carry or Carry()
-    with mpmath.workdps(WORK_DIGITS):
+    dps = WORK_DIGITS
+    while True:
+        fwd = _forward(net, point, carry, params, dps)
+        need = digits_for(max((abs(v.z.mp) for v in fwd.neurons.values()), default=0))
+        if need <= dps:
+            return fwd
+        dps = need
+
+
+def _forward(net, point, carry, params, dps) -> Forward:
+    with mpmath.workdps(dps):
         inputs = {k: Num(v) for k, v in point.inputs.items()}
         pvals = {k: Num(v) for k, v in (params or net.parameters).items()}
         values: dict[str, Num] = dict(inputs)
@@ -71,7 +82,7 @@ def forward(net: Network, point: DataPoint, carry: Carry | None = None,
         y = [Num(t) for t in point.targets]
         loss = losses.value(net.loss, yhat, y)
         error = [t - p for p, t in zip(yhat, y)]
-    return Forward(net, point, carry, inputs, pvals, neurons, loss, error)
+    return Forward(net, point, carry, inputs, pvals, neurons, loss, error, dps)
 
 
 def _weighted_sum(n, values, pvals) -> Num:

@@ -11,6 +11,13 @@ import mpmath
 # Values are right to at least 17 significant digits because they are computed with this many
 # more; derivatives of saturated units are formed without cancellation (σ′ = σ(z)·σ(−z)).
 WORK_DIGITS = 50
+MAX_WORK_DIGITS = 3000  # σ(z) for |z| up to about 6,800 keeps 1 − σ(z) to full relative precision
+
+
+def digits_for(max_abs_z) -> int:
+    """Working digits so that 1 − σ(z), 1 − tanh(z) and e^−|z| keep WORK_DIGITS digits of their own."""
+    extra = int(float(max_abs_z) * 0.4343) + 5 if max_abs_z > 10 else 0
+    return min(WORK_DIGITS + extra, MAX_WORK_DIGITS)
 JSON_DIGITS = 20
 MAX_ABS = Fraction(10) ** 15
 
@@ -50,7 +57,7 @@ class Num:
     def mp(self) -> mpmath.mpf:
         """The value as an mpmath number (computed on demand for exact values)."""
         if self._mp is None:
-            with mpmath.workdps(WORK_DIGITS):
+            with mpmath.workdps(max(WORK_DIGITS, mpmath.mp.dps)):
                 self._mp = mpmath.mpf(self.exact.numerator) / self.exact.denominator
         return self._mp
 
@@ -115,7 +122,7 @@ def _decimal(x: Num) -> Decimal:
         with localcontext() as ctx:
             ctx.prec = 200
             return Decimal(x.exact.numerator) / Decimal(x.exact.denominator)
-    return Decimal(mpmath.nstr(x.mp, WORK_DIGITS + 10, strip_zeros=False, min_fixed=-mpmath.inf, max_fixed=mpmath.inf))
+    return Decimal(mpmath.nstr(x.mp, min(mpmath.mp.prec // 3, WORK_DIGITS) + 10, strip_zeros=False, min_fixed=-mpmath.inf, max_fixed=mpmath.inf))
 
 
 def significant(x: Num, digits: int, mode: str = "round") -> str:

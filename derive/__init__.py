@@ -58,9 +58,11 @@ class Notes:
 
 
 def explain(path: str | None = None, *, text: str | None = None, name: str | None = None, fmt: str = "md",
-            point: int = 1, max_paths: int = 8, verify: bool = True, templates: str | None = None) -> Notes:
+            point: int = 1, max_paths: int = 8, verify: bool = True, templates: str | None = None,
+            derive_in_full: list[str] | None = None) -> Notes:
     """Notes for data point `point` (1-based) of a network file, network text, or the built-in example;
-    `name` is how the source is called in the notes and in messages."""
+    `name` is how the source is called in the notes and in messages; `derive_in_full` names the
+    parameters whose derivation is written out (default: all of a small network, a few of a big one)."""
     from .render import FORMATS, render
     from .steps import Options, build
 
@@ -71,5 +73,10 @@ def explain(path: str | None = None, *, text: str | None = None, name: str | Non
         raise DeriveError(f"there is no data point {point}: {net.source} has {len(net.data)}")
     if max_paths < 0:
         raise DeriveError("--max-paths must be 0 or more")
-    doc = build(net, Options(point=point - 1, max_paths=max_paths, verify=verify))
+    unknown = [p for p in derive_in_full or [] if p not in net.parameters]
+    if unknown:
+        raise DeriveError(f"--explain names {', '.join(unknown)}, which {'is not a parameter' if len(unknown) == 1 else 'are not parameters'} "
+                          f"of {net.source}")
+    doc = build(net, Options(point=point - 1, max_paths=max_paths, verify=verify, detail=fmt != "json",
+                             explain=derive_in_full))
     return Notes(render(doc, fmt, Path(templates) if templates else None), fmt, net, doc)

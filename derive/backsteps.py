@@ -7,7 +7,7 @@ import mpmath
 from . import losses
 from .depth import depth_section
 from .errors import NotDifferentiable
-from .grad import Backward, backward, param_path_count, path_counts, routes, uses
+from .grad import Backward, backward, param_path_count, path_counts, routes, successors, uses
 from .graph import Forward
 from .latex import partial, tex_name
 from .numbers import Num, exact_text, json_decimal
@@ -17,31 +17,45 @@ from .texnum import TexNumbers
 JSON_MAX_PATHS = 64
 
 
+JSON_PATH_BUDGET = 2000  # paths listed in JSON over the whole network; past it, counts only
+DETAIL_PARAMS = 40  # networks with more parameters get full derivations only for a chosen few
+
+
 def backward_section(net, shown: Forward, exact: Forward, zt, tn: TexNumbers, options) -> dict:
     try:
         back = backward(shown)
         back_exact = backward(exact) if exact is not shown else back
     except NotDifferentiable as exc:
         return {"available": False, "reason": str(exc)}
-    counts = path_counts(net)
-    all_uses = uses(net)
-    params, json = [], {}
-    for p in _order(net, all_uses):
-        params.append(_derivation(net, shown, back, back_exact, p, all_uses[p], counts, zt, tn, options))
-        json[p] = _json_gradient(net, exact, back_exact, p, all_uses[p], counts, zt)
+    ctx = {"counts": path_counts(net), "uses": uses(net), "succ": successors(net)}
+    order = _order(net, ctx["uses"])
+    json, budget = {}, JSON_PATH_BUDGET
+    for p in order:
+        json[p], budget = _json_gradient(net, exact, back_exact, p, ctx, zt, budget)
     check = verify(net, exact.point, back_exact.gradients) if options.verify else None
     updated = {p: _update(net, p, back_exact.gradients[p]) for p in net.parameters}
-    return {"available": True, "params": params, "deltas": _deltas(net, shown, back, zt, tn),
-            "many_paths": any(d["paths"] is None for d in params), "check": check,
-            "depth": depth_section(shown, back, zt, tn),
-            "json": json, "updated_exact": updated}
+    section = {"available": True, "check": check, "json": json, "updated_exact": updated}
+    if options.detail:
+        chosen = explained(net, order, options.explain)
+        section.update({
+            "params": [_derivation(net, shown, back, back_exact, p, ctx, zt, tn, options, p in chosen) for p in order],
+            "explained": len(chosen), "deltas": _deltas(net, shown, back, zt, tn, ctx["succ"]),
+            "depth": depth_section(shown, back, zt, tn)})
+    return section
+
+
+def explained(net, order: list[str], names: list[str] | None) -> set[str]:
+    """The parameters whose derivation is written out in full."""
+    if names:
+        return set(names)
+    return set(order if len(order) <= DETAIL_PARAMS else order[:1] + order[-6:])
 
 
 def _order(net, all_uses) -> list[str]:
     """Parameters nearest the loss first, as the lecture derives w4 before w1."""
     rank = {n.name: i for i, n in enumerate(net.neurons)}
-    return sorted(net.parameters, key=lambda p: (-max((rank[u.neuron] for u in all_uses[p]), default=-1),
-                                                  list(net.parameters).index(p)))
+    position = {p: i for i, p in enumerate(net.parameters)}
+    return sorted(net.parameters, key=lambda p: (-max((rank[u.neuron] for u in all_uses[p]), default=-1), position[p]))
 
 
 def _update(net, p: str, g: Num) -> Num:
@@ -120,10 +134,10 @@ def _tail(fwd, back, use, zt, tn):
     return (partial(tex_name(n), tex_name(p)), formula, subst, back.fprime[n] * src_val, f"d{n}/d{p}")
 
 
-def _paths(fwd, back, p, use_list, limit, zt, tn):
+def _paths(fwd, back, p, use_list, limit, zt, tn, succ):
     found = []
     for use in use_list:
-        for route in routes(fwd.net, use.neuron, limit):
+        for route in routes(fwd.net, use.neuron, limit, succ):
             facts = _factors(fwd, back, route, use, zt, tn)
             product = Num(1)
             for f in facts:
@@ -133,23 +147,24 @@ def _paths(fwd, back, p, use_list, limit, zt, tn):
 
 
 # -- one parameter ------------------------------------------------------------------------------------
-def _derivation(net, fwd, back, back_exact, p, use_list, counts, zt, tn, options) -> dict:
-    count = param_path_count(net, use_list, counts)
+def _derivation(net, fwd, back, back_exact, p, ctx, zt, tn, options, full: bool) -> dict:
+    use_list = ctx["uses"][p]
+    count = param_path_count(net, use_list, ctx["counts"])
     g = back.gradients[p]
     d = {"name": p, "tex": tex_name(p), "kind": "bias" if all(u.source is None for u in use_list) else "weight",
          "uses": [{"neuron": tex_name(u.neuron), "source": tex_name(u.source) if u.source else None} for u in use_list],
          "path_count": count, "paths": None, "value": tn.text(g), "eq": tn.eq(g),
          "full_value": tn.text(back_exact.gradients[p]), "frozen": p in net.freeze,
-         "tied": len(use_list) > 1, "sum_line": None, "delta_uses": None}
-    if count <= options.max_paths:
+         "tied": len(use_list) > 1, "sum_line": None, "delta_uses": None, "full": full}
+    if full and count <= options.max_paths:
         with mpmath.workdps(fwd.dps):
-            paths = _paths(fwd, back, p, use_list, count, zt, tn)
+            paths = _paths(fwd, back, p, use_list, count, zt, tn, ctx["succ"])
             total = sum((x[3] for x in paths), Num(0))
         _assert_close(total, g, p)
         d["paths"] = [_path_dict(p, route, facts, product, tn) for _, route, facts, product in paths]
         if len(paths) > 1:
             d["sum_line"] = " + ".join(tn.arg(x[3]) for x in paths) + f" {tn.eq(total)}"
-    else:
+    elif full:
         d["delta_uses"] = [_delta_use(u, fwd, back, zt, tn) for u in use_list]
     old = Num(net.parameters[p])
     new = _update(net, p, g)
@@ -178,10 +193,7 @@ def _delta_use(u, fwd, back, zt, tn) -> dict:
     return {"line": rf"{partial('L', tex_name(u.param))} \mathrel{{+}}= {delta} \cdot {src} = {tn.arg(back.delta[u.neuron])} \cdot {tn.arg(srcv)}"}
 
 
-def _deltas(net, fwd, back, zt, tn) -> list[dict]:
-    from .grad import successors
-
-    succ = successors(net)
+def _deltas(net, fwd, back, zt, tn, succ) -> list[dict]:
     rows = []
     for n in reversed(net.neurons):
         delta = zt[n.name].replace("z_", r"\delta_", 1)
@@ -202,14 +214,17 @@ def _assert_close(a: Num, b: Num, p: str) -> None:
         raise AssertionError(f"path sum and back-propagation disagree for {p}: {a} vs {b}")
 
 
-def _json_gradient(net, fwd, back, p, use_list, counts, zt) -> dict:
+def _json_gradient(net, fwd, back, p, ctx, zt, budget: int) -> tuple[dict, int]:
+    """The gradient of `p` for JSON, with its paths while they fit the remaining budget."""
+    use_list = ctx["uses"][p]
     g = back.gradients[p]
-    count = param_path_count(net, use_list, counts)
+    count = param_path_count(net, use_list, ctx["counts"])
     out = {"value": json_decimal(g), "exact": exact_text(g), "path_count": count, "paths": None}
-    if count <= JSON_MAX_PATHS:
+    if count <= min(JSON_MAX_PATHS, budget):
         with mpmath.workdps(fwd.dps):
-            paths = _paths(fwd, back, p, use_list, count, zt, None)
+            paths = _paths(fwd, back, p, use_list, count, zt, None, ctx["succ"])
         out["paths"] = [{"route": ["L"] + route + [p],
                          "factors": [{"label": f[4], "value": json_decimal(f[3])} for f in facts],
                          "product": json_decimal(product)} for _, route, facts, product in paths]
-    return out
+        budget -= count
+    return out, budget

@@ -120,9 +120,9 @@ def param_path_count(net: Network, use_list: list[Use], counts: dict[str, int]) 
     return sum(counts[u.neuron] for u in use_list)
 
 
-def routes(net: Network, start: str, limit: int) -> list[list[str]]:
+def routes(net: Network, start: str, limit: int, succ=None) -> list[list[str]]:
     """Every route from neuron `start` to an output, as [output, ..., start] (loss side first)."""
-    succ = successors(net)
+    succ = succ or successors(net)
     out: list[list[str]] = []
 
     def walk(node: str, trail: list[str]) -> None:

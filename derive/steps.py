@@ -21,6 +21,8 @@ class Options:
     point: int = 0  # which data point (0-based)
     max_paths: int = 8  # list paths one by one up to this many per parameter
     verify: bool = True
+    detail: bool = True  # build the worked derivations (Markdown); JSON needs only the numbers
+    explain: list[str] | None = None  # parameters derived in full (default: all, or a few of a big network)
 
 
 @dataclass
@@ -45,11 +47,12 @@ def build(net: Network, options: Options | None = None) -> Document:
     tn = TexNumbers(net.show)
     zt = z_names([n.name for n in net.neurons])
     facts = _facts(net, options, point)
+    detail = options.detail
     doc = Document(
-        title=net.title, source=net.source, facts=facts, network=_network(net, zt, tn),
-        forward=_forward_steps(shown, zt, tn), loss=_loss_step(shown, tn),
+        title=net.title, source=net.source, facts=facts, network=_network(net, zt, tn) if detail else {},
+        forward=_forward_steps(shown, zt, tn) if detail else [], loss=_loss_step(shown, tn) if detail else {},
         backward=backward_section(net, shown, exact, zt, tn, options), carry=None)
-    if shown is not exact:
+    if shown is not exact and options.detail:
         doc.carry = _carry_comparison(net, shown, exact, doc.backward, tn)
     doc.numbers = _numbers(net, exact, doc.backward, options)
     return doc

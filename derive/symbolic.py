@@ -19,6 +19,7 @@ _DISPLAY = {"sigmoid": sympy.Function("sigma"), "relu": sympy.Function("ReLU"),
 MAX_CHECK_PARAMS = 60
 MAX_CHECK_OPS = 4000
 MAX_SHOWN_OPS = 120
+MAX_SHOWN_EDGES = 40  # composing costs more than it shows beyond this
 
 
 def _rat(x: Fraction) -> sympy.Rational:
@@ -65,6 +66,8 @@ def _display_apply(neuron, z):
 
 def output_tex(net: Network) -> dict[str, str | None]:
     """Each output written out in inputs and parameters, or None where that is too long to read."""
+    if net.edge_count() > MAX_SHOWN_EDGES:
+        return {o: None for o in net.outputs}
     syms = _symbols(net)
     env = composed(net, _display_apply, syms, keep_order=True)
     names = {s: tex_name(n) for n, s in syms.items()}

@@ -13,7 +13,8 @@ from .errors import Problem
 from .numbers import Carry, parse_number
 from .source import Collector, compose, suggest
 
-NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")  # used with fullmatch: `$` would let "O1\n" through
+NUMERIC = re.compile(r"\s*[-+.0-9]", re.ASCII)  # names start with a letter: this can only be a number
 RESERVED = {"L", "y", "z", "eta", "sigma", "delta", "e"}
 TOP_KEYS = {"title", "inputs", "neurons", "outputs", "parameters", "loss", "learning_rate", "data",
             "numbers", "freeze", "layers", "activation", "naming"}
@@ -78,7 +79,7 @@ def read_name(c: Collector, node, path: str, what: str) -> str | None:
     text = c.scalar(node, path, what)
     if text is None:
         return None
-    if not NAME.match(text):
+    if not NAME.fullmatch(text):
         shown = text if len(text) <= 40 else text[:37] + "..."
         c.error(node, path, f"{what} `{shown}` is not a usable name",
                 "names start with a letter and use only ASCII letters, digits and _ (at most 32), like x1, O21, w4")
@@ -91,30 +92,37 @@ def read_name(c: Collector, node, path: str, what: str) -> str | None:
 
 
 def read_number(c: Collector, node, path: str, what: str) -> Fraction | None:
-    text = c.scalar(node, path, what)
+    text = c.scalar(node, path, what, bool_hint="write a number such as 0.5 (or 1 and 0 for true and false)")
     if text is None:
+        return None
+    if node.tag.endswith(":float") and text.strip().lower().lstrip("+-") in (".nan", ".inf"):
+        c.error(node, path, f"{what} `{text}` is not a finite number", "write a decimal such as 0.01")
         return None
     try:
         return parse_number(text)
     except ValueError as exc:
         shown = text if len(text) <= 30 else text[:27] + "..."
-        c.error(node, path, f"{what} `{shown}` {exc}")
+        problem, _, why = str(exc).partition(" (")  # "is too large (the limit is ...)"
+        c.error(node, path, f"{what} `{shown}` {problem}", why.rstrip(")") or "write a decimal such as 0.01")
         return None
 
 
 def read_activation(c: Collector, node, path: str) -> Activation | None:
     if isinstance(node, yaml.MappingNode):
-        items = c.mapping(node, path, "activation") or []
+        items = c.mapping(node, path, "activation")
+        if items is None:
+            return None
         c.unknown_keys(items, {"name", "slope"}, path, "activation")
         fields = {k: v for k, _, v in items}
         if "name" not in fields:
-            c.error(node, path, "activation mapping needs a `name`", "e.g. {name: leaky_relu, slope: 0.1}")
+            c.missing(node, path + ".name", "activation mapping needs a `name`", "e.g. {name: leaky_relu, slope: 0.1}")
             return None
         act = read_activation(c, fields["name"], path + ".name")
         if act and "slope" in fields:
             slope = read_number(c, fields["slope"], path + ".slope", "slope")
             if act.name != "leaky_relu":
-                c.error(fields["slope"], path + ".slope", f"`slope` belongs to leaky_relu, not {act.name}")
+                c.error(fields["slope"], path + ".slope", f"`slope` belongs to leaky_relu, not {act.name}",
+                        "remove `slope`, or use `{name: leaky_relu, slope: 0.1}`")
             elif slope is not None:
                 act = Activation("leaky_relu", slope)
         return act
@@ -128,16 +136,11 @@ def read_activation(c: Collector, node, path: str) -> Activation | None:
     return Activation(text)
 
 
-def read_weight(c: Collector, node, path: str) -> str | Fraction | None:
-    """A parameter name or a fixed number."""
-    if isinstance(node, yaml.ScalarNode) and node.tag.endswith((":int", ":float")):
-        return read_number(c, node, path, "fixed weight")
-    if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":str"):
-        try:
-            return parse_number(node.value)
-        except ValueError:
-            pass
-    return read_name(c, node, path, "parameter")
+def read_weight(c: Collector, node, path: str, what: str) -> str | Fraction | None:
+    """A parameter name or a fixed number (a value that starts like a number is read as one)."""
+    if isinstance(node, yaml.ScalarNode) and (node.tag.endswith((":int", ":float")) or NUMERIC.match(node.value)):
+        return read_number(c, node, path, what)
+    return read_name(c, node, path, what)
 
 
 # -- the explicit form ----------------------------------------------------------------------------------
@@ -149,8 +152,9 @@ class Spec:
     neurons: dict[str, Neuron]
     nodes: dict[str, yaml.Node]  # where each neuron was written, for messages
     parameters: dict[str, Fraction]
-    param_nodes: dict[str, yaml.Node]
+    param_nodes: dict[str, yaml.Node]  # also names whose value was wrong (already reported)
     outputs: list[str] | None = None
+    broken: set[str] = field(default_factory=set)  # neurons named correctly but written wrongly
 
 
 def read_inputs(c: Collector, node) -> dict[str, str]:
@@ -158,10 +162,13 @@ def read_inputs(c: Collector, node) -> dict[str, str]:
     if isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(c.sequence(node, "$.inputs", "inputs") or []):
             name = read_name(c, item, f"$.inputs[{i}]", "input name")
-            if name:
+            if name in inputs:
+                c.error(item, f"$.inputs[{i}]", f"input `{name}` is listed twice", "remove one of them")
+            elif name:
                 inputs[name] = name
+                c.keys[f"$.inputs.{name}"] = item
         return inputs
-    for key, knode, vnode in c.mapping(node, "$.inputs", "inputs") or []:
+    for key, knode, vnode in c.mapping(node, "$.inputs", "inputs", "e.g. inputs: {x1: IQ, x2: Study hours}") or []:
         name = read_name(c, knode, f"$.inputs.{key}", "input name")
         is_null = isinstance(vnode, yaml.ScalarNode) and vnode.tag.endswith(":null")
         label = key if is_null else c.scalar(vnode, f"$.inputs.{key}", "input label")
@@ -170,24 +177,28 @@ def read_inputs(c: Collector, node) -> dict[str, str]:
     return inputs
 
 
+FROM_HINT = "write `from: {x1: w1, x2: w2}`: each source with its weight (a parameter name or a number)"
+
+
 def _read_neuron(c: Collector, name: str, node, path: str) -> Neuron | None:
-    items = c.mapping(node, path, f"neuron {name}")
+    items = c.mapping(node, path, f"neuron {name}", "e.g. {from: {x1: w1}, bias: b1, activation: sigmoid}")
     if items is None:
         return None
     c.unknown_keys(items, NEURON_KEYS, path, f"neuron {name}")
     fields = {k: v for k, _, v in items}
     edges = []
     if "from" not in fields:
-        c.error(node, path, f"neuron {name} has no `from:`", "e.g. from: {x1: w1, x2: w2}")
-    for key, knode, vnode in c.mapping(fields["from"], path + ".from", "from") or [] if "from" in fields else []:
+        c.missing(node, path + ".from", f"neuron {name} has no `from:`", FROM_HINT)
+    for key, knode, vnode in c.mapping(fields["from"], path + ".from", "from", FROM_HINT) or [] if "from" in fields else []:
         source = read_name(c, knode, f"{path}.from.{key}", "source")
-        weight = read_weight(c, vnode, f"{path}.from.{key}")
+        weight = read_weight(c, vnode, f"{path}.from.{key}", f"the weight from {key}")
         if source and weight is not None:
             edges.append(Edge(source, weight))
-    bias = read_weight(c, fields["bias"], path + ".bias") if "bias" in fields else None
+    bias = read_weight(c, fields["bias"], path + ".bias", "bias") if "bias" in fields else None
     act = read_activation(c, fields["activation"], path + ".activation") if "activation" in fields else None
     if "activation" not in fields:
-        c.error(node, path, f"neuron {name} has no `activation:`", "allowed: " + ", ".join(activations.NAMES))
+        c.missing(node, path + ".activation", f"neuron {name} has no `activation:`",
+                  "add e.g. `activation: sigmoid` (allowed: " + ", ".join(activations.NAMES) + ")")
     threshold = read_number(c, fields["threshold"], path + ".threshold", "threshold") if "threshold" in fields else None
     if act is None:
         return None
@@ -195,12 +206,18 @@ def _read_neuron(c: Collector, name: str, node, path: str) -> Neuron | None:
 
 
 def read_parameters(c: Collector, entry) -> tuple[dict[str, Fraction], dict[str, yaml.Node]]:
+    """Values by name; `nodes` also holds names whose value was wrong (already reported)."""
     params, nodes = {}, {}
     if entry is None:
         return params, nodes
-    for key, knode, vnode in c.mapping(entry[1], "$.parameters", "parameters") or []:
+    items = c.mapping(entry[1], "$.parameters", "parameters", "e.g. parameters: {w1: 0.01, b1: 0.5}")
+    if items is None:
+        c.explained.add("$.parameters")
+    for key, knode, vnode in items or []:
         name = read_name(c, knode, f"$.parameters.{key}", "parameter name")
         value = read_number(c, vnode, f"$.parameters.{key}", f"parameter {key}")
+        if name:
+            nodes[name] = knode
         if name and value is not None:
-            params[name], nodes[name] = value, knode
+            params[name] = value
     return params, nodes

@@ -10,9 +10,30 @@ from .output import safe_stem, write
 from .render import FORMATS
 
 EXTENSIONS = {"md": "md", "json": "json"}
+HELP = {"help_option_names": ["-h", "--help"]}
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+class DefaultGroup(click.Group):
+    """`derive FILE …` (or no arguments) runs `render`; `derive check …` runs its own command."""
+
+    def parse_args(self, ctx, args):
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help", "--version")):
+            args = ["render", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=DefaultGroup, context_settings=HELP)
+@click.version_option(package_name="derive")
+def main():
+    """Exact, step-by-step chain-rule derivations for small neural networks.
+
+    \b
+    derive [NETWORK.yaml] [options]       notes for a network (same as `derive render`)
+    derive check NETWORK.yaml ANSWERS...  mark a hand derivation
+    """
+
+
+@main.command(context_settings=HELP)
 @click.argument("network", required=False, type=click.Path(dir_okay=False))
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True,
               help="Markdown lecture notes, or every number as JSON.")
@@ -27,8 +48,7 @@ EXTENSIONS = {"md": "md", "json": "json"}
 @click.option("--templates", type=click.Path(file_okay=False, exists=True), default=None,
               help="A folder of Jinja2 templates that override the built-in ones.")
 @click.option("--expand", is_flag=True, help="Print the explicit form of a network (dense shorthand expanded) and stop.")
-@click.version_option(package_name="derive")
-def main(network, fmt, output, point, max_paths, no_verify, explain_params, templates, expand):
+def render(network, fmt, output, point, max_paths, no_verify, explain_params, templates, expand):
     """Turn the neural network in NETWORK (YAML) into an exact, step-by-step worked example:
     forward pass, loss, every gradient by the chain rule, and the update.
 
@@ -59,6 +79,16 @@ def _warn(net) -> None:
     for w in net.warnings:
         click.echo(f"derive: warning: {w.format()}", err=True)
 
+
+def _register_optional_commands() -> None:
+    try:
+        from .check.command import check
+    except ImportError:  # derive.check is not part of this build
+        return
+    main.add_command(check)
+
+
+_register_optional_commands()
 
 if __name__ == "__main__":
     main()

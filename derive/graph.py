@@ -47,20 +47,21 @@ class Forward:
 
 
 def forward(net: Network, point: DataPoint, carry: Carry | None = None,
-            params: dict[str, Fraction] | None = None) -> Forward:
+            params: dict[str, Fraction] | None = None, overrides: dict | None = None) -> Forward:
     """One forward pass. With a carry mode, each hidden activation is cut to the carry's decimals and
-    each output to `show` significant digits before use, as a person writes them down."""
+    each output to `show` significant digits before use, as a person writes them down. `overrides`
+    maps ("z" or "O", neuron) to a value used in place of the computed one (a person's own answer)."""
     carry = carry or Carry()
     dps = WORK_DIGITS
     while True:
-        fwd = _forward(net, point, carry, params, dps)
+        fwd = _forward(net, point, carry, params, dps, overrides or {})
         need = digits_for(max((abs(v.z.mp) for v in fwd.neurons.values()), default=0))
         if need <= dps:
             return fwd
         dps = need
 
 
-def _forward(net, point, carry, params, dps) -> Forward:
+def _forward(net, point, carry, params, dps, overrides) -> Forward:
     with mpmath.workdps(dps):
         inputs = {k: Num(v) for k, v in point.inputs.items()}
         pvals = {k: Num(v) for k, v in (params or net.parameters).items()}
@@ -68,21 +69,27 @@ def _forward(net, point, carry, params, dps) -> Forward:
         neurons: dict[str, NeuronValues] = {}
         softmax = []
         for n in net.neurons:
-            z = _weighted_sum(n, values, pvals)
+            z = _given(overrides, "z", n.name) or _weighted_sum(n, values, pvals)
             if n.activation.name == "softmax":
                 softmax.append((n.name, z))
                 continue
             computed = n.activation.value(z)
-            kept = _carried(carry, computed, n.name in net.outputs, net.show)
+            kept = _given(overrides, "O", n.name) or _carried(carry, computed, n.name in net.outputs, net.show)
             neurons[n.name] = NeuronValues(z, kept, computed)
             values[n.name] = kept
         for name, z, computed in _softmax(softmax):
-            neurons[name] = NeuronValues(z, _carried(carry, computed, True, net.show), computed)
+            kept = _given(overrides, "O", name) or _carried(carry, computed, True, net.show)
+            neurons[name] = NeuronValues(z, kept, computed)
         yhat = [neurons[o].O for o in net.outputs]
         y = [Num(t) for t in point.targets]
         loss = losses.value(net.loss, yhat, y)
         error = [t - p for p, t in zip(yhat, y)]
     return Forward(net, point, carry, inputs, pvals, neurons, loss, error, dps)
+
+
+def _given(overrides, kind: str, name: str) -> Num | None:
+    value = overrides.get((kind, name))
+    return None if value is None else Num.of(value)
 
 
 def _weighted_sum(n, values, pvals) -> Num:

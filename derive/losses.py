@@ -66,6 +66,10 @@ def gradient(name: str, yhat: list[Num], y: list[Num]) -> list[Num]:
         elif name == "mae":
             out.append(Num(Fraction((p - t).sign(), k)))
         elif name == "binary_cross_entropy":
+            if (p * (1 - p)).is_zero():
+                raise DeriveError("binary cross-entropy has no gradient here: a prediction is exactly 0 or 1 "
+                                  "(written down that way by the carry mode), where ln ŷ or ln(1 − ŷ) is infinite. "
+                                  "Use `carry: exact` or more digits.")
             out.append((p - t) / (p * (1 - p)))
         elif name == "categorical_cross_entropy":
             out.append(-t / p if not t.is_zero() else Num(Fraction(0)))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 
 import mpmath
@@ -122,7 +122,8 @@ def _decimal(x: Num) -> Decimal:
         with localcontext() as ctx:
             ctx.prec = 200
             return Decimal(x.exact.numerator) / Decimal(x.exact.denominator)
-    return Decimal(mpmath.nstr(x.mp, min(mpmath.mp.prec // 3, WORK_DIGITS) + 10, strip_zeros=False, min_fixed=-mpmath.inf, max_fixed=mpmath.inf))
+    # scientific notation: a value like e^−10^13 must not be written out with 10^13 zeros
+    return Decimal(mpmath.nstr(x.mp, WORK_DIGITS + 10, strip_zeros=False))
 
 
 def significant(x: Num, digits: int, mode: str = "round") -> str:
@@ -134,14 +135,14 @@ def significant(x: Num, digits: int, mode: str = "round") -> str:
     rounding = ROUND_DOWN if mode == "truncate" else ROUND_HALF_UP
     with localcontext() as ctx:
         ctx.prec = max(digits, 1) + 5
+        ctx.Emin, ctx.Emax = MIN_EMIN, MAX_EMAX
         q = d.quantize(Decimal(1).scaleb(exponent - digits + 1), rounding=rounding)
-    if q != 0 and q.adjusted() > exponent:  # 9.99 rounded up to 10.0: one digit too many
-        q = q.quantize(Decimal(1).scaleb(q.adjusted() - digits + 1), rounding=rounding)
-    if -6 <= exponent < 15:
-        text = format(q, "f")
-        return text
-    mantissa = q.scaleb(-q.adjusted())
-    return f"{format(mantissa, 'f')}e{q.adjusted()}"
+        if q != 0 and q.adjusted() > exponent:  # 9.99 rounded up to 10.0: one digit too many
+            q = q.quantize(Decimal(1).scaleb(q.adjusted() - digits + 1), rounding=rounding)
+        if -6 <= exponent < 15:
+            return format(q, "f")
+        mantissa = q.scaleb(-q.adjusted())
+        return f"{format(mantissa, 'f')}e{q.adjusted()}"
 
 
 def show(x: Num, digits: int) -> tuple[str, bool]:

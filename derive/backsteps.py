@@ -18,7 +18,6 @@ JSON_MAX_PATHS = 64
 
 
 JSON_PATH_BUDGET = 2000  # paths listed in JSON over the whole network; past it, counts only
-DETAIL_PARAMS = 40  # networks with more parameters get full derivations only for a chosen few
 
 
 def backward_section(net, shown: Forward, exact: Forward, zt, tn: TexNumbers, options) -> dict:
@@ -36,7 +35,7 @@ def backward_section(net, shown: Forward, exact: Forward, zt, tn: TexNumbers, op
     updated = {p: _update(net, p, back_exact.gradients[p]) for p in net.parameters}
     section = {"available": True, "check": check, "json": json, "updated_exact": updated}
     if options.detail:
-        chosen = explained(net, order, options.explain)
+        chosen = explained(order, options.explain, options.max_derivations)
         section.update({
             "params": [_derivation(net, shown, back, back_exact, p, ctx, zt, tn, options, p in chosen) for p in order],
             "explained": len(chosen), "deltas": _deltas(net, shown, back, zt, tn, ctx["succ"]),
@@ -44,11 +43,12 @@ def backward_section(net, shown: Forward, exact: Forward, zt, tn: TexNumbers, op
     return section
 
 
-def explained(net, order: list[str], names: list[str] | None) -> set[str]:
-    """The parameters whose derivation is written out in full."""
+def explained(order: list[str], names: list[str] | None, limit: int) -> set[str]:
+    """The parameters whose derivation is written out in full: those named, else all up to `limit`,
+    else a sample (the one nearest the loss and the six nearest the inputs, where gradients vanish)."""
     if names:
         return set(names)
-    return set(order if len(order) <= DETAIL_PARAMS else order[:1] + order[-6:])
+    return set(order if len(order) <= limit else order[:1] + order[-6:])
 
 
 def _order(net, all_uses) -> list[str]:

@@ -42,13 +42,18 @@ def main():
 @click.option("--point", default=1, show_default=True, type=int, help="Which data point to work through (1 = first).")
 @click.option("--max-paths", default=8, show_default=True, type=int,
               help="List a parameter's chain-rule paths one by one up to this many; beyond, show the δ recursion.")
+@click.option("--max-derivations", default=40, show_default=True, type=int,
+              help="Write every parameter's derivation up to this many parameters; beyond, a sample (see --explain).")
+@click.option("--max-expression", default=120, show_default=True, type=int,
+              help="Show an output's composed expression while it has at most this many operations.")
 @click.option("--no-verify", is_flag=True, help="Skip the independent SymPy check of the gradients.")
 @click.option("--explain", "explain_params", default=None, metavar="w1,w4",
               help="Write out the full derivation only for these parameters (default: all of a small network).")
 @click.option("--templates", type=click.Path(file_okay=False, exists=True), default=None,
               help="A folder of Jinja2 templates that override the built-in ones.")
 @click.option("--expand", is_flag=True, help="Print the explicit form of a network (dense shorthand expanded) and stop.")
-def render(network, fmt, output, point, max_paths, no_verify, explain_params, templates, expand):
+def render(network, fmt, output, point, max_paths, max_derivations, max_expression, no_verify, explain_params,
+           templates, expand):
     """Turn the neural network in NETWORK (YAML) into an exact, step-by-step worked example:
     forward pass, loss, every gradient by the chain rule, and the update.
 
@@ -64,7 +69,8 @@ def render(network, fmt, output, point, max_paths, no_verify, explain_params, te
             return
         chosen = [p.strip() for p in explain_params.split(",") if p.strip()] if explain_params else None
         notes = explain(network, fmt=fmt, point=point, max_paths=max_paths, verify=not no_verify,
-                        templates=templates, derive_in_full=chosen)
+                        templates=templates, derive_in_full=chosen, max_derivations=max_derivations,
+                        max_expression=max_expression)
         _warn(notes.network)
         target = output or f"output/{safe_stem(network or 'pass_fail')}.{EXTENSIONS[fmt]}"
         written = write(notes.text, target)

@@ -23,6 +23,8 @@ class Options:
     verify: bool = True
     detail: bool = True  # build the worked derivations (Markdown); JSON needs only the numbers
     explain: list[str] | None = None  # parameters derived in full (default: all, or a few of a big network)
+    max_derivations: int = 40  # networks with more parameters get full derivations for a sample only
+    max_expression: int = 120  # operations in a composed output expression before it is left out
 
 
 @dataclass
@@ -49,7 +51,7 @@ def build(net: Network, options: Options | None = None) -> Document:
     facts = _facts(net, options, point)
     detail = options.detail
     doc = Document(
-        title=net.title, source=net.source, facts=facts, network=_network(net, zt, tn) if detail else {},
+        title=net.title, source=net.source, facts=facts, network=_network(net, zt, tn, options.max_expression) if detail else {},
         forward=_forward_steps(shown, zt, tn) if detail else [], loss=_loss_step(shown, tn) if detail else {},
         backward=backward_section(net, shown, exact, zt, tn, options), carry=None)
     if shown is not exact and options.detail:
@@ -80,7 +82,7 @@ def _facts(net: Network, options: Options, point) -> dict:
     }
 
 
-def _network(net: Network, zt: dict[str, str], tn: TexNumbers) -> dict:
+def _network(net: Network, zt: dict[str, str], tn: TexNumbers, max_ops: int) -> dict:
     neurons = []
     for n in net.neurons:
         terms = [rf"{_w_tex(e.weight, tn)}\,{tex_name(e.source)}" for e in n.edges]
@@ -93,7 +95,7 @@ def _network(net: Network, zt: dict[str, str], tn: TexNumbers) -> dict:
             "O_line": f"{tex_name(n.name)} = " + n.activation.tex_apply(z),
             "is_output": n.name in net.outputs, "threshold": _opt(n.threshold, tn),
         })
-    comp = output_tex(net)
+    comp = output_tex(net, max_ops)
     return {
         "inputs": [{"name": k, "tex": tex_name(k), "label": v} for k, v in net.inputs.items()],
         "neurons": neurons,

@@ -64,7 +64,7 @@ def _display_apply(neuron, z):
     return _DISPLAY[act.name](z)
 
 
-def output_tex(net: Network) -> dict[str, str | None]:
+def output_tex(net: Network, max_ops: int = MAX_SHOWN_OPS) -> dict[str, str | None]:
     """Each output written out in inputs and parameters, or None where that is too long to read."""
     if net.edge_count() > MAX_SHOWN_EDGES:
         return {o: None for o in net.outputs}
@@ -74,7 +74,7 @@ def output_tex(net: Network) -> dict[str, str | None]:
     shown = {}
     for o in net.outputs:
         expr = env[o]
-        shown[o] = to_tex(expr, names) if sympy.count_ops(expr) <= MAX_SHOWN_OPS else None
+        shown[o] = to_tex(expr, names) if sympy.count_ops(expr) <= max_ops else None
     return shown
 
 

@@ -56,10 +56,27 @@ class Notes:
     def _repr_markdown_(self):
         return self.text if self.format == "md" else None
 
+    def _repr_latex_(self):
+        """The forward pass, loss and gradients as one aligned block, for Jupyter's maths display."""
+        from .render import markdown_environment
+
+        if not self.document.forward:
+            return None
+        return markdown_environment().get_template("summary.tex.j2").render(doc=self.document)
+
+    def _repr_html_(self):
+        """The notes as self-contained HTML (maths as MathML)."""
+        from .render_html import render_html
+
+        if self.format != "md":
+            return None
+        return render_html(self.text, self.document.title)
+
 
 def explain(path: str | None = None, *, text: str | None = None, name: str | None = None, fmt: str = "md",
             point: int = 1, max_paths: int = 8, verify: bool = True, templates: str | None = None,
-            derive_in_full: list[str] | None = None) -> Notes:
+            derive_in_full: list[str] | None = None, max_derivations: int = 40,
+            max_expression: int = 120) -> Notes:
     """Notes for data point `point` (1-based) of a network file, network text, or the built-in example;
     `name` is how the source is called in the notes and in messages; `derive_in_full` names the
     parameters whose derivation is written out (default: all of a small network, a few of a big one)."""
@@ -71,12 +88,13 @@ def explain(path: str | None = None, *, text: str | None = None, name: str | Non
     net = load_network(path, text=text, name=name)
     if not 1 <= point <= len(net.data):
         raise DeriveError(f"there is no data point {point}: {net.source} has {len(net.data)}")
-    if max_paths < 0:
-        raise DeriveError("--max-paths must be 0 or more")
+    if min(max_paths, max_derivations, max_expression) < 0:
+        raise DeriveError("--max-paths, --max-derivations and --max-expression must be 0 or more")
     unknown = [p for p in derive_in_full or [] if p not in net.parameters]
     if unknown:
         raise DeriveError(f"--explain names {', '.join(unknown)}, which {'is not a parameter' if len(unknown) == 1 else 'are not parameters'} "
                           f"of {net.source}")
     doc = build(net, Options(point=point - 1, max_paths=max_paths, verify=verify, detail=fmt != "json",
-                             explain=derive_in_full))
+                             explain=derive_in_full, max_derivations=max_derivations,
+                             max_expression=max_expression))
     return Notes(render(doc, fmt, Path(templates) if templates else None), fmt, net, doc)

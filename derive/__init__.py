@@ -68,19 +68,22 @@ class Notes:
         """The notes as self-contained HTML (maths as MathML)."""
         from .render_html import render_html
 
-        if self.format != "md":
-            return None
-        return render_html(self.text, self.document.title)
+        if self.format == "html":
+            return self.text
+        return render_html(self.text, self.document.title) if self.format == "md" else None
 
 
 def explain(path: str | None = None, *, text: str | None = None, name: str | None = None, fmt: str = "md",
             point: int = 1, max_paths: int = 8, verify: bool = True, templates: str | None = None,
             derive_in_full: list[str] | None = None, max_derivations: int = 40,
-            max_expression: int = 120) -> Notes:
+            max_expression: int = 120, pictures: bool = False, plot_weight: str | None = None) -> Notes:
     """Notes for data point `point` (1-based) of a network file, network text, or the built-in example;
     `name` is how the source is called in the notes and in messages; `derive_in_full` names the
-    parameters whose derivation is written out (default: all of a small network, a few of a big one)."""
-    from .render import FORMATS, render
+    parameters whose derivation is written out (default: all of a small network, a few of a big one);
+    `pictures` adds diagrams (and plots) as files under `<name>_files/` (in HTML, inlined);
+    `plot_weight` adds the gradient-descent curve of that parameter."""
+    from .output import safe_stem
+    from .render import FORMATS
     from .steps import Options, build
 
     if fmt not in FORMATS:
@@ -90,11 +93,29 @@ def explain(path: str | None = None, *, text: str | None = None, name: str | Non
         raise DeriveError(f"there is no data point {point}: {net.source} has {len(net.data)}")
     if min(max_paths, max_derivations, max_expression) < 0:
         raise DeriveError("--max-paths, --max-derivations and --max-expression must be 0 or more")
-    unknown = [p for p in derive_in_full or [] if p not in net.parameters]
+    unknown = [p for p in (derive_in_full or []) + ([plot_weight] if plot_weight else []) if p not in net.parameters]
     if unknown:
-        raise DeriveError(f"--explain names {', '.join(unknown)}, which {'is not a parameter' if len(unknown) == 1 else 'are not parameters'} "
-                          f"of {net.source}")
+        raise DeriveError(f"{', '.join(unknown)} {'is not a parameter' if len(unknown) == 1 else 'are not parameters'} "
+                          f"of {net.source} (parameters: {', '.join(list(net.parameters)[:20])})")
     doc = build(net, Options(point=point - 1, max_paths=max_paths, verify=verify, detail=fmt != "json",
                              explain=derive_in_full, max_derivations=max_derivations,
-                             max_expression=max_expression))
-    return Notes(render(doc, fmt, Path(templates) if templates else None), fmt, net, doc)
+                             max_expression=max_expression, plot_weight=plot_weight,
+                             pictures=f"{safe_stem(net.source)}_files" if pictures or plot_weight else None))
+    return Notes(_render(doc, fmt, templates), fmt, net, doc)
+
+
+def _render(doc, fmt: str, templates: str | None) -> str:
+    """The text of the notes; HTML inlines the pictures, so they are laid out in a scratch folder."""
+    import tempfile
+
+    from .render import render
+
+    extra = Path(templates) if templates else None
+    if fmt != "html" or doc.pictures is None:
+        return render(doc, fmt, extra)
+    with tempfile.TemporaryDirectory() as scratch:
+        for name, content in doc.pictures.files.items():
+            path = Path(scratch) / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+        return render(doc, fmt, extra, Path(scratch))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -9,7 +10,7 @@ from . import DeriveError, explain, load_network
 from .output import safe_stem, write
 from .render import FORMATS
 
-EXTENSIONS = {"md": "md", "json": "json"}
+EXTENSIONS = {"md": "md", "json": "json", "html": "html"}
 HELP = {"help_option_names": ["-h", "--help"]}
 
 
@@ -47,13 +48,16 @@ def main():
 @click.option("--max-expression", default=120, show_default=True, type=int,
               help="Show an output's composed expression while it has at most this many operations.")
 @click.option("--no-verify", is_flag=True, help="Skip the independent SymPy check of the gradients.")
+@click.option("--no-pictures", is_flag=True, help="Leave out the network diagrams and plots.")
+@click.option("--plot-weight", default=None, metavar="w4",
+              help="Add the gradient-descent curve: the loss against this parameter, its tangent and one update.")
 @click.option("--explain", "explain_params", default=None, metavar="w1,w4",
               help="Write out the full derivation only for these parameters (default: all of a small network).")
 @click.option("--templates", type=click.Path(file_okay=False, exists=True), default=None,
               help="A folder of Jinja2 templates that override the built-in ones.")
 @click.option("--expand", is_flag=True, help="Print the explicit form of a network (dense shorthand expanded) and stop.")
-def render(network, fmt, output, point, max_paths, max_derivations, max_expression, no_verify, explain_params,
-           templates, expand):
+def render(network, fmt, output, point, max_paths, max_derivations, max_expression, no_verify, no_pictures,
+           plot_weight, explain_params, templates, expand):
     """Turn the neural network in NETWORK (YAML) into an exact, step-by-step worked example:
     forward pass, loss, every gradient by the chain rule, and the update.
 
@@ -68,11 +72,15 @@ def render(network, fmt, output, point, max_paths, max_derivations, max_expressi
             write(expand_text(net), output or "-")
             return
         chosen = [p.strip() for p in explain_params.split(",") if p.strip()] if explain_params else None
+        target = output or f"output/{safe_stem(network or 'pass_fail')}.{EXTENSIONS[fmt]}"
         notes = explain(network, fmt=fmt, point=point, max_paths=max_paths, verify=not no_verify,
                         templates=templates, derive_in_full=chosen, max_derivations=max_derivations,
-                        max_expression=max_expression)
+                        max_expression=max_expression, plot_weight=plot_weight,
+                        pictures=fmt == "html" or (fmt == "md" and target != "-" and not no_pictures))
         _warn(notes.network)
-        target = output or f"output/{safe_stem(network or 'pass_fail')}.{EXTENSIONS[fmt]}"
+        if fmt == "md" and notes.document.pictures:
+            for name, content in notes.document.pictures.files.items():
+                write(content, str(Path(target).parent / name))
         written = write(notes.text, target)
         if written:
             click.echo(f"wrote {written}", err=True)

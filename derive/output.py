@@ -18,10 +18,19 @@ def safe_stem(name: str) -> str:
     return stem[:80]
 
 
-def write(text: str, target: str) -> str | None:
-    """Write `text` to `target` ('-' for standard output); returns the path written."""
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write(text: str | bytes, target: str) -> str | None:
+    """Write `text` (or bytes) to `target` ('-' for standard output); returns the path written."""
     if target == "-":
-        sys.stdout.write(text)
+        if isinstance(text, bytes):
+            sys.stdout.buffer.write(text)
+        else:
+            sys.stdout.write(text)
         sys.stdout.flush()
         return None
     path = Path(target)
@@ -33,8 +42,9 @@ def write(text: str, target: str) -> str | None:
     except OSError as exc:
         raise DeriveError(f"cannot write {target}: {exc.strerror}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a written file gets the usual mode
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text if isinstance(text, bytes) else text.encode("utf-8"))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import jinja2
 
+from .latex import tex_name
 from .steps import Document
 
-FORMATS = ("md", "json")
+FORMATS = ("md", "json", "html")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|$~-])")
 
 
@@ -44,13 +45,18 @@ def markdown_environment(extra: Path | None = None) -> jinja2.Environment:
     env.filters["tex"] = lambda s: f"${s}$"
     env.filters["factor_line"] = _factor_line
     env.filters["align"] = lambda line: line.replace(" = ", " &= ", 1)
+    env.filters["texname"] = tex_name
     return env
 
 
-def render(doc: Document, fmt: str, templates: Path | None = None) -> str:
-    """The document as text in `fmt` (md or json)."""
+def render(doc: Document, fmt: str, templates: Path | None = None, base_dir: Path | None = None) -> str:
+    """The document as text in `fmt` (md, json or html); `base_dir` is where images are found."""
     if fmt == "json":
         return to_json(doc)
+    if fmt == "html":
+        from .render_html import render_html
+
+        return render_html(render(doc, "md", templates), doc.title, templates, base_dir)
     text = markdown_environment(templates).get_template("notes.md.j2").render(doc=doc)
     return re.sub(r"\n{3,}", "\n\n", text)
 

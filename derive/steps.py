@@ -25,6 +25,8 @@ class Options:
     explain: list[str] | None = None  # parameters derived in full (default: all, or a few of a big network)
     max_derivations: int = 40  # networks with more parameters get full derivations for a sample only
     max_expression: int = 120  # operations in a composed output expression before it is left out
+    pictures: str | None = None  # folder (relative to the notes) for diagrams and plots; None: no pictures
+    plot_weight: str | None = None  # the parameter of the descent curve (default: the first derived)
 
 
 @dataclass
@@ -38,6 +40,7 @@ class Document:
     backward: dict
     carry: dict | None
     numbers: dict = field(default_factory=dict)  # every value, for JSON
+    pictures: object = None  # derive.pictures.Pictures, when asked for
 
 
 def build(net: Network, options: Options | None = None) -> Document:
@@ -57,6 +60,10 @@ def build(net: Network, options: Options | None = None) -> Document:
     if shown is not exact and options.detail:
         doc.carry = _carry_comparison(net, shown, exact, doc.backward, tn)
     doc.numbers = _numbers(net, exact, doc.backward, options)
+    if options.pictures and detail:
+        from .pictures import draw
+
+        doc.pictures = draw(shown, options.pictures, doc.backward, options.plot_weight, options.point + 1)
     return doc
 
 

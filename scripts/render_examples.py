@@ -1,9 +1,10 @@
-"""Regenerate output/: every examples/*.yaml rendered as Markdown and JSON.
+"""Regenerate output/: every example network rendered as Markdown (with its pictures), JSON and HTML.
 
 Run from the top of the repository:  python scripts/render_examples.py
 """
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -13,7 +14,9 @@ sys.path.insert(0, str(ROOT))
 from derive import explain  # noqa: E402
 from derive.output import write  # noqa: E402
 
-FORMATS = {"md": "md", "json": "json"}
+FORMATS = ("md", "json", "html")
+PLOT_WEIGHT = {"pass_fail": "w4", "two_paths": "w1"}  # examples that also show the descent curve
+PLOTS = ("activations.svg", "layer_gradients.svg", "descent_")  # matplotlib's: checked for presence only
 
 
 def networks() -> list[Path]:
@@ -21,17 +24,28 @@ def networks() -> list[Path]:
     return [p for p in sorted((ROOT / "examples").glob("*.yaml")) if not p.stem.endswith("_answers")]
 
 
-def expected_outputs() -> dict[Path, str]:
+def expected_outputs() -> dict[Path, str | bytes]:
     """Every file output/ should hold, with its content (examples named relative to the repo)."""
-    files = {}
+    files: dict[Path, str | bytes] = {}
     for example in networks():
         rel = example.relative_to(ROOT).as_posix()
-        for fmt, ext in FORMATS.items():
-            files[ROOT / "output" / f"{example.stem}.{ext}"] = explain(str(example), name=rel, fmt=fmt).text
+        for fmt in FORMATS:
+            notes = explain(str(example), name=rel, fmt=fmt, pictures=fmt != "json",
+                            plot_weight=PLOT_WEIGHT.get(example.stem) if fmt != "json" else None)
+            files[ROOT / "output" / f"{example.stem}.{fmt}"] = notes.text
+            if fmt == "md":
+                for name, content in notes.document.pictures.files.items():
+                    files[ROOT / "output" / name] = content
     return files
 
 
+def is_plot(path: Path) -> bool:
+    return any(path.name.startswith(p) for p in PLOTS)
+
+
 def main() -> None:
+    for folder in (ROOT / "output").glob("*_files"):
+        shutil.rmtree(folder)  # pictures of parameters that no longer exist must not linger
     for path, text in expected_outputs().items():
         write(text, str(path))
         print(f"wrote {path.relative_to(ROOT)}")

@@ -19,3 +19,8 @@ def high_precision():
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+def example_networks() -> list[Path]:
+    """examples/*.yaml that are networks (answer files for `derive check` end in _answers.yaml)."""
+    return [p for p in sorted((ROOT / "examples").glob("*.yaml")) if not p.stem.endswith("_answers")]

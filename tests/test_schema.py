@@ -5,13 +5,12 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, example_networks
 
 SCHEMA = json.loads((ROOT / "schema" / "network.schema.json").read_text())
 
 
-@pytest.mark.parametrize("example", [p for p in sorted((ROOT / "examples").glob("*.yaml"))
-                                     if not p.stem.endswith("_answers")], ids=lambda p: p.name)
+@pytest.mark.parametrize("example", example_networks(), ids=lambda p: p.name)
 def test_examples_validate(example):
     jsonschema.validate(yaml.safe_load(example.read_text()), SCHEMA)
 

@@ -1,0 +1,131 @@
+"""Plots: what they draw is checked against numbers computed here (the independent oracle's loss and
+a central finite difference at 60 digits), and the output is repeatable and leaves matplotlib alone."""
+import xml.etree.ElementTree as ET
+
+import matplotlib
+import pytest
+from mpmath import mp, mpf
+
+import oracle
+from derive import load_network
+from derive.figures import activations_plot, descent_curve, layer_gradients, to_float
+
+from conftest import ROOT
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+DEAD_RELU = """
+title: A dead ReLU
+inputs: {x1: a, x2: b}
+neurons:
+  O1: {from: {x1: w1}, activation: relu}
+  O2: {from: {x2: w2}, bias: b1, activation: sigmoid}
+  O3: {from: {O1: w3, O2: w4}, activation: sigmoid}
+parameters: {w1: -1, w2: 0.5, w3: 0.3, w4: 0.7, b1: 0.1}
+data:
+  - {x1: 2, x2: 1, y: 1}
+"""
+
+SATURATED = """
+title: A saturated sigmoid
+inputs: {x1: a}
+neurons:
+  O1: {from: {x1: w1}, activation: sigmoid}
+  O2: {from: {O1: w2}, activation: sigmoid}
+parameters: {w1: 1, w2: 0.5}
+data:
+  - {x1: 1000, y: 0}
+"""
+
+
+def _text(name):
+    return (ROOT / "examples" / f"{name}.yaml").read_text()
+
+
+def _loss(text, param, value):
+    """The oracle's loss with one parameter replaced (mpf, at the current precision)."""
+    net = oracle.load(text)
+    net["parameters"] = {**net["parameters"], param: value}
+    return oracle.forward(net, net["data"][0], dps=mp.dps)["loss"]
+
+
+@pytest.mark.parametrize("example,param", [("two_paths", "w1"), ("pass_fail", "w1"), ("pass_fail", "b2")])
+def test_descent_curve_tangent_and_step(example, param):
+    text = _text(example)
+    net = load_network(text=text)
+    out = descent_curve(net, 1, param)
+    data = out["data"]
+    (x0, y0), (x1, y1) = data["tangent"]
+    with mp.workdps(60):
+        w = oracle.to_mpf(oracle.load(text)["parameters"][param])
+        h = mpf(10) ** -20
+        slope = (_loss(text, param, w + h) - _loss(text, param, w - h)) / (2 * h)
+        eta = oracle.to_mpf(oracle.load(text)["learning_rate"])
+        landing = w - eta * slope
+        landing_loss = _loss(text, param, landing)
+    assert (y1 - y0) / (x1 - x0) == pytest.approx(float(slope), rel=1e-6)
+    assert data["gradient"] == pytest.approx(float(slope), rel=1e-12)
+    assert data["update"][0] == pytest.approx(float(landing), rel=1e-12, abs=1e-15)
+    assert data["update"][1] == pytest.approx(float(landing_loss), rel=1e-12)
+    assert data["w_new"] == data["update"][0]
+    assert len(data["curve"]["x"]) == 200 and min(data["curve"]["x"]) < data["w_new"] < max(data["curve"]["x"])
+
+
+def test_descent_curve_output_is_repeatable_and_well_formed():
+    net = load_network(text=_text("pass_fail"))
+    before = dict(matplotlib.rcParams)
+    first, second = descent_curve(net, 1, "w4"), descent_curve(net, 1, "w4")
+    assert dict(matplotlib.rcParams) == before  # no style leaks out
+    assert first["svg"] == second["svg"] and first["png"] == second["png"]
+    assert first["png"].startswith(PNG)
+    root = ET.fromstring(first["svg"])
+    assert root.tag.endswith("svg") and "<dc:date>" not in first["svg"]
+    assert b"Software" not in first["png"][:200]
+    assert 'id="tangent"' in first["svg"] and 'id="update"' in first["svg"]
+    with pytest.raises(ValueError, match="not a parameter"):
+        descent_curve(net, 1, "w99")
+    with pytest.raises(ValueError, match="no data point 2"):
+        descent_curve(net, 2, "w1")
+
+
+def test_activations_plot_marks_the_largest_slopes():
+    out = activations_plot()
+    assert out["data"]["sigmoid"]["max"] == 0.25 and out["data"]["sigmoid"]["max_text"] == "0.25"
+    assert out["data"]["tanh"]["max"] == 1.0
+    assert out["data"]["relu"]["at_zero"] == 0.0
+    for gid in ("sigmoid-max", "tanh-max", "relu-zero", "relu-open"):
+        assert f'id="{gid}"' in out["svg"]
+    assert out["png"].startswith(PNG)
+    ET.fromstring(out["svg"])
+
+
+def test_layer_gradients_show_the_vanishing_gradient():
+    text = _text("deep_sigmoid")
+    out = layer_gradients(load_network(text=text), 1)
+    logs = out["data"]["log10"]
+    assert sorted(logs) == [1, 2, 3, 4, 5]
+    grads = oracle.gradients_fd(text, oracle.load(text)["data"][0])
+    with mp.workdps(30):
+        for layer in logs:
+            ((name, value),) = logs[layer].items()
+            assert name == f"w{layer}"
+            assert value == pytest.approx(float(mp.log10(abs(grads[name]))), abs=1e-9)
+    means = out["data"]["mean_log10"]
+    assert [means[k] for k in sorted(means)] == sorted(means.values())  # smaller toward the input
+    assert out["data"]["skipped"] == [] and out["png"].startswith(PNG)
+
+
+def test_layer_gradients_skip_zeros_and_survive_tiny_values():
+    out = layer_gradients(load_network(text=DEAD_RELU), 1)
+    assert out["data"]["skipped"] == ["w1", "w3"]
+    assert "2 zero gradients not shown" in out["data"]["title"]
+    out = layer_gradients(load_network(text=SATURATED), 1)
+    assert out["data"]["log10"][1]["w1"] < -400  # e^-1000 is far below the smallest float
+    assert out["png"].startswith(PNG)
+
+
+def test_span_and_float_guard():
+    net = load_network(text=_text("pass_fail"))
+    data = descent_curve(net, 1, "w4", span=(-1, 1))["data"]
+    assert data["curve"]["x"][0] == -1.0 and data["curve"]["x"][-1] == 1.0
+    assert to_float(mpf("1e400")) == 1e300 and to_float(mpf("-1e400")) == -1e300

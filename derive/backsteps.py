@@ -66,7 +66,6 @@ def _update(net, p: str, g: Num) -> Num:
 # -- factors ------------------------------------------------------------------------------------------
 def _factors(fwd: Forward, back: Backward, route: list[str], use, zt, tn: TexNumbers | None):
     """The chain-rule factors of one path: (symbol, formula, numbers substituted, value, plain label)."""
-    net = fwd.net
     out = route[0]
     facts = [_head(fwd, back, out, zt, tn)]
     for m, k in zip(route, route[1:]):
@@ -179,8 +178,8 @@ def _path_dict(p, route, facts, product, tn) -> dict:
     return {
         "route": " \\to ".join(["L"] + [tex_name(r) for r in route] + [tex_name(p)]),
         "chain": r" \cdot ".join(f[0] for f in facts),
-        "factors": [{"symbol": f[0], "formula": f[1], "substituted": f[2], "value": tn.text(f[3]), "eq": tn.eq(f[3])}
-                    for f in facts],
+        "factors": [{"symbol": f[0], "formula": f[1], "substituted": f[2] if f[2] not in (f[1], tn.text(f[3])) else "",
+                     "value": tn.text(f[3]), "eq": tn.eq(f[3])} for f in facts],
         "product_line": r" \cdot ".join(tn.arg(f[3]) for f in facts) + f" {tn.eq(product)}",
         "product": tn.text(product),
     }

@@ -10,7 +10,7 @@ from . import DeriveError, explain, load_network
 from .output import safe_stem, write
 from .render import FORMATS
 
-EXTENSIONS = {"md": "md", "json": "json", "html": "html"}
+EXTENSIONS = {"md": "md", "json": "json", "html": "html", "tex": "tex", "pdf": "pdf"}
 HELP = {"help_option_names": ["-h", "--help"]}
 
 
@@ -76,7 +76,7 @@ def render(network, fmt, output, point, max_paths, max_derivations, max_expressi
         notes = explain(network, fmt=fmt, point=point, max_paths=max_paths, verify=not no_verify,
                         templates=templates, derive_in_full=chosen, max_derivations=max_derivations,
                         max_expression=max_expression, plot_weight=plot_weight,
-                        pictures=fmt == "html" or (fmt == "md" and target != "-" and not no_pictures))
+                        pictures=not no_pictures and (fmt in ("html", "tex", "pdf") or (fmt == "md" and target != "-")))
         _warn(notes.network)
         if fmt == "md" and notes.document.pictures:
             for name, content in notes.document.pictures.files.items():

@@ -7,11 +7,11 @@ from fractions import Fraction
 
 import yaml
 
-from . import activations, losses
+from . import activations
 from .activations import Activation
 from .errors import Problem
 from .numbers import Carry, parse_number
-from .source import Collector, compose, suggest
+from .source import Collector, suggest
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")  # used with fullmatch: `$` would let "O1\n" through
 NUMERIC = re.compile(r"\s*[-+.0-9]", re.ASCII)  # names start with a letter: this can only be a number

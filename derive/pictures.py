@@ -15,6 +15,7 @@ class Pictures:
     folder: str
     refs: dict = field(default_factory=dict)
     files: dict[str, str | bytes] = field(default_factory=dict)
+    tikz: dict = field(default_factory=dict)  # the diagrams again as tikzpictures, for LaTeX
 
     def add(self, key: str, name: str, content: str | bytes, param: str | None = None) -> None:
         path = f"{self.folder}/{name}"
@@ -30,11 +31,13 @@ def draw(fwd: Forward, folder: str, backward: dict, plot_weight: str | None, poi
     net = fwd.net
     pics = Pictures(folder)
     pics.add("network", "network.svg", diagram.svg(net, fwd))
+    pics.tikz["network"] = diagram.tikz(net, fwd)
     if not backward.get("available"):
         return pics
     for p in backward["params"]:
         if p["full"] and p["paths"] is not None:
             pics.add("paths", f"paths_{p['name']}.svg", diagram.svg(net, fwd, highlight=p["name"]), p["name"])
+            pics.tikz.setdefault("paths", {})[p["name"]] = diagram.tikz(net, fwd, highlight=p["name"])
     if plot_weight:
         pics.add("descent", f"descent_{plot_weight}.svg", figures.descent_curve(net, point, plot_weight)["svg"])
         pics.refs["descent_param"] = plot_weight

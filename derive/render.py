@@ -10,7 +10,7 @@ import jinja2
 from .latex import tex_name
 from .steps import Document
 
-FORMATS = ("md", "json", "html")
+FORMATS = ("md", "json", "html", "tex", "pdf")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|$~-])")
 
 
@@ -50,13 +50,20 @@ def markdown_environment(extra: Path | None = None) -> jinja2.Environment:
 
 
 def render(doc: Document, fmt: str, templates: Path | None = None, base_dir: Path | None = None) -> str:
-    """The document as text in `fmt` (md, json or html); `base_dir` is where images are found."""
+    """The document in `fmt`: text (md, json, html, tex) or bytes (pdf); `base_dir` is where HTML finds images."""
     if fmt == "json":
         return to_json(doc)
     if fmt == "html":
         from .render_html import render_html
 
         return render_html(render(doc, "md", templates), doc.title, templates, base_dir)
+    if fmt in ("tex", "pdf"):
+        from .render_tex import compile_pdf, render_tex
+
+        tikz = doc.pictures.tikz if doc.pictures else {}
+        tex = render_tex(doc, templates, diagram_tikz=tikz.get("network", ""),
+                         pictures={k: v for k, v in tikz.items() if k != "network"})
+        return compile_pdf(tex) if fmt == "pdf" else tex
     text = markdown_environment(templates).get_template("notes.md.j2").render(doc=doc)
     return re.sub(r"\n{3,}", "\n\n", text)
 

@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 
 from . import activations, losses
 from .backsteps import backward_section
-from .errors import NotDifferentiable
 from .graph import Forward, forward
 from .latex import partial, tex_name, z_names
 from .model import Network
@@ -160,8 +159,9 @@ def _loss_step(fwd: Forward, tn: TexNumbers) -> dict:
     return {
         "substituted": "L = " + losses.tex_formula(net.loss, yhat, ys) + f" {tn.eq(fwd.loss)}",
         "value": tn.text(fwd.loss),
-        "errors": [{"output": tex_name(o), "line": f"{t} - {p} {tn.eq(e)}"}
-                   for o, t, p, e in zip(net.outputs, ys, yhat, fwd.error)],
+        "errors": [{"output": tex_name(o), "target": "y" if len(net.outputs) == 1 else f"y_{{{k}}}",
+                    "line": f"{t} - {p} {tn.eq(e)}"}
+                   for k, (o, t, p, e) in enumerate(zip(net.outputs, ys, yhat, fwd.error), 1)],
     }
 
 

@@ -1,4 +1,5 @@
-"""Regenerate output/: every example network rendered as Markdown (with its pictures), JSON and HTML.
+"""Regenerate output/: every example network rendered as Markdown (with its pictures), JSON, HTML,
+LaTeX and PDF.
 
 Run from the top of the repository:  python scripts/render_examples.py
 """
@@ -14,7 +15,7 @@ sys.path.insert(0, str(ROOT))
 from derive import explain  # noqa: E402
 from derive.output import write  # noqa: E402
 
-FORMATS = ("md", "json", "html")
+FORMATS = ("md", "json", "html", "tex")  # and pdf, compiled from the tex (see main)
 PLOT_WEIGHT = {"pass_fail": "w4", "two_paths": "w1"}  # examples that also show the descent curve
 PLOTS = ("activations.svg", "layer_gradients.svg", "descent_")  # matplotlib's: checked for presence only
 
@@ -43,12 +44,22 @@ def is_plot(path: Path) -> bool:
     return any(path.name.startswith(p) for p in PLOTS)
 
 
+def pdfs() -> list[Path]:
+    """The PDFs output/ holds, one per example (compiled from the committed .tex)."""
+    return [ROOT / "output" / f"{p.stem}.pdf" for p in networks()]
+
+
 def main() -> None:
+    from derive.render_tex import compile_pdf
+
     for folder in (ROOT / "output").glob("*_files"):
         shutil.rmtree(folder)  # pictures of parameters that no longer exist must not linger
     for path, text in expected_outputs().items():
         write(text, str(path))
         print(f"wrote {path.relative_to(ROOT)}")
+    for pdf in pdfs():
+        write(compile_pdf(pdf.with_suffix(".tex").read_text(encoding="utf-8")), str(pdf))
+        print(f"wrote {pdf.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

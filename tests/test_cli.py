@@ -107,5 +107,6 @@ def test_output_name_cannot_leave_the_output_folder(tmp_path):
     (sub / "..yaml").write_text((ROOT / "examples" / "pass_fail.yaml").read_text())
     r = run([str(sub / "..yaml")], tmp_path)
     assert r.returncode == 0, r.stderr
-    written = [p for p in (tmp_path / "output").iterdir()]
-    assert len(written) == 1 and written[0].parent == tmp_path / "output"
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix in (".md", ".svg")]
+    assert written and all((tmp_path / "output") in p.parents for p in written)
+    assert [p.name for p in written if p.suffix == ".md"] == ["notes.md"]

@@ -1,8 +1,14 @@
 """The committed notes under output/ are what the examples render to now."""
 import importlib.util
+import json
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
+from mpmath import mp, mpf
+
+from derive.numbers import Num, significant
 
 from conftest import ROOT
 
@@ -29,6 +35,20 @@ def test_committed_output_is_current(path):
     assert got == want, f"output/{path.relative_to(ROOT / 'output')} is stale: {HOW}"
 
 
+@pytest.mark.parametrize("pdf", render_examples.pdfs(), ids=lambda p: p.name)
+def test_committed_pdf_holds_the_current_numbers(pdf):
+    """PDF bytes carry TeX Live's own details, so the PDF is checked by its text: the loss and a
+    gradient of the current JSON appear in it, as the notes show them (5 significant digits)."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext is missing: install the Debian package poppler-utils")
+    assert pdf.exists(), f"output/{pdf.name} is missing: {HOW}"
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    data = json.loads(pdf.with_suffix(".json").read_text(encoding="utf-8"))
+    with mp.workdps(30):
+        loss = significant(Num(None, mpf(data["loss"])), 5)
+    assert loss in text.replace("\u2212", "-"), f"output/{pdf.name} does not show L = {loss}: {HOW}"
+
+
 def test_no_stray_outputs():
-    stray = {p for p in (ROOT / "output").rglob("*") if p.is_file()} - set(EXPECTED)
+    stray = {p for p in (ROOT / "output").rglob("*") if p.is_file()} - set(EXPECTED) - set(render_examples.pdfs())
     assert not stray, f"output/ holds files no example renders: {sorted(p.name for p in stray)}; {HOW}"

@@ -1,0 +1,14 @@
+"""`derive check`: marks a hand derivation (numbers, formulas, chain-rule structure) against a network,
+with the follow-through credit exams use. `check_answers` is the library entry point."""
+from __future__ import annotations
+
+from ..model import Network
+from .answers import read_answers
+from .mark import Report, mark
+
+__all__ = ["check_answers", "Report"]
+
+
+def check_answers(net: Network, path: str, *, text: str | None = None) -> Report:
+    """The marked report of the answers file `path` (or of `text`, called `path`) for network `net`."""
+    return mark(net, read_answers(path, net, text=text))

@@ -1,0 +1,183 @@
+"""Reading an answers file: which quantity each key names, and each answer read by the grammar.
+Every problem is reported with file, line, column and key path, all at once."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import NotDifferentiable, Problem
+from ..grad import check_differentiable
+from ..model import Network
+from ..source import Collector, compose, read_text
+from .names import L_NODE, Names, Quantity, label
+from .parse import ExpressionError, Part, parse_answer
+from .truth import step, why_not
+
+TOP_KEYS = {"network", "student", "point", "answers"}
+MAX_ANSWERS = 300  # a homework or an exam; more would only cost marking time
+KEY_HINT = ("name a quantity: z(O1), O1, L (or loss), error, dL/dw4, dL/dO2, dL/dz(O2), dO2/dO1, dO1/dw1, "
+            "new(w4) (or w4_new); LaTeX such as \\frac{\\partial L}{\\partial w_4} also works")
+
+
+@dataclass
+class Answer:
+    """One answer as written, with the quantity it is for and its parsed sides."""
+
+    key: str
+    quantity: Quantity
+    text: str
+    parts: list[Part]
+    line: int
+
+
+@dataclass
+class AnswerFile:
+    source: str
+    student: str
+    point: int
+    network: str | None
+    answers: list[Answer]
+    names: Names  # what the derivatives in the answers mean
+
+
+def read_answers(path: str, net: Network, names: Names | None = None, text: str | None = None) -> AnswerFile:
+    """The answers in `path` (or in `text`, called `path`), checked against `net`."""
+    text = read_text(path) if text is None else text
+    names = names or Names(net)
+    root = compose(text, path)
+    c = Collector(path, root)
+    items = c.mapping(root, "$", "the answers file", "start from examples/seed_answers.yaml")
+    c.raise_if_any()
+    top = {k: (kn, vn) for k, kn, vn in items}
+    c.unknown_keys(items, TOP_KEYS, "$", "the answers file")
+    student = c.scalar(top["student"][1], "$.student", "student") if "student" in top else None
+    network = c.scalar(top["network"][1], "$.network", "network") if "network" in top else None
+    point = _point(c, top.get("point"), net)
+    answers = []
+    if "answers" not in top:
+        c.missing(root, "$.answers", "the file has no `answers:`", "add `answers:` with one `quantity: value` line each")
+    else:
+        answers = _answers(c, top["answers"][1], net, names)
+    c.raise_if_any()
+    return AnswerFile(path, student or Path(path).stem, point, network, answers, names)
+
+
+def _point(c: Collector, entry, net: Network) -> int:
+    if entry is None:
+        return 1
+    text = c.scalar(entry[1], "$.point", "point")
+    if text is not None and (not re.fullmatch(r"[0-9]{1,6}", text) or not 1 <= int(text) <= len(net.data)):
+        c.error(entry[1], "$.point", f"point `{text[:20]}` is not a data point of the network",
+                f"write a number from 1 to {len(net.data)}")
+        return 1
+    return int(text) if text is not None else 1
+
+
+def _answers(c: Collector, node, net: Network, names: Names) -> list[Answer]:
+    found, seen = [], {}
+    items = c.mapping(node, "$.answers", "answers", "one `quantity: value` line each") or []
+    if len(items) > MAX_ANSWERS:
+        c.error(node, "$.answers", f"{len(items)} answers: at most {MAX_ANSWERS} are marked in one file",
+                "split the answers over several files")
+        return []
+    for key, knode, vnode in items:
+        path = f"$.answers.{key}"
+        quantity = _key(c, key, knode, path, net, names)
+        text = c.scalar(vnode, path, f"the answer for {key}")
+        if quantity is None or text is None:
+            continue
+        if quantity in seen:
+            c.error(knode, path, f"`{key}` is the same quantity as `{seen[quantity][0]}` (line {seen[quantity][1]})",
+                    "give each quantity once")
+            continue
+        seen[quantity] = (key, knode.start_mark.line + 1)
+        try:
+            parts = parse_answer(text, names)
+        except ExpressionError as exc:
+            c.problems.append(_expression_problem(c.name, vnode, path, exc))
+            continue
+        found.append(Answer(key, quantity, text, parts, vnode.start_mark.line + 1))
+    return found
+
+
+def _expression_problem(name: str, node, path: str, exc: ExpressionError) -> Problem:
+    """The place of a problem inside an answer: exact for one-line plain or single-quoted text."""
+    line, column = node.start_mark.line + 1, node.start_mark.column + 1
+    simple = node.style in (None, "'") and "\n" not in node.value and "''" not in node.value
+    if exc.position is not None and simple:
+        column += exc.position + (1 if node.style == "'" else 0)
+        message = exc.bare
+    else:
+        message = str(exc).split(" (")[0] if exc.hint else str(exc)
+    return Problem(name, line, column, path, f"cannot read the answer: {message}", exc.hint)
+
+
+_NEW = (re.compile(r"new\s*\(\s*(.+?)\s*\)"), re.compile(r"(.+?)_?new"), re.compile(r"(.+?)\^\{?\\?(?:text\{)?new\}?\}?"))
+_ERROR = re.compile(r"error(?:\s*\(\s*(.+?)\s*\))?")
+_DELTA = re.compile(r"(?:delta|δ|\\delta)\s*\(\s*(.+?)\s*\)")
+
+
+def _key(c: Collector, key: str, knode, path: str, net: Network, names: Names) -> Quantity | None:
+    quantity, problem = parse_key(key, net, names)
+    if problem:
+        c.error(knode, path, problem, KEY_HINT)
+    elif quantity.kind in ("d", "new"):
+        try:
+            check_differentiable(net)
+        except NotDifferentiable as exc:
+            c.error(knode, path, f"`{key}` asks for a gradient, but this network has none: {exc}",
+                    "answer its forward values (z, O, L) only")
+            return None
+    return quantity
+
+
+def parse_key(key: str, net: Network, names: Names) -> tuple[Quantity | None, str]:
+    """The quantity a key names, or the reason it names none."""
+    text = key.strip()
+    if text in ("L", "loss"):
+        return Quantity("L"), ""
+    m = _ERROR.fullmatch(text)
+    if m:
+        return _error_key(m.group(1), net, names)
+    for pattern in _NEW:
+        m = pattern.fullmatch(text)
+        if m and names.node(m.group(1)) and names.node(m.group(1))[0] == "p":
+            return Quantity("new", names.node(m.group(1))[1]), ""
+    m = _DELTA.fullmatch(text)
+    node = names.node(m.group(1)) if m else names.node(text)
+    if m and node and node[0] in ("O", "z"):
+        return Quantity("d", top=L_NODE, bottom=("z", node[1])), ""
+    if node and node[0] in ("O", "z"):
+        return Quantity(node[0], node[1]), ""
+    if node and node[0] in ("p", "x"):
+        what = "a parameter" if node[0] == "p" else "an input"
+        return None, f"`{text}` is {what} the network gives; {'answer new(' + text + ') for its updated value' if node[0] == 'p' else 'there is nothing to work out'}"
+    return _derivative_key(text, net, names)
+
+
+def _error_key(name: str | None, net: Network, names: Names) -> tuple[Quantity | None, str]:
+    if name is None:
+        if len(net.outputs) > 1:
+            return None, f"the network has {len(net.outputs)} outputs: write error(O) for one of them"
+        return Quantity("error"), ""
+    node = names.node(name)
+    if node is None or node[0] != "O" or node[1] not in net.outputs:
+        return None, f"error({name}): `{name}` is not an output of the network"
+    return Quantity("error", node[1] if len(net.outputs) > 1 else ""), ""
+
+
+def _derivative_key(text: str, net: Network, names: Names) -> tuple[Quantity | None, str]:
+    try:
+        parts = parse_answer(text, names)
+    except ExpressionError as exc:
+        return None, f"`{text[:40]}` does not name a quantity ({exc.bare})"
+    expr = parts[0].expr
+    if len(parts) != 1 or expr not in names.derivs:
+        return None, f"`{text[:40]}` does not name a quantity"
+    top, bottom = names.derivs[expr]
+    if top != L_NODE and step(net, top, bottom) is None:
+        return None, f"d{label(top)}/d{label(bottom)} is not one step of a chain-rule path: {why_not(net, top, bottom)}"
+    if bottom == L_NODE:
+        return None, "a derivative with respect to L is not part of back-propagation"
+    return Quantity("d", top=top, bottom=bottom), ""

@@ -1,0 +1,72 @@
+"""The `derive check` command: marks answers files against a network and exits 0 (all right),
+1 (something wrong) or 2 (a file could not be read)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .. import DeriveError, load_network
+from ..output import write
+from . import check_answers
+from .report import FORMATS, render, to_csv
+
+HELP = {"help_option_names": ["-h", "--help"]}
+
+
+@click.command("check", context_settings=HELP)
+@click.argument("network", type=click.Path(dir_okay=False))
+@click.argument("answers", nargs=-1, required=True, type=click.Path())
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="A report for the terminal, Markdown, or JSON.")
+@click.option("--summary", is_flag=True, help="One table per student and per question instead of each report.")
+@click.option("--csv", "csv_path", default=None, metavar="PATH",
+              help="Also write every student's marks as CSV ('-' for standard output).")
+@click.option("-o", "--output", default="-", show_default=True, metavar="PATH",
+              help="Where to write the report; '-' is standard output.")
+def check(network, answers, fmt, summary, csv_path, output):
+    """Mark the answers in ANSWERS (YAML files, or folders of them) against NETWORK.
+
+    Numbers are judged to the digits written, with follow-through: an answer that is wrong only because
+    it used your own earlier value is "correct given your O1 = 0.759". Formulas are compared by SymPy,
+    chain-rule products path by path.
+
+    \b
+    Exit codes: 0 all right, 1 something wrong, 2 a file could not be read.
+    """
+    try:
+        net = load_network(network)
+        for w in net.warnings:
+            click.echo(f"derive: warning: {w.format()}", err=True)
+        reports, failed = [], 0
+        for path in _answer_files(answers):
+            try:
+                reports.append(check_answers(net, path))
+            except DeriveError as exc:
+                click.echo(f"derive: error: {exc}", err=True)
+                failed += 1
+        if reports:
+            write(render(reports, fmt, summary), output)
+            if csv_path:
+                write(to_csv(reports), csv_path)
+    except DeriveError as exc:
+        click.echo(f"derive: error: {exc}", err=True)
+        sys.exit(2)
+    sys.exit(2 if failed else 0 if all(r.all_right for r in reports) else 1)
+
+
+def _answer_files(paths) -> list[str]:
+    """The files named, with each folder standing for the .yaml files in it."""
+    found = []
+    for p in paths:
+        if Path(p).is_dir():
+            inside = sorted(str(f) for f in Path(p).iterdir() if f.suffix in (".yaml", ".yml") and f.is_file())
+            if not inside:
+                raise DeriveError(f"{p}: the folder holds no .yaml answers files")
+            found += inside
+        elif not Path(p).exists():
+            raise DeriveError(f"{p}: no such answers file")
+        else:
+            found.append(p)
+    return found

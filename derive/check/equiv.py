@@ -1,0 +1,185 @@
+"""Judging a formula: equal to the expected one or not, by simplification and by values at random
+points (where every O and z is what a forward pass gives, so O2·(1 − O2) and σ(z2)(1 − σ(z2)) agree);
+when not equal, a point where they differ and the likely cause, read from yours ÷ expected."""
+from __future__ import annotations
+
+import mpmath
+import sympy
+
+from ..model import Network
+from .evaluate import DPS, Undefined, close, environment, evaluate
+from .formulas import expected_formula, names_of, path_value, paths
+from .names import L_NODE, Names, Quantity, label
+from .numeric import RIGHT, WRONG, Judgement
+from .parse import ExpressionError, parse_answer
+from .truth import LinkError, State, step, value, why_not
+
+MAX_EXPAND_OPS = 80
+MIN_POINTS = 5
+
+
+def judge_formula(net: Network, names: Names, q: Quantity, expr: sympy.Expr, states: list[State],
+                  template: str | None) -> Judgement:
+    """`states[0]` is the data point itself; the rest are random points."""
+    bad = bad_factors(net, names, expr)
+    expected = names_of(template) if template else ""
+    if bad:
+        return Judgement(WRONG, expected=expected, causes=bad)
+    mine, truth, used = [], [], []
+    for s in states:
+        try:
+            a = evaluate(expr, environment(net, names, s, expr))
+        except Undefined as exc:
+            if s is states[0]:
+                return Judgement(WRONG, expected=expected, causes=[f"your formula has no value at the data point: {exc}"])
+            continue
+        mine.append(a)
+        truth.append(value(net, s, q).mp)
+        used.append(s)
+    if len(used) < MIN_POINTS:
+        return Judgement(WRONG, expected=expected, causes=["your formula has no value at most points (a log or a "
+                                                           "power of a negative number?)"])
+    if all(close(a, b) for a, b in zip(mine, truth)):
+        proved = _simplifies_to_zero(net, names, expr, template)
+        how = "identical after simplifying" if proved else f"equal at the data point and {len(used) - 1} random points"
+        return Judgement(RIGHT, method=how)
+    i = next(k for k, (a, b) in enumerate(zip(mine, truth)) if not close(a, b))
+    j = Judgement(WRONG, expected=expected, method=f"values at {len(used)} points")
+    j.point = _where(net, names, used[i], expr, template, mine[i], truth[i])
+    j.difference = f"{_n(mine[i] - truth[i])} at {used[i].where}"
+    j.causes = causes(net, q, used, mine, truth)
+    return j
+
+
+def bad_factors(net: Network, names: Names, expr: sympy.Expr) -> list[str]:
+    """Derivatives in the formula that are not a step of any path, each with why."""
+    found = []
+    for sym in sorted(expr.free_symbols & set(names.derivs), key=str):
+        top, bottom = names.derivs[sym]
+        if top != L_NODE and step(net, top, bottom) is None:
+            found.append(f"wrong factor {sym}: {why_not(net, top, bottom)}")
+        elif bottom == L_NODE or top[0] in ("p", "x"):
+            found.append(f"wrong factor {sym}: {why_not(net, top, bottom)}")
+    return found
+
+
+def _simplifies_to_zero(net: Network, names: Names, expr, template: str | None) -> bool:
+    """Whether yours − expected expands to 0, with each derivative you wrote replaced by its formula
+    (tried only where expanding stays small)."""
+    if template is None or sympy.count_ops(expr) > MAX_EXPAND_OPS:
+        return False
+    try:
+        expected = parse_answer(names_of(template), names)[0].expr
+        formulas = {}
+        for sym in expr.free_symbols & set(names.derivs):
+            top, bottom = names.derivs[sym]
+            inner = expected_formula(net, Quantity("d", top=top, bottom=bottom))
+            if inner is None:
+                return False
+            formulas[sym] = parse_answer(names_of(inner), names)[0].expr
+    except ExpressionError:
+        return False  # a formula with relu′ or sign() is not in the answer grammar
+    mine = expr.xreplace(formulas)
+    if any(p.exp.is_Integer and abs(p.exp) > 8 for p in mine.atoms(sympy.Pow)):
+        return False
+    return sympy.expand(mine - expected) == 0
+
+
+def _where(net, names, s: State, expr, template, mine, truth) -> list[str]:
+    syms = set(expr.free_symbols)
+    if template:
+        try:
+            syms |= parse_answer(names_of(template), names)[0].expr.free_symbols
+        except ExpressionError:
+            pass
+    env = environment(net, names, s, sympy.Add(*syms) if syms else sympy.Integer(0))
+    shown = ", ".join(f"{names_of('{' + str(k) + '}')} = {_n(v)}" for k, v in sorted(env.items(), key=lambda kv: str(kv[0])))
+    return [f"at {s.where}" + (f" ({shown})" if shown else ""), f"yours = {_n(mine)}, expected = {_n(truth)}"]
+
+
+def _n(x) -> str:
+    text = mpmath.nstr(x, 6)
+    return text[:-2] if text.endswith(".0") else text
+
+
+# -- likely causes --------------------------------------------------------------------------------------
+def causes(net: Network, q: Quantity, states: list[State], mine, truth) -> list[str]:
+    """Why yours differs, when yours ÷ expected or yours − expected is a recognisable thing."""
+    with mpmath.workdps(DPS):
+        return _causes(net, q, states, mine, truth)
+
+
+def _causes(net: Network, q: Quantity, states: list[State], mine, truth) -> list[str]:
+    ratios = [a / b for a, b in zip(mine, truth) if abs(b) > mpmath.mpf(10) ** -30]
+    found = []
+    if len(ratios) >= 3:
+        found += _ratio_causes(net, q, states, mine, truth)
+    if q.is_derivative and q.top == L_NODE:
+        found += _path_causes(net, q, states, mine, truth)
+    return found or ["no simple slip explains the difference: compare your formula with the worked step"]
+
+
+def _ratio_causes(net: Network, q: Quantity, states, mine, truth) -> list[str]:
+    def constant(c):
+        return all(close(a, c * b) for a, b in zip(mine, truth))
+
+    if constant(-1):
+        return ["sign: your formula is the negative of the expected one"]
+    for c, what in ((2, "twice"), (mpmath.mpf(1) / 2, "half"), (-2, "minus twice"), (-mpmath.mpf(1) / 2, "minus half")):
+        if constant(c):
+            return [f"a factor of 2 from the loss convention: yours is {what} the expected value; this network's loss "
+                    f"is {net.loss} ({'L = (y − ŷ)², so ∂L/∂ŷ = 2(ŷ − y)' if net.loss == 'squared_error' else 'see its definition'})"]
+    for name, per_state in _candidates(net, states).items():
+        for sign, words in ((1, ""), (-1, " and the sign")):
+            if all(close(a, sign * f * b) for a, b, f in zip(mine, truth, per_state[0])):
+                return [per_state[1] + words]
+            if all(close(a * f, sign * b) for a, b, f in zip(mine, truth, per_state[0])):
+                return [per_state[2] + words]
+    return []
+
+
+def _candidates(net: Network, states) -> dict[str, tuple[list, str, str]]:
+    """For each name: its value per state, and what yours = expected × value (or ÷ value) means."""
+    found = {}
+    for n in net.neurons:
+        if all(s.back is not None and n.name in s.back.fprime for s in states):
+            f = [s.back.fprime[n.name].mp for s in states]
+            prime = f"{n.name}(1 − {n.name})" if n.activation.name == "sigmoid" else f"f′(z({n.name}))"
+            found[f"f'({n.name})"] = (f, f"an extra activation derivative of {n.name}: {prime} appears once too often",
+                                      f"a missing activation derivative of {n.name}: the factor {prime} = σ′(z({n.name})) is missing"
+                                      if n.activation.name == "sigmoid" else f"a missing activation derivative of {n.name}: the factor {prime} is missing")
+    for name in list(net.inputs) + [n.name for n in net.neurons] + list(net.parameters):
+        vals = [_plain(s, name) for s in states]
+        found[name] = (vals, f"an extra factor {name}", f"a missing factor {name}")
+    names = list(net.inputs) + [n.name for n in net.neurons] + list(net.parameters)
+    for a in names:
+        for b in names:
+            if a != b:
+                vals = [_plain(s, a) / _plain(s, b) for s in states]
+                found[f"{a}/{b}"] = (vals, f"{a} where {b} belongs", f"{b} where {a} belongs")
+    return found
+
+
+def _plain(s: State, name: str):
+    if name in s.fwd.neurons:
+        return s.fwd.neurons[name].O.mp
+    return (s.fwd.params[name] if name in s.fwd.params else s.fwd.inputs[name]).mp
+
+
+def _path_causes(net: Network, q: Quantity, states, mine, truth) -> list[str]:
+    found = paths(net, q.bottom, 16)
+    if len(found) < 2 or len(found) > 16:
+        return []
+    per_path = []
+    for p in found:
+        try:
+            per_path.append((" → ".join(label(n) for n in p), [path_value(net, s, p).mp for s in states]))
+        except LinkError:
+            return []
+    for route, per in per_path:
+        if all(close(a, b - c) for a, b, c in zip(mine, truth, per)):
+            return [f"a missing path: {route} is not in your sum"]
+    for route, per in per_path:
+        if all(close(a, c) for a, c in zip(mine, per)):
+            return [f"only one path: yours is the path {route}; {q.key} sums {len(found)} paths"]
+    return []

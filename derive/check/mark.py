@@ -1,0 +1,218 @@
+"""Marking one answers file: each answer judged as a number (with follow-through), a formula or a
+chain-rule structure, against the network's values at full precision."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import mpmath
+
+from ..errors import DeriveError
+from ..model import Network
+from ..numbers import Num, json_decimal
+from .answers import Answer, AnswerFile
+from .equiv import judge_formula
+from .formulas import expected_formula, number, worked
+from .names import LOSS, Names, Quantity
+from .numeric import CARRIED, ORDER, RIGHT, WRONG, Judgement, judge_number, numeric_causes, written
+from .structure import is_chain, judge_chain
+from .evaluate import Undefined, evaluate
+from .truth import LinkError, State, feeds, given, random_states, state, value
+
+RANDOM_POINTS = 5
+
+
+@dataclass
+class Line:
+    """The outcome for one answer, as the report shows it."""
+
+    key: str
+    answer: str
+    kind: str  # number | formula | chain
+    status: str
+    parts: list[Judgement]
+    worked: list[str]
+    line: int
+    value: str | None = None  # the true value at full precision
+    carried_into: list[str] = field(default_factory=list)
+
+    @property
+    def right(self) -> bool:
+        return self.status != WRONG
+
+
+@dataclass
+class Report:
+    source: str
+    student: str
+    network: str
+    point: int
+    lines: list[Line]
+
+    def count(self, status: str) -> int:
+        return sum(1 for x in self.lines if x.status == status)
+
+    @property
+    def all_right(self) -> bool:
+        return all(x.right for x in self.lines)
+
+
+class Marker:
+    """Marks the answers of one file against one network."""
+
+    def __init__(self, net: Network, names: Names, af: AnswerFile):
+        self.net, self.names, self.af = net, names, af
+        self.point = net.data[af.point - 1]
+        self.truth = state(net, self.point, "the data point")
+        self._random: list[State] | None = None
+        self.values = {a.quantity: Fraction(written(p.number).value) for a in af.answers
+                       for p in a.parts[-1:] if p.number is not None}
+        self.results: dict[Quantity, Judgement] = {}
+        self.upstream = feeds(net)
+        self.root_status: dict[str, str] = {}
+
+    def states(self) -> list[State]:
+        if self._random is None:
+            self._random = random_states(self.net, RANDOM_POINTS)
+        return [self.truth] + self._random
+
+    def mark(self) -> Report:
+        lines = {}
+        for a in sorted(self.af.answers, key=lambda a: self.rank(a.quantity)):
+            lines[a.quantity] = self.line(a)
+        for q, line in lines.items():
+            line.carried_into = [x.key for x in lines.values() if any(q.key in g for p in x.parts for g in _roots(p))]
+        ordered = [lines[a.quantity] for a in self.af.answers]
+        return Report(self.af.source, self.af.student, self.net.source, self.af.point, ordered)
+
+    def rank(self, q: Quantity) -> tuple:
+        order = {n.name: i for i, n in enumerate(self.net.neurons)}
+        if q.kind in ("z", "O"):
+            return (0, order[q.name], q.kind == "O")
+        return (1 if q.kind in ("L", "error") else 2 if q.kind == "d" else 3, 0, False)
+
+    def line(self, a: Answer) -> Line:
+        q = a.quantity
+        parts, kinds = list(a.parts), []
+        if len(parts) > 1 and _restates(parts[0].expr, q, self.names):
+            parts = parts[1:]
+        judged = []
+        for p in parts:
+            kind, j = self.judge_part(q, p)
+            kinds.append(kind)
+            judged.append(j)
+        status = max((j.status for j in judged), key=ORDER.get)
+        self.results[q] = judged[-1]
+        try:
+            steps = worked(self.net, self.truth, q) if status == WRONG else []
+            true_value = json_decimal(value(self.net, self.truth, q))
+        except (LinkError, DeriveError):
+            steps, true_value = [], None
+        return Line(a.key, a.text, kinds[-1], status, judged, steps, a.line, true_value)
+
+    def judge_part(self, q: Quantity, p) -> tuple[str, Judgement]:
+        if _restates(p.expr, q, self.names):
+            return "formula", Judgement(WRONG, causes=[f"your answer restates the question: {p.text} is what is asked"])
+        if p.number is not None:
+            return "number", self.judge_value(q, p.number)
+        if is_chain(self.names, q, p.expr):
+            return "chain", judge_chain(self.net, self.names, q, p.expr)
+        if not p.expr.free_symbols:
+            return "number", self.judge_constant(q, p)
+        template = expected_formula(self.net, q)
+        return "formula", judge_formula(self.net, self.names, q, p.expr, self.states(), template)
+
+    # -- numbers --------------------------------------------------------------------------------------
+    def judge_value(self, q: Quantity, text: str) -> Judgement:
+        truth = value(self.net, self.truth, q)
+        earlier = self.earlier(q)
+        mine, given_names = None, []
+        if earlier:
+            mine, used = given(self.net, self.point, q, earlier)
+            given_names = self.roots(q, used)
+        j = judge_number(text, truth, mine, given_names)
+        if j.status == WRONG:
+            j.causes = numeric_causes(written(text), truth, self.alternatives(q))
+        return j
+
+    def judge_constant(self, q: Quantity, p) -> Judgement:
+        """A formula of numbers only ((1 - 0.51129)^2): judged to as many significant digits as its most
+        precise decimal has; exactly when it has no decimals (1/3)."""
+        if p.expr.is_Rational and not p.decimals:
+            return self.judge_value(q, f"{p.expr.p}/{p.expr.q}")
+        try:
+            v = evaluate(p.expr, {})
+        except Undefined as exc:
+            return Judgement(WRONG, causes=[f"your numbers have no value: {exc}"])
+        digits = max(written(d).digits for d in p.decimals) if p.decimals else 30
+        return self.judge_value(q, mpmath.nstr(v, digits, strip_zeros=False, min_fixed=-mpmath.inf, max_fixed=mpmath.inf))
+
+    def earlier(self, q: Quantity) -> dict[Quantity, Fraction]:
+        """The person's own numbers that come before `q` in the computation."""
+        backward = q.kind in ("d", "new")
+        return {e: v for e, v in self.values.items() if e != q and (
+            (e.kind in ("z", "O") and (backward or self.rank(e) < self.rank(q))) or (backward and e.kind in ("d", "new")))}
+
+    def roots(self, q: Quantity, used: set[Quantity]) -> list[str]:
+        """The earlier answers a value was credited on, traced back past answers themselves carried
+        forward; slips (truncated or wrong answers) are named before merely rounded ones."""
+        found: dict[str, str] = {}
+        upstream = self.upstream.get(q.name, set()) | {q.name}
+        for e in sorted(used, key=self.rank):
+            if e not in self.values or self.exact(e) or (q.kind in ("z", "O") and e.name not in upstream):
+                continue
+            r = self.results.get(e)
+            if r is not None and r.status == CARRIED:
+                for g in r.given:
+                    found.setdefault(g, self.root_status.get(g, WRONG))
+            else:
+                text = f"{e.key} = {_plain(self.values[e])}"
+                found.setdefault(text, r.status if r is not None else WRONG)
+                self.root_status[text] = found[text]
+        slips = [t for t, status in found.items() if status != RIGHT]
+        return slips or list(found)
+
+    def exact(self, e: Quantity) -> bool:
+        """Whether the person's value for `e` is the true value itself (then it changes nothing)."""
+        return Num(self.values[e]).mp == value(self.net, self.truth, e).mp
+
+    def alternatives(self, q: Quantity) -> dict[str, Num]:
+        """Values a known slip would give, for the likely cause of a wrong number."""
+        found = {}
+        if self.net.carry.mode != "exact":
+            hand = state(self.net, self.point, "the hand calculation", carry=self.net.carry)
+            try:
+                found[f"this is the hand calculation with the network file's carry ({self.net.carry.describe()}): "
+                      "give your intermediate values (O1, O2, …) so follow-through can credit it"] = value(self.net, hand, q)
+            except (LinkError, DeriveError):
+                pass
+        if q.kind == "new" and q.name not in self.net.freeze:
+            old, g = Num(self.net.parameters[q.name]), value(self.net, self.truth, Quantity("d", top=("L",), bottom=("p", q.name)))
+            found["the update adds the gradient: it is w − η·∂L/∂w (a step downhill)"] = old + g * self.net.learning_rate
+            found["the learning rate η is missing: the update is w − η·∂L/∂w"] = old - g
+        return found
+
+
+def _restates(expr, q: Quantity, names: Names) -> bool:
+    """Whether the first side of `a = b` just names the quantity (dL/dw4 = …)."""
+    if expr in names.derivs:
+        top, bottom = names.derivs[expr]
+        return q.kind == "d" and (top, bottom) == (q.top, q.bottom)
+    if q.kind == "L":
+        return expr == LOSS
+    if q.kind in ("z", "O"):
+        return expr == (names.z_symbol(q.name) if q.kind == "z" else names.symbol(q.name))
+    return False
+
+
+def _roots(j: Judgement) -> list[str]:
+    return [g.split(" = ")[0] for g in j.given]
+
+
+def _plain(v: Fraction) -> str:
+    return number(Num(v), 30)
+
+
+def mark(net: Network, af: AnswerFile) -> Report:
+    """The report for one answers file."""
+    return Marker(net, af.names, af).mark()

@@ -1,0 +1,132 @@
+"""Judging a number: its tolerance comes from the digits written (0.759 is judged to 3 decimals, 4.9975e-3
+to 5 significant digits); the truncation of the true value is accepted and said so."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+import mpmath
+
+from ..numbers import Num, parse_number
+from .formulas import number
+
+RIGHT, TRUNCATED, CARRIED, WRONG = "right", "truncated", "carried", "wrong"
+ORDER = {RIGHT: 0, TRUNCATED: 1, CARRIED: 2, WRONG: 3}
+
+
+@dataclass
+class Judgement:
+    """The verdict on one answer (or one side of `a = b`), with everything the report says about it."""
+
+    status: str
+    note: str = ""
+    expected: str = ""
+    difference: str = ""
+    causes: list[str] = field(default_factory=list)
+    point: list[str] = field(default_factory=list)  # where a formula differs: the values used
+    method: str = ""
+    given: list[str] = field(default_factory=list)  # "O1 = 0.759": the earlier answers it was credited on
+
+
+@dataclass(frozen=True)
+class Written:
+    """A number as written: its exact value and the half-unit of its last digit (None when exact, 1/3)."""
+
+    value: Fraction
+    ulp: Fraction | None
+    scientific: bool
+    digits: int = 0  # significant digits written
+
+
+def written(text: str) -> Written:
+    value = parse_number(text)
+    if "/" in text:
+        return Written(value, None, False)
+    try:
+        parts = Decimal(text.strip()).as_tuple()
+    except InvalidOperation:
+        return Written(value, None, False)
+    digits = len("".join(map(str, parts.digits)).lstrip("0")) or 1
+    return Written(value, Fraction(10) ** parts.exponent, "e" in text.lower(), digits)
+
+
+def fraction(x: Num) -> Fraction:
+    """The exact binary value of a computed number (or its exact rational)."""
+    if x.exact is not None:
+        return Fraction(x.exact)
+    sign, man, exp, _ = x.mp._mpf_  # mpmath's own (sign, mantissa, exponent, bits); man_exp drops the sign
+    value = Fraction(int(man)) * Fraction(2) ** int(exp) if man else Fraction(0)
+    return -value if sign else value
+
+
+def rounded(x: Fraction, ulp: Fraction) -> Fraction:
+    """x rounded half away from zero to a multiple of ulp."""
+    q = abs(x) / ulp
+    n = int(q + Fraction(1, 2))
+    return (n if x >= 0 else -n) * ulp
+
+
+def truncated(x: Fraction, ulp: Fraction) -> Fraction:
+    n = int(abs(x) / ulp)
+    return (n if x >= 0 else -n) * ulp
+
+
+def matches(w: Written, x: Num) -> bool:
+    """Right to the digits written: within half a unit of the last digit (exact for a ratio)."""
+    t = fraction(x)
+    if w.ulp is None:
+        return abs(w.value - t) <= abs(t) * Fraction(1, 10 ** 30) + Fraction(1, 10 ** 40)
+    return abs(w.value - t) <= w.ulp / 2
+
+
+def is_truncation(w: Written, x: Num) -> bool:
+    return w.ulp is not None and w.value == truncated(fraction(x), w.ulp) and not matches(w, x)
+
+
+def show_like(w: Written, value: Fraction) -> str:
+    """`value` written with the same digits as the answer (0.760 for an answer 0.759)."""
+    if w.ulp is None:
+        return str(value)
+    d = Decimal(value.numerator) / Decimal(value.denominator)
+    q = d.quantize(Decimal(w.ulp.numerator) / Decimal(w.ulp.denominator))
+    return f"{q:e}" if w.scientific else f"{q:f}"
+
+
+def judge_number(text: str, truth: Num, mine: Num | None, given: list[str]) -> Judgement:
+    """`mine` is the value given the person's earlier answers (None when they change nothing)."""
+    w = written(text)
+    full = number(truth, max(5, w.digits + 1))
+    if matches(w, truth):
+        return Judgement(RIGHT)
+    # Rounding your own earlier value correctly is credited before truncating the true one.
+    carried = mine is not None and bool(given)
+    if carried and matches(w, mine):
+        return Judgement(CARRIED, f"correct given your {', '.join(given)} (the true value is {full})", given=given)
+    if is_truncation(w, truth):
+        return Judgement(TRUNCATED, f"{full}… truncated (rounding gives {show_like(w, rounded(fraction(truth), w.ulp))})")
+    if carried and is_truncation(w, mine):
+        return Judgement(CARRIED, f"correct (truncated) given your {', '.join(given)} (the true value is {full})", given=given)
+    expected = show_like(w, rounded(fraction(truth), w.ulp)) if w.ulp is not None else full
+    diff = Num(w.value) - truth
+    j = Judgement(WRONG, expected=f"{expected} (full precision {full})" if expected != full else full,
+                  difference=f"{'+' if diff.sign() > 0 else ''}{number(diff, 3)}")
+    if carried and (w.ulp is None or rounded(fraction(mine), w.ulp) != rounded(fraction(truth), w.ulp)):
+        j.note = f"given your {', '.join(given)} it would be {number(mine, 5)}"
+    return j
+
+
+def numeric_causes(w: Written, truth: Num, alternatives: dict[str, Num]) -> list[str]:
+    """Likely slips: the answer matches −value, 2·value, value/2, or a named alternative."""
+    causes = []
+    checks = [(-1, "sign: your answer is the negative of the expected value"),
+              (2, "a factor of 2: twice the expected value (the loss convention: (y − ŷ)² has derivative 2(ŷ − y), ½(y − ŷ)² has ŷ − y)"),
+              (Fraction(1, 2), "a factor of 2: half the expected value (the loss convention: (y − ŷ)² has derivative 2(ŷ − y), ½(y − ŷ)² has ŷ − y)")]
+    with mpmath.workdps(50):
+        for factor, cause in checks:
+            if not truth.is_zero() and matches(w, truth * factor):
+                causes.append(cause)
+        for cause, value in alternatives.items():
+            if matches(w, value) or is_truncation(w, value):
+                causes.append(cause)
+    return causes

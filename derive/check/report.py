@@ -1,0 +1,128 @@
+"""Reports a person reads: one line per answer, then what each wrong one should have been; and for a
+class, tables per student and per question. Jinja2 lays everything out; JSON and CSV are data."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import re
+
+import jinja2
+
+from ..render import md_escape, template_dir
+from .mark import Report
+from .numeric import CARRIED, RIGHT, TRUNCATED, WRONG
+
+FORMATS = ("text", "md", "json")
+MARKS = {RIGHT: "✓", TRUNCATED: "✓ truncated", CARRIED: "✓ carried forward", WRONG: "✗"}
+SHORT = {RIGHT: "✓", TRUNCATED: "✓t", CARRIED: "✓c", WRONG: "✗"}
+STATUSES = (RIGHT, TRUNCATED, CARRIED, WRONG)
+ANSWER_WIDTH = 48
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_dir())), undefined=jinja2.StrictUndefined,
+                             autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["md"] = md_escape
+    env.filters["code"] = _code
+    env.filters["pad"] = lambda text, width: str(text) + " " * max(0, width - len(str(text)))
+    env.filters["clip"] = lambda text, width: text if len(text) <= width else text[:width - 1] + "…"
+    return env
+
+
+def _code(text: str) -> str:
+    """Text in a Markdown code span that also survives a table cell."""
+    text = str(text).replace("\n", " ").replace("|", "\\|")
+    return f"`` {text} ``" if "`" in text else f"`{text}`"
+
+
+def data(r: Report) -> dict:
+    """Everything a report says, as plain data (the JSON output and what templates read)."""
+    answers = []
+    for x in r.lines:
+        notes = [p.note for p in x.parts if p.note]
+        if x.carried_into:
+            notes.append("carried into " + ", ".join(x.carried_into))
+        answers.append({
+            "key": x.key, "answer": x.answer, "kind": x.kind, "status": x.status, "mark": MARKS[x.status],
+            "true_value": x.value,
+            "line": x.line, "note": "; ".join(notes), "carried_into": x.carried_into,
+            "method": "; ".join(p.method for p in x.parts if p.method),
+            "expected": next((p.expected for p in x.parts if p.expected), ""),
+            "difference": next((p.difference for p in x.parts if p.difference), ""),
+            "where": [w for p in x.parts for w in p.point],
+            "causes": [c for p in x.parts for c in p.causes],
+            "given": [g for p in x.parts for g in p.given],
+            "worked": x.worked})
+    counts = {s: r.count(s) for s in STATUSES}
+    return {"student": r.student, "answers_file": r.source, "network": r.network, "data_point": r.point,
+            "all_right": r.all_right, "counts": counts, "answered": len(r.lines), "answers": answers}
+
+
+def render(reports: list[Report], fmt: str, summary: bool = False) -> str:
+    """The reports (and, with `summary`, the class tables) as text, Markdown or JSON."""
+    items = [data(r) for r in reports]
+    table = summary_data(reports) if summary or len(reports) > 1 else None
+    if fmt == "json":
+        body = items[0] if len(items) == 1 and table is None else {"reports": items, "summary": table}
+        return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+    ext = "txt" if fmt == "text" else "md"
+    env = environment()
+    parts = [] if summary else [env.get_template(f"check/report.{ext}.j2").render(r=item, width=_width(item))
+                                  for item in items]
+    if table is not None:
+        parts.append(env.get_template(f"check/summary.{ext}.j2").render(t=table, widths=_widths(table)))
+    return "\n".join(parts)
+
+
+def _width(item: dict) -> dict:
+    return {"mark": max((len(a["mark"]) for a in item["answers"]), default=1),
+            "key": max((len(a["key"]) for a in item["answers"]), default=1),
+            "answer": min(ANSWER_WIDTH, max((len(a["answer"]) for a in item["answers"] if a["note"]), default=1)),
+            "most": ANSWER_WIDTH * 2}
+
+
+def summary_data(reports: list[Report]) -> dict:
+    """Per student: counts of each verdict; per question: how the class did."""
+    questions = list(dict.fromkeys(x.key for r in reports for x in r.lines))
+    students = []
+    for r in reports:
+        by_key = {x.key: x.status for x in r.lines}
+        students.append({"student": r.student, "file": r.source, "answered": len(r.lines),
+                         "right": sum(1 for x in r.lines if x.right), "wrong": r.count(WRONG),
+                         "carried": r.count(CARRIED), "truncated": r.count(TRUNCATED),
+                         "marks": [SHORT[by_key[k]] if k in by_key else "·" for k in questions]})
+    per_question = []
+    for k in questions:
+        got = [x.status for r in reports for x in r.lines if x.key == k]
+        per_question.append({"question": k, "answered": len(got), "missing": len(reports) - len(got),
+                             **{s: got.count(s) for s in STATUSES}})
+    return {"students": students, "questions": per_question, "asked": questions}
+
+
+def _widths(t: dict) -> dict:
+    return {"student": max([len("student")] + [len(s["student"]) for s in t["students"]]),
+            "question": max([len("question")] + [len(q["question"]) for q in t["questions"]]),
+            "asked": [max(len(k), 2) for k in t["asked"]]}
+
+
+def to_csv(reports: list[Report]) -> str:
+    """One row per student and answer: the marks a spreadsheet needs."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["student", "file", "question", "answer", "verdict", "expected", "note"])
+    for r in reports:
+        for a in data(r)["answers"]:
+            writer.writerow([_cell(r.student), _cell(r.source), _cell(a["key"]), _cell(a["answer"]), a["status"],
+                             _cell(a["expected"]), _cell(a["note"] or "; ".join(a["causes"]))])
+    return out.getvalue()
+
+
+def _cell(text: str) -> str:
+    """A cell a spreadsheet shows as text: a leading = + - @ would make it a formula (numbers stay)."""
+    text = str(text)
+    if text[:1] in ("=", "+", "-", "@") and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from . import DeriveError, explain, load_network
+from .check.command import check
 from .output import safe_stem, write
 from .render import FORMATS
 
@@ -94,15 +95,7 @@ def _warn(net) -> None:
         click.echo(f"derive: warning: {w.format()}", err=True)
 
 
-def _register_optional_commands() -> None:
-    try:
-        from .check.command import check
-    except ImportError:  # derive.check is not part of this build
-        return
-    main.add_command(check)
-
-
-_register_optional_commands()
+main.add_command(check)
 
 if __name__ == "__main__":
     main()

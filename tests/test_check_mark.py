@@ -134,6 +134,7 @@ def test_update_slips_are_named():
     ("dL/dw4", "-2*(y - O2) * O2 * (1 - O2) * O1"),
     ("dL/dw4", "2*(sigmoid(z_2) - y) * sigmoid(z_2)*(1 - sigmoid(z_2)) * O1"),
     ("dL/dw4", r"\frac{\partial L}{\partial O_2} \cdot O_2 (1 - O_2) \cdot O_1"),
+    ("dL/dw4", r"\frac{\partial L}{\partial w_4} = 2(O_2 - y) O_2(1-O_2) O_1"),
     ("dL/dw1", "dL/dO2 * O2*(1 - O2) * w4 * O1*(1 - O1) * x1"),
     ("dL/dw2", r"2(O_2 - y) \cdot \sigma'(z_2) \cdot w_4 \cdot O_1(1-O_1) x_2"),
     ("dO2/dO1", "O2*(1-O2)*w4"),

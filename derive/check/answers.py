@@ -151,8 +151,9 @@ def parse_key(key: str, net: Network, names: Names) -> tuple[Quantity | None, st
     if node and node[0] in ("O", "z"):
         return Quantity(node[0], node[1]), ""
     if node and node[0] in ("p", "x"):
-        what = "a parameter" if node[0] == "p" else "an input"
-        return None, f"`{text}` is {what} the network gives; {'answer new(' + text + ') for its updated value' if node[0] == 'p' else 'there is nothing to work out'}"
+        if node[0] == "x":
+            return None, f"`{text}` is an input the network gives: there is nothing to work out"
+        return None, f"`{text}` is a parameter the network gives; answer new({text}) for its updated value"
     return _derivative_key(text, net, names)
 
 

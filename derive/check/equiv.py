@@ -15,6 +15,8 @@ from .parse import ExpressionError, parse_answer
 from .truth import LinkError, State, step, value, why_not
 
 MAX_EXPAND_OPS = 80
+LOSS_RULES = {"squared_error": "L = (y − ŷ)², so ∂L/∂ŷ = 2(ŷ − y)", "half_squared_error": "L = ½(y − ŷ)², so ∂L/∂ŷ = ŷ − y",
+              "mse": "L = (1/K)Σ(y − ŷ)², so ∂L/∂ŷ = (2/K)(ŷ − y)"}
 MIN_POINTS = 5
 
 
@@ -127,8 +129,9 @@ def _ratio_causes(net: Network, q: Quantity, states, mine, truth) -> list[str]:
         return ["sign: your formula is the negative of the expected one"]
     for c, what in ((2, "twice"), (mpmath.mpf(1) / 2, "half"), (-2, "minus twice"), (-mpmath.mpf(1) / 2, "minus half")):
         if constant(c):
-            return [f"a factor of 2 from the loss convention: yours is {what} the expected value; this network's loss "
-                    f"is {net.loss} ({'L = (y − ŷ)², so ∂L/∂ŷ = 2(ŷ − y)' if net.loss == 'squared_error' else 'see its definition'})"]
+            rule = LOSS_RULES.get(net.loss, "see its definition in the notes")
+            return [f"a factor of 2 from the loss convention: yours is {what} the expected value; "
+                    f"this network's loss is {net.loss} ({rule})"]
     for name, per_state in _candidates(net, states).items():
         for sign, words in ((1, ""), (-1, " and the sign")):
             if all(close(a, sign * f * b) for a, b, f in zip(mine, truth, per_state[0])):
@@ -144,10 +147,10 @@ def _candidates(net: Network, states) -> dict[str, tuple[list, str, str]]:
     for n in net.neurons:
         if all(s.back is not None and n.name in s.back.fprime for s in states):
             f = [s.back.fprime[n.name].mp for s in states]
-            prime = f"{n.name}(1 − {n.name})" if n.activation.name == "sigmoid" else f"f′(z({n.name}))"
+            sigmoid = n.activation.name == "sigmoid"
+            prime = f"{n.name}(1 − {n.name}) = σ′(z({n.name}))" if sigmoid else f"f′(z({n.name}))"
             found[f"f'({n.name})"] = (f, f"an extra activation derivative of {n.name}: {prime} appears once too often",
-                                      f"a missing activation derivative of {n.name}: the factor {prime} = σ′(z({n.name})) is missing"
-                                      if n.activation.name == "sigmoid" else f"a missing activation derivative of {n.name}: the factor {prime} is missing")
+                                      f"a missing activation derivative of {n.name}: the factor {prime} is missing")
     for name in list(net.inputs) + [n.name for n in net.neurons] + list(net.parameters):
         vals = [_plain(s, name) for s in states]
         found[name] = (vals, f"an extra factor {name}", f"a missing factor {name}")

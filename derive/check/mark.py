@@ -13,7 +13,7 @@ from ..numbers import Num, json_decimal
 from .answers import Answer, AnswerFile
 from .equiv import judge_formula
 from .formulas import expected_formula, number, worked
-from .names import LOSS, Names, Quantity
+from .names import L_NODE, LOSS, Names, Quantity
 from .numeric import CARRIED, ORDER, RIGHT, WRONG, Judgement, judge_number, numeric_causes, written
 from .structure import is_chain, judge_chain
 from .evaluate import Undefined, evaluate
@@ -69,6 +69,10 @@ class Marker:
                        for p in a.parts[-1:] if p.number is not None}
         self.results: dict[Quantity, Judgement] = {}
         self.upstream = feeds(net)
+        self.order = {n.name: i for i, n in enumerate(net.neurons)}
+        self.upstream_users = {name: [n.name for n in net.neurons if name in {e.source for e in n.edges}
+                                      | {e.weight for e in n.edges} | {n.bias}] for name in
+                               list(net.parameters) + list(net.inputs)}
         self.root_status: dict[str, str] = {}
 
     def states(self) -> list[State]:
@@ -86,10 +90,21 @@ class Marker:
         return Report(self.af.source, self.af.student, self.net.source, self.af.point, ordered)
 
     def rank(self, q: Quantity) -> tuple:
-        order = {n.name: i for i, n in enumerate(self.net.neurons)}
+        """Where `q` comes in the computation: forward in neuron order, then the loss, then the backward
+        pass from the outputs down (so an answer is judged after those it may have used), then updates."""
         if q.kind in ("z", "O"):
-            return (0, order[q.name], q.kind == "O")
-        return (1 if q.kind in ("L", "error") else 2 if q.kind == "d" else 3, 0, False)
+            return (0, self.order[q.name], q.kind == "O")
+        if q.kind in ("L", "error"):
+            return (1, 0, 0)
+        if q.kind == "new":
+            return (4, 0, 0)
+        if q.top != L_NODE:
+            return (2, 0, 0)  # a single step needs only forward values
+        kind, name = q.bottom
+        if kind in ("O", "z"):
+            return (3, -self.order[name], kind == "z")
+        users = [self.order[u] for u in self.upstream_users.get(name, [])] or [-1]
+        return (3, -min(users) + 0.5, 0)
 
     def line(self, a: Answer) -> Line:
         q = a.quantity
@@ -187,7 +202,8 @@ class Marker:
             except (LinkError, DeriveError):
                 pass
         if q.kind == "new" and q.name not in self.net.freeze:
-            old, g = Num(self.net.parameters[q.name]), value(self.net, self.truth, Quantity("d", top=("L",), bottom=("p", q.name)))
+            old = Num(self.net.parameters[q.name])
+            g = value(self.net, self.truth, Quantity("d", top=L_NODE, bottom=("p", q.name)))
             found["the update adds the gradient: it is w − η·∂L/∂w (a step downhill)"] = old + g * self.net.learning_rate
             found["the learning rate η is missing: the update is w − η·∂L/∂w"] = old - g
         return found

@@ -119,9 +119,10 @@ def judge_number(text: str, truth: Num, mine: Num | None, given: list[str]) -> J
 def numeric_causes(w: Written, truth: Num, alternatives: dict[str, Num]) -> list[str]:
     """Likely slips: the answer matches −value, 2·value, value/2, or a named alternative."""
     causes = []
+    convention = "(the loss convention: (y − ŷ)² has derivative 2(ŷ − y), ½(y − ŷ)² has ŷ − y)"
     checks = [(-1, "sign: your answer is the negative of the expected value"),
-              (2, "a factor of 2: twice the expected value (the loss convention: (y − ŷ)² has derivative 2(ŷ − y), ½(y − ŷ)² has ŷ − y)"),
-              (Fraction(1, 2), "a factor of 2: half the expected value (the loss convention: (y − ŷ)² has derivative 2(ŷ − y), ½(y − ŷ)² has ŷ − y)")]
+              (2, f"a factor of 2: twice the expected value {convention}"),
+              (Fraction(1, 2), f"a factor of 2: half the expected value {convention}")]
     with mpmath.workdps(50):
         for factor, cause in checks:
             if not truth.is_zero() and matches(w, truth * factor):

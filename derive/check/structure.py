@@ -45,7 +45,8 @@ def judge_chain(net: Network, names: Names, q: Quantity, expr: sympy.Expr) -> Ju
                       "or the same path written twice): each path counts once")
     if issues:
         return Judgement(WRONG, expected=shown, causes=issues)
-    note = f"{', '.join(totals)} stand{'s' if len(totals) == 1 else ''} for every path below {'it' if len(totals) == 1 else 'them'}" if totals else ""
+    one = len(totals) == 1
+    note = f"{', '.join(totals)} stand{'s' if one else ''} for every path below {'it' if one else 'them'}" if totals else ""
     return Judgement(RIGHT, note=note, method="every path once, every factor a step of the network")
 
 
@@ -103,7 +104,8 @@ def _join(links: list[tuple[Node, Node]], q: Quantity) -> tuple[list, str]:
     if remaining:
         rest = ", ".join(_d(a, b) for a, b in remaining)
         after = _d(*ordered[-1]) if ordered else "the start"
-        return [], f"({written}): the factors do not join up: after {after} the next factor must start at {label(at)}, but what is left is {rest}"
+        return [], (f"({written}): the factors do not join up: after {after} the next factor must start at "
+                    f"{label(at)}, but what is left is {rest}")
     if at != q.bottom:
         return [], f"({written}): the chain ends at {label(at)}, not at {label(q.bottom)}"
     return ordered, ""

@@ -127,7 +127,8 @@ def why_not(net: Network, top: Node, bottom: Node) -> str:
 
     t, b = label(top), label(bottom)
     if top[0] in ("p", "x"):
-        return f"{t} is a {'parameter' if top[0] == 'p' else 'input'}: nothing is differentiated with respect to it on the way down"
+        what = "parameter" if top[0] == "p" else "input"
+        return f"{t} is a {what}: nothing is differentiated with respect to it on the way down"
     if top[0] == "L":
         return f"L does not depend on {b}"
     depends = feeds(net)

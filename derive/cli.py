@@ -8,6 +8,7 @@ import click
 
 from . import DeriveError, explain, load_network
 from .check.command import check
+from .train_command import COMMANDS as TRAINING_COMMANDS
 from .output import safe_stem, write
 from .render import FORMATS
 
@@ -32,6 +33,9 @@ def main():
     \b
     derive [NETWORK.yaml] [options]       notes for a network (same as `derive render`)
     derive check NETWORK.yaml ANSWERS...  mark a hand derivation
+    derive train NETWORK.yaml             training over every data point and epoch
+    derive study-lr NETWORK.yaml          the same training at several learning rates
+    derive study-depth NETWORK.yaml       gradient size with depth: sigmoid, tanh, ReLU
     """
 
 
@@ -96,6 +100,8 @@ def _warn(net) -> None:
 
 
 main.add_command(check)
+for _command in TRAINING_COMMANDS:
+    main.add_command(_command)
 
 if __name__ == "__main__":
     main()

@@ -13,6 +13,7 @@ from .model import (TOP_KEYS, DataPoint, Network, Spec, _read_neuron, read_input
                     read_parameters)
 from .numbers import Carry
 from .source import Collector, close_match, compose, suggest
+from .train_keys import read_training
 
 CARRY = re.compile(r"(exact|round|truncate)(?:\s+([0-9]{1,2}))?", re.ASCII)
 SHOW = re.compile(r"[0-9]{1,2}", re.ASCII)
@@ -98,6 +99,7 @@ def _assemble(c: Collector, top, spec: Spec, name: str) -> Network | None:
     data = _data(c, top, spec, outputs)
     carry, show = _numbers(c, top)
     freeze = _freeze(c, top, spec)
+    training = read_training(c, top)
     eta = read_number(c, top["learning_rate"][1], "$.learning_rate", "learning_rate") if "learning_rate" in top else Fraction(1, 10)
     if eta is not None and eta < 0:
         c.error(top["learning_rate"][1], "$.learning_rate", "the learning rate must not be negative",
@@ -108,7 +110,7 @@ def _assemble(c: Collector, top, spec: Spec, name: str) -> Network | None:
     return Network(title=title, inputs=spec.inputs, neurons=tuple(spec.neurons[n] for n in order),
                    outputs=tuple(outputs), parameters=spec.parameters, loss=loss, learning_rate=eta,
                    data=tuple(data), carry=carry, show=show, freeze=freeze, source=name,
-                   warnings=tuple(c.warnings))
+                   warnings=tuple(c.warnings), training=training)
 
 
 def _check_names(c: Collector, spec: Spec) -> None:

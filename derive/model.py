@@ -17,7 +17,8 @@ NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")  # used with fullmatch: `$` wou
 NUMERIC = re.compile(r"\s*[-+.0-9]", re.ASCII)  # names start with a letter: this can only be a number
 RESERVED = {"L", "y", "z", "eta", "sigma", "delta", "e"}
 TOP_KEYS = {"title", "inputs", "neurons", "outputs", "parameters", "loss", "learning_rate", "data",
-            "numbers", "freeze", "layers", "activation", "naming"}
+            "numbers", "freeze", "layers", "activation", "naming",
+            "optimizer", "batch_size", "batch_reduction", "epochs"}
 NEURON_KEYS = {"from", "bias", "activation", "threshold"}
 
 
@@ -46,6 +47,38 @@ class DataPoint:
     targets: tuple[Fraction, ...]
 
 
+# Each optimizer's hyper-parameters with their defaults: PyTorch's and Kingma & Ba's (beta1 0.9,
+# beta2 0.999, epsilon 1e-8), the momentum 0.9 everyone quotes (PyTorch's own default is 0), and
+# RMSProp's rho 0.9 from Hinton's lecture and Keras (PyTorch's alpha is 0.99). `perceptron` is the
+# perceptron learning rule for a thresholded single neuron, which has no hyper-parameters.
+OPTIMIZERS: dict[str, dict[str, Fraction]] = {
+    "sgd": {},
+    "momentum": {"beta": Fraction(9, 10)},
+    "nesterov": {"beta": Fraction(9, 10)},
+    "rmsprop": {"rho": Fraction(9, 10), "epsilon": Fraction(1, 10 ** 8)},
+    "adam": {"beta1": Fraction(9, 10), "beta2": Fraction(999, 1000), "epsilon": Fraction(1, 10 ** 8)},
+    "perceptron": {},
+}
+
+
+@dataclass(frozen=True)
+class Training:
+    """How to train over the data: the optimizer and the hyper-parameters the file wrote
+    (hyper_parameters() fills in the defaults), the batch size (None: the whole data set), how a
+    batch's gradients combine, and the epochs. `given` names the keys the file wrote, so the notes
+    can say which values are defaults."""
+
+    optimizer: str = "sgd"
+    hyper: tuple[tuple[str, Fraction], ...] = ()
+    batch_size: int | None = 1
+    batch_reduction: str = "mean"
+    epochs: int = 1
+    given: frozenset[str] = frozenset()
+
+    def hyper_parameters(self) -> dict[str, Fraction]:
+        return {**OPTIMIZERS[self.optimizer], **dict(self.hyper)}
+
+
 @dataclass(frozen=True)
 class Network:
     """Everything a derivation needs; neurons are in topological (forward) order."""
@@ -63,6 +96,7 @@ class Network:
     freeze: frozenset[str] = frozenset()
     source: str = "<text>"
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
+    training: Training = Training()
 
     def __post_init__(self):
         object.__setattr__(self, "_by_name", {n.name: n for n in self.neurons})

@@ -1,5 +1,5 @@
 """Regenerate output/: every example network rendered as Markdown (with its pictures), JSON, HTML,
-LaTeX and PDF.
+LaTeX and PDF, and the training walk-throughs and studies in the same formats.
 
 Run from the top of the repository:  python scripts/render_examples.py
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,7 +18,13 @@ from derive.output import write  # noqa: E402
 
 FORMATS = ("md", "json", "html", "tex")  # and pdf, compiled from the tex (see main)
 PLOT_WEIGHT = {"pass_fail": "w4", "two_paths": "w1"}  # examples that also show the descent curve
-PLOTS = ("activations.svg", "layer_gradients.svg", "descent_")  # matplotlib's: checked for presence only
+PLOTS = ("activations.svg", "layer_gradients.svg", "descent_", "loss.svg", "boundary.svg", "rates.svg",
+         "depth.svg")  # matplotlib's: checked for presence only
+TRAINING = [  # (command, example, what): `derive COMMAND examples/EXAMPLE.yaml` writes EXAMPLE_WHAT.*
+    ("train", "training_pass_fail", "training"), ("train", "softmax_3class", "training"),
+    ("train", "and_perceptron", "training"), ("train", "xor_perceptron", "training"),
+    ("study-lr", "regression_lr", "study_lr"), ("study-depth", "deep_sigmoid", "study_depth")]
+GOLDEN_TRAINING = ("md", "json")  # compared byte for byte; html, tex and pdf are made from the same steps
 
 
 def networks() -> list[Path]:
@@ -40,6 +47,33 @@ def expected_outputs() -> dict[Path, str | bytes]:
     return files
 
 
+def training_outputs(formats=GOLDEN_TRAINING) -> dict[Path, bytes]:
+    """The training walk-throughs, as the commands write them (run in a scratch folder)."""
+    from click.testing import CliRunner
+
+    from derive.cli import main as cli
+
+    files: dict[Path, bytes] = {}
+    for command, example, what in TRAINING:
+        for fmt in formats:
+            with tempfile.TemporaryDirectory() as scratch:
+                target = Path(scratch) / f"{example}_{what}.{fmt}"
+                result = CliRunner().invoke(cli, [command, f"examples/{example}.yaml", "-f", fmt, "-o", str(target)],
+                                            catch_exceptions=False)
+                if result.exit_code != 0:
+                    raise SystemExit(f"derive {command} examples/{example}.yaml failed:\n{result.output}")
+                for path in Path(scratch).rglob("*"):
+                    if path.is_file():
+                        files[ROOT / "output" / path.relative_to(scratch)] = path.read_bytes()
+    return files
+
+
+def extra_outputs() -> list[Path]:
+    """Outputs checked for presence only: PDFs of the notes, and the other training formats."""
+    return pdfs() + [ROOT / "output" / f"{example}_{what}.{fmt}" for _, example, what in TRAINING
+                     for fmt in ("html", "tex", "pdf")]
+
+
 def is_plot(path: Path) -> bool:
     return any(path.name.startswith(p) for p in PLOTS)
 
@@ -50,7 +84,11 @@ def pdfs() -> list[Path]:
 
 
 def main() -> None:
+    import os
+
     from derive.render_tex import compile_pdf
+
+    os.chdir(ROOT)  # the training commands are given example paths relative to the repository
 
     for folder in (ROOT / "output").glob("*_files"):
         shutil.rmtree(folder)  # pictures of parameters that no longer exist must not linger
@@ -60,6 +98,9 @@ def main() -> None:
     for pdf in pdfs():
         write(compile_pdf(pdf.with_suffix(".tex").read_text(encoding="utf-8")), str(pdf))
         print(f"wrote {pdf.relative_to(ROOT)}")
+    for path, content in training_outputs(GOLDEN_TRAINING + ("html", "tex", "pdf")).items():
+        write(content, str(path))
+        print(f"wrote {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

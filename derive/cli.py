@@ -8,6 +8,7 @@ import click
 
 from . import DeriveError, explain, load_network
 from .check.command import check
+from .exercise.command import exercise, exercise_mark
 from .train_command import COMMANDS as TRAINING_COMMANDS
 from .output import safe_stem, write
 from .render import FORMATS
@@ -36,6 +37,8 @@ def main():
     derive train NETWORK.yaml             training over every data point and epoch
     derive study-lr NETWORK.yaml          the same training at several learning rates
     derive study-depth NETWORK.yaml       gradient size with depth: sigmoid, tanh, ReLU
+    derive exercise EXERCISE.yaml         a sheet, answers file and key per student
+    derive exercise-mark OUT SUBMISSIONS  mark a class against each student's own key
     """
 
 
@@ -100,6 +103,8 @@ def _warn(net) -> None:
 
 
 main.add_command(check)
+main.add_command(exercise)
+main.add_command(exercise_mark)
 for _command in TRAINING_COMMANDS:
     main.add_command(_command)
 

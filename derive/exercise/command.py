@@ -1,0 +1,126 @@
+"""The `derive exercise` and `derive exercise-mark` commands: arguments in, the library called, errors
+printed without a traceback (exit 2 for a bad input)."""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import DeriveError
+from ..output import safe_stem, write
+from .generate import FORMATS, generate
+from .roster import counted, read_roster
+from .spec import load_exercise
+
+HELP = {"help_option_names": ["-h", "--help"]}
+
+
+def _formats(text: str) -> set[str]:
+    chosen = {f.strip() for f in text.split(",") if f.strip()}
+    unknown = chosen - set(FORMATS)
+    if unknown or not chosen:
+        raise click.BadParameter(f"choose from {', '.join(FORMATS)} (comma-separated), not {text!r}")
+    return chosen
+
+
+@click.command("exercise", context_settings=HELP)
+@click.argument("exercise_file", metavar="EXERCISE.yaml", type=click.Path(dir_okay=False))
+@click.option("--students", "roster", type=click.Path(dir_okay=False), default=None, metavar="ROSTER.csv",
+              help="The class: a CSV with a header line and the columns id and name.")
+@click.option("--count", type=int, default=None, help="Or this many students, with ids s001, s002, …")
+@click.option("--seed", type=int, default=2026, show_default=True,
+              help="Every student's numbers follow from this seed and their id alone.")
+@click.option("-o", "--output", default=None, metavar="DIR",
+              help="Where to write. Default: output/exercise_<exercise name>/.")
+@click.option("--formats", default="md,pdf", show_default=True, metavar="md,html,tex,pdf",
+              help="Sheets and keys to write besides Markdown (key.json and answers.yaml always); "
+                   "PDFs take a second or two each.")
+@click.option("--jobs", type=int, default=None, help="Processes to use. Default: every core.")
+def exercise(exercise_file, roster, count, seed, output, formats, jobs):
+    """One sheet per student: the network in EXERCISE.yaml with the student's own numbers, drawn from
+    the exercise's ranges, the questions, a blank answers file and the answer key; then a summary
+    for the instructor. Mark the handed-in answers with `derive exercise-mark`.
+
+    \b
+    Exit codes: 0 done, 2 a problem with the exercise, the roster or the network.
+    """
+    try:
+        chosen = _formats(formats)
+        if (roster is None) == (count is None):
+            raise DeriveError("give the class with --students ROSTER.csv or with --count N (one of the two)")
+        ex = load_exercise(exercise_file)
+        for w in ex.network.warnings:
+            click.echo(f"derive: warning: {w.format()}", err=True)
+        students = read_roster(roster) if roster else counted(count)
+        out = output or f"output/exercise_{safe_stem(exercise_file)}"
+        workers = max(1, jobs if jobs is not None else os.cpu_count() or 1)
+        with _progress(len(students)) as tick:
+            generate(ex, students, seed, out, chosen, workers, tick)
+        click.echo(f"wrote {len(students)} student folder{'s' if len(students) != 1 else ''}, "
+                   f"summary.md and summary.csv in {out}", err=True)
+    except DeriveError as exc:
+        click.echo(f"derive: error: {exc}", err=True)
+        sys.exit(2)
+
+
+@contextlib.contextmanager
+def _progress(total: int):
+    """A progress bar on stderr when a person watches it (a terminal); otherwise nothing."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=total, label="sheets", file=sys.stderr, show_pos=True, show_eta=True) as bar:
+        yield bar.update
+
+
+@click.command("exercise-mark", context_settings=HELP)
+@click.argument("exercise_dir", metavar="EXERCISE_OUT_DIR", type=click.Path(file_okay=False))
+@click.argument("submissions", metavar="SUBMISSIONS_DIR", type=click.Path(file_okay=False))
+@click.option("--csv", "csv_path", default=None, metavar="PATH",
+              help="The marks as CSV, one row per student and one column per question "
+                   "('-' for standard output). Default: EXERCISE_OUT_DIR/marks.csv.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "md"]), default="text", show_default=True,
+              help="The table on standard output. marks.md is always written next to the CSV.")
+@click.option("--feedback/--no-feedback", default=True, show_default=True,
+              help="Write each student's derive check report to EXERCISE_OUT_DIR/<id>/marked.md.")
+def exercise_mark(exercise_dir, submissions, csv_path, fmt, feedback):
+    """Mark the answers files in SUBMISSIONS_DIR (<id>.yaml or <id>/answers.yaml; the `student:` inside
+    a file wins) against each student's own network in EXERCISE_OUT_DIR, with follow-through credit.
+
+    \b
+    Exit codes: 0 every file marked, 1 a file could not be read or belongs to nobody in the class
+    (the others are still marked), 2 a problem with the folders.
+    """
+    from .marking import UNREADABLE, mark_class
+    from .report import marks_csv, render
+
+    try:
+        cm = mark_class(exercise_dir, submissions)
+        csv_target = csv_path or str(Path(exercise_dir) / "marks.csv")
+        write(marks_csv(cm), csv_target)
+        beside = Path(csv_target).with_suffix(".md") if csv_target != "-" else Path(exercise_dir) / "marks.md"
+        write(render(cm, "md"), str(beside))
+        if feedback:
+            _feedback(cm, exercise_dir)
+        if csv_target != "-":  # the CSV already went to standard output
+            write(render(cm, fmt), "-")
+        unreadable = [r for r in cm.results if r.status == UNREADABLE]
+        for r in unreadable:
+            click.echo(f"derive: error: {r.student.id}: {r.message}", err=True)
+        for p in cm.problems:
+            click.echo(f"derive: warning: {p}", err=True)
+    except DeriveError as exc:
+        click.echo(f"derive: error: {exc}", err=True)
+        sys.exit(2)
+    sys.exit(1 if unreadable or cm.problems else 0)
+
+
+def _feedback(cm, exercise_dir: str) -> None:
+    from ..check.report import render as check_render
+
+    for r in cm.results:
+        if r.report is not None:
+            write(check_render([r.report], "md"), str(Path(exercise_dir) / r.student.id / "marked.md"))

@@ -1,0 +1,189 @@
+"""Marking a class: each handed-in answers file against that student's own network, by derive check
+(so with its follow-through credit), then one verdict per question of the exercise."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .. import load_network
+from ..check.answers import AnswerFile, parse_key, read_answers
+from ..check.mark import Report, mark
+from ..check.names import Names, Quantity
+from ..check.numeric import ORDER, WRONG
+from ..check.structure import is_chain
+from ..errors import DeriveError
+from ..source import compose, read_text
+from .generate import MANIFEST
+from .roster import Student
+
+NOT_ANSWERED = None
+MARKED, BLANK, MISSING, UNREADABLE = "marked", "blank", "not handed in", "unreadable"
+
+
+@dataclass
+class Verdict:
+    status: str | None  # right | truncated | carried | wrong, or None: not answered
+    note: str = ""
+
+
+@dataclass
+class Result:
+    """One student of the class: how their file fared and the verdict on each question (by label)."""
+
+    student: Student
+    file: str | None
+    status: str
+    message: str = ""
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+    report: Report | None = None
+
+    def count(self, right: bool) -> int:
+        return sum(1 for v in self.verdicts.values() if v.status is not None and (v.status != WRONG) == right)
+
+
+@dataclass
+class ClassMarks:
+    title: str
+    questions: list[str]
+    results: list[Result]
+    problems: list[str]  # files that belong to nobody in the class, or a second file for one student
+
+
+@dataclass(frozen=True)
+class Asked:
+    label: str
+    quantity: Quantity
+    chain: bool
+
+
+def read_manifest(out_dir: str) -> dict:
+    path = Path(out_dir) / MANIFEST
+    if not path.is_file():
+        raise DeriveError(f"{out_dir}: no {MANIFEST} here; give the folder `derive exercise` wrote (-o)")
+    try:
+        return json.loads(read_text(str(path)))
+    except (ValueError, KeyError) as exc:
+        raise DeriveError(f"{path}: not the manifest derive exercise writes ({exc})") from None
+
+
+def find_submissions(folder: str) -> list[Path]:
+    """`<id>.yaml` files and `<id>/answers.yaml` folders, in name order."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise DeriveError(f"{folder}: no such folder of answers files")
+    found = [p for p in root.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml")]
+    found += [p / name for p in root.iterdir() if p.is_dir() for name in ("answers.yaml", "answers.yml")
+              if (p / name).is_file()]
+    if not found:
+        raise DeriveError(f"{folder}: holds no answers files (<id>.yaml, or <id>/answers.yaml)")
+    return sorted(found)
+
+
+def student_of(path: Path, text: str) -> str:
+    """The student a file belongs to: its `student:` when it has one, else the file (or folder) name."""
+    fallback = path.parent.name if path.stem == "answers" else path.stem
+    try:
+        root = compose(text, str(path))
+    except DeriveError:
+        return fallback  # marking reports the syntax error itself
+    if isinstance(root, yaml.MappingNode):
+        for k, v in root.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == "student" and isinstance(v, yaml.ScalarNode) and v.value:
+                return v.value.strip()
+    return fallback
+
+
+def drop_blank_answers(text: str, name: str) -> tuple[str, int]:
+    """The text with every answer left empty blanked out (with spaces, so the lines and columns of the
+    rest stay put for messages), and how many answers are left; derive check refuses empty answers."""
+    root = compose(text, name)
+    answers = None
+    if isinstance(root, yaml.MappingNode):
+        answers = next((v for k, v in root.value if isinstance(k, yaml.ScalarNode) and k.value == "answers"), None)
+    if not isinstance(answers, yaml.MappingNode):
+        return text, -1  # not the expected shape: derive check's reader says what is wrong
+    chars, left = list(text), 0
+    for k, v in answers.value:
+        if not (isinstance(v, yaml.ScalarNode) and not v.value.strip()):
+            left += 1
+            continue
+        end = max(v.end_mark.index, text.find(":", k.end_mark.index) + 1)
+        while end < len(text) and text[end] in " \t":
+            end += 1
+        end += 1 if end < len(text) and text[end] == "," else 0  # in a flow mapping {a: , b: 1}
+        for i in range(k.start_mark.index, end):
+            chars[i] = chars[i] if chars[i] == "\n" else " "
+    return "".join(chars), left
+
+
+def mark_class(out_dir: str, submissions: str) -> ClassMarks:
+    """Every student of the class (in roster order), marked against their own network."""
+    manifest = read_manifest(out_dir)
+    students = [Student(s["id"], s["name"]) for s in manifest["students"]]
+    by_id = {s.id: s for s in students}
+    handed, problems = {}, []
+    for path in find_submissions(submissions):
+        text = read_text(str(path))
+        ident = student_of(path, text)
+        if ident not in by_id:
+            problems.append(f"{path}: student `{ident[:40]}` is not in the class of {out_dir}; not marked")
+        elif ident in handed:
+            problems.append(f"{path}: a second answers file for {ident} (the first is {handed[ident][0]}); not marked")
+        else:
+            handed[ident] = (path, text)
+    results = [mark_student(out_dir, manifest, s, *handed[s.id]) if s.id in handed else Result(s, None, MISSING)
+               for s in students]
+    return ClassMarks(manifest["title"], [q["label"] for q in manifest["questions"]], results, problems)
+
+
+def mark_student(out_dir: str, manifest: dict, student: Student, path: Path, text: str) -> Result:
+    """One student's file against their own network.yaml; a file derive check cannot read is reported."""
+    try:
+        net = load_network(str(Path(out_dir) / student.id / "network.yaml"))
+        names = Names(net)
+        asked = [_asked(q, net, names) for q in manifest["questions"]]
+        kept, left = drop_blank_answers(text, str(path))
+        if left == 0:
+            return Result(student, str(path), BLANK, "nothing answered", {a.label: Verdict(None) for a in asked})
+        # what check_answers does, keeping the parsed answers to split `structure = value` lines
+        af = read_answers(str(path), net, names, text=kept)
+        report = mark(net, af)
+    except DeriveError as exc:
+        return Result(student, str(path), UNREADABLE, str(exc))
+    return Result(student, str(path), MARKED, "", verdicts(asked, af, report, names), report)
+
+
+def _asked(q: dict, net, names: Names) -> Asked:
+    quantity, problem = parse_key(q["key"], net, names)
+    if problem:
+        raise DeriveError(f"the exercise's question {q['label']} does not fit this network: {problem}")
+    return Asked(q["label"], quantity, q["label"].startswith("chain "))
+
+
+def verdicts(asked: list[Asked], af: AnswerFile, report: Report, names: Names) -> dict[str, Verdict]:
+    """The verdict on each question. derive check judges every side of `structure = value`; a chain
+    question takes the structure's verdict, a value question the last number's."""
+    lines = {a.quantity: (a, line) for a, line in zip(af.answers, report.lines)}
+    found = {}
+    for q in asked:
+        if q.quantity not in lines:
+            found[q.label] = Verdict(NOT_ANSWERED)
+            continue
+        answer, line = lines[q.quantity]
+        parts = answer.parts[len(answer.parts) - len(line.parts):]  # derive check drops a restated `dL/dw =`
+        judged = list(zip(parts, line.parts))
+        if q.chain:
+            picks = [j for p, j in judged if is_chain(names, q.quantity, p.expr)]
+            missing = "no chain-rule structure given"
+        else:
+            picks = [j for p, j in judged if p.number is not None or not p.expr.free_symbols][-1:]
+            missing = "a number was asked for"
+        if not picks:
+            found[q.label] = Verdict(WRONG, missing)
+            continue
+        worst = max(picks, key=lambda j: ORDER[j.status])
+        found[q.label] = Verdict(worst.status, worst.note or "; ".join(worst.causes))
+    return found

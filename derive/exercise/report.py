@@ -1,0 +1,62 @@
+"""A class's marks as a person reads them (a terminal table, Markdown) and as a spreadsheet reads them
+(CSV: one row per student, one column per question)."""
+from __future__ import annotations
+
+import csv
+import io
+
+from ..check.numeric import CARRIED, RIGHT, TRUNCATED, WRONG
+from ..check.report import SHORT, environment
+from .generate import cell
+from .marking import ClassMarks, Result
+
+NOT_ANSWERED_MARK = "·"
+STATUSES = (RIGHT, TRUNCATED, CARRIED, WRONG)
+
+
+def short(status: str | None) -> str:
+    return NOT_ANSWERED_MARK if status is None else SHORT[status]
+
+
+def table_data(cm: ClassMarks) -> dict:
+    """Rows per student and per question, with the widths a terminal table needs."""
+    students = [{"id": r.student.id, "name": r.student.name, "status": r.status, "message": r.message,
+                 "right": r.count(True), "wrong": r.count(False),
+                 "marks": [short(r.verdicts[q].status) if q in r.verdicts else NOT_ANSWERED_MARK
+                           for q in cm.questions]} for r in cm.results]
+    questions = []
+    for q in cm.questions:
+        got = [r.verdicts[q].status for r in cm.results if q in r.verdicts]
+        questions.append({"question": q, **{s: got.count(s) for s in STATUSES},
+                          "missing": len(cm.results) - sum(1 for g in got if g is not None)})
+    widths = {"id": max([2] + [len(s["id"]) for s in students]),
+              "question": max([8] + [len(q) for q in cm.questions]),
+              "asked": [max(len(q), 2) for q in cm.questions]}
+    return {"title": cm.title, "asked": cm.questions, "students": students, "questions": questions,
+            "problems": cm.problems, "widths": widths}
+
+
+def render(cm: ClassMarks, fmt: str) -> str:
+    """The class's marks as `text` (terminal) or `md`."""
+    ext = "txt" if fmt == "text" else "md"
+    return environment().get_template(f"exercise/marks.{ext}.j2").render(t=table_data(cm))
+
+
+def marks_csv(cm: ClassMarks) -> str:
+    """One row per student of the class and one column per question: ✓ right, ✓t truncated, ✓c
+    carried forward, ✗ wrong, empty when not answered; then the counts."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["id", "name", "file", "status", *cm.questions, "right", "wrong", "not answered", "questions", "note"])
+    for r in cm.results:
+        marks = [SHORT[r.verdicts[q].status] if q in r.verdicts and r.verdicts[q].status else "" for q in cm.questions]
+        right, wrong = r.count(True), r.count(False)
+        w.writerow([r.student.id, cell(r.student.name), cell(r.file or ""), r.status, *marks, right, wrong,
+                    len(cm.questions) - right - wrong, len(cm.questions), cell(_first_line(r))])
+    return out.getvalue()
+
+
+def _first_line(r: Result) -> str:
+    """Why a file was not marked, on one line (a spreadsheet cell)."""
+    text = " ".join(r.message.split())
+    return text if len(text) <= 300 else text[:299] + "…"

@@ -1,0 +1,142 @@
+"""`derive exercise`: a class generated from the homework example, its numbers checked independently,
+reproducible per student whatever the class and the number of processes."""
+import csv
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+import yaml
+
+from derive import load_network
+from derive.check.answers import read_answers
+from derive.exercise import draw_student, load_exercise
+from derive.exercise.marking import drop_blank_answers
+
+from exercise_helpers import HOMEWORK, QUESTIONS, agrees, lecture_numbers, roster, run_exercise
+
+IDS = ["ada", "ben", "cy"]
+FILES = ["network.yaml", "sheet.md", "sheet_files/network.svg", "answers.yaml", "key.md", "key.json"]
+
+
+@pytest.fixture(scope="module")
+def classes(tmp_path_factory):
+    """The class of three with two processes, and the same class plus a fourth student with one."""
+    base = tmp_path_factory.mktemp("exercise")
+    three, four = base / "three", base / "four"
+    r3 = run_exercise(HOMEWORK, "--students", roster(base, IDS, "three.csv"), "--seed", 2026, "-o", three,
+                      "--formats", "md", "--jobs", 2)
+    assert r3.exit_code == 0, r3.stderr
+    r4 = run_exercise(HOMEWORK, "--students", roster(base, IDS + ["dee"], "four.csv"), "--seed", 2026, "-o", four,
+                      "--formats", "md", "--jobs", 1)
+    assert r4.exit_code == 0, r4.stderr
+    return three, four
+
+
+def folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_every_student_gets_a_folder_of_files(classes):
+    three, _ = classes
+    for i in IDS:
+        for name in FILES:
+            assert (three / i / name).is_file(), f"{i}/{name} is missing"
+    assert {"summary.md", "summary.csv", "exercise.json"} <= {p.name for p in three.iterdir()}
+
+
+def test_a_sheet_depends_only_on_the_seed_and_the_id_whatever_the_processes(classes):
+    """ada, ben and cy: once with 2 processes in a class of 3, once with 1 process in a class of 4."""
+    three, four = classes
+    for i in IDS:
+        assert folder_bytes(three / i) == folder_bytes(four / i), f"{i}'s folder changed"
+
+
+def test_students_get_different_numbers_within_the_ranges(classes):
+    three, _ = classes
+    spec = yaml.safe_load(HOMEWORK.read_text(encoding="utf-8"))["random"]
+    seen = set()
+    for i in IDS:
+        net = yaml.safe_load((three / i / "network.yaml").read_text(encoding="utf-8"))
+        point = net["data"][0]
+        for name, value in list(net["parameters"].items()) + [(k, point[k]) for k in ("x1", "x2", "x3")]:
+            r = spec["parameters"].get(name) or spec["inputs"].get(name) or spec["parameters"]["all"]
+            v = Fraction(str(value))
+            assert Fraction(str(r["low"])) <= v <= Fraction(str(r["high"])), (i, name, value)
+            assert v * 10 ** r["decimals"] == int(v * 10 ** r["decimals"]), (i, name, value)
+        assert point["y"] in (0, 1)
+        seen.add(tuple(net["parameters"].values()))
+    assert len(seen) == len(IDS)
+
+
+def test_the_keys_agree_with_an_independent_computation(classes):
+    three, _ = classes
+    for i in IDS:
+        mine = lecture_numbers(three / i / "network.yaml")
+        key = json.loads((three / i / "key.json").read_text(encoding="utf-8"))["exercise"]
+        assert list(key["answers"]) == QUESTIONS
+        for q in QUESTIONS[:-1]:
+            assert agrees(key["answers"][q], mine[q]), (i, q, key["answers"][q], mine[q])
+        assert key["answers"]["chain dL/dw1"] == "dL/dO2 * dO2/dO1 * dO1/dw1"
+        assert abs(mine["z(O1)"]) <= 4 and abs(mine["z(O2)"]) <= 4  # the default `avoid` held
+        assert abs(mine["dL/dw1"]) >= 1e-4 and mine["L"] >= 1e-3
+
+
+def test_sheets_show_the_numbers_and_the_questions_but_no_answer(classes):
+    three, _ = classes
+    for i in IDS:
+        sheet = (three / i / "sheet.md").read_text(encoding="utf-8")
+        svg = (three / i / "sheet_files" / "network.svg").read_text(encoding="utf-8")
+        key = json.loads((three / i / "key.json").read_text(encoding="utf-8"))["exercise"]["answers"]
+        net = yaml.safe_load((three / i / "network.yaml").read_text(encoding="utf-8"))
+        assert f"Student {i.title()}" in sheet and "](sheet_files/network.svg)" in sheet
+        for name, value in net["parameters"].items():
+            assert f"| ${name[0]}_{{{name[1:]}}}$ | ${value}$ |" in sheet
+            assert f"= {value}<".replace("-", "\u2212") in svg
+        x1 = net["data"][0]["x1"]
+        assert f"| $x_{{1}}$ | IQ | ${x1}$ |" in sheet and f"IQ = {x1}<" in svg
+        for number in range(1, len(QUESTIONS) + 1):
+            assert f"\n{number}. " in sheet
+        for q in QUESTIONS[:-1]:
+            assert key[q] not in sheet and key[q] not in svg, f"{i}'s sheet gives away {q}"
+
+
+def test_blank_answers_files_fit_derive_checks_reader(classes):
+    """Every line of a blank file is a key derive check reads; filled with anything, the reader takes
+    the file as it is and finds exactly the questions' quantities."""
+    three, _ = classes
+    ex = load_exercise(str(HOMEWORK))
+    for i in IDS:
+        blank = (three / i / "answers.yaml").read_text(encoding="utf-8")
+        kept, left = drop_blank_answers(blank, "answers.yaml")
+        assert left == 0 and kept.count("\n") == blank.count("\n")
+        net = load_network(str(three / i / "network.yaml"))
+        filled = blank.replace(":\n", ": 1\n").replace("answers: 1\n", "answers:\n")
+        af = read_answers(str(three / i / "answers.yaml"), net, text=filled)
+        assert af.student == i and af.point == 1 and af.network == "network.yaml"
+        assert [a.key for a in af.answers] == ex.keys()
+        assert {q.quantity for q in ex.questions} == {a.quantity for a in af.answers}
+
+
+def test_the_summary_lists_every_student_with_their_draws_and_key(classes):
+    three, four = classes
+    rows = list(csv.DictReader((four / "summary.csv").read_text(encoding="utf-8").splitlines()))
+    assert [r["id"] for r in rows] == IDS + ["dee"]
+    for r in rows:
+        net = yaml.safe_load((four / r["id"] / "network.yaml").read_text(encoding="utf-8"))
+        assert Fraction(r["w4"]) == Fraction(str(net["parameters"]["w4"]))
+        key = json.loads((four / r["id"] / "key.json").read_text(encoding="utf-8"))["exercise"]["answers"]
+        assert all(r[q] == key[q] for q in QUESTIONS)
+    summary = (three / "summary.md").read_text(encoding="utf-8")
+    assert "seed 2026" in summary and all(f"`{i}`" in summary for i in IDS)
+    manifest = json.loads((three / "exercise.json").read_text(encoding="utf-8"))
+    assert [q["label"] for q in manifest["questions"]] == QUESTIONS
+    assert [s["id"] for s in manifest["students"]] == IDS
+
+
+def test_draws_are_reproducible_and_independent_of_the_class():
+    ex = load_exercise(str(HOMEWORK))
+    first = draw_student(ex, 2026, "ada")
+    assert draw_student(ex, 2026, "ada").drawn == first.drawn
+    assert draw_student(ex, 2027, "ada").drawn != first.drawn
+    assert draw_student(ex, 2026, "ada2").drawn != first.drawn

@@ -4,43 +4,86 @@ from __future__ import annotations
 
 import mpmath
 
-from . import losses
+from . import losses, progress
 from .depth import depth_section
 from .errors import NotDifferentiable
 from .grad import Backward, backward, param_path_count, path_counts, routes, successors, uses
 from .graph import Forward
 from .latex import partial, tex_name
+from .layers import TABLE_ROWS, abbreviate, backward_rows, delta_matrix, layers_of, path_facts
 from .numbers import Num, exact_text, json_decimal
 from .symbolic import verify
 from .texnum import TexNumbers
 
 JSON_MAX_PATHS = 64
-
-
 JSON_PATH_BUDGET = 2000  # paths listed in JSON over the whole network; past it, counts only
+LECTURE_EDGES = 64  # up to this many edges a network lists up to 8 paths per edge
+
+
+def path_budget(edges: int) -> int:
+    """How many chain-rule paths the JSON lists in all (parameters nearest the loss first): up to
+    8 per edge for a lecture-size network, tapering from 64 edges to one per two edges by 128, and
+    JSON_PATH_BUDGET at most, so that listing paths never costs more than the edges themselves."""
+    lecture = min(8 * edges, 8 * LECTURE_EDGES) - 8 * max(0, edges - LECTURE_EDGES)
+    return min(JSON_PATH_BUDGET, max(edges // 2, lecture))
 
 
 def backward_section(net, shown: Forward, exact: Forward, zt, tn: TexNumbers, options) -> dict:
+    """Gradients of every parameter (JSON), and for the notes the derivations, the sweep, the check
+    and the update; linear in the edges, with paths listed only within budgets."""
     try:
         back = backward(shown)
         back_exact = backward(exact) if exact is not shown else back
     except NotDifferentiable as exc:
         return {"available": False, "reason": str(exc)}
-    ctx = {"counts": path_counts(net), "uses": uses(net), "succ": successors(net)}
+    ctx = _context(net)
     order = _order(net, ctx["uses"])
-    json, budget = {}, JSON_PATH_BUDGET
-    for p in order:
+    progress.stage("gradients", len(order))
+    json, budget = {}, path_budget(net.edge_count())
+    for i, p in enumerate(order):
         json[p], budget = _json_gradient(net, exact, back_exact, p, ctx, zt, budget)
+        progress.advance(i + 1)
+    progress.stage("symbolic check")
     check = verify(net, exact.point, back_exact.gradients) if options.verify else None
-    updated = {p: _update(net, p, back_exact.gradients[p]) for p in net.parameters}
-    section = {"available": True, "check": check, "json": json, "updated_exact": updated}
+    with mpmath.workdps(exact.dps):  # at the working precision, like every other value
+        updated = {p: _update(net, p, back_exact.gradients[p], ctx["eta"]) for p in net.parameters}
+    section = {"available": True, "check": check, "json": json, "updated_exact": updated, "param_count": len(order)}
     if options.detail:
-        chosen = explained(order, options.explain, options.max_derivations)
-        section.update({
-            "params": [_derivation(net, shown, back, back_exact, p, ctx, zt, tn, options, p in chosen) for p in order],
-            "explained": len(chosen), "deltas": _deltas(net, shown, back, zt, tn, ctx["succ"]),
-            "depth": depth_section(shown, back, zt, tn)})
+        progress.stage("derivations")
+        section.update(_notes(net, shown, back, back_exact, order, ctx, zt, tn, options))
     return section
+
+
+def _context(net) -> dict:
+    """What every parameter's paths need, found once: path counts, uses, successors, edge weights,
+    and a cache of chain-rule factors (a factor is shared by every path through its edge)."""
+    succ = successors(net)
+    weight_of = {(m, k): w for k, out in succ.items() for m, w in out}
+    return {"counts": path_counts(net), "uses": uses(net), "succ": succ, "weight_of": weight_of, "factors": {},
+            "eta": Num(net.learning_rate)}
+
+
+def _notes(net, shown, back, back_exact, order, ctx, zt, tn, options) -> dict:
+    """The parts of the Markdown and LaTeX notes: derivations of the chosen parameters, the update
+    table's rows (at most TABLE_ROWS), the sweep, the depth table, and for a big network (more
+    parameters than --max-derivations) the layer-by-layer summary."""
+    chosen = explained(order, options.explain, options.max_derivations)
+    big = len(order) > options.max_derivations
+    rows = set(order[:TABLE_ROWS])
+    params = [_derivation(net, shown, back, back_exact, p, ctx, zt, tn, options, p in chosen, p in rows)
+              for p in order if p in chosen or p in rows]
+    deltas = _deltas(net, shown, back, zt, tn, ctx["succ"], big)
+    return {"params": params, "hidden_rows": len(order) - len(rows), "explained": len(chosen),
+            "deltas": deltas, "hidden_deltas": len(net.neurons) - len(deltas),
+            "depth": depth_section(shown, back, zt, tn),
+            "layers": _layer_section(net, shown, back, ctx, tn) if big else None}
+
+
+def _layer_section(net, fwd, back, ctx, tn) -> dict:
+    found = layers_of(net)
+    return {"rows": backward_rows(net, fwd, back, ctx["counts"], found, tn), "layered": found.layered,
+            "matrix": delta_matrix(net, found) if found.layered else None, "count": len(found.groups),
+            "paths": path_facts(net, ctx["counts"], ctx["uses"], list(ctx["uses"]))}  # ties: the first written
 
 
 def explained(order: list[str], names: list[str] | None, limit: int) -> set[str]:
@@ -58,19 +101,29 @@ def _order(net, all_uses) -> list[str]:
     return sorted(net.parameters, key=lambda p: (-max((rank[u.neuron] for u in all_uses[p]), default=-1), position[p]))
 
 
-def _update(net, p: str, g: Num) -> Num:
+def _update(net, p: str, g: Num, eta: Num | None = None) -> Num:
     old = Num(net.parameters[p])
-    return old if p in net.freeze else old - g * net.learning_rate
+    return old if p in net.freeze else old - g * (eta or Num(net.learning_rate))
 
 
 # -- factors ------------------------------------------------------------------------------------------
-def _factors(fwd: Forward, back: Backward, route: list[str], use, zt, tn: TexNumbers | None):
-    """The chain-rule factors of one path: (symbol, formula, numbers substituted, value, plain label)."""
-    out = route[0]
-    facts = [_head(fwd, back, out, zt, tn)]
+def _factors(fwd: Forward, back: Backward, route: list[str], use, zt, tn: TexNumbers | None, ctx):
+    """The chain-rule factors of one path: (symbol, formula, numbers substituted, value, plain label).
+    Each factor is found once per edge (or use) and kept in ctx: every path through it shares it."""
+    cache, tag = ctx["factors"], (id(back), tn is None)
+    head = cache.get(("head", route[0], tag))
+    if head is None:
+        head = cache[("head", route[0], tag)] = _head(fwd, back, route[0], zt, tn)
+    facts = [head]
     for m, k in zip(route, route[1:]):
-        facts.append(_link(fwd, back, m, k, zt, tn))
-    facts.append(_tail(fwd, back, use, zt, tn))
+        link = cache.get(("link", m, k, tag))
+        if link is None:
+            link = cache[("link", m, k, tag)] = _link(fwd, back, m, k, zt, tn, ctx["weight_of"])
+        facts.append(link)
+    tail = cache.get(("tail", use, tag))
+    if tail is None:
+        tail = cache[("tail", use, tag)] = _tail(fwd, back, use, zt, tn)
+    facts.append(tail)
     return facts
 
 
@@ -111,9 +164,9 @@ def _local(fwd, back, n: str, zt, tn, multiplier_tex: str, multiplier_num: str):
     return rf"{prime} \cdot {multiplier_tex} = {form} \cdot {multiplier_tex}", rf"{nums} \cdot {multiplier_num}"
 
 
-def _link(fwd, back, m, k, zt, tn):
+def _link(fwd, back, m, k, zt, tn, weight_of):
     net = fwd.net
-    w = next(e.weight for e in net.neuron(m).edges if e.source == k)
+    w = weight_of[(m, k)]
     wv = fwd.weight(w)
     w_tex = tex_name(w) if isinstance(w, str) else _fmt(tn, wv)
     if net.neuron(m).activation.name == "softmax":
@@ -133,20 +186,20 @@ def _tail(fwd, back, use, zt, tn):
     return (partial(tex_name(n), tex_name(p)), formula, subst, back.fprime[n] * src_val, f"d{n}/d{p}")
 
 
-def _paths(fwd, back, p, use_list, limit, zt, tn, succ):
+def _paths(fwd, back, use_list, limit, zt, tn, ctx):
     found = []
     for use in use_list:
-        for route in routes(fwd.net, use.neuron, limit, succ):
-            facts = _factors(fwd, back, route, use, zt, tn)
-            product = Num(1)
-            for f in facts:
+        for route in routes(fwd.net, use.neuron, limit, ctx["succ"], ctx["counts"]):
+            facts = _factors(fwd, back, route, use, zt, tn, ctx)
+            product = facts[0][3]
+            for f in facts[1:]:
                 product = product * f[3]
             found.append((use, route, facts, product))
     return found
 
 
 # -- one parameter ------------------------------------------------------------------------------------
-def _derivation(net, fwd, back, back_exact, p, ctx, zt, tn, options, full: bool) -> dict:
+def _derivation(net, fwd, back, back_exact, p, ctx, zt, tn, options, full: bool, row: bool = True) -> dict:
     use_list = ctx["uses"][p]
     count = param_path_count(net, use_list, ctx["counts"])
     g = back.gradients[p]
@@ -154,10 +207,10 @@ def _derivation(net, fwd, back, back_exact, p, ctx, zt, tn, options, full: bool)
          "uses": [{"neuron": tex_name(u.neuron), "source": tex_name(u.source) if u.source else None} for u in use_list],
          "path_count": count, "paths": None, "value": tn.text(g), "eq": tn.eq(g),
          "full_value": tn.text(back_exact.gradients[p]), "frozen": p in net.freeze,
-         "tied": len(use_list) > 1, "sum_line": None, "delta_uses": None, "full": full}
+         "tied": len(use_list) > 1, "sum_line": None, "delta_uses": None, "full": full, "row": row}
     if full and count <= options.max_paths:
         with mpmath.workdps(fwd.dps):
-            paths = _paths(fwd, back, p, use_list, count, zt, tn, ctx["succ"])
+            paths = _paths(fwd, back, use_list, count, zt, tn, ctx)
             total = sum((x[3] for x in paths), Num(0))
         _assert_close(total, g, p)
         d["paths"] = [_path_dict(p, route, facts, product, tn) for _, route, facts, product in paths]
@@ -166,8 +219,9 @@ def _derivation(net, fwd, back, back_exact, p, ctx, zt, tn, options, full: bool)
     elif full:
         d["delta_uses"] = [_delta_use(u, fwd, back, zt, tn) for u in use_list]
     old = Num(net.parameters[p])
-    new = _update(net, p, g)
-    d["update_line"] = (rf"{tex_name(p)}^{{\text{{new}}}} = {tn.text(old)} - {tn.text(Num(net.learning_rate))} \cdot {tn.arg(g)} {tn.eq(new)}"
+    with mpmath.workdps(fwd.dps):
+        new = _update(net, p, g, ctx["eta"])
+    d["update_line"] = (rf"{tex_name(p)}^{{\text{{new}}}} = {tn.text(old)} - {tn.text(ctx['eta'])} \cdot {tn.arg(g)} {tn.eq(new)}"
                         if p not in net.freeze else rf"{tex_name(p)}^{{\text{{new}}}} = {tn.text(old)}")
     d["new"] = tn.text(new)
     d["old"] = tn.text(old)
@@ -192,17 +246,19 @@ def _delta_use(u, fwd, back, zt, tn) -> dict:
     return {"line": rf"{partial('L', tex_name(u.param))} \mathrel{{+}}= {delta} \cdot {src} = {tn.arg(back.delta[u.neuron])} \cdot {tn.arg(srcv)}"}
 
 
-def _deltas(net, fwd, back, zt, tn, succ) -> list[dict]:
+def _deltas(net, fwd, back, zt, tn, succ, big: bool = False) -> list[dict]:
+    """One row per neuron, from the outputs back: as many rows as the notes show (TABLE_ROWS) are
+    written out, and for a big network a long sum is shortened to its first terms and its last."""
     rows = []
-    for n in reversed(net.neurons):
+    for n in list(reversed(net.neurons))[:TABLE_ROWS]:
         delta = zt[n.name].replace("z_", r"\delta_", 1)
         terms = [rf"{tex_name(w) if isinstance(w, str) else tn.arg(fwd.weight(w))}\,{zt[m].replace('z_', chr(92) + 'delta_', 1)}"
                  for m, w in succ[n.name]]
         if n.name in net.outputs:
             terms.insert(0, partial("L", tex_name(n.name)))
         prime = "" if n.activation.name in ("softmax", "linear") else n.activation.tex_prime(zt[n.name])
-        rows.append({"neuron": tex_name(n.name), "delta": delta, "sum": " + ".join(terms), "prime": prime,
-                     "value": tn.text(back.delta[n.name]), "eq": tn.eq(back.delta[n.name]),
+        rows.append({"neuron": tex_name(n.name), "delta": delta, "sum": " + ".join(abbreviate(terms) if big else terms),
+                     "prime": prime, "value": tn.text(back.delta[n.name]), "eq": tn.eq(back.delta[n.name]),
                      "softmax": n.activation.name == "softmax"})
     return rows
 
@@ -221,9 +277,18 @@ def _json_gradient(net, fwd, back, p, ctx, zt, budget: int) -> tuple[dict, int]:
     out = {"value": json_decimal(g), "exact": exact_text(g), "path_count": count, "paths": None}
     if count <= min(JSON_MAX_PATHS, budget):
         with mpmath.workdps(fwd.dps):
-            paths = _paths(fwd, back, p, use_list, count, zt, None, ctx["succ"])
-        out["paths"] = [{"route": ["L"] + route + [p],
-                         "factors": [{"label": f[4], "value": json_decimal(f[3])} for f in facts],
+            paths = _paths(fwd, back, use_list, count, zt, None, ctx)
+        out["paths"] = [{"route": ["L"] + route + [p], "factors": [_json_factor(f, ctx) for f in facts],
                          "product": json_decimal(product)} for _, route, facts, product in paths]
         budget -= count
     return out, budget
+
+
+def _json_factor(f, ctx) -> dict:
+    """A factor as JSON, written once however many paths share it (the entry keeps the factor alive,
+    so its id stays its own)."""
+    cache = ctx.setdefault("json_factors", {})
+    got = cache.get(id(f))
+    if got is None or got[0] is not f:
+        got = cache[id(f)] = (f, {"label": f[4], "value": json_decimal(f[3])})
+    return got[1]

@@ -10,9 +10,10 @@ from . import losses
 from .errors import NotDifferentiable
 from .graph import Forward
 from .model import Network
-from .numbers import Num
+from .numbers import Num, dot
 
 ZERO = Num(Fraction(0))
+ONE = Num(Fraction(1))
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,8 @@ def check_differentiable(net: Network) -> None:
 
 
 def backward(fwd: Forward) -> Backward:
-    """Back-propagation: one sweep from the outputs to the inputs, each edge visited once."""
+    """Back-propagation: one sweep from the outputs to the inputs, each edge visited once (twice in
+    all: once for the δ recursion, once for the gradients)."""
     net = fwd.net
     check_differentiable(net)
     succ = successors(net)
@@ -78,23 +80,18 @@ def backward(fwd: Forward) -> Backward:
         softmax = [n for n in net.neurons if n.activation.name == "softmax"]
         if softmax:
             _softmax_deltas(fwd, softmax, dL_dyhat, dL_dO, delta)
+        weights = {w: fwd.weight(w) for w in net.parameters}
         for n in reversed(net.neurons):
             if n.name in delta:
                 continue
-            total = dL_dyhat.get(n.name, ZERO)
-            for m, w in succ[n.name]:
-                total = total + delta[m] * fwd.weight(w)
+            total = dot(((delta[m], weights[w] if isinstance(w, str) else Num(w)) for m, w in succ[n.name]),
+                        dL_dyhat.get(n.name, ZERO))
             v = fwd.neurons[n.name]
             fprime[n.name] = n.activation.derivative(v.z, v.O)
             dL_dO[n.name] = total
             delta[n.name] = total * fprime[n.name]
-        grads = {p: ZERO for p in net.parameters}
-        for n in net.neurons:
-            for e in n.edges:
-                if isinstance(e.weight, str):
-                    grads[e.weight] = grads[e.weight] + delta[n.name] * fwd.value(e.source)
-            if isinstance(n.bias, str):
-                grads[n.bias] = grads[n.bias] + delta[n.name]
+        grads = {p: dot((delta[u.neuron], fwd.value(u.source) if u.source else ONE) for u in found)
+                 for p, found in uses(net).items()}
     return Backward(dL_dyhat, dL_dO, delta, fprime, grads)
 
 
@@ -120,18 +117,22 @@ def param_path_count(net: Network, use_list: list[Use], counts: dict[str, int]) 
     return sum(counts[u.neuron] for u in use_list)
 
 
-def routes(net: Network, start: str, limit: int, succ=None) -> list[list[str]]:
-    """Every route from neuron `start` to an output, as [output, ..., start] (loss side first)."""
+def routes(net: Network, start: str, limit: int, succ=None, counts: dict[str, int] | None = None) -> list[list[str]]:
+    """Routes from neuron `start` to an output, as [output, ..., start] (loss side first): all of them
+    when there are at most `limit`, else the first limit + 1 (so a caller can tell there are more).
+    Depth first without recursion, never entering a neuron from which no route reaches an output,
+    so the work is proportional to the routes returned times their length, not to all routes."""
     succ = succ or successors(net)
+    counts = counts or path_counts(net)
+    outputs = set(net.outputs)
     out: list[list[str]] = []
-
-    def walk(node: str, trail: list[str]) -> None:
-        if len(out) > limit:
-            return
-        if node in net.outputs:
+    if not counts.get(start):
+        return out
+    stack = [(start, (start,))]
+    while stack and len(out) <= limit:
+        node, trail = stack.pop()
+        if node in outputs:
             out.append(list(reversed(trail)))
-        for m, _ in succ[node]:
-            walk(m, trail + [m])
-
-    walk(start, [start])
+        live = [m for m, _ in succ[node] if counts[m]]
+        stack.extend((m, trail + (m,)) for m in reversed(live))
     return out

@@ -8,7 +8,7 @@ import mpmath
 
 from . import losses
 from .model import DataPoint, Network
-from .numbers import WORK_DIGITS, Carry, Num, digits_for, exact_decimal
+from .numbers import WORK_DIGITS, Carry, Num, digits_for, dot, exact_decimal
 
 
 @dataclass(frozen=True)
@@ -93,13 +93,10 @@ def _given(overrides, kind: str, name: str) -> Num | None:
 
 
 def _weighted_sum(n, values, pvals) -> Num:
-    total = Num(Fraction(0))
-    for e in n.edges:
-        w = pvals[e.weight] if isinstance(e.weight, str) else Num(e.weight)
-        total = total + w * values[e.source]
-    if n.bias is not None:
-        total = total + (pvals[n.bias] if isinstance(n.bias, str) else Num(n.bias))
-    return total
+    """z = Σ w·source + bias: exact while everything is, else rounded once (numbers.dot)."""
+    pairs = [(pvals[e.weight] if isinstance(e.weight, str) else Num(e.weight), values[e.source]) for e in n.edges]
+    bias = None if n.bias is None else (pvals[n.bias] if isinstance(n.bias, str) else Num(n.bias))
+    return dot(pairs, bias)
 
 
 def _softmax(group):

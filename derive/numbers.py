@@ -7,6 +7,9 @@ from decimal import MAX_EMAX, MIN_EMIN, ROUND_DOWN, ROUND_HALF_UP, Decimal, loca
 from fractions import Fraction
 
 import mpmath
+from mpmath import libmp
+
+from .digits import nstr_rational
 
 # Values are right to at least 17 significant digits because they are computed with this many
 # more; derivatives of saturated units are formed without cancellation (σ′ = σ(z)·σ(−z)).
@@ -55,10 +58,10 @@ class Num:
 
     @property
     def mp(self) -> mpmath.mpf:
-        """The value as an mpmath number (computed on demand for exact values)."""
+        """The value as an mpmath number (computed on demand for exact values, as mpf(p) / q at
+        max(WORK_DIGITS, current) digits; without a context switch, since this runs once per value)."""
         if self._mp is None:
-            with mpmath.workdps(max(WORK_DIGITS, mpmath.mp.dps)):
-                self._mp = mpmath.mpf(self.exact.numerator) / self.exact.denominator
+            self._mp = _fraction_mpf(self.exact)
         return self._mp
 
     @classmethod
@@ -70,19 +73,37 @@ class Num:
             return cls(Fraction(x))
         return cls(None, mpmath.mpf(x))
 
-    def _combine(self, other, exact_op, mp_op) -> "Num":
-        other = Num.of(other)
-        if self.exact is not None and other.exact is not None:
-            return Num(exact_op(self.exact, other.exact))
-        return Num(None, mp_op(self.mp, other.mp))  # callers hold mpmath.workdps
+    # Each operation is exact when both sides are, else rounded at the caller's mpmath.workdps.
+    def __add__(self, o):
+        o = o if type(o) is Num else Num.of(o)
+        if self.exact is not None and o.exact is not None:
+            return Num(self.exact + o.exact)
+        return Num(None, self.mp + o.mp)
 
-    def __add__(self, o): return self._combine(o, lambda a, b: a + b, lambda a, b: a + b)
     __radd__ = __add__
-    def __sub__(self, o): return self._combine(o, lambda a, b: a - b, lambda a, b: a - b)
+
+    def __sub__(self, o):
+        o = o if type(o) is Num else Num.of(o)
+        if self.exact is not None and o.exact is not None:
+            return Num(self.exact - o.exact)
+        return Num(None, self.mp - o.mp)
+
     def __rsub__(self, o): return Num.of(o) - self
-    def __mul__(self, o): return self._combine(o, lambda a, b: a * b, lambda a, b: a * b)
+
+    def __mul__(self, o):
+        o = o if type(o) is Num else Num.of(o)
+        if self.exact is not None and o.exact is not None:
+            return Num(self.exact * o.exact)
+        return Num(None, self.mp * o.mp)
+
     __rmul__ = __mul__
-    def __truediv__(self, o): return self._combine(o, lambda a, b: a / b, lambda a, b: a / b)
+
+    def __truediv__(self, o):
+        o = o if type(o) is Num else Num.of(o)
+        if self.exact is not None and o.exact is not None:
+            return Num(self.exact / o.exact)
+        return Num(None, self.mp / o.mp)
+
     def __neg__(self): return Num(-self.exact) if self.exact is not None else Num(None, -self.mp)
     def __abs__(self): return self if self.sign() >= 0 else -self
 
@@ -97,6 +118,55 @@ class Num:
 
     def __repr__(self) -> str:
         return f"Num({self.exact if self.exact is not None else mpmath.nstr(self.mp, 25)})"
+
+
+def _fraction_mpf(x: Fraction) -> mpmath.mpf:
+    """mpf(numerator) / denominator at max(WORK_DIGITS, mp.dps) digits, rounded as mpmath rounds it.
+    Remembered for the values met most (a random layer's weights take a few hundred values)."""
+    prec = libmp.dps_to_prec(max(WORK_DIGITS, mpmath.mp.dps))
+    key = (x, prec)
+    got = _CONVERTED.get(key)
+    if got is None:
+        top = libmp.mpf_pos(libmp.from_int(x.numerator), prec, libmp.round_nearest)
+        got = mpmath.mp.make_mpf(libmp.mpf_div(top, libmp.from_int(x.denominator), prec, libmp.round_nearest))
+        if len(_CONVERTED) >= 4096:
+            _CONVERTED.clear()
+        _CONVERTED[key] = got
+    return got
+
+
+_CONVERTED: dict = {}
+
+
+def dot(pairs, start: Num | None = None) -> Num:
+    """start + Σ a·b over (a, b) Num pairs: exact while every term is, else every product exact and
+    the sum rounded once at the caller's working precision (no rounding builds up, and it is linear
+    in the number of pairs with small constants)."""
+    sums: dict[int, int] = {}  # denominator → numerator of the exact terms
+    raws = []  # the other products, exact (unrounded) raw mpfs
+    mul = libmp.mpf_mul
+    for a, b in pairs:
+        x, y = a.exact, b.exact
+        if x is not None and y is not None:
+            if x and y:
+                d = x.denominator * y.denominator
+                sums[d] = sums.get(d, 0) + x.numerator * y.numerator
+        else:
+            raws.append(mul(a.mp._mpf_, b.mp._mpf_))
+    if start is not None:
+        if start.exact is not None:
+            d = start.exact.denominator
+            sums[d] = sums.get(d, 0) + start.exact.numerator
+        else:
+            raws.append(start.mp._mpf_)
+    exact = sum((Fraction(n, d) for d, n in sums.items()), Fraction(0))
+    if not raws:
+        return Num(exact)
+    prec = mpmath.mp.prec
+    if exact:
+        top = libmp.from_int(exact.numerator)
+        raws.append(libmp.mpf_div(top, libmp.from_int(exact.denominator), 2 * prec + 64, libmp.round_nearest))
+    return Num(None, mpmath.mp.make_mpf(libmp.mpf_sum(raws, prec, libmp.round_nearest)))
 
 
 def exact_decimal(value: Fraction, max_places: int = 20) -> str | None:
@@ -123,7 +193,7 @@ def _decimal(x: Num) -> Decimal:
             ctx.prec = 200
             return Decimal(x.exact.numerator) / Decimal(x.exact.denominator)
     # scientific notation: a value like e^−10^13 must not be written out with 10^13 zeros
-    return Decimal(mpmath.nstr(x.mp, WORK_DIGITS + 10, strip_zeros=False))
+    return Decimal(libmp.to_str(x.mp._mpf_, WORK_DIGITS + 10, strip_zeros=False))
 
 
 def significant(x: Num, digits: int, mode: str = "round") -> str:
@@ -155,7 +225,9 @@ def show(x: Num, digits: int) -> tuple[str, bool]:
 
 
 def json_decimal(x: Num) -> str:
-    """A decimal string with JSON_DIGITS significant digits (exact decimals are kept as they are)."""
+    """A decimal string with JSON_DIGITS significant digits (exact decimals are kept as they are);
+    otherwise exactly what mpmath.nstr(x, JSON_DIGITS, strip_zeros=False) writes, found with integer
+    arithmetic."""
     if x.exact is not None:
         text = exact_decimal(x.exact, max_places=JSON_DIGITS + 20)
         if text is not None:
@@ -163,8 +235,17 @@ def json_decimal(x: Num) -> str:
             if digits < JSON_DIGITS and "e" not in text:
                 text += ("" if "." in text else ".") + "0" * (JSON_DIGITS - digits)
             return text
-    with mpmath.workdps(WORK_DIGITS):
-        return mpmath.nstr(x.mp, JSON_DIGITS, strip_zeros=False)
+        if x._mp is None and x.exact:
+            fast = nstr_rational(x.exact.numerator, x.exact.denominator, JSON_DIGITS)
+            if fast is not None:
+                return fast
+    raw = x.mp._mpf_
+    if raw[1] and abs(raw[2]) < 20_000:  # e^−10^13 and the like: mpmath's own (it never expands 2^exp)
+        sign, man, exp, _ = raw
+        fast = nstr_rational(-man if sign else man, 1 << -exp if exp < 0 else 1, JSON_DIGITS, max(exp, 0))
+        if fast is not None:
+            return fast
+    return libmp.to_str(raw, JSON_DIGITS, strip_zeros=False)
 
 
 def exact_text(x: Num) -> str | None:

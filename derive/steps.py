@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import activations, losses
+from . import activations, losses, progress
 from .backsteps import backward_section
 from .graph import Forward, forward
 from .latex import partial, tex_name, z_names
+from .layers import LIST_ROWS, TABLE_ROWS, Layers, abbreviate, forward_matrix, forward_rows, layers_of
 from .model import Network
 from .numbers import Num, exact_text, json_decimal
 from .symbolic import output_tex
@@ -40,30 +41,49 @@ class Document:
     carry: dict | None
     numbers: dict = field(default_factory=dict)  # every value, for JSON
     pictures: object = None  # derive.pictures.Pictures, when asked for
+    layers: dict | None = None  # a big network's layer-by-layer view (more parameters than max_derivations)
 
 
 def build(net: Network, options: Options | None = None) -> Document:
     """Everything the notes say about one data point of `net`."""
     options = options or Options()
     point = net.data[options.point]
+    progress.stage("forward pass")
     exact = forward(net, point)
     shown = forward(net, point, net.carry) if net.carry.mode != "exact" else exact
     tn = TexNumbers(net.show)
     zt = z_names([n.name for n in net.neurons])
     facts = _facts(net, options, point)
     detail = options.detail
+    layers = layers_of(net) if detail and len(net.parameters) > options.max_derivations else None
+    network = _network(net, zt, tn, options.max_expression, layers) if detail else {}
+    steps = _forward_steps(shown, zt, tn, layers) if detail else []
+    progress.stage("back-propagation")
     doc = Document(
-        title=net.title, source=net.source, facts=facts, network=_network(net, zt, tn, options.max_expression) if detail else {},
-        forward=_forward_steps(shown, zt, tn) if detail else [], loss=_loss_step(shown, tn) if detail else {},
-        backward=backward_section(net, shown, exact, zt, tn, options), carry=None)
+        title=net.title, source=net.source, facts=facts, network=network, forward=steps,
+        loss=_loss_step(shown, tn) if detail else {}, backward=backward_section(net, shown, exact, zt, tn, options),
+        carry=None, layers=_layer_view(net, shown, layers, tn) if layers else None)
     if shown is not exact and options.detail:
         doc.carry = _carry_comparison(net, shown, exact, doc.backward, tn)
     doc.numbers = _numbers(net, exact, doc.backward, options)
     if options.pictures and detail:
         from .pictures import draw
 
+        progress.stage("pictures")
         doc.pictures = draw(shown, options.pictures, doc.backward, options.plot_weight, options.point + 1)
+    progress.stage("writing the notes")  # what the caller does next
     return doc
+
+
+def _layer_view(net: Network, fwd: Forward, layers: Layers, tn: TexNumbers) -> dict:
+    return {"count": len(layers.groups), "sizes": [len(net.inputs)] + [len(g) for g in layers.groups],
+            "layered": layers.layered, "forward": forward_rows(fwd, layers, tn),
+            "matrix": forward_matrix(net, layers) if layers.layered else None}
+
+
+def _examples(net: Network, layers: Layers | None) -> list:
+    """The neurons written out one by one: all of them, or the first of each layer of a big network."""
+    return list(net.neurons) if layers is None else [net.neuron(g[0]) for g in layers.groups]
 
 
 def _facts(net: Network, options: Options, point) -> dict:
@@ -88,25 +108,31 @@ def _facts(net: Network, options: Options, point) -> dict:
     }
 
 
-def _network(net: Network, zt: dict[str, str], tn: TexNumbers, max_ops: int) -> dict:
+def _network(net: Network, zt: dict[str, str], tn: TexNumbers, max_ops: int, layers: Layers | None = None) -> dict:
+    short = abbreviate if layers else list
     neurons = []
-    for n in net.neurons:
+    for n in _examples(net, layers):
         terms = [rf"{_w_tex(e.weight, tn)}\,{tex_name(e.source)}" for e in n.edges]
         if n.bias is not None:
             terms.append(_w_tex(n.bias, tn))
         z = zt[n.name]
         neurons.append({
             "name": n.name, "tex": tex_name(n.name), "activation": n.activation.name,
-            "z_line": f"{z} = " + (" + ".join(terms) or "0"),
+            "z_line": f"{z} = " + (" + ".join(short(terms)) or "0"),
             "O_line": f"{tex_name(n.name)} = " + n.activation.tex_apply(z),
             "is_output": n.name in net.outputs, "threshold": _opt(n.threshold, tn),
         })
+    rows = LIST_ROWS if layers else TABLE_ROWS
+    progress.stage("composed output")
     comp = output_tex(net, max_ops)
+    params = list(net.parameters.items())
     return {
-        "inputs": [{"name": k, "tex": tex_name(k), "label": v} for k, v in net.inputs.items()],
+        "inputs": [{"name": k, "tex": tex_name(k), "label": v} for k, v in list(net.inputs.items())[:rows]],
+        "hidden_inputs": max(len(net.inputs) - rows, 0),
         "neurons": neurons,
         "parameters": [{"name": p, "tex": tex_name(p), "value": tn.text(Num(v)), "frozen": p in net.freeze}
-                       for p, v in net.parameters.items()],
+                       for p, v in params[:rows]],
+        "hidden_parameters": max(len(params) - rows, 0),
         "outputs": [{"name": o, "tex": tex_name(o), "composed": comp[o]} for o in net.outputs],
         "sizes": {"inputs": len(net.inputs), "neurons": len(net.neurons), "edges": net.edge_count(),
                   "parameters": len(net.parameters)},
@@ -121,14 +147,15 @@ def _opt(x, tn):
     return None if x is None else tn.text(Num(x))
 
 
-def _forward_steps(fwd: Forward, zt: dict[str, str], tn: TexNumbers) -> list[dict]:
+def _forward_steps(fwd: Forward, zt: dict[str, str], tn: TexNumbers, layers: Layers | None = None) -> list[dict]:
     steps = []
-    for n in fwd.net.neurons:
+    short = abbreviate if layers else list
+    for n in _examples(fwd.net, layers):
         v = fwd.neurons[n.name]
         terms = [rf"{tn.arg(fwd.value(e.source))} \cdot {tn.arg(fwd.weight(e.weight))}" for e in n.edges]
         if n.bias is not None:
             terms.append(tn.arg(fwd.weight(n.bias)))
-        z_line = f"{zt[n.name]} = " + (" + ".join(terms) or "0") + f" {tn.eq(v.z)}"
+        z_line = f"{zt[n.name]} = " + (" + ".join(short(terms)) or "0") + f" {tn.eq(v.z)}"
         O = tex_name(n.name)
         act = n.activation
         if act.name == "softmax":
@@ -167,15 +194,18 @@ def _loss_step(fwd: Forward, tn: TexNumbers) -> dict:
 
 def _carry_comparison(net, shown: Forward, exact: Forward, back: dict, tn: TexNumbers) -> dict:
     rows = []
-    for n in net.neurons:
+    for n in net.neurons[:TABLE_ROWS]:
         a, b = shown.neurons[n.name].O, exact.neurons[n.name].O
         rows.append({"quantity": tex_name(n.name), "hand": tn.text(a), "full": tn.text(b), "differs": tn.text(a) != tn.text(b)})
     rows.append({"quantity": "L", "hand": tn.text(shown.loss), "full": tn.text(exact.loss),
                  "differs": tn.text(shown.loss) != tn.text(exact.loss)})
     for p in back.get("params", []):
-        rows.append({"quantity": partial("L", p["tex"]), "hand": p["value"], "full": p["full_value"],
-                     "differs": p["value"] != p["full_value"]})
-    return {"description": net.carry.describe(), "rows": rows, "changed": [r for r in rows if r["differs"]]}
+        if p["row"]:
+            rows.append({"quantity": partial("L", p["tex"]), "hand": p["value"], "full": p["full_value"],
+                         "differs": p["value"] != p["full_value"]})
+    hidden = max(len(net.neurons) - TABLE_ROWS, 0) + back.get("hidden_rows", 0)
+    return {"description": net.carry.describe(), "rows": rows, "changed": [r for r in rows if r["differs"]],
+            "hidden": hidden}
 
 
 def _numbers(net: Network, exact: Forward, back: dict, options: Options) -> dict:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import DeriveError, explain, load_network
+from . import DeriveError, explain, load_network, progress
 from .check.command import check
 from .exercise.command import exercise, exercise_mark
 from .train_command import COMMANDS as TRAINING_COMMANDS
@@ -81,10 +81,11 @@ def render(network, fmt, output, point, max_paths, max_derivations, max_expressi
             return
         chosen = [p.strip() for p in explain_params.split(",") if p.strip()] if explain_params else None
         target = output or f"output/{safe_stem(network or 'pass_fail')}.{EXTENSIONS[fmt]}"
-        notes = explain(network, fmt=fmt, point=point, max_paths=max_paths, verify=not no_verify,
-                        templates=templates, derive_in_full=chosen, max_derivations=max_derivations,
-                        max_expression=max_expression, plot_weight=plot_weight,
-                        pictures=not no_pictures and (fmt in ("html", "tex", "pdf") or (fmt == "md" and target != "-")))
+        with progress.shown():  # a bar on a terminal, once the run has taken a couple of seconds
+            notes = explain(network, fmt=fmt, point=point, max_paths=max_paths, verify=not no_verify,
+                            templates=templates, derive_in_full=chosen, max_derivations=max_derivations,
+                            max_expression=max_expression, plot_weight=plot_weight,
+                            pictures=not no_pictures and (fmt in ("html", "tex", "pdf") or (fmt == "md" and target != "-")))
         _warn(notes.network)
         if fmt == "md" and notes.document.pictures:
             for name, content in notes.document.pictures.files.items():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-HEAD = ("| network | edges | derive JSON: whole s (work s) | work µs/edge | Markdown, no pictures/check: s | "
+HEAD = ("| network | edges | derive JSON: whole s (imports s, work s) | work µs/edge | Markdown, no pictures/check: s | "
         "Markdown default: s | naive SymPy: s | naive ÷ derive: work (whole) | peak MiB: JSON / md / naive | "
         "max rel. diff vs naive |\n|---|---|---|---|---|---|---|---|---|---|")
 
@@ -50,7 +50,7 @@ def table(rows: list[dict], limit: float) -> str:
         pe = per_edge(r, seed)
         mem = " / ".join(f"{m['mib']:.0f}" if m.get("mib") else "—" for m in (r["json"], r["md"], r["naive"]))
         diff = "—" if r["rel_diff"] is None else f"{r['rel_diff']:.1e}"
-        lines.append(f"| {r['network']} | {r['edges']} | {_s(r['json'])} ({r['json'].get('work', 0):.3f}) | "
+        lines.append(f"| {r['network']} | {r['edges']} | {_s(r['json'])} ({r['json'].get('import', 0):.2f}, {r['json'].get('work', 0):.3f}) | "
                      f"{'—' if pe is None else f'{pe:.0f}'} | {_s(r['md_plain'])} | {_s(r['md'])} | {_naive(r, limit)} | "
                      f"{ratio(r, limit)} | {mem} | {diff} |")
     return "\n".join(lines)
@@ -90,7 +90,7 @@ def summary(rows: list[dict], limit: float) -> str:
 
 
 def write_results(path: Path, text: str, notes: str, machine: dict, args) -> None:
-    cmd = "python bench/run.py" + (" --quick" if args.quick else "") + f" --limit {args.limit:g}"
+    cmd = "python bench/run.py" + (" --quick" if args.quick else "") + f" --limit {args.limit:g} --repeat {args.repeat}"
     path.write_text(
         f"# Benchmark results\n\nMeasured by `{cmd}` on {machine['date']}: {machine['cpus']} CPUs ({machine['cpu']}), "
         f"Python {machine['python']}, SymPy {machine['sympy']}, mpmath {machine['mpmath']}, {machine['system']}.\n\n"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import jinja2
@@ -47,6 +48,7 @@ def template_dir() -> Path:
     raise FileNotFoundError("derive's diagram templates are missing; reinstall with `pip install .`")
 
 
+@lru_cache(maxsize=2)
 def _environment(kind: str) -> jinja2.Environment:
     loader = jinja2.FileSystemLoader(str(template_dir()))
     common = dict(loader=loader, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)

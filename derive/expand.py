@@ -20,8 +20,6 @@ def _ref(w) -> str:
 
 
 def expand_text(net: Network) -> str:
-    env = markdown_environment()
-    env.filters["q"] = lambda s: json.dumps(str(s), ensure_ascii=False)  # a JSON string is valid YAML
-    env.filters["num"] = yaml_number
-    env.filters["ref"] = _ref
+    env = markdown_environment(q=lambda s: json.dumps(str(s), ensure_ascii=False),  # a JSON string is valid YAML
+                               num=yaml_number, ref=_ref)
     return env.get_template("expand.yaml.j2").render(net=net)

@@ -3,19 +3,22 @@ for deep networks, the activations and the gradient per layer. Files are named u
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property, partial
+from typing import Callable
 
-from . import diagram, figures
+from . import diagram
 from .graph import Forward
 
 
 @dataclass
 class Pictures:
-    """`refs` are the paths the notes link to; `files` maps each path to its content."""
+    """`refs` are the paths the notes link to; `files` maps each path to its content; `tikz` holds the
+    diagrams again as tikzpictures, for LaTeX, drawn only when LaTeX asks (`tikz_drawers`)."""
 
     folder: str
     refs: dict = field(default_factory=dict)
     files: dict[str, str | bytes] = field(default_factory=dict)
-    tikz: dict = field(default_factory=dict)  # the diagrams again as tikzpictures, for LaTeX
+    tikz_drawers: dict[str, Callable[[], str]] = field(default_factory=dict)
 
     def add(self, key: str, name: str, content: str | bytes, param: str | None = None) -> None:
         path = f"{self.folder}/{name}"
@@ -25,19 +28,33 @@ class Pictures:
         else:
             self.refs.setdefault(key, {})[param] = path
 
+    @cached_property
+    def tikz(self) -> dict:
+        """Key (as in `refs`) to tikzpicture; "paths" maps each parameter to its own."""
+        out: dict = {}
+        for key, draw_tikz in self.tikz_drawers.items():
+            kind, _, param = key.partition(":")
+            if param:
+                out.setdefault(kind, {})[param] = draw_tikz()
+            else:
+                out[kind] = draw_tikz()
+        return out
+
 
 def draw(fwd: Forward, folder: str, backward: dict, plot_weight: str | None, point: int) -> Pictures:
     """Every picture for the notes of one data point (`point` is 1-based)."""
     net = fwd.net
     pics = Pictures(folder)
     pics.add("network", "network.svg", diagram.svg(net, fwd))
-    pics.tikz["network"] = diagram.tikz(net, fwd)
+    pics.tikz_drawers["network"] = partial(diagram.tikz, net, fwd)
     if not backward.get("available"):
         return pics
     for p in backward["params"]:
         if p["full"] and p["paths"] is not None:
             pics.add("paths", f"paths_{p['name']}.svg", diagram.svg(net, fwd, highlight=p["name"]), p["name"])
-            pics.tikz.setdefault("paths", {})[p["name"]] = diagram.tikz(net, fwd, highlight=p["name"])
+            pics.tikz_drawers[f"paths:{p['name']}"] = partial(diagram.tikz, net, fwd, highlight=p["name"])
+    if plot_weight or backward.get("depth"):
+        from . import figures  # matplotlib: imported only for the plots that need it
     if plot_weight:
         pics.add("descent", f"descent_{plot_weight}.svg", figures.descent_curve(net, point, plot_weight)["svg"])
         pics.refs["descent_param"] = plot_weight

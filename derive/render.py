@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from pathlib import Path
 
 import jinja2
@@ -35,7 +36,25 @@ def _factor_line(f: dict) -> str:
     return " = ".join(parts) + f" {f['eq']}"
 
 
-def markdown_environment(extra: Path | None = None) -> jinja2.Environment:
+def markdown_environment(extra: Path | None = None, **filters) -> jinja2.Environment:
+    """Jinja2 for Markdown (and YAML) templates; a folder `extra` overrides built-in templates.
+
+    The built-in environment is built once and shared, so each template compiles once per process.
+    With `extra` (whose files may come and go while a notebook runs) or extra `filters`, a private one
+    is built each time, so a shared one is never changed and an override is always seen."""
+    if extra is None and not filters:
+        return _builtin_markdown_environment()
+    env = _new_markdown_environment(extra)
+    env.filters.update(filters)
+    return env
+
+
+@lru_cache(maxsize=1)
+def _builtin_markdown_environment() -> jinja2.Environment:
+    return _new_markdown_environment(None)
+
+
+def _new_markdown_environment(extra: Path | None) -> jinja2.Environment:
     loaders = [jinja2.FileSystemLoader(str(extra))] if extra else []
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders + [jinja2.FileSystemLoader(str(template_dir()))]),

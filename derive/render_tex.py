@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import time
 import unicodedata
+from functools import lru_cache
 from pathlib import Path
 
 import jinja2
@@ -110,9 +111,23 @@ def _factor_lines(f: dict) -> str:
     return rf"{symbol} &= \fitrhs{{{formula} {f['eq']}}}"
 
 
-def tex_environment(extra: Path | None = None) -> jinja2.Environment:
+def tex_environment(extra: Path | None = None, **filters) -> jinja2.Environment:
     """Jinja2 for .tex templates: \\BLOCK{..}, \\VAR{..}, \\#{..}, %% line statements, %# line comments.
-    A `tex/notes.tex.j2` (or `tex/preamble.tex.j2`) in `extra` overrides the built-in one."""
+    A `tex/notes.tex.j2` (or `tex/preamble.tex.j2`) in `extra` overrides the built-in one. The built-in
+    environment is shared; with `extra` or extra `filters`, a private one is built (as markdown_environment)."""
+    if extra is None and not filters:
+        return _builtin_tex_environment()
+    env = _new_tex_environment(extra)
+    env.filters.update(filters)
+    return env
+
+
+@lru_cache(maxsize=1)
+def _builtin_tex_environment() -> jinja2.Environment:
+    return _new_tex_environment(None)
+
+
+def _new_tex_environment(extra: Path | None) -> jinja2.Environment:
     loaders = [jinja2.FileSystemLoader(str(extra))] if extra else []
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders + [jinja2.FileSystemLoader(str(template_dir()))]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+from functools import partial
 from pathlib import Path
 
 from . import train_figures
@@ -25,7 +26,7 @@ def draw(folder: str, charts: dict[str, dict | None]) -> Pictures:
         if chart is None:
             continue
         pics.add(key, f"{key}.svg", train_figures.svg(chart)["svg"])
-        pics.tikz[key] = tikz(chart)
+        pics.tikz_drawers[key] = partial(tikz, chart)
     return pics
 
 
@@ -38,9 +39,8 @@ def render(doc: TrainDoc, fmt: str, templates: Path | None = None) -> str | byte
     if fmt == "html":
         return _html(doc, templates)
     if fmt in ("tex", "pdf"):
-        env = tex_environment(templates)
-        env.filters["tex"] = lambda s: f"${s}$"  # a TeX formula as inline maths
-        env.filters["label"] = tex_label  # plain text with $…$ maths: the maths kept, the rest escaped
+        env = tex_environment(templates, tex=lambda s: f"${s}$",  # a TeX formula as inline maths
+                              label=tex_label)  # plain text with $…$ maths: the maths kept, the rest escaped
         pictures = doc.pictures.tikz if doc.pictures else {}
         tex = env.get_template(f"tex/train/{doc.kind}.tex.j2").render(doc=doc, pictures=pictures)
         tex = re.sub(r"\n{3,}", "\n\n", tex).lstrip()

@@ -151,6 +151,5 @@ def blank_answers(ex: Exercise, student: Student) -> str:
         asked = [(i, q) for i, q in enumerate(ex.questions, 1) if q.key == key]
         lines.append({"key": yaml_key(key), "numbers": ", ".join(str(i) for i, _ in asked),
                       "both": len(asked) > 1, "chain": any(q.chain for _, q in asked)})
-    env = markdown_environment()
-    env.filters["comment"] = one_line
+    env = markdown_environment(comment=one_line)
     return env.get_template("exercise/answers.yaml.j2").render(title=ex.title, student=student, lines=lines)

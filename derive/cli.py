@@ -1,15 +1,13 @@
 """Command line: parses arguments, calls the library facade, prints errors without a traceback."""
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
 import click
 
 from . import DeriveError, explain, load_network, progress
-from .check.command import check
-from .exercise.command import exercise, exercise_mark
-from .train_command import COMMANDS as TRAINING_COMMANDS
 from .output import safe_stem, write
 from .render import FORMATS
 
@@ -17,13 +15,35 @@ EXTENSIONS = {"md": "md", "json": "json", "html": "html", "tex": "tex", "pdf": "
 HELP = {"help_option_names": ["-h", "--help"]}
 
 
+# Subcommands other than `render`, imported only when run (or listed by --help): they pull in SymPy's
+# parser, lark, matplotlib and the training code, which `derive FILE` does not need.
+LAZY_COMMANDS = {
+    "check": "derive.check.command:check",
+    "train": "derive.train_command:train",
+    "study-lr": "derive.train_command:study_lr",
+    "study-depth": "derive.train_command:study_depth",
+    "exercise": "derive.exercise.command:exercise",
+    "exercise-mark": "derive.exercise.command:exercise_mark",
+}
+
+
 class DefaultGroup(click.Group):
     """`derive FILE …` (or no arguments) runs `render`; `derive check …` runs its own command."""
 
     def parse_args(self, ctx, args):
-        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help", "--version")):
+        known = set(self.commands) | set(LAZY_COMMANDS)
+        if not args or (args[0] not in known and args[0] not in ("-h", "--help", "--version")):
             args = ["render", *args]
         return super().parse_args(ctx, args)
+
+    def list_commands(self, ctx):
+        return sorted(set(self.commands) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx, name):
+        if name not in self.commands and name in LAZY_COMMANDS:
+            module, attr = LAZY_COMMANDS[name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        return super().get_command(ctx, name)
 
 
 @click.group(cls=DefaultGroup, context_settings=HELP)
@@ -102,12 +122,6 @@ def _warn(net) -> None:
     for w in net.warnings:
         click.echo(f"derive: warning: {w.format()}", err=True)
 
-
-main.add_command(check)
-main.add_command(exercise)
-main.add_command(exercise_mark)
-for _command in TRAINING_COMMANDS:
-    main.add_command(_command)
 
 if __name__ == "__main__":
     main()

@@ -5,6 +5,7 @@ import json
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import jinja2
 
@@ -37,21 +38,25 @@ def _factor_line(f: dict) -> str:
 
 
 def markdown_environment(extra: Path | None = None, **filters) -> jinja2.Environment:
-    """Jinja2 for Markdown (and YAML) templates; a folder `extra` overrides built-in templates.
+    """Jinja2 for Markdown (and YAML) templates; a folder `extra` overrides built-in templates."""
+    return shared_or_private(_new_markdown_environment, extra, filters)
 
-    The built-in environment is built once and shared, so each template compiles once per process.
-    With `extra` (whose files may come and go while a notebook runs) or extra `filters`, a private one
-    is built each time, so a shared one is never changed and an override is always seen."""
+
+def shared_or_private(build: Callable[[Path | None], jinja2.Environment], extra: Path | None,
+                      filters: dict) -> jinja2.Environment:
+    """The built-in environment of a kind is built once and shared, so each template compiles once
+    per process. With a folder `extra` (whose files may come and go while a notebook runs) or extra
+    `filters`, a private one is built each time: a shared one is never changed, an override always seen."""
     if extra is None and not filters:
-        return _builtin_markdown_environment()
-    env = _new_markdown_environment(extra)
+        return _builtin(build)
+    env = build(extra)
     env.filters.update(filters)
     return env
 
 
-@lru_cache(maxsize=1)
-def _builtin_markdown_environment() -> jinja2.Environment:
-    return _new_markdown_environment(None)
+@lru_cache(maxsize=None)
+def _builtin(build: Callable[[Path | None], jinja2.Environment]) -> jinja2.Environment:
+    return build(None)
 
 
 def _new_markdown_environment(extra: Path | None) -> jinja2.Environment:

@@ -11,14 +11,13 @@ import subprocess
 import tempfile
 import time
 import unicodedata
-from functools import lru_cache
 from pathlib import Path
 
 import jinja2
 
 from .errors import DeriveError
 from .latex import tex_name
-from .render import template_dir
+from .render import shared_or_private, template_dir
 from .steps import Document
 
 TEMPLATE = "tex/notes.tex.j2"
@@ -113,18 +112,8 @@ def _factor_lines(f: dict) -> str:
 
 def tex_environment(extra: Path | None = None, **filters) -> jinja2.Environment:
     """Jinja2 for .tex templates: \\BLOCK{..}, \\VAR{..}, \\#{..}, %% line statements, %# line comments.
-    A `tex/notes.tex.j2` (or `tex/preamble.tex.j2`) in `extra` overrides the built-in one. The built-in
-    environment is shared; with `extra` or extra `filters`, a private one is built (as markdown_environment)."""
-    if extra is None and not filters:
-        return _builtin_tex_environment()
-    env = _new_tex_environment(extra)
-    env.filters.update(filters)
-    return env
-
-
-@lru_cache(maxsize=1)
-def _builtin_tex_environment() -> jinja2.Environment:
-    return _new_tex_environment(None)
+    A `tex/notes.tex.j2` (or `tex/preamble.tex.j2`) in `extra` overrides the built-in one."""
+    return shared_or_private(_new_tex_environment, extra, filters)
 
 
 def _new_tex_environment(extra: Path | None) -> jinja2.Environment:

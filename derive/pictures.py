@@ -18,7 +18,7 @@ class Pictures:
     folder: str
     refs: dict = field(default_factory=dict)
     files: dict[str, str | bytes] = field(default_factory=dict)
-    tikz_drawers: dict[str, Callable[[], str]] = field(default_factory=dict)
+    tikz_drawers: dict[tuple[str, str | None], Callable[[], str]] = field(default_factory=dict)  # (key, param)
 
     def add(self, key: str, name: str, content: str | bytes, param: str | None = None) -> None:
         path = f"{self.folder}/{name}"
@@ -32,12 +32,11 @@ class Pictures:
     def tikz(self) -> dict:
         """Key (as in `refs`) to tikzpicture; "paths" maps each parameter to its own."""
         out: dict = {}
-        for key, draw_tikz in self.tikz_drawers.items():
-            kind, _, param = key.partition(":")
-            if param:
-                out.setdefault(kind, {})[param] = draw_tikz()
+        for (key, param), draw_tikz in self.tikz_drawers.items():
+            if param is None:
+                out[key] = draw_tikz()
             else:
-                out[kind] = draw_tikz()
+                out.setdefault(key, {})[param] = draw_tikz()
         return out
 
 
@@ -46,13 +45,13 @@ def draw(fwd: Forward, folder: str, backward: dict, plot_weight: str | None, poi
     net = fwd.net
     pics = Pictures(folder)
     pics.add("network", "network.svg", diagram.svg(net, fwd))
-    pics.tikz_drawers["network"] = partial(diagram.tikz, net, fwd)
+    pics.tikz_drawers["network", None] = partial(diagram.tikz, net, fwd)
     if not backward.get("available"):
         return pics
     for p in backward["params"]:
         if p["full"] and p["paths"] is not None:
             pics.add("paths", f"paths_{p['name']}.svg", diagram.svg(net, fwd, highlight=p["name"]), p["name"])
-            pics.tikz_drawers[f"paths:{p['name']}"] = partial(diagram.tikz, net, fwd, highlight=p["name"])
+            pics.tikz_drawers["paths", p["name"]] = partial(diagram.tikz, net, fwd, highlight=p["name"])
     if plot_weight or backward.get("depth"):
         from . import figures  # matplotlib: imported only for the plots that need it
     if plot_weight:

@@ -26,7 +26,7 @@ def draw(folder: str, charts: dict[str, dict | None]) -> Pictures:
         if chart is None:
             continue
         pics.add(key, f"{key}.svg", train_figures.svg(chart)["svg"])
-        pics.tikz_drawers[key] = partial(tikz, chart)
+        pics.tikz_drawers[key, None] = partial(tikz, chart)
     return pics
 
 

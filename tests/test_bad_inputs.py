@@ -127,12 +127,11 @@ def test_existing_output_is_left_unchanged(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.md"]
 
 
-def test_default_output_is_not_created_for_a_bad_input(tmp_path):
-    runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=tmp_path) as here:
-        result = runner.invoke(main, [str(CASES["08_unknown_key_activaton.yaml"][0])])
-        assert result.exit_code == 2
-        assert not (Path(here) / "output").exists()
+def test_default_output_is_not_created_for_a_bad_input(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, [str(CASES["08_unknown_key_activaton.yaml"][0])])
+    assert result.exit_code == 2
+    assert not (tmp_path / "output").exists()
 
 
 def test_expand_reports_the_same_problems(tmp_path, monkeypatch):

@@ -42,18 +42,18 @@ def test_json_to_stdout():
     assert isinstance(data["gradients"]["w1"]["paths"], list)
 
 
-def test_point_option_and_bad_point():
+def test_point_option_and_bad_point(tmp_path, monkeypatch):
     text = (ROOT / "examples" / "pass_fail.yaml").read_text().replace(
         "  - {x1: 95, x2: 4, x3: 4, y: 1}", "  - {x1: 95, x2: 4, x3: 4, y: 1}\n  - {x1: 100, x2: 0, x3: 8, y: 0}")
     runner = CliRunner()
-    with runner.isolated_filesystem():
-        open("two.yaml", "w").write(text)
-        r = runner.invoke(main, ["two.yaml", "--point", "2", "-o", "-"])
-        assert r.exit_code == 0
-        # z = 100·0.01 + 0·0.02 + 8·0.03 + 0.001 = 1 + 0 + 0.24 + 0.001 = 1.241
-        assert "= 1.241" in r.output
-        r = runner.invoke(main, ["two.yaml", "--point", "3"])
-        assert r.exit_code == 2 and "there is no data point 3" in r.output
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "two.yaml").write_text(text)
+    r = runner.invoke(main, ["two.yaml", "--point", "2", "-o", "-"])
+    assert r.exit_code == 0
+    # z = 100·0.01 + 0·0.02 + 8·0.03 + 0.001 = 1 + 0 + 0.24 + 0.001 = 1.241
+    assert "= 1.241" in r.output
+    r = runner.invoke(main, ["two.yaml", "--point", "3"])
+    assert r.exit_code == 2 and "there is no data point 3" in r.output
 
 
 @pytest.mark.parametrize("content,expected", [
@@ -89,15 +89,14 @@ def test_unknown_activation_lists_the_allowed_ones(tmp_path):
     assert "sigmoid, tanh, relu, leaky_relu, linear, softmax, step" in r.output
 
 
-def test_expand_prints_an_explicit_form_that_loads_to_the_same_numbers():
+def test_expand_prints_an_explicit_form_that_loads_to_the_same_numbers(tmp_path):
     runner = CliRunner()
     dense = str(ROOT / "examples" / "two_paths_dense.yaml")
     r = runner.invoke(main, ["--expand", dense])
     assert r.exit_code == 0 and "O11: {from: {x1: w1, x2: w2}, bias: b1, activation: sigmoid}" in r.output
     a = json.loads(runner.invoke(main, [dense, "-f", "json", "-o", "-"]).output)
-    with runner.isolated_filesystem():
-        open("explicit.yaml", "w").write(r.output)
-        b = json.loads(runner.invoke(main, ["explicit.yaml", "-f", "json", "-o", "-"]).output)
+    (tmp_path / "explicit.yaml").write_text(r.output)
+    b = json.loads(runner.invoke(main, [str(tmp_path / "explicit.yaml"), "-f", "json", "-o", "-"]).output)
     assert a["gradients"] == b["gradients"] and a["forward"] == b["forward"]
 
 

@@ -107,14 +107,12 @@ def test_pdf(tmp_path):
     assert "did not converge" in text and "not linearly" in text
 
 
-def test_default_output_paths():
-    runner = CliRunner()
-    with runner.isolated_filesystem():
-        shutil.copy(EX / "and_perceptron.yaml", "and_perceptron.yaml")
-        result = runner.invoke(cli, ["train", "and_perceptron.yaml"])
-        assert result.exit_code == 0 and "wrote output/and_perceptron_training.md" in result.output
-        import pathlib
-        assert pathlib.Path("output/and_perceptron_training_files/boundary.svg").exists()
+def test_default_output_paths(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(EX / "and_perceptron.yaml", "and_perceptron.yaml")
+    result = CliRunner().invoke(cli, ["train", "and_perceptron.yaml"])
+    assert result.exit_code == 0 and "wrote output/and_perceptron_training.md" in result.output
+    assert (tmp_path / "output" / "and_perceptron_training_files" / "boundary.svg").exists()
 
 
 def test_errors_exit_2():

@@ -63,12 +63,6 @@ def test_every_subcommand_is_listed_and_runs_under_its_own_name():
         assert getattr(sys.modules[module], attr).name == name
 
 
-def test_a_file_named_like_nothing_still_renders(tmp_path):
-    """The default command stays `render` for a file whose name is no subcommand."""
-    r = CliRunner().invoke(main, [PASS_FAIL, "-f", "json", "-o", "-"])
-    assert r.exit_code == 0 and '"title": "Will the student pass?"' in r.output
-
-
 def test_markdown_draws_no_tikz_and_latex_draws_each_picture_once(monkeypatch):
     calls = []
     real = diagram_module.tikz
@@ -85,7 +79,7 @@ def test_markdown_draws_no_tikz_and_latex_draws_each_picture_once(monkeypatch):
     assert calls[0] is None and sorted(calls[1:]) == ["b1", "b2", "w1", "w2", "w3", "w4"]
 
 
-def test_shared_environments_are_never_given_a_callers_filters(tmp_path):
+def test_shared_environments_are_never_given_a_callers_filters():
     """expand and the training LaTeX add filters of their own; they get private environments, so the
     shared one (compiled templates kept for the whole run) stays as built."""
     from derive import load_network

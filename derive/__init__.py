@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .errors import DeriveError, SpecError
+from derive.errors import DeriveError, SpecError
 
 __all__ = ["explain", "load_network", "builtin_example", "Notes", "DeriveError", "SpecError"]
 __version__ = "0.1.0"
@@ -31,8 +31,8 @@ def builtin_example(name: str = "pass_fail") -> tuple[str, str]:
 
 def load_network(path: str | None = None, *, text: str | None = None, name: str | None = None):
     """The validated Network from a file, from text, or (neither given) the built-in seed example."""
-    from .loader import load
-    from .source import read_text
+    from derive.spec.loader import load
+    from derive.spec.source import read_text
 
     if text is None and path is None:
         text, name = builtin_example()
@@ -58,7 +58,7 @@ class Notes:
 
     def _repr_latex_(self):
         """The forward pass, loss and gradients as one aligned block, for Jupyter's maths display."""
-        from .render import markdown_environment
+        from derive.render.notes import markdown_environment
 
         if not self.document.forward:
             return None
@@ -66,7 +66,7 @@ class Notes:
 
     def _repr_html_(self):
         """The notes as self-contained HTML (maths as MathML)."""
-        from .render_html import render_html
+        from derive.render.html import render_html
 
         if self.format == "html":
             return self.text
@@ -82,9 +82,9 @@ def explain(path: str | None = None, *, text: str | None = None, name: str | Non
     parameters whose derivation is written out (default: all of a small network, a few of a big one);
     `pictures` adds diagrams (and plots) as files under `<name>_files/` (in HTML, inlined);
     `plot_weight` adds the gradient-descent curve of that parameter."""
-    from .output import safe_stem
-    from .render import FORMATS
-    from .steps import Options, build
+    from derive.output import safe_stem
+    from derive.render.notes import FORMATS
+    from derive.steps.notes import Options, build
 
     if fmt not in FORMATS:
         raise DeriveError(f"unknown format `{fmt}`; choose one of: {', '.join(FORMATS)}")
@@ -108,7 +108,7 @@ def _render(doc, fmt: str, templates: str | None) -> str:
     """The text of the notes; HTML inlines the pictures, so they are laid out in a scratch folder."""
     import tempfile
 
-    from .render import render
+    from derive.render.notes import render
 
     extra = Path(templates) if templates else None
     if fmt != "html" or doc.pictures is None:

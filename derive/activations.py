@@ -7,7 +7,7 @@ from fractions import Fraction
 import mpmath
 import sympy
 
-from .numbers import Num
+from derive.numbers import Num
 
 NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "linear", "softmax", "step")
 DIFFERENTIABLE = set(NAMES) - {"step"}
@@ -133,6 +133,6 @@ class Activation:
 
 
 def _dec(x: Fraction) -> str:
-    from .numbers import exact_decimal
+    from derive.numbers import exact_decimal
 
     return exact_decimal(x) or rf"\tfrac{{{x.numerator}}}{{{x.denominator}}}"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from . import DeriveError, explain, load_network, progress
-from .output import safe_stem, write
-from .render import FORMATS
+from derive import DeriveError, explain, load_network, progress
+from derive.output import safe_stem, write
+from derive.render.notes import FORMATS
 
 EXTENSIONS = {"md": "md", "json": "json", "html": "html", "tex": "tex", "pdf": "pdf"}
 HELP = {"help_option_names": ["-h", "--help"]}
@@ -19,9 +19,9 @@ HELP = {"help_option_names": ["-h", "--help"]}
 # parser, lark, matplotlib and the training code, which `derive FILE` does not need.
 LAZY_COMMANDS = {
     "check": "derive.check.command:check",
-    "train": "derive.train_command:train",
-    "study-lr": "derive.train_command:study_lr",
-    "study-depth": "derive.train_command:study_depth",
+    "train": "derive.train.command:train",
+    "study-lr": "derive.train.command:study_lr",
+    "study-depth": "derive.train.command:study_depth",
     "exercise": "derive.exercise.command:exercise",
     "exercise-mark": "derive.exercise.command:exercise_mark",
 }
@@ -93,7 +93,7 @@ def render(network, fmt, output, point, max_paths, max_derivations, max_expressi
     """
     try:
         if expand:
-            from .expand import expand_text
+            from derive.spec.expand import expand_text
 
             net = load_network(network)
             _warn(net)

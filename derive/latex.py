@@ -6,7 +6,7 @@ import re
 import sympy
 from sympy.printing.latex import LatexPrinter
 
-from .numbers import exact_decimal
+from derive.numbers import exact_decimal
 
 _INDEXED = re.compile(r"^([A-Za-z]+)(\d+)$")
 

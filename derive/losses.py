@@ -6,8 +6,8 @@ from fractions import Fraction
 import mpmath
 import sympy
 
-from .errors import DeriveError
-from .numbers import Num
+from derive.errors import DeriveError
+from derive.numbers import Num
 
 NAMES = ("error", "squared_error", "half_squared_error", "mse", "mae",
          "binary_cross_entropy", "categorical_cross_entropy")

@@ -9,7 +9,7 @@ from fractions import Fraction
 import mpmath
 from mpmath import libmp
 
-from .digits import nstr_rational
+from derive.digits import nstr_rational
 
 # Values are right to at least 17 significant digits because they are computed with this many
 # more; derivatives of saturated units are formed without cancellation (σ′ = σ(z)·σ(−z)).

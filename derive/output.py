@@ -7,7 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .errors import DeriveError
+from derive.errors import DeriveError
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 

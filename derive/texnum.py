@@ -1,8 +1,8 @@
 """Numbers as they appear inside TeX formulas: shown digits, ≈ for inexact values, brackets for negatives."""
 from __future__ import annotations
 
-from .latex import number
-from .numbers import Num, show
+from derive.latex import number
+from derive.numbers import Num, show
 
 
 class TexNumbers:

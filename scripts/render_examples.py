@@ -86,7 +86,7 @@ def pdfs() -> list[Path]:
 def main() -> None:
     import os
 
-    from derive.render_tex import compile_pdf
+    from derive.render.tex import compile_pdf
 
     os.chdir(ROOT)  # the training commands are given example paths relative to the repository
 

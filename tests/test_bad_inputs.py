@@ -157,7 +157,7 @@ def test_unreadable_paths(target, words, tmp_path, monkeypatch):
 def test_mutated_examples_never_crash_the_loader():
     """Random edits of the examples: every one loads or raises a SpecError with a place."""
     from derive.errors import SpecError
-    from derive.loader import load
+    from derive.spec.loader import load
 
     texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "examples").glob("*.yaml"))]
     pieces = ["{", "}", "[", "]", ":", ": ", ",", "- ", "\n", "  ", "\t", "'", '"', "&a ", "*a", "!x ", "yes",

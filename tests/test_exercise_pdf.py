@@ -7,7 +7,7 @@ import subprocess
 import pytest
 import yaml
 
-from derive.render_tex import PACKAGES
+from derive.render.tex import PACKAGES
 
 from exercise_helpers import HOMEWORK, roster, run_exercise
 

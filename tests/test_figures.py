@@ -8,7 +8,7 @@ from mpmath import mp, mpf
 
 import oracle
 from derive import load_network
-from derive.figures import activations_plot, descent_curve, layer_gradients, to_float
+from derive.pictures.figures import activations_plot, descent_curve, layer_gradients, to_float
 
 from conftest import ROOT
 

@@ -9,8 +9,8 @@ import pytest
 
 import oracle
 from derive import explain
-from derive.mathml import to_mathml
-from derive.render_html import render_html, render_html_report
+from derive.render.mathml import to_mathml
+from derive.render.html import render_html, render_html_report
 
 from browser import CHROMIUM, inked_rows, run_pages
 from conftest import ROOT, example_networks

@@ -6,7 +6,7 @@ import pytest
 import sympy
 
 from derive import explain
-from derive.loader import load
+from derive.spec.loader import load
 
 from conftest import ROOT
 

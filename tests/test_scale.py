@@ -9,12 +9,12 @@ import mpmath
 import numpy as np
 import pytest
 
-import derive.grad as grad_module
-import derive.graph as graph_module
+import derive.calculus.grad as grad_module
+import derive.calculus.graph as graph_module
 import derive.numbers as numbers_module
 from derive import explain, load_network, progress
-from derive.backsteps import path_budget
-from derive.grad import param_path_count, path_counts, routes, uses
+from derive.steps.backward import path_budget
+from derive.calculus.grad import param_path_count, path_counts, routes, uses
 
 
 def dense(sizes, y=1, activation="sigmoid"):

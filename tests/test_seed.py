@@ -7,7 +7,7 @@ import pytest
 from mpmath import mp, mpf
 
 from derive import explain
-from derive.loader import load
+from derive.spec.loader import load
 
 from conftest import ROOT
 

@@ -7,16 +7,16 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-import derive.diagram as diagram_module
+import derive.pictures.diagram as diagram_module
 from derive import explain
 from derive.cli import LAZY_COMMANDS, main
-from derive.render import markdown_environment
-from derive.render_tex import tex_environment
+from derive.render.notes import markdown_environment
+from derive.render.tex import tex_environment
 
 from conftest import ROOT
 
 PASS_FAIL = str(ROOT / "examples" / "pass_fail.yaml")
-HEAVY = ("matplotlib", "lark", "derive.check", "derive.exercise", "derive.train_command", "derive.figures")
+HEAVY = ("matplotlib", "lark", "derive.check", "derive.exercise", "derive.train.command", "derive.pictures.figures")
 
 LOADED = """
 import sys
@@ -42,13 +42,13 @@ def test_notes_for_the_seed_load_no_plotting_parser_or_other_commands(tmp_path, 
     parser (lark) and the check/train/exercise commands stay unloaded: they cost most of a start-up."""
     loaded = loaded_after([PASS_FAIL, "-f", fmt, "-o", str(tmp_path / f"seed.{fmt}")], tmp_path)
     assert (tmp_path / f"seed.{fmt}").exists()
-    assert "derive.steps" in loaded  # the probe does see derive's own modules
+    assert "derive.steps.notes" in loaded  # the probe does see derive's own modules
     assert not {m for m in loaded if m.startswith(HEAVY)}
 
 
 def test_a_plot_still_loads_matplotlib_when_asked_for(tmp_path):
     loaded = loaded_after([PASS_FAIL, "--plot-weight", "w4", "-o", str(tmp_path / "seed.md")], tmp_path)
-    assert "matplotlib" in loaded and "derive.figures" in loaded
+    assert "matplotlib" in loaded and "derive.pictures.figures" in loaded
     assert (tmp_path / "pass_fail_files" / "descent_w4.svg").exists()
 
 
@@ -83,7 +83,7 @@ def test_shared_environments_are_never_given_a_callers_filters():
     """expand and the training LaTeX add filters of their own; they get private environments, so the
     shared one (compiled templates kept for the whole run) stays as built."""
     from derive import load_network
-    from derive.expand import expand_text
+    from derive.spec.expand import expand_text
 
     before_md, before_tex = set(markdown_environment().filters), set(tex_environment().filters)
     expand_text(load_network(PASS_FAIL))

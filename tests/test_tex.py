@@ -15,8 +15,9 @@ from mpmath import mp, mpf
 
 from derive import explain, load_network
 from derive.errors import DeriveError
-from derive.render_tex import compile_pdf, render_tex, tex_escape
-from derive.steps import Options, build
+from derive.escape import tex_escape
+from derive.render.tex import compile_pdf, render_tex
+from derive.steps.notes import Options, build
 
 from conftest import ROOT, example_networks
 

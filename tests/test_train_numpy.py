@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from derive import load_network
-from derive.model import OPTIMIZERS
-from derive.train import run, settings_for
+from derive.spec.model import OPTIMIZERS
+from derive.train.run import run, settings_for
 
 from train_reference import Reference, train as reference_train
 

@@ -5,8 +5,8 @@ from fractions import Fraction
 import pytest
 
 from derive import DeriveError, load_network
-from derive.perceptron import boundary_z, midpoint_proof, train
-from derive.train import run, settings_for
+from derive.train.perceptron import boundary_z, midpoint_proof, train
+from derive.train.run import run, settings_for
 
 from conftest import ROOT
 

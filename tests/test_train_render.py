@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from derive import SpecError, load_network
-from derive.render_html import render_html_report
-from derive.train_command import COMMANDS, progress
+from derive.render.html import render_html_report
+from derive.train.command import COMMANDS, progress
 
 from conftest import ROOT
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from derive import DeriveError, load_network
-from derive.studies import judge, study_depth, study_lr
+from derive.train.studies import judge, study_depth, study_lr
 
 from conftest import ROOT
 

@@ -2,9 +2,9 @@
 with the follow-through credit exams use. `check_answers` is the library entry point."""
 from __future__ import annotations
 
-from ..model import Network
-from .answers import read_answers
-from .mark import Report, mark
+from derive.spec.model import Network
+from derive.check.answers import read_answers
+from derive.check.mark import Report, mark
 
 __all__ = ["check_answers", "Report"]
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from .. import DeriveError, load_network
-from ..output import write
-from . import check_answers
-from .report import FORMATS, render, to_csv
+from derive import DeriveError, load_network
+from derive.output import write
+from derive.check import check_answers
+from derive.check.report import FORMATS, render, to_csv
 
 HELP = {"help_option_names": ["-h", "--help"]}
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import mpmath
 import sympy
 
-from ..model import Network
-from .evaluate import DPS, Undefined, close, environment, evaluate
-from .formulas import expected_formula, names_of, path_value, paths
-from .names import L_NODE, Names, Quantity, label
-from .numeric import RIGHT, WRONG, Judgement
-from .parse import ExpressionError, parse_answer
-from .truth import LinkError, State, step, value, why_not
+from derive.spec.model import Network
+from derive.check.evaluate import DPS, Undefined, close, environment, evaluate
+from derive.check.formulas import expected_formula, names_of, path_value, paths
+from derive.check.names import L_NODE, Names, Quantity, label
+from derive.check.numeric import RIGHT, WRONG, Judgement
+from derive.check.parse import ExpressionError, parse_answer
+from derive.check.truth import LinkError, State, step, value, why_not
 
 MAX_EXPAND_OPS = 80
 LOSS_RULES = {"squared_error": "L = (y − ŷ)², so ∂L/∂ŷ = 2(ŷ − y)", "half_squared_error": "L = ½(y − ŷ)², so ∂L/∂ŷ = ŷ − y",

@@ -7,12 +7,12 @@ import re
 
 import mpmath
 
-from .. import losses
-from ..grad import routes, uses
-from ..model import Network
-from ..numbers import Num, exact_decimal, show
-from .names import L_NODE, Node, Quantity, label
-from .truth import State, local, node_value, total, value
+from derive import losses
+from derive.calculus.grad import routes, uses
+from derive.spec.model import Network
+from derive.numbers import Num, exact_decimal, show
+from derive.check.names import L_NODE, Node, Quantity, label
+from derive.check.truth import State, local, node_value, total, value
 
 MAX_PATHS_SHOWN = 8
 DIGITS = 5

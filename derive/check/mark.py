@@ -7,17 +7,17 @@ from fractions import Fraction
 
 import mpmath
 
-from ..errors import DeriveError
-from ..model import Network
-from ..numbers import Num, json_decimal
-from .answers import Answer, AnswerFile
-from .equiv import judge_formula
-from .formulas import expected_formula, number, worked
-from .names import L_NODE, LOSS, Names, Quantity
-from .numeric import CARRIED, ORDER, RIGHT, WRONG, Judgement, judge_number, numeric_causes, written
-from .structure import is_chain, judge_chain
-from .evaluate import Undefined, evaluate
-from .truth import LinkError, State, feeds, given, random_states, state, value
+from derive.errors import DeriveError
+from derive.spec.model import Network
+from derive.numbers import Num, json_decimal
+from derive.check.answers import Answer, AnswerFile
+from derive.check.equiv import judge_formula
+from derive.check.formulas import expected_formula, number, worked
+from derive.check.names import L_NODE, LOSS, Names, Quantity
+from derive.check.numeric import CARRIED, ORDER, RIGHT, WRONG, Judgement, judge_number, numeric_causes, written
+from derive.check.structure import is_chain, judge_chain
+from derive.check.evaluate import Undefined, evaluate
+from derive.check.truth import LinkError, State, feeds, given, random_states, state, value
 
 RANDOM_POINTS = 5
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import sympy
 
-from ..model import Network
-from ..source import close_match
+from derive.spec.model import Network
+from derive.spec.source import close_match
 
 # A node of the derivative graph: ("L",), ("O", neuron), ("z", neuron), ("p", parameter), ("x", input).
 Node = tuple

@@ -12,10 +12,10 @@ import lark
 import sympy
 from lark import Lark, Transformer, v_args
 
-from ..errors import DeriveError
-from ..numbers import parse_number
-from .grammar import GRAMMAR, LATEX_COMMANDS, syntax_message
-from .names import Names
+from derive.errors import DeriveError
+from derive.numbers import parse_number
+from derive.check.grammar import GRAMMAR, LATEX_COMMANDS, syntax_message
+from derive.check.names import Names
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 50

@@ -10,9 +10,10 @@ import re
 
 import jinja2
 
-from ..render import md_escape, template_dir
-from .mark import Report
-from .numeric import CARRIED, RIGHT, TRUNCATED, WRONG
+from derive import templating
+from derive.escape import md_escape
+from derive.check.mark import Report
+from derive.check.numeric import CARRIED, RIGHT, TRUNCATED, WRONG
 
 FORMATS = ("text", "md", "json")
 MARKS = {RIGHT: "✓", TRUNCATED: "✓ truncated", CARRIED: "✓ carried forward", WRONG: "✗"}
@@ -22,14 +23,16 @@ ANSWER_WIDTH = 48
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
+def _pad(text, width: int) -> str:
+    return str(text) + " " * max(0, width - len(str(text)))
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_dir())), undefined=jinja2.StrictUndefined,
-                             autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters["md"] = md_escape
-    env.filters["code"] = _code
-    env.filters["pad"] = lambda text, width: str(text) + " " * max(0, width - len(str(text)))
-    env.filters["clip"] = lambda text, width: text if len(text) <= width else text[:width - 1] + "…"
-    return env
+    return templating.environment("text", filters={"md": md_escape, "code": _code, "pad": _pad, "clip": _clip})
 
 
 def _code(text: str) -> str:

@@ -8,11 +8,11 @@ from collections import Counter
 
 import sympy
 
-from ..model import Network
-from .formulas import chain, paths
-from .names import L_NODE, Names, Node, Quantity, label
-from .numeric import RIGHT, WRONG, Judgement
-from .truth import step, why_not
+from derive.spec.model import Network
+from derive.check.formulas import chain, paths
+from derive.check.names import L_NODE, Names, Node, Quantity, label
+from derive.check.numeric import RIGHT, WRONG, Judgement
+from derive.check.truth import step, why_not
 
 MAX_TERMS = 256
 

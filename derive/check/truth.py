@@ -8,13 +8,13 @@ from fractions import Fraction
 
 import mpmath
 
-from .. import losses
-from ..errors import DeriveError, NotDifferentiable
-from ..grad import ZERO, Backward, backward, successors, uses
-from ..graph import Forward, forward
-from ..model import DataPoint, Network
-from ..numbers import Carry, Num
-from .names import L_NODE, Node, Quantity
+from derive import losses
+from derive.errors import DeriveError, NotDifferentiable
+from derive.calculus.grad import ZERO, Backward, backward, successors, uses
+from derive.calculus.graph import Forward, forward
+from derive.spec.model import DataPoint, Network
+from derive.numbers import Carry, Num
+from derive.check.names import L_NODE, Node, Quantity
 
 EXACT = Carry()  # marking compares with full precision, whatever the network file carries
 
@@ -123,7 +123,7 @@ def _params(neuron) -> set[str]:
 
 def why_not(net: Network, top: Node, bottom: Node) -> str:
     """Why d(top)/d(bottom) is not a step of a path, in words."""
-    from .names import label
+    from derive.check.names import label
 
     t, b = label(top), label(bottom)
     if top[0] in ("p", "x"):
@@ -217,7 +217,7 @@ def updated(net: Network, s: State, p: str, gradient: Num) -> Num:
 
 def _back(s: State) -> Backward:
     if s.back is None:
-        from ..grad import check_differentiable
+        from derive.calculus.grad import check_differentiable
 
         check_differentiable(s.fwd.net)
     return s.back

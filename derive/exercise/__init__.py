@@ -5,11 +5,11 @@ draw (a student's numbers), sheets and keys (their files), generate (the class, 
 marking and report (the marks), command (the click commands)."""
 from __future__ import annotations
 
-from .draw import draw_student, student_seed
-from .generate import generate
-from .marking import mark_class
-from .roster import Student, counted, read_roster
-from .spec import Exercise, load_exercise
+from derive.exercise.draw import draw_student, student_seed
+from derive.exercise.generate import generate
+from derive.exercise.marking import mark_class
+from derive.exercise.roster import Student, counted, read_roster
+from derive.exercise.spec import Exercise, load_exercise
 
 __all__ = ["Exercise", "Student", "counted", "draw_student", "generate", "load_exercise", "mark_class",
            "read_roster", "student_seed"]

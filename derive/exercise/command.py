@@ -9,11 +9,11 @@ from pathlib import Path
 
 import click
 
-from ..errors import DeriveError
-from ..output import safe_stem, write
-from .generate import FORMATS, generate
-from .roster import counted, read_roster
-from .spec import load_exercise
+from derive.errors import DeriveError
+from derive.output import safe_stem, write
+from derive.exercise.generate import FORMATS, generate
+from derive.exercise.roster import counted, read_roster
+from derive.exercise.spec import load_exercise
 
 HELP = {"help_option_names": ["-h", "--help"]}
 
@@ -94,8 +94,8 @@ def exercise_mark(exercise_dir, submissions, csv_path, fmt, feedback):
     Exit codes: 0 every file marked, 1 a file could not be read or belongs to nobody in the class
     (the others are still marked), 2 a problem with the folders.
     """
-    from .marking import UNREADABLE, mark_class
-    from .report import marks_csv, render
+    from derive.exercise.marking import UNREADABLE, mark_class
+    from derive.exercise.report import marks_csv, render
 
     try:
         cm = mark_class(exercise_dir, submissions)
@@ -119,7 +119,7 @@ def exercise_mark(exercise_dir, submissions, csv_path, fmt, feedback):
 
 
 def _feedback(cm, exercise_dir: str) -> None:
-    from ..check.report import render as check_render
+    from derive.check.report import render as check_render
 
     for r in cm.results:
         if r.report is not None:

@@ -10,15 +10,15 @@ from fractions import Fraction
 
 import mpmath
 
-from .. import load_network
-from ..check.formulas import chain, paths
-from ..check.names import L_NODE, Quantity
-from ..check.truth import State, state, value
-from ..errors import DeriveError
-from ..expand import expand_text
-from ..model import DataPoint, Network
-from ..numbers import show
-from .spec import Exercise, Question
+from derive import load_network
+from derive.check.formulas import chain, paths
+from derive.check.names import L_NODE, Quantity
+from derive.check.truth import State, state, value
+from derive.errors import DeriveError
+from derive.spec.expand import expand_text
+from derive.spec.model import DataPoint, Network
+from derive.numbers import show
+from derive.exercise.spec import Exercise, Question
 
 KEY_DIGITS = 6  # significant digits of a key's numbers: derive check judges to the digits written
 SATURATING = ("sigmoid", "tanh")

@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..errors import DeriveError
-from ..output import write
-from ..render import markdown_environment
-from ..render_tex import compile_pdf
-from .draw import Draw, draw_student
-from .keys import key_files
-from .roster import Student
-from .sheets import DIAGRAM, blank_answers, context, decimal, sheet_markdown, sheet_svg, sheet_tex
-from .spec import Exercise
+from derive.errors import DeriveError
+from derive.output import write
+from derive.render.notes import markdown_environment
+from derive.render.tex import compile_pdf
+from derive.exercise.draw import Draw, draw_student
+from derive.exercise.keys import key_files
+from derive.exercise.roster import Student
+from derive.exercise.sheets import DIAGRAM, blank_answers, context, decimal, sheet_markdown, sheet_svg, sheet_tex
+from derive.exercise.spec import Exercise
 
 FORMATS = ("md", "html", "tex", "pdf")  # md (with key.json and answers.yaml) is always written
 MANIFEST = "exercise.json"  # what `derive exercise-mark` reads: the questions and the students

@@ -7,15 +7,15 @@ import re
 import tempfile
 from pathlib import Path
 
-from .. import explain
-from ..latex import number, z_names
-from ..render import markdown_environment, render
-from ..render_html import render_html
-from ..render_tex import compile_pdf, tex_environment
-from .draw import Draw, filled_answer
-from .roster import Student
-from .sheets import question_tex, yaml_key
-from .spec import Exercise
+from derive import explain
+from derive.latex import number, z_names
+from derive.render.notes import markdown_environment, render
+from derive.render.html import render_html
+from derive.render.tex import compile_pdf, tex_environment
+from derive.exercise.draw import Draw, filled_answer
+from derive.exercise.roster import Student
+from derive.exercise.sheets import question_tex, yaml_key
+from derive.exercise.spec import Exercise
 
 NUMBER = re.compile(r"-?[0-9.]+(e-?[0-9]+)?")
 NOTES_NAME = "network.yaml"  # how the notes name their source; their pictures go to network_files/

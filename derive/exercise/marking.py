@@ -8,16 +8,16 @@ from pathlib import Path
 
 import yaml
 
-from .. import load_network
-from ..check.answers import AnswerFile, parse_key, read_answers
-from ..check.mark import Report, mark
-from ..check.names import Names, Quantity
-from ..check.numeric import ORDER, WRONG
-from ..check.structure import is_chain
-from ..errors import DeriveError
-from ..source import compose, read_text
-from .generate import MANIFEST
-from .roster import Student
+from derive import load_network
+from derive.check.answers import AnswerFile, parse_key, read_answers
+from derive.check.mark import Report, mark
+from derive.check.names import Names, Quantity
+from derive.check.numeric import ORDER, WRONG
+from derive.check.structure import is_chain
+from derive.errors import DeriveError
+from derive.spec.source import compose, read_text
+from derive.exercise.generate import MANIFEST
+from derive.exercise.roster import Student
 
 NOT_ANSWERED = None
 MARKED, BLANK, MISSING, UNREADABLE = "marked", "blank", "not handed in", "unreadable"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import io
 
-from ..check.numeric import CARRIED, RIGHT, TRUNCATED, WRONG
-from ..check.report import SHORT, environment
-from .generate import cell
-from .marking import ClassMarks, Result
+from derive.check.numeric import CARRIED, RIGHT, TRUNCATED, WRONG
+from derive.check.report import SHORT, environment
+from derive.exercise.generate import cell
+from derive.exercise.marking import ClassMarks, Result
 
 NOT_ANSWERED_MARK = "·"
 STATUSES = (RIGHT, TRUNCATED, CARRIED, WRONG)

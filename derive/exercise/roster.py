@@ -7,8 +7,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from ..errors import Problem, SpecError
-from ..source import read_text
+from derive.errors import Problem, SpecError
+from derive.spec.source import read_text
 
 ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # no dot: never `..`, never a class-level file name
 MAX_STUDENTS = 10_000

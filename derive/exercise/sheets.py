@@ -8,16 +8,16 @@ import json
 import re
 from fractions import Fraction
 
-from .. import losses
-from ..diagram import svg, tikz
-from ..latex import number, partial, tex_name, z_names
-from ..model import Network
-from ..numbers import Num, show
-from ..render import markdown_environment
-from ..render_tex import tex_environment
-from .draw import Draw
-from .roster import Student
-from .spec import Exercise, Question
+from derive import losses
+from derive.pictures.diagram import svg, tikz
+from derive.latex import number, partial, tex_name, z_names
+from derive.spec.model import Network
+from derive.numbers import Num, show
+from derive.render.notes import markdown_environment
+from derive.render.tex import tex_environment
+from derive.exercise.draw import Draw
+from derive.exercise.roster import Student
+from derive.exercise.spec import Exercise, Question
 
 DIAGRAM = "sheet_files/network.svg"  # next to sheet.md
 LABEL_WIDTH = 20  # the diagram clips input labels longer than this

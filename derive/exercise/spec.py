@@ -12,14 +12,14 @@ from pathlib import Path
 
 import yaml
 
-from .. import load_network
-from ..check.answers import parse_key
-from ..check.names import L_NODE, Names, Quantity
-from ..errors import NotDifferentiable
-from ..grad import check_differentiable
-from ..model import Network
-from ..numbers import parse_number
-from ..source import Collector, compose, read_text, suggest
+from derive import load_network
+from derive.check.answers import parse_key
+from derive.check.names import L_NODE, Names, Quantity
+from derive.errors import NotDifferentiable
+from derive.calculus.grad import check_differentiable
+from derive.spec.model import Network
+from derive.numbers import parse_number
+from derive.spec.source import Collector, compose, read_text, suggest
 
 TOP_KEYS = {"network", "title", "instructions", "random", "questions", "avoid"}
 RANDOM_KEYS = {"parameters", "inputs", "targets"}

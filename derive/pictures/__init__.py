@@ -1,0 +1,1 @@
+"""Diagrams (SVG and TikZ from one layout) and plots (matplotlib), drawn at render time."""

@@ -1,0 +1,63 @@
+"""The pictures a set of notes refers to: the network, each parameter's paths, the descent curve and,
+for deep networks, the activations and the gradient per layer. Files are named under one folder."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property, partial
+from typing import Callable
+
+from derive.pictures import diagram
+from derive.calculus.graph import Forward
+
+
+@dataclass
+class Pictures:
+    """`refs` are the paths the notes link to; `files` maps each path to its content; `tikz` holds the
+    diagrams again as tikzpictures, for LaTeX, drawn only when LaTeX asks (`tikz_drawers`)."""
+
+    folder: str
+    refs: dict = field(default_factory=dict)
+    files: dict[str, str | bytes] = field(default_factory=dict)
+    tikz_drawers: dict[tuple[str, str | None], Callable[[], str]] = field(default_factory=dict)  # (key, param)
+
+    def add(self, key: str, name: str, content: str | bytes, param: str | None = None) -> None:
+        path = f"{self.folder}/{name}"
+        self.files[path] = content
+        if param is None:
+            self.refs[key] = path
+        else:
+            self.refs.setdefault(key, {})[param] = path
+
+    @cached_property
+    def tikz(self) -> dict:
+        """Key (as in `refs`) to tikzpicture; "paths" maps each parameter to its own."""
+        out: dict = {}
+        for (key, param), draw_tikz in self.tikz_drawers.items():
+            if param is None:
+                out[key] = draw_tikz()
+            else:
+                out.setdefault(key, {})[param] = draw_tikz()
+        return out
+
+
+def draw(fwd: Forward, folder: str, backward: dict, plot_weight: str | None, point: int) -> Pictures:
+    """Every picture for the notes of one data point (`point` is 1-based)."""
+    net = fwd.net
+    pics = Pictures(folder)
+    pics.add("network", "network.svg", diagram.svg(net, fwd))
+    pics.tikz_drawers["network", None] = partial(diagram.tikz, net, fwd)
+    if not backward.get("available"):
+        return pics
+    for p in backward["params"]:
+        if p["full"] and p["paths"] is not None:
+            pics.add("paths", f"paths_{p['name']}.svg", diagram.svg(net, fwd, highlight=p["name"]), p["name"])
+            pics.tikz_drawers["paths", p["name"]] = partial(diagram.tikz, net, fwd, highlight=p["name"])
+    if plot_weight or backward.get("depth"):
+        from derive.pictures import figures  # matplotlib: imported only for the plots that need it
+    if plot_weight:
+        pics.add("descent", f"descent_{plot_weight}.svg", figures.descent_curve(net, point, plot_weight)["svg"])
+        pics.refs["descent_param"] = plot_weight
+    if backward.get("depth"):
+        pics.add("activations", "activations.svg", figures.activations_plot()["svg"])
+        pics.add("layers", "layer_gradients.svg", figures.layer_gradients(net, point)["svg"])
+    return pics

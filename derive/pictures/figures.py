@@ -1,0 +1,309 @@
+"""Plots for the notes, drawn with matplotlib: the loss along one parameter with its tangent and one
+descent step, the activations and their derivatives, and the gradient's size layer by layer.
+
+Numbers are computed by derive at full precision and become floats only to be drawn. Every function
+returns {"svg": str, "png": bytes, "data": {...}}; the output is byte-for-byte repeatable (fixed
+hash salt, no dates, no software stamp) and leaves matplotlib's global state untouched: each figure
+is a `Figure` on its own Agg canvas, drawn inside `matplotlib.rc_context`.
+"""
+from __future__ import annotations
+
+import io
+import math
+from decimal import Decimal
+from fractions import Fraction
+
+import matplotlib
+import mpmath
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, MultipleLocator
+
+from derive.activations import Activation
+from derive.calculus.grad import backward, uses
+from derive.calculus.graph import forward
+from derive.latex import tex_name
+from derive.pictures.layout import columns_of
+from derive.spec.model import DataPoint, Network
+from derive.numbers import Num, show
+
+STYLE = {
+    "svg.hashsalt": "derive", "svg.fonttype": "path", "font.size": 10, "axes.titlesize": 11,
+    "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.25,
+    "mathtext.fontset": "dejavusans", "figure.dpi": 100, "savefig.dpi": 150, "savefig.bbox": "tight",
+    "legend.frameon": False, "legend.fontsize": 9,
+}
+BLUE, RED, GREEN, GREY = "#2f5d8a", "#d1495b", "#2e8b57", "#8a8a8a"
+SAMPLES = 200
+FLOAT_MAX = 1e300
+
+
+def to_float(x) -> float:
+    """A Num or mpf as a float for drawing, clipped to ±1e300 so huge values never become inf."""
+    v = x.mp if isinstance(x, Num) else mpmath.mpf(x)
+    if mpmath.isnan(v):
+        return float("nan")
+    return float(max(min(v, mpmath.mpf(FLOAT_MAX)), -mpmath.mpf(FLOAT_MAX)))
+
+
+def _math(name: str) -> str:
+    return f"${tex_name(name)}$"
+
+
+def _text(x: Num, digits: int = 5) -> str:
+    """A number as the plot shows it: a true minus sign, and ×10^k in place of e-notation."""
+    text = show(x, digits)[0]
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return f"${mantissa}\\times 10^{{{int(exponent)}}}$"
+    return text.replace("-", "\u2212")
+
+
+def _point(net: Network, point) -> tuple[DataPoint, int]:
+    """A DataPoint, or a data point's number counted from 1 as in the notes and the CLI."""
+    if isinstance(point, DataPoint):
+        return point, next((i + 1 for i, p in enumerate(net.data) if p == point), 0)
+    if not 1 <= point <= len(net.data):
+        raise ValueError(f"there is no data point {point}: the network has {len(net.data)}")
+    return net.data[point - 1], point
+
+
+def _output(fig: Figure, data: dict) -> dict:
+    FigureCanvasAgg(fig)
+    svg, png = io.BytesIO(), io.BytesIO()
+    fig.savefig(svg, format="svg", metadata={"Date": None})
+    fig.savefig(png, format="png", metadata={"Software": None})
+    return {"svg": svg.getvalue().decode("utf-8"), "png": png.getvalue(), "data": data}
+
+
+def _fraction(x: Num) -> Fraction:
+    if x.exact is not None:
+        return x.exact
+    return Fraction(Decimal(mpmath.nstr(x.mp, 40)))
+
+
+# -- the loss along one parameter ------------------------------------------------------------------
+def descent_curve(net: Network, point=1, param: str = "w1", span=None) -> dict:
+    """L as a function of `param` (the others fixed) near its value, the tangent of slope ∂L/∂param
+    and one gradient-descent step w − η·∂L/∂w. `span` is a half-width around the current value or a
+    (low, high) pair; by default the step takes up an eighth of the width. Full precision throughout."""
+    if param not in net.parameters:
+        raise ValueError(f"`{param}` is not a parameter (parameters: {', '.join(net.parameters)})")
+    dp, number = _point(net, point)
+    fwd = forward(net, dp)
+    grad = backward(fwd).gradients[param]
+    w0, eta = net.parameters[param], net.learning_rate
+    with mpmath.workdps(fwd.dps):
+        w_new = Num(w0) - Num(eta) * grad
+    new_loss = _loss_at(net, dp, param, _fraction(w_new))
+    with mpmath.workdps(fwd.dps):
+        change = new_loss - fwd.loss
+    lo, hi = _span(w0, _fraction(w_new), span)
+    xs = [lo + (hi - lo) * Fraction(k, SAMPLES - 1) for k in range(SAMPLES)]
+    ys = [_loss_at(net, dp, param, x) for x in xs]
+    facts = {"param": param, "point": number, "w": Num(w0), "loss": fwd.loss, "gradient": grad, "eta": Num(eta),
+             "w_new": w_new, "loss_new": new_loss, "lo": lo, "hi": hi, "change": change, "dps": fwd.dps}
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(6.4, 4.2))
+        ax = fig.add_subplot()
+        data = _draw_descent(ax, xs, ys, facts)
+        return _output(fig, data)
+
+
+def _change(f: dict) -> str:
+    if f["change"].is_zero() and not f["gradient"].is_zero():
+        return f"the loss changes by less than $10^{{-{f['dps']}}}$, the working precision"
+    return f"the loss changes by {_text(f['change'], 3)}"
+
+
+def _loss_at(net, dp, param, value: Fraction) -> Num:
+    return forward(net, dp, params={**net.parameters, param: value}).loss
+
+
+def _span(w0: Fraction, w_new: Fraction, span) -> tuple[Fraction, Fraction]:
+    if isinstance(span, (tuple, list)):
+        lo, hi = sorted(Fraction(str(v)) for v in span)  # str: 0.1 means 1/10, as in the YAML
+        return lo, hi
+    step = abs(w_new - w0)
+    half = abs(Fraction(str(span))) if span is not None else (4 * step if step else max(abs(w0) / 2, Fraction(1, 2)))
+    return w0 - half, w0 + half
+
+
+def _draw_descent(ax, xs, ys, f: dict) -> dict:
+    p, name = f["param"], _math(f["param"])
+    fx, fy = [to_float(Num(x)) for x in xs], [to_float(y) for y in ys]
+    ax.plot(fx, fy, color=BLUE, lw=2, label=f"$L$ as a function of {name}", gid="loss-curve")
+    reach = (f["hi"] - f["lo"]) * Fraction(3, 10)
+    with mpmath.workdps(f["dps"]):
+        tx = [Num(f["w"].exact - reach), Num(f["w"].exact + reach)]
+        ty = [f["loss"] + f["gradient"] * (x - f["w"]) for x in tx]
+    slope = f"slope $\\partial L/\\partial {tex_name(p)}$ = {_text(f['gradient'])}"
+    (tangent,) = ax.plot([to_float(x) for x in tx], [to_float(y) for y in ty], color=RED, lw=1.4, ls="--",
+                         label=f"tangent, {slope}", gid="tangent")
+    w, L, wn, Ln = (to_float(f[k]) for k in ("w", "loss", "w_new", "loss_new"))
+    ax.plot([w], [L], "o", color=BLUE, ms=7, zorder=5, gid="current")
+    (landing,) = ax.plot([wn], [Ln], "o", color=GREEN, ms=7, zorder=5, gid="update",
+                         label=f"after one step: {name} = {_text(f['w_new'])}, $L$ = {_text(f['loss_new'])}\n"
+                               f"({_change(f)})")
+    ax.annotate("", xy=(wn, Ln), xytext=(w, L), zorder=4,
+                arrowprops={"arrowstyle": "-|>", "color": GREEN, "lw": 1.8, "shrinkA": 4, "shrinkB": 5})
+    rising = f["gradient"].sign() > 0  # put the note on the side of the point away from the curve
+    ax.annotate(f"now: {name} = {_text(f['w'])}\n$L$ = {_text(f['loss'])}", xy=(w, L), xytext=(-10 if rising else 10, 12),
+                textcoords="offset points", ha="right" if rising else "left", fontsize=9, color=BLUE)
+    ax.set_xlabel(name)
+    ax.set_ylabel("$L$")
+    ax.ticklabel_format(useOffset=False)
+    ax.set_title(f"One gradient-descent step on {name}: {name} $- \\eta\\,\\partial L/\\partial {tex_name(p)}$, "
+                 f"$\\eta$ = {_text(f['eta'])}", fontsize=10)
+    ax.legend(loc="best")
+    return {"param": p, "point": f["point"], "w": w, "loss": L, "gradient": to_float(f["gradient"]),
+            "eta": to_float(f["eta"]), "w_new": wn, "loss_new": Ln, "curve": {"x": fx, "y": fy},
+            "tangent": tangent.get_xydata().tolist(), "update": landing.get_xydata().tolist()[0],
+            "exact": {k: show(f[k], 20)[0] for k in ("w", "loss", "gradient", "w_new", "loss_new")}}
+
+
+# -- activations and their derivatives -------------------------------------------------------------
+def activations_plot() -> dict:
+    """σ, tanh and ReLU beside their derivatives, the largest slope of each marked: σ′(0) = 0.25,
+    tanh′(0) = 1, and ReLU′(0) = 0 by convention (ReLU has no derivative at 0)."""
+    zs = [Fraction(k - 240, 40) for k in range(481)]  # −6 … 6 in steps of 1/40
+    data = {}
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(10.5, 3.6), layout="constrained")
+        axes = fig.subplots(1, 3)
+        for ax, name in zip(axes, ("sigmoid", "tanh")):
+            data[name] = _smooth_panel(ax, Activation(name), zs)
+        data["relu"] = _relu_panel(axes[2])
+        fig.suptitle("Activations (solid) and their derivatives (dashed): the largest slope of each is marked", fontsize=11)
+        return _output(fig, data)
+
+
+SMOOTH = {"sigmoid": (r"$\sigma(z)$", r"$\sigma'(z) = \sigma(z)\,(1-\sigma(z))$"),
+          "tanh": (r"$\tanh(z)$", r"$\tanh'(z) = 1-\tanh^{2}(z)$")}
+
+
+def _smooth_panel(ax, act: Activation, zs) -> dict:
+    values = [act.value(Num(z)) for z in zs]
+    slopes = [act.derivative(Num(z), o) for z, o in zip(zs, values)]
+    fz = [float(z) for z in zs]
+    f_label, d_label = SMOOTH[act.name]
+    ax.plot(fz, [to_float(v) for v in values], color=BLUE, lw=2, label=f_label)
+    ax.plot(fz, [to_float(d) for d in slopes], color=RED, lw=1.8, ls="--", label=d_label)
+    top = slopes[zs.index(0)]  # the derivative at z = 0, its maximum, from derive's own formula
+    peak = _text(top)
+    ax.axhline(to_float(top), color=GREY, lw=0.8, ls=":")
+    ax.plot([0], [to_float(top)], "o", color=RED, ms=6, zorder=5, gid=f"{act.name}-max")
+    ax.annotate(f"max {peak} at $z$ = 0", xy=(0, to_float(top)), xytext=(10, 6),
+                textcoords="offset points", fontsize=9, color=RED)
+    ax.set_title(act.name)
+    if act.name == "tanh":
+        ax.set_ylim(-1.15, 1.4)
+    ax.set_xlabel("$z$")
+    ax.legend(loc="upper left" if act.name == "sigmoid" else "lower right", fontsize=8)
+    return {"max": to_float(top), "max_text": peak, "at": 0.0}
+
+
+def _relu_panel(ax) -> dict:
+    relu = Activation("relu")
+    at_zero = relu.derivative(Num(Fraction(0)), Num(Fraction(0)))
+    ax.plot([-6, 0, 6], [0, 0, 6], color=BLUE, lw=2, label=r"$\mathrm{ReLU}(z) = \max(0, z)$")
+    ax.plot([-6, 0], [0, 0], color=RED, lw=1.8, ls="--", label=r"$\mathrm{ReLU}'(z)$: 0 for $z \leq 0$, 1 for $z > 0$")
+    ax.plot([0, 6], [1, 1], color=RED, lw=1.8, ls="--")
+    ax.plot([0], [1], "o", mfc="white", mec=RED, ms=6, zorder=5, gid="relu-open")
+    ax.plot([0], [to_float(at_zero)], "o", color=RED, ms=6, zorder=6, gid="relu-zero")
+    ax.annotate(f"ReLU$'$(0) = {_text(at_zero)}\n(the convention)", xy=(0, to_float(at_zero)), xytext=(14, 22),
+                textcoords="offset points", fontsize=9, color=RED,
+                arrowprops={"arrowstyle": "-", "color": RED, "lw": 0.8})
+    ax.set_ylim(-0.5, 4)
+    ax.set_title("ReLU")
+    ax.set_xlabel("$z$")
+    ax.legend(loc="upper left", fontsize=8)
+    return {"at_zero": to_float(at_zero), "max": 1.0}
+
+
+# -- the gradient's size by layer ------------------------------------------------------------------
+def layer_gradients(net: Network, point=1) -> dict:
+    """|∂L/∂w| of every weight against its layer (the column of the neuron it feeds), on a log scale,
+    with the mean of each layer: the vanishing gradient at a glance. Zero gradients have no logarithm;
+    they are left out and the title says how many."""
+    dp, number = _point(net, point)
+    fwd = forward(net, dp)
+    grads = backward(fwd).gradients
+    column = columns_of(net)
+    by_layer: dict[int, list[tuple[str, Num]]] = {}
+    skipped = []
+    for p, found in uses(net).items():
+        edges = [u for u in found if u.source is not None]
+        if not edges:
+            continue
+        if grads[p].is_zero():
+            skipped.append(p)
+            continue
+        by_layer.setdefault(column[edges[0].neuron], []).append((p, abs(grads[p])))
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(6.4, 4.2))
+        data = _draw_layers(fig.add_subplot(), by_layer, skipped, fwd.dps)
+        data["point"] = number
+        return _output(fig, data)
+
+
+def _draw_layers(ax, by_layer: dict, skipped: list, dps: int) -> dict:
+    """Plots log10|g| (computed by mpmath, so no value is too small for a float) with 10^k tick labels."""
+    logs, means = {}, {}
+    with mpmath.workdps(dps):
+        for layer in sorted(by_layer):
+            items = by_layer[layer]
+            logs[layer] = [(p, float(mpmath.log10(g.mp))) for p, g in items]
+            means[layer] = float(mpmath.log10(mpmath.fsum(g.mp for _, g in items) / len(items)))
+    label_each = sum(len(v) for v in logs.values()) <= 12
+    for layer, points in logs.items():
+        n = len(points)
+        xs = [layer + (0.3 * (i / (n - 1) - 0.5) if n > 1 else 0) for i in range(n)]
+        ax.plot(xs, [v for _, v in points], "o", color=BLUE, ms=5, alpha=0.8, zorder=5,
+                label="one weight" if layer == min(logs) else None)
+        for x, (p, v) in zip(xs, points):
+            if label_each:
+                ax.annotate(_math(p), (x, v), xytext=(5, 3), textcoords="offset points", fontsize=9)
+    layers = sorted(means)
+    ax.plot(layers, [means[k] for k in layers], ":", color=RED, lw=1.2, zorder=2)
+    ax.hlines([means[k] for k in layers], [k - 0.22 for k in layers], [k + 0.22 for k in layers], color=RED, lw=2.5,
+              zorder=4, label="layer mean", gid="layer-mean")
+    _decade_axis(ax, [v for points in logs.values() for _, v in points] + list(means.values()))
+    note = f" ({len(skipped)} zero gradient{'s' if len(skipped) != 1 else ''} not shown)" if skipped else ""
+    ratio = (f"\nthe mean of layer {layers[0]} is {_ratio(means[layers[0]] - means[layers[-1]])} "
+             f"times that of layer {layers[-1]}") if len(layers) > 1 else ""
+    title = f"Size of each weight's gradient by layer{note}{ratio}"
+    ax.set_title(title, fontsize=10)
+    if layers:
+        ax.legend(loc="best")
+    else:
+        ax.text(0.5, 0.5, "no weight has a nonzero gradient", transform=ax.transAxes, ha="center", color=GREY)
+    return {"title": title, "log10": {k: dict(v) for k, v in logs.items()}, "mean_log10": means, "skipped": skipped}
+
+
+def _decade_axis(ax, values: list[float]) -> None:
+    """A y axis of log10 values labelled 10^k, on whole decades."""
+    low, high, step = _decades(min(values, default=-1), max(values, default=0))
+    ax.set_ylim(low, high)
+    ax.yaxis.set_major_locator(MultipleLocator(step))
+    if high - low <= 12:  # minor ticks at 2…9 × 10^k, while there are few enough decades to see them
+        ax.yaxis.set_minor_locator(FixedLocator([k + math.log10(m) for k in range(low, high + 1) for m in range(2, 10)]))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"$10^{{{int(round(v))}}}$"))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("layer (column of the neuron the weight feeds)")
+    ax.set_ylabel(r"$|\partial L/\partial w|$ (log scale)")
+
+
+def _ratio(log10: float) -> str:
+    """10^log10 as a lecturer would write it: 0.00033, 2.5, or 3.1 × 10^-12."""
+    if -4 <= log10 <= 5:
+        return f"{10 ** log10:.2g}"
+    exponent = math.floor(log10)
+    return f"${10 ** (log10 - exponent):.2g} \\times 10^{{{exponent}}}$"
+
+
+def _decades(low: float, high: float) -> tuple[float, float, float]:
+    """Axis limits on whole decades and a step of 1, 2, 5, 10, 20, 50 … decades between labels."""
+    low, high = math.floor(low - 0.05), math.ceil(high + 0.05)
+    step = next(s * 10 ** k for k in range(10) for s in (1, 2, 5) if (high - low) / (s * 10 ** k) <= 8)
+    return low, high, step

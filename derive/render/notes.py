@@ -1,0 +1,70 @@
+"""Rendering: one Jinja2 environment per output format, built on demand, templates only read steps."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jinja2
+
+from derive.escape import md_escape
+from derive.latex import tex_name
+from derive.templating import environment, template_dir
+from derive.steps.notes import Document
+
+FORMATS = ("md", "json", "html", "tex", "pdf")
+
+
+def _factor_line(f: dict) -> str:
+    parts = [f"{f['symbol']} &= {f['formula']}"]
+    if f["substituted"] and f["substituted"] != f["formula"]:
+        parts.append(f["substituted"])
+    return " = ".join(parts) + f" {f['eq']}"
+
+
+def _tex_inline(text: str) -> str:
+    return f"${text}$"
+
+
+def _align(line: str) -> str:
+    return line.replace(" = ", " &= ", 1)
+
+
+MARKDOWN_FILTERS = {"md": md_escape, "tex": _tex_inline, "factor_line": _factor_line, "align": _align,
+                    "texname": tex_name}
+
+
+def markdown_environment(extra: Path | None = None, **filters) -> jinja2.Environment:
+    """Jinja2 for Markdown (and YAML) templates; a folder `extra` overrides built-in templates."""
+    return environment("md", extra, {**MARKDOWN_FILTERS, **filters})
+
+
+def render(doc: Document, fmt: str, templates: Path | None = None, base_dir: Path | None = None) -> str:
+    """The document in `fmt`: text (md, json, html, tex) or bytes (pdf); `base_dir` is where HTML finds images."""
+    if fmt == "json":
+        return to_json(doc)
+    if fmt == "html":
+        from derive.render.html import render_html
+
+        return render_html(render(doc, "md", templates), doc.title, templates, base_dir)
+    if fmt in ("tex", "pdf"):
+        from derive.render.tex import compile_pdf, render_tex
+
+        tikz = doc.pictures.tikz if doc.pictures else {}
+        tex = render_tex(doc, templates, diagram_tikz=tikz.get("network", ""),
+                         pictures={k: v for k, v in tikz.items() if k != "network"})
+        return compile_pdf(tex) if fmt == "pdf" else tex
+    text = markdown_environment(templates).get_template("notes.md.j2").render(doc=doc)
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def to_json(doc: Document) -> str:
+    data = {"title": doc.title, "source": doc.source, "conventions": {
+        "loss": doc.facts["loss"], "learning_rate": doc.facts["eta"], "carry": doc.facts["carry"],
+        "data_point": doc.facts["point_index"]}, **doc.numbers}
+    if doc.backward.get("check") is not None:
+        c = doc.backward["check"]
+        data["check"] = {"done": c.done, "agreed": c.agreed, "digits": c.digits, "reason": c.reason}
+    if not doc.backward["available"]:
+        data["gradients_unavailable"] = doc.backward["reason"]
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,131 @@
+"""LaTeX notes and their PDF: a Jinja2 environment with TeX-friendly delimiters, an escaping filter for
+user text, and a sandboxed pdflatex run (no shell escape, paranoid file access, a timeout)."""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+from pathlib import Path
+
+import jinja2
+
+from derive.errors import DeriveError
+from derive.escape import pdf_text, tex_escape
+from derive.latex import tex_name
+from derive.templating import environment
+from derive.steps.notes import Document
+
+TEMPLATE = "tex/notes.tex.j2"
+TIMEOUT = 60  # seconds for the whole compilation
+PACKAGES = "texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-pictures latexmk"
+
+def align(line: str, relation: str = "=") -> str:
+    """`lhs = rhs` as an align* row, aligned on the first `relation`; \\fitrhs breaks a long right side."""
+    lhs, sep, rhs = line.partition(f" {relation} ")
+    return f"{lhs} &{relation} \\fitrhs{{{rhs}}}" if sep else line
+
+
+def _factor_lines(f: dict) -> str:
+    """One chain-rule factor for align*: the formula, then the numbers on a second line kept with it."""
+    symbol, formula, numbers = f["symbol"], f["formula"], f["substituted"]
+    if numbers and numbers != formula:
+        return rf"{symbol} &= \fitrhs{{{formula}}} \\*" + "\n" + rf"  &= \fitrhs{{{numbers} {f['eq']}}}"
+    return rf"{symbol} &= \fitrhs{{{formula} {f['eq']}}}"
+
+
+TEX_FILTERS = {"tex_escape": tex_escape, "pdf_text": pdf_text, "factor_lines": _factor_lines, "align": align,
+               "texname": tex_name}
+
+
+def tex_environment(extra: Path | None = None, **filters) -> jinja2.Environment:
+    """Jinja2 for .tex templates (see derive.templating for the delimiters). A `tex/notes.tex.j2`
+    (or `tex/preamble.tex.j2`) in `extra` overrides the built-in one."""
+    return environment("tex", extra, {**TEX_FILTERS, **filters})
+
+
+def render_tex(doc: Document, templates: Path | None = None, *, diagram_tikz: str = "",
+               pictures: dict | None = None) -> str:
+    """The notes as a standalone LaTeX document. `diagram_tikz` (a tikzpicture) draws the network in
+    section 1; `pictures` holds TeX for the other pictures, under the keys of `doc.pictures.refs`."""
+    template = tex_environment(templates).get_template(TEMPLATE)
+    text = template.render(doc=doc, diagram_tikz=diagram_tikz, pictures=pictures or {})
+    return re.sub(r"\n{3,}", "\n\n", text).lstrip()  # %# comment lines leave empty lines behind
+
+
+# -- PDF ----------------------------------------------------------------------------------------------
+def _commands(name: str) -> list[list[str]]:
+    """latexmk when it is there (it reruns as often as references need), else pdflatex twice."""
+    pdflatex = shutil.which("pdflatex")
+    if not pdflatex:
+        raise DeriveError(f"making a PDF needs pdflatex, which is not installed; install the Debian packages {PACKAGES}"
+                          " (or write the notes as .tex and compile them yourself)")
+    flags = ["-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error"]
+    latexmk = shutil.which("latexmk")
+    if latexmk:
+        return [[latexmk, "-pdf", "-norc", "-latexoption=-no-shell-escape", *flags[1:], name]]
+    return [[pdflatex, *flags, name]] * 2
+
+
+def _sandbox_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # kpathsea: no shell escape, and no reading or writing of files outside the working directory.
+    env.update({"shell_escape": "f", "openin_any": "p", "openout_any": "p"})
+    env.pop("TEXMFOUTPUT", None)
+    return env
+
+
+def _run(cmd: list[str], cwd: str, timeout: float) -> tuple[int, str]:
+    """Run one TeX command in its own process group, killed with all its children on timeout."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=_sandbox_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        output = proc.communicate(timeout=timeout)[0]
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(OSError):
+            if hasattr(os, "killpg"):
+                os.killpg(proc.pid, signal.SIGKILL)  # latexmk and the pdflatex it started
+            else:
+                proc.kill()
+        proc.communicate()
+        raise
+    return proc.returncode, output.decode("utf-8", errors="replace")
+
+
+def first_error(log: str) -> str | None:
+    """The first `! ...` error of a TeX log, with the line of the .tex it stopped at."""
+    match = re.search(r"^! (.+)$", log, re.M)
+    if not match:
+        return None
+    text = match.group(1).strip()
+    where = re.search(r"^l\.(\d+) ?(.*)$", log[match.end():], re.M)
+    return f"{text} (line {where.group(1)} of the .tex, at `{where.group(2).strip()}`)" if where else text
+
+
+def compile_pdf(tex: str, timeout: float = TIMEOUT) -> bytes:
+    """Compile a standalone LaTeX document in a temporary directory and return the PDF."""
+    commands = _commands("notes.tex")
+    deadline = time.monotonic() + timeout
+    with tempfile.TemporaryDirectory(prefix="derive-tex-") as tmp:
+        work = Path(tmp)
+        (work / "notes.tex").write_text(tex, encoding="utf-8")
+        for cmd in commands:
+            try:
+                code, output = _run(cmd, tmp, max(deadline - time.monotonic(), 1))
+            except subprocess.TimeoutExpired:
+                raise DeriveError(f"LaTeX did not finish within {timeout:g} s, so no PDF was made; "
+                                  "compile the .tex yourself to see where it stops") from None
+            if code != 0:
+                break
+        pdf = work / "notes.pdf"
+        if code == 0 and pdf.exists():
+            return pdf.read_bytes()
+        log = work / "notes.log"
+        detail = first_error(log.read_text(encoding="utf-8", errors="replace") if log.exists() else "")
+        raise DeriveError("LaTeX could not compile the notes: "
+                          + (detail or output.strip()[-400:] or f"{cmd[0]} exited with code {code}"))

@@ -1,0 +1,61 @@
+"""Training notes in every format: Markdown from templates/train/, LaTeX from templates/tex/train/
+(the same content), HTML from the Markdown (render_html), PDF from the LaTeX, JSON from the numbers."""
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from functools import partial
+from pathlib import Path
+
+from derive.pictures import train_plots as train_figures
+from derive.pictures.drawing import Pictures
+from derive.render.notes import markdown_environment
+from derive.render.html import render_html
+from derive.render.tex import compile_pdf, tex_environment
+from derive.steps.training import TrainDoc
+from derive.pictures.train_tikz import text as tex_label, tikz
+
+FORMATS = ("md", "json", "html", "tex", "pdf")
+
+
+def draw(folder: str, charts: dict[str, dict | None]) -> Pictures:
+    """Each chart as an SVG file under `folder` (for Markdown and HTML) and as TikZ (for LaTeX)."""
+    pics = Pictures(folder)
+    for key, chart in charts.items():
+        if chart is None:
+            continue
+        pics.add(key, f"{key}.svg", train_figures.svg(chart)["svg"])
+        pics.tikz_drawers[key, None] = partial(tikz, chart)
+    return pics
+
+
+def render(doc: TrainDoc, fmt: str, templates: Path | None = None) -> str | bytes:
+    if fmt == "json":
+        return json.dumps(doc.numbers, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "md":
+        text = markdown_environment(templates).get_template(f"train/{doc.kind}.md.j2").render(doc=doc)
+        return re.sub(r"\n{3,}", "\n\n", text)
+    if fmt == "html":
+        return _html(doc, templates)
+    if fmt in ("tex", "pdf"):
+        env = tex_environment(templates, tex=lambda s: f"${s}$",  # a TeX formula as inline maths
+                              label=tex_label)  # plain text with $…$ maths: the maths kept, the rest escaped
+        pictures = doc.pictures.tikz if doc.pictures else {}
+        tex = env.get_template(f"tex/train/{doc.kind}.tex.j2").render(doc=doc, pictures=pictures)
+        tex = re.sub(r"\n{3,}", "\n\n", tex).lstrip()
+        return compile_pdf(tex) if fmt == "pdf" else tex
+    raise ValueError(fmt)
+
+
+def _html(doc: TrainDoc, templates: Path | None) -> str:
+    """HTML inlines the pictures, so they are laid out in a scratch folder first."""
+    markdown = render(doc, "md", templates)
+    if doc.pictures is None:
+        return render_html(markdown, doc.title, templates)
+    with tempfile.TemporaryDirectory() as scratch:
+        for name, content in doc.pictures.files.items():
+            path = Path(scratch) / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content, encoding="utf-8") if isinstance(content, str) else path.write_bytes(content)
+        return render_html(markdown, doc.title, templates, Path(scratch))

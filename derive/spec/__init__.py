@@ -1,0 +1,1 @@
+"""The input: YAML read with positions, validated into frozen model objects (spec → calculus → steps → render)."""

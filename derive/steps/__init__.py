@@ -1,0 +1,1 @@
+"""The format-neutral worked example: typed steps built from the spec and the calculus."""

@@ -1,0 +1,223 @@
+"""The worked example as plain data (titles, prose, TeX lines, values) that every template reads."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from derive import activations, losses, progress
+from derive.steps.backward import backward_section
+from derive.calculus.graph import Forward, forward
+from derive.latex import partial, tex_name, z_names
+from derive.steps.layers import LIST_ROWS, TABLE_ROWS, Layers, abbreviate, forward_matrix, forward_rows, layers_of
+from derive.spec.model import Network
+from derive.numbers import Num, exact_text, json_decimal
+from derive.calculus.symbolic import output_tex
+from derive.texnum import TexNumbers
+
+
+@dataclass
+class Options:
+    """Limits on how much is written out; each has a command-line flag."""
+
+    point: int = 0  # which data point (0-based)
+    max_paths: int = 8  # list paths one by one up to this many per parameter
+    verify: bool = True
+    detail: bool = True  # build the worked derivations (Markdown); JSON needs only the numbers
+    explain: list[str] | None = None  # parameters derived in full (default: all, or a few of a big network)
+    max_derivations: int = 40  # networks with more parameters get full derivations for a sample only
+    max_expression: int = 120  # operations in a composed output expression before it is left out
+    pictures: str | None = None  # folder (relative to the notes) for diagrams and plots; None: no pictures
+    plot_weight: str | None = None  # the parameter of the descent curve (default: the first derived)
+
+
+@dataclass
+class Document:
+    title: str
+    source: str
+    facts: dict
+    network: dict
+    forward: list
+    loss: dict
+    backward: dict
+    carry: dict | None
+    numbers: dict = field(default_factory=dict)  # every value, for JSON
+    pictures: object = None  # derive.pictures.drawing.Pictures, when asked for
+    layers: dict | None = None  # a big network's layer-by-layer view (more parameters than max_derivations)
+
+
+def build(net: Network, options: Options | None = None) -> Document:
+    """Everything the notes say about one data point of `net`."""
+    options = options or Options()
+    point = net.data[options.point]
+    progress.stage("forward pass")
+    exact = forward(net, point)
+    shown = forward(net, point, net.carry) if net.carry.mode != "exact" else exact
+    tn = TexNumbers(net.show)
+    zt = z_names([n.name for n in net.neurons])
+    facts = _facts(net, options, point)
+    detail = options.detail
+    layers = layers_of(net) if detail and len(net.parameters) > options.max_derivations else None
+    network = _network(net, zt, tn, options.max_expression, layers) if detail else {}
+    steps = _forward_steps(shown, zt, tn, layers) if detail else []
+    progress.stage("back-propagation")
+    doc = Document(
+        title=net.title, source=net.source, facts=facts, network=network, forward=steps,
+        loss=_loss_step(shown, tn) if detail else {}, backward=backward_section(net, shown, exact, zt, tn, options),
+        carry=None, layers=_layer_view(net, shown, layers, tn) if layers else None)
+    if shown is not exact and options.detail:
+        doc.carry = _carry_comparison(net, shown, exact, doc.backward, tn)
+    doc.numbers = _numbers(net, exact, doc.backward, options)
+    if options.pictures and detail:
+        from derive.pictures.drawing import draw
+
+        progress.stage("pictures")
+        doc.pictures = draw(shown, options.pictures, doc.backward, options.plot_weight, options.point + 1)
+    progress.stage("writing the notes")  # what the caller does next
+    return doc
+
+
+def _layer_view(net: Network, fwd: Forward, layers: Layers, tn: TexNumbers) -> dict:
+    return {"count": len(layers.groups), "sizes": [len(net.inputs)] + [len(g) for g in layers.groups],
+            "layered": layers.layered, "forward": forward_rows(fwd, layers, tn),
+            "matrix": forward_matrix(net, layers) if layers.layered else None}
+
+
+def _examples(net: Network, layers: Layers | None) -> list:
+    """The neurons written out one by one: all of them, or the first of each layer of a big network."""
+    return list(net.neurons) if layers is None else [net.neuron(g[0]) for g in layers.groups]
+
+
+def _facts(net: Network, options: Options, point) -> dict:
+    acts = []
+    seen = set()
+    for n in net.neurons:
+        a = n.activation
+        if (a.name, a.slope) not in seen:
+            seen.add((a.name, a.slope))
+            acts.append({"name": a.name, "definition": a.definition(),
+                         "convention": activations.CONVENTIONS.get(a.name, "")})
+    targets = [tex_name("y") if len(net.outputs) == 1 else f"y_{{{i}}}" for i in range(1, len(net.outputs) + 1)]
+    return {
+        "loss": net.loss, "loss_description": losses.DESCRIPTIONS[net.loss],
+        "loss_formula": "L = " + losses.tex_formula(net.loss, [tex_name(o) for o in net.outputs], targets),
+        "eta": TexNumbers(net.show).text(Num(net.learning_rate)), "activations": acts,
+        "carry": net.carry.describe(), "carry_mode": net.carry.mode, "show": net.show,
+        "point_index": options.point + 1, "point_count": len(net.data),
+        "targets": targets,
+        "frozen": sorted(net.freeze),
+        "softmax_ce": net.loss == "categorical_cross_entropy" and sum(point.targets) == 1,
+    }
+
+
+def _network(net: Network, zt: dict[str, str], tn: TexNumbers, max_ops: int, layers: Layers | None = None) -> dict:
+    short = abbreviate if layers else list
+    neurons = []
+    for n in _examples(net, layers):
+        terms = [rf"{_w_tex(e.weight, tn)}\,{tex_name(e.source)}" for e in n.edges]
+        if n.bias is not None:
+            terms.append(_w_tex(n.bias, tn))
+        z = zt[n.name]
+        neurons.append({
+            "name": n.name, "tex": tex_name(n.name), "activation": n.activation.name,
+            "z_line": f"{z} = " + (" + ".join(short(terms)) or "0"),
+            "O_line": f"{tex_name(n.name)} = " + n.activation.tex_apply(z),
+            "is_output": n.name in net.outputs, "threshold": _opt(n.threshold, tn),
+        })
+    rows = LIST_ROWS if layers else TABLE_ROWS
+    progress.stage("composed output")
+    comp = output_tex(net, max_ops)
+    params = list(net.parameters.items())
+    return {
+        "inputs": [{"name": k, "tex": tex_name(k), "label": v} for k, v in list(net.inputs.items())[:rows]],
+        "hidden_inputs": max(len(net.inputs) - rows, 0),
+        "neurons": neurons,
+        "parameters": [{"name": p, "tex": tex_name(p), "value": tn.text(Num(v)), "frozen": p in net.freeze}
+                       for p, v in params[:rows]],
+        "hidden_parameters": max(len(params) - rows, 0),
+        "outputs": [{"name": o, "tex": tex_name(o), "composed": comp[o]} for o in net.outputs],
+        "sizes": {"inputs": len(net.inputs), "neurons": len(net.neurons), "edges": net.edge_count(),
+                  "parameters": len(net.parameters)},
+    }
+
+
+def _w_tex(w, tn: TexNumbers) -> str:
+    return tex_name(w) if isinstance(w, str) else tn.arg(Num(w))
+
+
+def _opt(x, tn):
+    return None if x is None else tn.text(Num(x))
+
+
+def _forward_steps(fwd: Forward, zt: dict[str, str], tn: TexNumbers, layers: Layers | None = None) -> list[dict]:
+    steps = []
+    short = abbreviate if layers else list
+    for n in _examples(fwd.net, layers):
+        v = fwd.neurons[n.name]
+        terms = [rf"{tn.arg(fwd.value(e.source))} \cdot {tn.arg(fwd.weight(e.weight))}" for e in n.edges]
+        if n.bias is not None:
+            terms.append(tn.arg(fwd.weight(n.bias)))
+        z_line = f"{zt[n.name]} = " + (" + ".join(short(terms)) or "0") + f" {tn.eq(v.z)}"
+        O = tex_name(n.name)
+        act = n.activation
+        if act.name == "softmax":
+            O_line = rf"{O} = \frac{{e^{{{zt[n.name]}}}}}{{\sum_j e^{{z_j}}}} {tn.eq(v.computed)}"
+        else:
+            arg = tn.text(v.z)
+            explicit = {"sigmoid": rf" = \frac{{1}}{{1 + e^{{-{tn.arg(v.z)}}}}}" if not arg.startswith("-") else
+                        rf" = \frac{{1}}{{1 + e^{{{arg[1:]}}}}}"}.get(act.name, "")
+            O_line = f"{O} = {act.tex_apply(arg)}{explicit} {tn.eq(v.computed)}"
+        step = {"neuron": n.name, "tex": O, "z_line": z_line, "O_line": O_line, "activation": act.name,
+                "carried": None, "threshold": None}
+        if v.O is not v.computed:
+            how = (f"written with {fwd.net.show} significant digits" if n.name in fwd.net.outputs
+                   else fwd.carry.describe())
+            step["carried"] = {"value": tn.text(v.O), "how": how, "is_output": n.name in fwd.net.outputs}
+        if n.threshold is not None:
+            above = (v.O - n.threshold).sign() >= 0
+            step["threshold"] = {"value": tn.text(Num(n.threshold)), "class": 1 if above else 0,
+                                 "relation": r"\ge" if above else "<"}
+        steps.append(step)
+    return steps
+
+
+def _loss_step(fwd: Forward, tn: TexNumbers) -> dict:
+    net = fwd.net
+    yhat = [tn.arg(x) for x in fwd.outputs()]
+    ys = [tn.arg(y) for y in fwd.targets()]
+    return {
+        "substituted": "L = " + losses.tex_formula(net.loss, yhat, ys) + f" {tn.eq(fwd.loss)}",
+        "value": tn.text(fwd.loss),
+        "errors": [{"output": tex_name(o), "target": "y" if len(net.outputs) == 1 else f"y_{{{k}}}",
+                    "line": f"{t} - {p} {tn.eq(e)}"}
+                   for k, (o, t, p, e) in enumerate(zip(net.outputs, ys, yhat, fwd.error), 1)],
+    }
+
+
+def _carry_comparison(net, shown: Forward, exact: Forward, back: dict, tn: TexNumbers) -> dict:
+    rows = []
+    for n in net.neurons[:TABLE_ROWS]:
+        a, b = shown.neurons[n.name].O, exact.neurons[n.name].O
+        rows.append({"quantity": tex_name(n.name), "hand": tn.text(a), "full": tn.text(b), "differs": tn.text(a) != tn.text(b)})
+    rows.append({"quantity": "L", "hand": tn.text(shown.loss), "full": tn.text(exact.loss),
+                 "differs": tn.text(shown.loss) != tn.text(exact.loss)})
+    for p in back.get("params", []):
+        if p["row"]:
+            rows.append({"quantity": partial("L", p["tex"]), "hand": p["value"], "full": p["full_value"],
+                         "differs": p["value"] != p["full_value"]})
+    hidden = max(len(net.neurons) - TABLE_ROWS, 0) + back.get("hidden_rows", 0)
+    return {"description": net.carry.describe(), "rows": rows, "changed": [r for r in rows if r["differs"]],
+            "hidden": hidden}
+
+
+def _numbers(net: Network, exact: Forward, back: dict, options: Options) -> dict:
+    """Every value at full precision, as decimal strings of 20 significant digits, with exact forms."""
+    def pair(x: Num) -> dict:
+        return {"value": json_decimal(x), "exact": exact_text(x)}
+
+    fwd = {n: {"z": json_decimal(v.z), "z_exact": exact_text(v.z), "O": json_decimal(v.O), "O_exact": exact_text(v.O)}
+           for n, v in exact.neurons.items()}
+    out = {"forward": fwd, "loss": json_decimal(exact.loss), "loss_exact": exact_text(exact.loss),
+           "error": [json_decimal(e) for e in exact.error]}
+    if back["available"]:
+        out["gradients"] = back["json"]
+        out["updated"] = {p: json_decimal(v) for p, v in back["updated_exact"].items()}
+    return out

@@ -1,0 +1,231 @@
+"""A training run as plain data for the templates (Markdown and LaTeX read the same dicts): settings,
+the first step (or every step) in full, one table row per step, epochs, and the final weights."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mpmath
+
+from derive import losses
+from derive.calculus.grad import successors, uses
+from derive.latex import partial, tex_name, z_names
+from derive.spec.model import Network
+from derive.numbers import Num
+from derive.train.optimizers import DEFAULT_SOURCE, HYPER_TEX
+from derive.texnum import TexNumbers
+from derive.train.run import Run, Step
+from derive.train.to_json import training_json
+
+MAX_ROWS = 200  # table rows written out; past this, a sample (JSON holds every step)
+MAX_COLUMNS = 10  # parameters shown as table columns
+
+
+@dataclass
+class TrainDoc:
+    """What a training template reads; `numbers` is the JSON; `pictures` a derive.pictures.drawing.Pictures."""
+
+    kind: str  # training | perceptron | study_lr | study_depth
+    title: str
+    source: str
+    body: dict
+    numbers: dict
+    pictures: object = None
+
+
+def training_doc(r: Run, detail: set[int] | None, pictures=None) -> TrainDoc:
+    """`detail`: the step numbers written out in full (None: every step)."""
+    net, tn = r.net, TexNumbers(r.net.show)
+    zt = z_names([n.name for n in net.neurons])
+    full = [s for s in r.steps if (detail is None or s.number in detail) and s.points[0].fwd is not None]
+    body = {
+        "facts": facts(r, tn), "detailed": [step_detail(r, s, tn, zt) for s in full],
+        "columns": [tex_name(p) for p in list(net.parameters)[:MAX_COLUMNS]],
+        "hidden_columns": max(0, len(net.parameters) - MAX_COLUMNS),
+        "initial": [tn.text(Num(v)) for v in list(net.parameters.values())[:MAX_COLUMNS]],
+        "trace": trace(r, tn), "epochs": epoch_rows(r, tn),
+        "final": final(r, tn), "stopped": r.stopped, "softmax": softmax_section(r, tn),
+    }
+    body["rows"], body["rows_note"] = rows(r, tn)
+    return TrainDoc("training", net.title, net.source, body, training_json(r), pictures)
+
+
+def facts(r: Run, tn: TexNumbers) -> dict:
+    net, s, opt = r.net, r.settings, r.optimizer
+    n, size = len(net.data), len(r.batches[0])
+    outs = [tex_name(o) for o in net.outputs]
+    ys = ["y"] if len(outs) == 1 else [f"y_{{{k}}}" for k in range(1, len(outs) + 1)]
+    given = net.training.given if s.optimizer == net.training.optimizer else set()
+    return {
+        "optimizer": s.optimizer, "optimizer_title": opt.title, "idea": opt.idea, "formula": list(opt.formula),
+        "hyper": [{"name": k, "tex": HYPER_TEX[k], "value": tn.text(Num(v)), "default": k not in given,
+                   "source": DEFAULT_SOURCE[k]} for k, v in s.hyper.items()],
+        "eta": tn.text(Num(s.eta)), "points": n, "batch_size": size, "full_batch": size == n,
+        "reduction": s.reduction, "epochs": s.epochs, "steps_per_epoch": len(r.batches),
+        "total_steps": len(r.batches) * s.epochs, "uneven": n % size != 0,
+        "loss": net.loss, "loss_description": losses.DESCRIPTIONS[net.loss],
+        "loss_formula": "L = " + losses.tex_formula(net.loss, outs, ys),
+        "frozen": [tex_name(p) for p in net.parameters if p in net.freeze],
+        "carried": net.carry.mode != "exact", "show": net.show,
+        "data_columns": [tex_name(i) for i in net.inputs] + ys,
+        "data": [[tn.text(Num(p.inputs[i])) for i in net.inputs] + [tn.text(Num(t)) for t in p.targets]
+                 for p in net.data],
+        "batches": [", ".join(str(i + 1) for i in b) for b in r.batches],
+    }
+
+
+def step_detail(r: Run, s: Step, tn: TexNumbers, zt: dict) -> dict:
+    net = r.net
+    names = list(net.parameters)
+    with mpmath.workdps(max(pt.fwd.dps for pt in s.points)):
+        points = [point_detail(net, pt, tn, zt) for pt in s.points]
+        scale = "" if len(s.points) == 1 else (rf"\tfrac{{1}}{{{len(s.points)}}}" if r.settings.reduction == "mean" else "")
+        combine = []
+        for p in names:
+            terms = " + ".join(tn.arg(pt.grads[p]) for pt in s.points)
+            line = f"{scale}\\left({terms}\\right)" if scale else terms
+            combine.append({"tex": tex_name(p), "line": f"g_{{{tex_name(p)}}} = {line} {tn.eq(s.grads[p])}"
+                            if len(s.points) > 1 else f"g_{{{tex_name(p)}}} {tn.eq(s.grads[p])}"})
+        loss_terms = " + ".join(tn.arg(pt.loss) for pt in s.points)
+        loss_line = (f"L = {scale}\\left({loss_terms}\\right) {tn.eq(s.loss)}" if scale else
+                     f"L = {loss_terms} {tn.eq(s.loss)}")
+        squares = " + ".join(f"{tn.arg(s.grads[p])}^{{2}}" for p in r.trainable)
+        norm_line = rf"\lVert g \rVert = \sqrt{{{squares}}} {tn.eq(s.norm)}"
+    updates = []
+    for p in names:
+        if p in s.records:
+            lines = r.optimizer.lines(s.records[p], s.after[p], s.number, tn, tex_name(p))
+        else:
+            lines = [rf"{tex_name(p)} = {tn.text(s.before[p])}"]
+        updates.append({"tex": tex_name(p), "frozen": p not in s.records, "lines": lines})
+    return {"number": s.number, "epoch": s.epoch, "points": points, "batch": [i + 1 for i in s.batch],
+            "combine": combine, "loss_line": loss_line, "norm_line": norm_line, "updates": updates,
+            "size": len(s.points)}
+
+
+def point_detail(net: Network, pt, tn: TexNumbers, zt: dict) -> dict:
+    """Forward pass, loss, δ sweep and every gradient of one data point, numbers substituted."""
+    fwd, back = pt.fwd, pt.back
+    forward_lines = []
+    for n in net.neurons:
+        v = fwd.neurons[n.name]
+        terms = [rf"{tn.arg(fwd.value(e.source))} \cdot {tn.arg(fwd.weight(e.weight))}" for e in n.edges]
+        if n.bias is not None:
+            terms.append(tn.arg(fwd.weight(n.bias)))
+        forward_lines.append(f"{zt[n.name]} = " + (" + ".join(terms) or "0") + f" {tn.eq(v.z)}")
+        arg = rf"\frac{{e^{{{zt[n.name]}}}}}{{\sum_j e^{{z_j}}}}" if n.activation.name == "softmax" else \
+            n.activation.tex_apply(tn.text(v.z))
+        forward_lines.append(f"{tex_name(n.name)} = {arg} {tn.eq(v.O)}")
+    yhat, ys = [tn.arg(x) for x in fwd.outputs()], [tn.arg(y) for y in fwd.targets()]
+    loss_line = f"L_{{{pt.index + 1}}} = " + losses.tex_formula(net.loss, yhat, ys) + f" {tn.eq(fwd.loss)}"
+    return {"index": pt.index + 1, "forward": forward_lines, "loss": loss_line,
+            "deltas": delta_lines(net, fwd, back, tn, zt), "grads": grad_lines(net, pt, tn, zt)}
+
+
+def _delta(zt: dict, n: str) -> str:
+    return zt[n].replace("z_", r"\delta_", 1)
+
+
+def delta_lines(net, fwd, back, tn, zt) -> list[str]:
+    succ, out = successors(net), []
+    ce = net.loss == "categorical_cross_entropy" and sum(fwd.point.targets) == 1
+    for n in reversed(net.neurons):
+        d, v = _delta(zt, n.name), back.delta[n.name]
+        if n.activation.name == "softmax":
+            if ce:
+                y = tn.arg(Num(fwd.point.targets[net.outputs.index(n.name)]))
+                out.append(rf"{d} = {tex_name(n.name)} - y = {tn.arg(fwd.neurons[n.name].O)} - {y} {tn.eq(v)}")
+            else:
+                out.append(rf"{d} = {tex_name(n.name)}\Bigl(\tfrac{{\partial L}}{{\partial {tex_name(n.name)}}} - "
+                           rf"\sum_j \tfrac{{\partial L}}{{\partial O_j}} O_j\Bigr) {tn.eq(v)}")
+            continue
+        sym = [rf"{_w(w, tn)}\,{_delta(zt, m)}" for m, w in succ[n.name]]
+        terms = [rf"{tn.arg(fwd.weight(w))} \cdot {tn.arg(back.delta[m])}" for m, w in succ[n.name]]
+        if n.name in net.outputs:
+            sym.insert(0, partial("L", tex_name(n.name)))
+            terms.insert(0, tn.arg(back.dL_dyhat[n.name]))
+        prime = n.activation.tex_prime(zt[n.name]) if n.activation.name != "linear" else "1"
+        out.append(rf"{d} = {prime} \cdot {_bracket(sym)} = {tn.arg(back.fprime[n.name])} \cdot {_bracket(terms)} {tn.eq(v)}")
+    return out
+
+
+def _w(w, tn) -> str:
+    return tex_name(w) if isinstance(w, str) else tn.arg(Num(w))
+
+
+def _bracket(terms: list[str]) -> str:
+    if not terms:
+        return "0"
+    return terms[0] if len(terms) == 1 else r"\left(" + " + ".join(terms) + r"\right)"
+
+
+def grad_lines(net, pt, tn, zt) -> list[str]:
+    fwd, back, out = pt.fwd, pt.back, []
+    for p, found in uses(net).items():
+        sym = [f"{_delta(zt, u.neuron)} \\cdot {tex_name(u.source)}" if u.source else _delta(zt, u.neuron) for u in found]
+        num = [f"{tn.arg(back.delta[u.neuron])} \\cdot {tn.arg(fwd.value(u.source))}" if u.source
+               else tn.arg(back.delta[u.neuron]) for u in found]
+        lhs = partial(f"L_{{{pt.index + 1}}}", tex_name(p))
+        numbers = " + ".join(num) or "0"
+        numbers = "" if len(found) == 1 and found[0].source is None else f" = {numbers}"
+        out.append(f"{lhs} = {' + '.join(sym) or '0'}{numbers} {tn.eq(back.gradients[p])}")
+    return out
+
+
+def rows(r: Run, tn: TexNumbers) -> tuple[list[dict], str | None]:
+    steps = r.steps
+    note = None
+    if len(steps) > MAX_ROWS:
+        every = -(-len(steps) // (MAX_ROWS - 20))
+        chosen = [s for s in steps if s.number % every == 1 or every == 1 or s.number > len(steps) - 10]
+        note = (f"There are {len(steps):,} steps: one in every {every} is shown, and the last ten; the JSON "
+                "output holds every step")
+        steps = chosen
+    names = list(r.net.parameters)[:MAX_COLUMNS]
+    return [{"number": s.number, "epoch": s.epoch, "batch": ", ".join(str(i + 1) for i in s.batch),
+             "loss": tn.text(s.loss), "norm": tn.text(s.norm), "params": [tn.text(s.after[p]) for p in names]}
+            for s in steps], note
+
+
+def epoch_rows(r: Run, tn: TexNumbers, most: int = 60) -> list[dict]:
+    """Loss and gradient size over the data set after each epoch; a long run shows every k-th and the last."""
+    every = max(1, -(-len(r.epochs) // most))
+    return [{"epoch": e, "loss": tn.text(ev.loss), "norm": tn.text(ev.norm)} for e, ev in enumerate(r.epochs)
+            if e % every == 0 or e == len(r.epochs) - 1]
+
+
+def trace(r: Run, tn: TexNumbers, count: int = 3) -> dict | None:
+    """One parameter through the optimizer's first steps, so its state (velocity, averages) is seen to build."""
+    if not r.trainable or not r.steps:
+        return None
+    p = r.trainable[0]
+    steps = [{"number": s.number, "lines": r.optimizer.lines(s.records[p], s.after[p], s.number, tn, tex_name(p))}
+             for s in r.steps[:count]]
+    return {"param": tex_name(p), "steps": steps}
+
+
+def final(r: Run, tn: TexNumbers) -> dict:
+    net, last = r.net, r.epochs[-1]
+    params = [{"tex": tex_name(p), "initial": tn.text(Num(v)), "final": tn.text(r.final[p]),
+               "frozen": p in net.freeze} for p, v in net.parameters.items()]
+    return {"params": params, "loss_start": tn.text(r.epochs[0].loss), "loss_end": tn.text(last.loss),
+            "norm_end": tn.text(last.norm), "epochs_done": len(r.epochs) - 1}
+
+
+def softmax_section(r: Run, tn: TexNumbers) -> dict | None:
+    """The softmax Jacobian at the first data point, once, and ∂L/∂z = O − y worked from it."""
+    net = r.net
+    soft = [n.name for n in net.neurons if n.activation.name == "softmax"]
+    first = r.steps[0].points[0] if r.steps else None
+    if not soft or first is None or first.fwd is None:
+        return None
+    fwd, back = first.fwd, first.back
+    O = {n: fwd.neurons[n].O for n in soft}
+    zt = z_names([n.name for n in net.neurons])
+    with mpmath.workdps(fwd.dps):
+        jac = [[tn.text(O[k] * ((1 if k == j else 0) - O[j])) for j in soft] for k in soft]
+        dz = [{"tex": tex_name(k), "line": partial("L", zt[k]) + " = " + " + ".join(
+            f"{tn.arg(back.dL_dyhat[j])} \\cdot {tn.arg(O[j] * ((1 if k == j else 0) - O[k]))}" for j in soft)
+            + f" {tn.eq(back.delta[k])}", "value": tn.text(back.delta[k]),
+            "direct": f"{tn.arg(O[k])} - {tn.arg(Num(fwd.point.targets[net.outputs.index(k)]))}"} for k in soft]
+    return {"names": [tex_name(n) for n in soft], "jacobian": jac, "dz": dz, "point": first.index + 1,
+            "ce": net.loss == "categorical_cross_entropy" and sum(fwd.point.targets) == 1}

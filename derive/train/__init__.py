@@ -1,0 +1,1 @@
+"""Training runs: optimizers, the perceptron rule, learning-rate and depth studies."""

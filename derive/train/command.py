@@ -1,0 +1,219 @@
+"""Command line for training: `derive train`, `derive study-lr` and `derive study-depth`. Each writes
+notes in one of five formats, by default to output/<network>_<what>.<format>, and prints problems as
+`derive: error: …` with exit code 2, like `derive` itself."""
+from __future__ import annotations
+
+import contextlib
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import click
+
+from derive.errors import DeriveError
+from derive.output import safe_stem, write
+from derive.render.training import FORMATS
+
+HELP = {"help_option_names": ["-h", "--help"]}
+PROGRESS_FROM = 200  # steps; shorter runs finish before a bar would be worth drawing
+
+
+def _common(f):
+    """--format, -o and --templates, shared by the three commands."""
+    f = click.option("--templates", type=click.Path(file_okay=False, exists=True), default=None,
+                     help="A folder of Jinja2 templates that override the built-in ones.")(f)
+    f = click.option("-o", "--output", default=None, metavar="PATH",
+                     help="Where to write; '-' for standard output. Default: output/<network>_<what>.<format>.")(f)
+    f = click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True,
+                     help="Markdown notes, every number as JSON, HTML, LaTeX or PDF.")(f)
+    return click.argument("network", type=click.Path(dir_okay=False))(f)
+
+
+def _number(text: str | None, what: str) -> Fraction | None:
+    from derive.numbers import parse_number
+
+    if text is None:
+        return None
+    try:
+        return parse_number(text)
+    except ValueError as exc:
+        raise DeriveError(f"{what} `{text}` {exc}") from None
+
+
+def _batch(text: str | None):
+    if text is None:
+        return "file"
+    if text == "full":
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise DeriveError(f"--batch-size `{text}` must be a whole number from 1, or `full`")
+    return int(text)
+
+
+def _detail(text: str) -> set[int] | None:
+    if text == "all":
+        return None
+    if text == "first":
+        return {1}
+    if not text.isdigit() or int(text) < 1:
+        raise DeriveError(f"--detail `{text}` must be `first`, `all` or a number of steps (1 or more)")
+    return set(range(1, int(text) + 1))
+
+
+@contextlib.contextmanager
+def progress(total: int, label: str):
+    """A progress bar on standard error for long runs, when a person is watching (a terminal)."""
+    if total > PROGRESS_FROM and sys.stderr.isatty():
+        with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+            yield bar.update
+    else:
+        yield None
+
+
+def _load(network: str):
+    from derive import load_network
+
+    net = load_network(network)
+    for w in net.warnings:
+        click.echo(f"derive: warning: {w.format()}", err=True)
+    return net
+
+
+def _emit(doc, fmt: str, output: str | None, network: str, what: str, templates: str | None) -> None:
+    from derive.render.training import render
+
+    target = output or f"output/{safe_stem(network)}_{what}.{fmt}"
+    text = render(doc, fmt, Path(templates) if templates else None)
+    if fmt == "md" and doc.pictures and target != "-":
+        for name, content in doc.pictures.files.items():
+            write(content, str(Path(target).parent / name))
+    written = write(text, target)
+    if written:
+        click.echo(f"wrote {written}", err=True)
+
+
+def _guarded(body):
+    try:
+        body()
+    except DeriveError as exc:
+        click.echo(f"derive: error: {exc}", err=True)
+        sys.exit(2)
+
+
+def _pictures(fmt: str, output: str | None, network: str, what: str, no_pictures: bool) -> str | None:
+    """The folder (relative to the notes) the pictures go in, or None when there are none to draw."""
+    if no_pictures or fmt == "json" or (fmt == "md" and output == "-"):
+        return None
+    return f"{safe_stem(output or network)}{'' if output else '_' + what}_files"
+
+
+@click.command("train", context_settings=HELP)
+@_common
+@click.option("--detail", default="first", show_default=True, metavar="first|all|N",
+              help="Steps written out in full: the first, all of them, or the first N; the rest are table rows.")
+@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "nesterov", "rmsprop", "adam", "perceptron"]),
+              default=None, help="Override the file's optimizer (with its default hyper-parameters).")
+@click.option("--learning-rate", default=None, metavar="ETA", help="Override the file's learning_rate.")
+@click.option("--epochs", type=click.IntRange(1, 10_000), default=None, help="Override the file's epochs.")
+@click.option("--batch-size", default=None, metavar="N|full", help="Override the file's batch_size.")
+@click.option("--batch-reduction", type=click.Choice(["mean", "sum"]), default=None,
+              help="Override how a batch's gradients combine.")
+@click.option("--no-pictures", is_flag=True, help="Leave out the plots.")
+def train(network, fmt, output, templates, detail, optimizer, learning_rate, epochs, batch_size, batch_reduction,
+          no_pictures):
+    """Train NETWORK over all its data points, epoch after epoch: the first step in full, then one
+    table row per step (weights, loss, gradient size), the loss curve and the result."""
+    def body():
+        from derive.render import training as train_render
+        from derive.steps import training as train_steps
+        from derive.train.run import run, settings_for
+
+        net = _load(network)
+        s = settings_for(net, optimizer, _number(learning_rate, "--learning-rate"), epochs, _batch(batch_size),
+                         batch_reduction)
+        folder = _pictures(fmt, output, network, "training", no_pictures)
+        if s.optimizer == "perceptron":
+            doc = _perceptron(net, s, folder)
+        else:
+            chosen = _detail(detail)
+            total = -(-len(net.data) // (s.batch_size or len(net.data))) * s.epochs
+            with progress(total, "training") as bar:
+                r = run(net, s, keep=(lambda n: True) if chosen is None else chosen.__contains__, progress=bar)
+            pics = train_render.draw(folder, {"loss": _loss_chart(r)}) if folder else None
+            doc = train_steps.training_doc(r, chosen, pics)
+        _emit(doc, fmt, output, network, "training", templates)
+    _guarded(body)
+
+
+def _loss_chart(r):
+    from derive.pictures.train_plots import loss_chart
+
+    return loss_chart(r) if r.steps else None
+
+
+def _perceptron(net, s, folder):
+    from derive.train import perceptron
+    from derive.steps import study as study_steps
+    from derive.render import training as train_render
+    from derive.pictures.train_plots import boundary_chart
+
+    p = perceptron.train(net, s.eta, s.epochs)
+    pics = train_render.draw(folder, {"boundary": boundary_chart(p)}) if folder else None
+    return study_steps.perceptron_doc(p, pics)
+
+
+@click.command("study-lr", context_settings=HELP)
+@_common
+@click.option("--rates", default="0.01,0.1,1,10", show_default=True, metavar="R1,R2,...",
+              help="The learning rates to compare (1 to 8 of them).")
+@click.option("--epochs", type=click.IntRange(1, 10_000), default=None,
+              help="Epochs per rate (default: the file's epochs if it sets them, else 50).")
+@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "nesterov", "rmsprop", "adam"]), default=None,
+              help="Override the file's optimizer.")
+@click.option("--no-pictures", is_flag=True, help="Leave out the plot.")
+def study_lr(network, fmt, output, templates, rates, epochs, optimizer, no_pictures):
+    """Train the same NETWORK with each learning rate and show, in a table and one plot, slow
+    convergence, good convergence, oscillation across the minimum and divergence."""
+    def body():
+        from derive.steps import study as study_steps
+        from derive.render import training as train_render
+        from derive.train.studies import default_epochs, study_lr as study
+        from derive.train.run import batches_of, settings_for
+        from derive.pictures.train_plots import lr_chart
+
+        net = _load(network)
+        chosen = [_number(t.strip(), "learning rate") for t in rates.split(",") if t.strip()]
+        n = epochs or default_epochs(net)
+        total = len(chosen) * n * len(batches_of(len(net.data), settings_for(net).batch_size))
+        with progress(total, "learning rates") as bar:
+            results = study(net, chosen, n, optimizer, bar)
+        folder = _pictures(fmt, output, network, "study_lr", no_pictures)
+        pics = train_render.draw(folder, {"rates": lr_chart(results)}) if folder else None
+        _emit(study_steps.lr_doc(net, results, n, pics), fmt, output, network, "study_lr", templates)
+    _guarded(body)
+
+
+@click.command("study-depth", context_settings=HELP)
+@_common
+@click.option("--scale", default="8", show_default=True, metavar="S",
+              help="Also show the network with every weight multiplied by S (large weights: exploding products).")
+@click.option("--point", default=1, show_default=True, type=int, help="Which data point to use (1 = first).")
+@click.option("--no-pictures", is_flag=True, help="Leave out the plot.")
+def study_depth(network, fmt, output, templates, scale, point, no_pictures):
+    """Along NETWORK's longest chain, each link's factor f'(z)·w and their product, with sigmoid, tanh
+    and ReLU side by side, as written and with large weights: vanishing and exploding gradients."""
+    def body():
+        from derive.steps import study as study_steps
+        from derive.render import training as train_render
+        from derive.train.studies import study_depth as study
+        from derive.pictures.train_plots import depth_chart
+
+        net = _load(network)
+        variants = study(net, _number(scale, "--scale"), point - 1)
+        folder = _pictures(fmt, output, network, "study_depth", no_pictures)
+        pics = train_render.draw(folder, {"depth": depth_chart(variants)}) if folder else None
+        _emit(study_steps.depth_doc(net, variants, point - 1, pics), fmt, output, network, "study_depth", templates)
+    _guarded(body)
+
+
+COMMANDS = (train, study_lr, study_depth)

@@ -1,0 +1,180 @@
+"""The five optimizers, each a small class holding its state per parameter, its update formula in TeX
+and the same formula with one step's numbers substituted. Conventions are PyTorch's (so a run can be
+compared with torch.optim step by step): momentum and Nesterov add the raw gradient to the velocity
+(v = βv + g), and ε is added outside the square root."""
+from __future__ import annotations
+
+from fractions import Fraction
+from math import isqrt
+
+import mpmath
+
+from derive.numbers import Num
+from derive.texnum import TexNumbers
+
+ZERO = Num(Fraction(0))
+
+
+def num_sqrt(x: Num) -> Num:
+    """√x, exact when x is the square of a rational (Adam's first step: √(g²) = |g|)."""
+    if x.exact is not None and x.exact >= 0:
+        n, d = x.exact.numerator, x.exact.denominator
+        rn, rd = isqrt(n), isqrt(d)
+        if rn * rn == n and rd * rd == d:
+            return Num(Fraction(rn, rd))
+    return Num(None, mpmath.sqrt(x.mp))
+
+
+class Optimizer:
+    """Gradient descent in general: `update` moves one parameter, given its gradient at step t."""
+
+    name = "sgd"
+    title = "Stochastic gradient descent (SGD)"
+    symbols: dict[str, str] = {}  # hyper-parameter -> its TeX symbol
+    formula = (r"w_{t} = w_{t-1} - \eta\, g_{t}",)
+    idea = ("every step moves each parameter against its gradient, in proportion to the learning rate: "
+            "the update formula of the seed lecture")
+
+    def __init__(self, eta: Fraction, hyper: dict[str, Fraction]):
+        self.eta = Num(eta)
+        self.h = {k: Num(v) for k, v in hyper.items()}
+        self.state: dict[str, dict[str, Num]] = {}
+
+    def update(self, p: str, w: Num, g: Num, t: int) -> tuple[Num, dict[str, Num]]:
+        """(new value, the step's intermediate values for the notes); callers hold mpmath.workdps."""
+        return w - self.eta * g, {"w": w, "g": g}
+
+    def lines(self, rec: dict[str, Num], new: Num, t: int, tn: TexNumbers, w_tex: str) -> list[str]:
+        """The update with this step's numbers substituted, one TeX line per formula line."""
+        return [rf"{w_tex} = {tn.arg(rec['w'])} - {tn.arg(self.eta)} \cdot {tn.arg(rec['g'])} {tn.eq(new)}"]
+
+    def _old(self, p: str, key: str) -> Num:
+        return self.state.setdefault(p, {}).get(key, ZERO)
+
+
+class Momentum(Optimizer):
+    name = "momentum"
+    title = "SGD with momentum"
+    symbols = {"beta": r"\beta"}
+    formula = (r"v_{t} = \beta\, v_{t-1} + g_{t}, \qquad v_{0} = 0", r"w_{t} = w_{t-1} - \eta\, v_{t}")
+    idea = ("the velocity v remembers past gradients, decaying by β each step, so steps grow along a "
+            "steady slope and opposite pushes cancel")
+
+    def update(self, p, w, g, t):
+        v_old = self._old(p, "v")
+        v = self.h["beta"] * v_old + g
+        self.state[p]["v"] = v
+        return w - self.eta * self._direction(g, v), {"w": w, "g": g, "v_old": v_old, "v": v}
+
+    def _direction(self, g: Num, v: Num) -> Num:
+        return v
+
+    def lines(self, rec, new, t, tn, w_tex):
+        b = tn.arg(self.h["beta"])
+        return [rf"v_{{{t}}} = {b} \cdot {tn.arg(rec['v_old'])} + {tn.arg(rec['g'])} {tn.eq(rec['v'])}",
+                rf"{w_tex} = {tn.arg(rec['w'])} - {tn.arg(self.eta)} \cdot {tn.arg(rec['v'])} {tn.eq(new)}"]
+
+
+class Nesterov(Momentum):
+    name = "nesterov"
+    title = "Nesterov accelerated gradient"
+    formula = (r"v_{t} = \beta\, v_{t-1} + g_{t}, \qquad v_{0} = 0",
+               r"w_{t} = w_{t-1} - \eta\,\bigl(g_{t} + \beta\, v_{t}\bigr)")
+    idea = ("momentum that looks ahead: the step uses the gradient plus β times the new velocity, which is "
+            "the look-ahead gradient of Nesterov's method rewritten at the current weights (as PyTorch does)")
+
+    def _direction(self, g, v):
+        return g + self.h["beta"] * v
+
+    def lines(self, rec, new, t, tn, w_tex):
+        b = tn.arg(self.h["beta"])
+        return [rf"v_{{{t}}} = {b} \cdot {tn.arg(rec['v_old'])} + {tn.arg(rec['g'])} {tn.eq(rec['v'])}",
+                rf"{w_tex} = {tn.arg(rec['w'])} - {tn.arg(self.eta)} \cdot \bigl({tn.arg(rec['g'])} + {b} \cdot "
+                rf"{tn.arg(rec['v'])}\bigr) {tn.eq(new)}"]
+
+
+class RMSProp(Optimizer):
+    name = "rmsprop"
+    title = "RMSProp"
+    symbols = {"rho": r"\rho", "epsilon": r"\epsilon"}
+    formula = (r"s_{t} = \rho\, s_{t-1} + (1 - \rho)\, g_{t}^{2}, \qquad s_{0} = 0",
+               r"w_{t} = w_{t-1} - \eta\, \frac{g_{t}}{\sqrt{s_{t}} + \epsilon}")
+    idea = ("each parameter's step is divided by a running root-mean-square of its own gradients, so "
+            "parameters with large gradients take smaller steps and small ones larger")
+
+    def update(self, p, w, g, t):
+        s_old = self._old(p, "s")
+        rho = self.h["rho"]
+        s = rho * s_old + (1 - rho) * g * g
+        root = num_sqrt(s)
+        self.state[p]["s"] = s
+        new = w - self.eta * g / (root + self.h["epsilon"])
+        return new, {"w": w, "g": g, "s_old": s_old, "s": s, "root": root}
+
+    def lines(self, rec, new, t, tn, w_tex):
+        rho, eps = self.h["rho"], tn.arg(self.h["epsilon"])
+        return [rf"s_{{{t}}} = {tn.arg(rho)} \cdot {tn.arg(rec['s_old'])} + {tn.arg(1 - rho)} \cdot "
+                rf"{tn.arg(rec['g'])}^{{2}} {tn.eq(rec['s'])}",
+                rf"{w_tex} = {tn.arg(rec['w'])} - {tn.arg(self.eta)} \cdot \frac{{{tn.text(rec['g'])}}}"
+                rf"{{\sqrt{{{tn.text(rec['s'])}}} + {eps}}} = {tn.arg(rec['w'])} - {tn.arg(self.eta)} \cdot "
+                rf"\frac{{{tn.text(rec['g'])}}}{{{tn.text(rec['root'])} + {eps}}} {tn.eq(new)}"]
+
+
+class Adam(Optimizer):
+    name = "adam"
+    title = "Adam"
+    symbols = {"beta1": r"\beta_{1}", "beta2": r"\beta_{2}", "epsilon": r"\epsilon"}
+    formula = (r"m_{t} = \beta_{1}\, m_{t-1} + (1 - \beta_{1})\, g_{t}, \qquad m_{0} = 0",
+               r"v_{t} = \beta_{2}\, v_{t-1} + (1 - \beta_{2})\, g_{t}^{2}, \qquad v_{0} = 0",
+               r"\hat m_{t} = \frac{m_{t}}{1 - \beta_{1}^{t}}, \qquad \hat v_{t} = \frac{v_{t}}{1 - \beta_{2}^{t}}",
+               r"w_{t} = w_{t-1} - \eta\, \frac{\hat m_{t}}{\sqrt{\hat v_{t}} + \epsilon}")
+    idea = ("momentum (the mean m of recent gradients) and RMSProp (the mean v of their squares) together; "
+            "m and v start at 0, so early on they are too small; dividing each by one minus its decay rate "
+            "raised to the step number (the bias correction) scales them back up")
+
+    def update(self, p, w, g, t):
+        b1, b2 = self.h["beta1"], self.h["beta2"]
+        m_old, v_old = self._old(p, "m"), self._old(p, "v")
+        m = b1 * m_old + (1 - b1) * g
+        v = b2 * v_old + (1 - b2) * g * g
+        c1, c2 = 1 - _power(b1, t), 1 - _power(b2, t)
+        mhat, vhat = m / c1, v / c2
+        root = num_sqrt(vhat)
+        self.state[p].update(m=m, v=v)
+        new = w - self.eta * mhat / (root + self.h["epsilon"])
+        return new, {"w": w, "g": g, "m_old": m_old, "v_old": v_old, "m": m, "v": v, "c1": c1, "c2": c2,
+                     "mhat": mhat, "vhat": vhat, "root": root}
+
+    def lines(self, rec, new, t, tn, w_tex):
+        b1, b2, eps = self.h["beta1"], self.h["beta2"], tn.arg(self.h["epsilon"])
+        g = tn.arg(rec["g"])
+        return [
+            rf"m_{{{t}}} = {tn.arg(b1)} \cdot {tn.arg(rec['m_old'])} + {tn.arg(1 - b1)} \cdot {g} {tn.eq(rec['m'])}",
+            rf"v_{{{t}}} = {tn.arg(b2)} \cdot {tn.arg(rec['v_old'])} + {tn.arg(1 - b2)} \cdot {g}^{{2}} {tn.eq(rec['v'])}",
+            rf"\hat m_{{{t}}} = \frac{{{tn.text(rec['m'])}}}{{1 - {tn.text(b1)}^{{{t}}}}} = "
+            rf"\frac{{{tn.text(rec['m'])}}}{{{tn.text(rec['c1'])}}} {tn.eq(rec['mhat'])}",
+            rf"\hat v_{{{t}}} = \frac{{{tn.text(rec['v'])}}}{{1 - {tn.text(b2)}^{{{t}}}}} = "
+            rf"\frac{{{tn.text(rec['v'])}}}{{{tn.text(rec['c2'])}}} {tn.eq(rec['vhat'])}",
+            rf"{w_tex} = {tn.arg(rec['w'])} - {tn.arg(self.eta)} \cdot \frac{{{tn.text(rec['mhat'])}}}"
+            rf"{{\sqrt{{{tn.text(rec['vhat'])}}} + {eps}}} = {tn.arg(rec['w'])} - {tn.arg(self.eta)} \cdot "
+            rf"\frac{{{tn.text(rec['mhat'])}}}{{{tn.text(rec['root'])} + {eps}}} {tn.eq(new)}"]
+
+
+def _power(b: Num, t: int) -> Num:
+    return Num(b.exact ** t) if b.exact is not None else Num(None, b.mp ** t)
+
+
+CLASSES = {cls.name: cls for cls in (Optimizer, Momentum, Nesterov, RMSProp, Adam)}
+HYPER_TEX = {"beta": r"\beta", "beta1": r"\beta_{1}", "beta2": r"\beta_{2}", "rho": r"\rho", "epsilon": r"\epsilon"}
+# Where each default comes from, said once in the notes.
+DEFAULT_SOURCE = {
+    "beta": "the value everyone quotes (PyTorch's SGD has momentum 0 unless you set it)",
+    "beta1": "Kingma & Ba's Adam paper, PyTorch and Keras",
+    "beta2": "Kingma & Ba's Adam paper, PyTorch and Keras",
+    "rho": "Hinton's lecture and Keras (PyTorch's alpha defaults to 0.99)",
+    "epsilon": "PyTorch and the Adam paper (Keras uses 1e-7)",
+}
+
+
+def make(name: str, eta: Fraction, hyper: dict[str, Fraction]) -> Optimizer:
+    return CLASSES[name](eta, hyper)

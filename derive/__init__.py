@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from derive import defaults
 from derive.errors import DeriveError, SpecError
 
 __all__ = ["explain", "load_network", "builtin_example", "Notes", "DeriveError", "SpecError"]
@@ -73,10 +74,11 @@ class Notes:
         return render_html(self.text, self.document.title) if self.format == "md" else None
 
 
-def explain(path: str | None = None, *, text: str | None = None, name: str | None = None, fmt: str = "md",
-            point: int = 1, max_paths: int = 8, verify: bool = True, templates: str | None = None,
-            derive_in_full: list[str] | None = None, max_derivations: int = 40,
-            max_expression: int = 120, pictures: bool = False, plot_weight: str | None = None) -> Notes:
+def explain(path: str | None = None, *, text: str | None = None, name: str | None = None,
+            fmt: str = defaults.NOTES_FORMAT, point: int = defaults.POINT, max_paths: int = defaults.MAX_PATHS, verify: bool = True,
+            templates: str | None = None, derive_in_full: list[str] | None = None,
+            max_derivations: int = defaults.MAX_DERIVATIONS, max_expression: int = defaults.MAX_EXPRESSION,
+            pictures: bool = False, plot_weight: str | None = None) -> Notes:
     """Notes for data point `point` (1-based) of a network file, network text, or the built-in example;
     `name` is how the source is called in the notes and in messages; `derive_in_full` names the
     parameters whose derivation is written out (default: all of a small network, a few of a big one);

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from derive import DeriveError, explain, load_network, progress
+from derive import DeriveError, defaults, explain, load_network, progress
 from derive.output import safe_stem, write
 from derive.render.notes import FORMATS
 
@@ -64,16 +64,16 @@ def main():
 
 @main.command(context_settings=HELP)
 @click.argument("network", required=False, type=click.Path(dir_okay=False))
-@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True,
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default=defaults.NOTES_FORMAT, show_default=True,
               help="Markdown lecture notes, or every number as JSON.")
 @click.option("-o", "--output", default=None, metavar="PATH",
               help="Where to write; '-' for standard output. Default: output/<network name>.<format>.")
-@click.option("--point", default=1, show_default=True, type=int, help="Which data point to work through (1 = first).")
-@click.option("--max-paths", default=8, show_default=True, type=int,
+@click.option("--point", default=defaults.POINT, show_default=True, type=int, help="Which data point to work through (1 = first).")
+@click.option("--max-paths", default=defaults.MAX_PATHS, show_default=True, type=int,
               help="List a parameter's chain-rule paths one by one up to this many; beyond, show the δ recursion.")
-@click.option("--max-derivations", default=40, show_default=True, type=int,
+@click.option("--max-derivations", default=defaults.MAX_DERIVATIONS, show_default=True, type=int,
               help="Write every parameter's derivation up to this many parameters; beyond, a sample (see --explain).")
-@click.option("--max-expression", default=120, show_default=True, type=int,
+@click.option("--max-expression", default=defaults.MAX_EXPRESSION, show_default=True, type=int,
               help="Show an output's composed expression while it has at most this many operations.")
 @click.option("--no-verify", is_flag=True, help="Skip the independent SymPy check of the gradients.")
 @click.option("--no-pictures", is_flag=True, help="Leave out the network diagrams and plots.")

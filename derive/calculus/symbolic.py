@@ -8,7 +8,7 @@ from fractions import Fraction
 import mpmath
 import sympy
 
-from derive import losses
+from derive import defaults, losses
 from derive.calculus import sym_eval
 from derive.latex import tex_name, to_tex
 from derive.spec.model import DataPoint, Network
@@ -20,7 +20,7 @@ _DISPLAY = {"sigmoid": sympy.Function("sigma"), "relu": sympy.Function("ReLU"),
 MAX_CHECK_PARAMS = 60
 MAX_CHECK_OPS = 4000
 MAX_CHECK_COST = 20_000  # tree size × parameters: about a second of SymPy differentiation
-MAX_SHOWN_OPS = 120
+MAX_SHOWN_OPS = defaults.MAX_EXPRESSION  # what the notes show unless told otherwise (--max-expression)
 MAX_SHOWN_EDGES = 40  # composing costs more than it shows beyond this
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from derive import DeriveError, load_network
+from derive import DeriveError, defaults, load_network
 from derive.output import write
 from derive.check import check_answers
 from derive.check.report import FORMATS, render, to_csv
@@ -18,7 +18,7 @@ HELP = {"help_option_names": ["-h", "--help"]}
 @click.command("check", context_settings=HELP)
 @click.argument("network", type=click.Path(dir_okay=False))
 @click.argument("answers", nargs=-1, required=True, type=click.Path())
-@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default=defaults.REPORT_FORMAT, show_default=True,
               help="A report for the terminal, Markdown, or JSON.")
 @click.option("--summary", is_flag=True, help="One table per student and per question instead of each report.")
 @click.option("--csv", "csv_path", default=None, metavar="PATH",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from derive import defaults
 from derive.errors import DeriveError
 from derive.output import safe_stem, write
 from derive.exercise.generate import FORMATS, generate
@@ -31,11 +32,11 @@ def _formats(text: str) -> set[str]:
 @click.option("--students", "roster", type=click.Path(dir_okay=False), default=None, metavar="ROSTER.csv",
               help="The class: a CSV with a header line and the columns id and name.")
 @click.option("--count", type=int, default=None, help="Or this many students, with ids s001, s002, …")
-@click.option("--seed", type=int, default=2026, show_default=True,
+@click.option("--seed", type=int, default=defaults.SEED, show_default=True,
               help="Every student's numbers follow from this seed and their id alone.")
 @click.option("-o", "--output", default=None, metavar="DIR",
               help="Where to write. Default: output/exercise_<exercise name>/.")
-@click.option("--formats", default="md,pdf", show_default=True, metavar="md,html,tex,pdf",
+@click.option("--formats", default=defaults.EXERCISE_FORMATS, show_default=True, metavar="md,html,tex,pdf",
               help="Sheets and keys to write besides Markdown (key.json and answers.yaml always); "
                    "PDFs take a second or two each.")
 @click.option("--jobs", type=int, default=None, help="Processes to use. Default: every core.")
@@ -82,7 +83,7 @@ def _progress(total: int):
 @click.option("--csv", "csv_path", default=None, metavar="PATH",
               help="The marks as CSV, one row per student and one column per question "
                    "('-' for standard output). Default: EXERCISE_OUT_DIR/marks.csv.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["text", "md"]), default="text", show_default=True,
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "md"]), default=defaults.REPORT_FORMAT, show_default=True,
               help="The table on standard output. marks.md is always written next to the CSV.")
 @click.option("--feedback/--no-feedback", default=True, show_default=True,
               help="Write each student's derive check report to EXERCISE_OUT_DIR/<id>/marked.md.")

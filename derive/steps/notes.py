@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from derive import activations, losses, progress
+from derive import activations, defaults, losses, progress
 from derive.steps.backward import backward_section
 from derive.calculus.graph import Forward, forward
 from derive.latex import partial, tex_name, z_names
@@ -18,13 +18,13 @@ from derive.texnum import TexNumbers
 class Options:
     """Limits on how much is written out; each has a command-line flag."""
 
-    point: int = 0  # which data point (0-based)
-    max_paths: int = 8  # list paths one by one up to this many per parameter
+    point: int = defaults.POINT - 1  # which data point (0-based)
+    max_paths: int = defaults.MAX_PATHS  # list paths one by one up to this many per parameter
     verify: bool = True
     detail: bool = True  # build the worked derivations (Markdown); JSON needs only the numbers
     explain: list[str] | None = None  # parameters derived in full (default: all, or a few of a big network)
-    max_derivations: int = 40  # networks with more parameters get full derivations for a sample only
-    max_expression: int = 120  # operations in a composed output expression before it is left out
+    max_derivations: int = defaults.MAX_DERIVATIONS  # networks with more parameters get full derivations for a sample only
+    max_expression: int = defaults.MAX_EXPRESSION  # operations in a composed output expression before it is left out
     pictures: str | None = None  # folder (relative to the notes) for diagrams and plots; None: no pictures
     plot_weight: str | None = None  # the parameter of the descent curve (default: the first derived)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from derive import defaults
 from derive.errors import DeriveError
 from derive.output import safe_stem, write
 from derive.render.training import FORMATS
@@ -24,7 +25,7 @@ def _common(f):
                      help="A folder of Jinja2 templates that override the built-in ones.")(f)
     f = click.option("-o", "--output", default=None, metavar="PATH",
                      help="Where to write; '-' for standard output. Default: output/<network>_<what>.<format>.")(f)
-    f = click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True,
+    f = click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default=defaults.NOTES_FORMAT, show_default=True,
                      help="Markdown notes, every number as JSON, HTML, LaTeX or PDF.")(f)
     return click.argument("network", type=click.Path(dir_okay=False))(f)
 
@@ -164,7 +165,7 @@ def _perceptron(net, s, folder):
 
 @click.command("study-lr", context_settings=HELP)
 @_common
-@click.option("--rates", default="0.01,0.1,1,10", show_default=True, metavar="R1,R2,...",
+@click.option("--rates", default=defaults.STUDY_RATES, show_default=True, metavar="R1,R2,...",
               help="The learning rates to compare (1 to 8 of them).")
 @click.option("--epochs", type=click.IntRange(1, 10_000), default=None,
               help="Epochs per rate (default: the file's epochs if it sets them, else 50).")
@@ -195,9 +196,9 @@ def study_lr(network, fmt, output, templates, rates, epochs, optimizer, no_pictu
 
 @click.command("study-depth", context_settings=HELP)
 @_common
-@click.option("--scale", default="8", show_default=True, metavar="S",
+@click.option("--scale", default=defaults.DEPTH_SCALE, show_default=True, metavar="S",
               help="Also show the network with every weight multiplied by S (large weights: exploding products).")
-@click.option("--point", default=1, show_default=True, type=int, help="Which data point to use (1 = first).")
+@click.option("--point", default=defaults.POINT, show_default=True, type=int, help="Which data point to use (1 = first).")
 @click.option("--no-pictures", is_flag=True, help="Leave out the plot.")
 def study_depth(network, fmt, output, templates, scale, point, no_pictures):
     """Along NETWORK's longest chain, each link's factor f'(z)·w and their product, with sigmoid, tanh

@@ -1,0 +1,24 @@
+"""Every default that more than one place states: the command-line flags, `derive.explain`, the notes'
+`Options` and the commands read them from here, so `--help` shows the value the library uses.
+
+A bottom module: it imports nothing from derive, so anything may import it.
+"""
+from __future__ import annotations
+
+# The worked example (derive render, derive.explain, derive.steps.notes.Options).
+POINT = 1  # the data point worked through, counted from 1 as a lecturer does
+MAX_PATHS = 8  # chain-rule paths listed one by one per parameter; beyond, the δ recursion
+MAX_DERIVATIONS = 40  # parameters derived in full; a bigger network gets a sample
+MAX_EXPRESSION = 120  # operations in an output's composed expression before it is left out
+
+# The formats written when none is asked for.
+NOTES_FORMAT = "md"  # derive render, train, study-lr, study-depth
+REPORT_FORMAT = "text"  # derive check and exercise-mark: a report for the terminal
+
+# The training studies.
+STUDY_RATES = "0.01,0.1,1,10"  # slow, good, oscillating and diverging on the shipped examples
+DEPTH_SCALE = "8"  # study-depth's "large weights" factor
+
+# Exercise sheets.
+SEED = 2026
+EXERCISE_FORMATS = "md,pdf"

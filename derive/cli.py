@@ -1,8 +1,7 @@
-"""Command line: parses arguments, calls the library facade, prints errors without a traceback."""
+"""Command line: parses arguments, calls the library facade; the group prints errors without a traceback."""
 from __future__ import annotations
 
 import importlib
-import sys
 from pathlib import Path
 
 import click
@@ -44,6 +43,15 @@ class DefaultGroup(click.Group):
             module, attr = LAZY_COMMANDS[name].split(":")
             self.add_command(getattr(importlib.import_module(module), attr), name)
         return super().get_command(ctx, name)
+
+    def invoke(self, ctx):
+        """Runs the subcommand; a DeriveError from any of them (a bad file, a bad value) is a message
+        for the user, not a bug, so it is printed as one line without a traceback, with exit code 2."""
+        try:
+            return super().invoke(ctx)
+        except DeriveError as exc:
+            click.echo(f"derive: error: {exc}", err=True)
+            ctx.exit(2)
 
 
 @click.group(cls=DefaultGroup, context_settings=HELP)
@@ -91,31 +99,27 @@ def render(network, fmt, output, point, max_paths, max_derivations, max_expressi
 
     Without NETWORK, renders the built-in example from the seed lecture (examples/pass_fail.yaml).
     """
-    try:
-        if expand:
-            from derive.spec.expand import expand_text
+    if expand:
+        from derive.spec.expand import expand_text
 
-            net = load_network(network)
-            _warn(net)
-            write(expand_text(net), output or "-")
-            return
-        chosen = [p.strip() for p in explain_params.split(",") if p.strip()] if explain_params else None
-        target = output or f"output/{safe_stem(network or 'pass_fail')}.{EXTENSIONS[fmt]}"
-        with progress.shown():  # a bar on a terminal, once the run has taken a couple of seconds
-            notes = explain(network, fmt=fmt, point=point, max_paths=max_paths, verify=not no_verify,
-                            templates=templates, derive_in_full=chosen, max_derivations=max_derivations,
-                            max_expression=max_expression, plot_weight=plot_weight,
-                            pictures=not no_pictures and (fmt in ("html", "tex", "pdf") or (fmt == "md" and target != "-")))
-        _warn(notes.network)
-        if fmt == "md" and notes.document.pictures:
-            for name, content in notes.document.pictures.files.items():
-                write(content, str(Path(target).parent / name))
-        written = write(notes.text, target)
-        if written:
-            click.echo(f"wrote {written}", err=True)
-    except DeriveError as exc:
-        click.echo(f"derive: error: {exc}", err=True)
-        sys.exit(2)
+        net = load_network(network)
+        _warn(net)
+        write(expand_text(net), output or "-")
+        return
+    chosen = [p.strip() for p in explain_params.split(",") if p.strip()] if explain_params else None
+    target = output or f"output/{safe_stem(network or 'pass_fail')}.{EXTENSIONS[fmt]}"
+    with progress.shown():  # a bar on a terminal, once the run has taken a couple of seconds
+        notes = explain(network, fmt=fmt, point=point, max_paths=max_paths, verify=not no_verify,
+                        templates=templates, derive_in_full=chosen, max_derivations=max_derivations,
+                        max_expression=max_expression, plot_weight=plot_weight,
+                        pictures=not no_pictures and (fmt in ("html", "tex", "pdf") or (fmt == "md" and target != "-")))
+    _warn(notes.network)
+    if fmt == "md" and notes.document.pictures:
+        for name, content in notes.document.pictures.files.items():
+            write(content, str(Path(target).parent / name))
+    written = write(notes.text, target)
+    if written:
+        click.echo(f"wrote {written}", err=True)
 
 
 def _warn(net) -> None:

@@ -35,24 +35,20 @@ def check(network, answers, fmt, summary, csv_path, output):
     \b
     Exit codes: 0 all right, 1 something wrong, 2 a file could not be read.
     """
-    try:
-        net = load_network(network)
-        for w in net.warnings:
-            click.echo(f"derive: warning: {w.format()}", err=True)
-        reports, failed = [], 0
-        for path in _answer_files(answers):
-            try:
-                reports.append(check_answers(net, path))
-            except DeriveError as exc:
-                click.echo(f"derive: error: {exc}", err=True)
-                failed += 1
-        if reports:
-            write(render(reports, fmt, summary), output)
-            if csv_path:
-                write(to_csv(reports), csv_path)
-    except DeriveError as exc:
-        click.echo(f"derive: error: {exc}", err=True)
-        sys.exit(2)
+    net = load_network(network)
+    for w in net.warnings:
+        click.echo(f"derive: warning: {w.format()}", err=True)
+    reports, failed = [], 0
+    for path in _answer_files(answers):
+        try:
+            reports.append(check_answers(net, path))
+        except DeriveError as exc:  # one unreadable file: report it, mark the others (exit 2 at the end)
+            click.echo(f"derive: error: {exc}", err=True)
+            failed += 1
+    if reports:
+        write(render(reports, fmt, summary), output)
+        if csv_path:
+            write(to_csv(reports), csv_path)
     sys.exit(2 if failed else 0 if all(r.all_right for r in reports) else 1)
 
 

@@ -48,23 +48,19 @@ def exercise(exercise_file, roster, count, seed, output, formats, jobs):
     \b
     Exit codes: 0 done, 2 a problem with the exercise, the roster or the network.
     """
-    try:
-        chosen = _formats(formats)
-        if (roster is None) == (count is None):
-            raise DeriveError("give the class with --students ROSTER.csv or with --count N (one of the two)")
-        ex = load_exercise(exercise_file)
-        for w in ex.network.warnings:
-            click.echo(f"derive: warning: {w.format()}", err=True)
-        students = read_roster(roster) if roster else counted(count)
-        out = output or f"output/exercise_{safe_stem(exercise_file)}"
-        workers = max(1, jobs if jobs is not None else os.cpu_count() or 1)
-        with _progress(len(students)) as tick:
-            generate(ex, students, seed, out, chosen, workers, tick)
-        click.echo(f"wrote {len(students)} student folder{'s' if len(students) != 1 else ''}, "
-                   f"summary.md and summary.csv in {out}", err=True)
-    except DeriveError as exc:
-        click.echo(f"derive: error: {exc}", err=True)
-        sys.exit(2)
+    chosen = _formats(formats)
+    if (roster is None) == (count is None):
+        raise DeriveError("give the class with --students ROSTER.csv or with --count N (one of the two)")
+    ex = load_exercise(exercise_file)
+    for w in ex.network.warnings:
+        click.echo(f"derive: warning: {w.format()}", err=True)
+    students = read_roster(roster) if roster else counted(count)
+    out = output or f"output/exercise_{safe_stem(exercise_file)}"
+    workers = max(1, jobs if jobs is not None else os.cpu_count() or 1)
+    with _progress(len(students)) as tick:
+        generate(ex, students, seed, out, chosen, workers, tick)
+    click.echo(f"wrote {len(students)} student folder{'s' if len(students) != 1 else ''}, "
+               f"summary.md and summary.csv in {out}", err=True)
 
 
 @contextlib.contextmanager
@@ -98,24 +94,20 @@ def exercise_mark(exercise_dir, submissions, csv_path, fmt, feedback):
     from derive.exercise.marking import UNREADABLE, mark_class
     from derive.exercise.report import marks_csv, render
 
-    try:
-        cm = mark_class(exercise_dir, submissions)
-        csv_target = csv_path or str(Path(exercise_dir) / "marks.csv")
-        write(marks_csv(cm), csv_target)
-        beside = Path(csv_target).with_suffix(".md") if csv_target != "-" else Path(exercise_dir) / "marks.md"
-        write(render(cm, "md"), str(beside))
-        if feedback:
-            _feedback(cm, exercise_dir)
-        if csv_target != "-":  # the CSV already went to standard output
-            write(render(cm, fmt), "-")
-        unreadable = [r for r in cm.results if r.status == UNREADABLE]
-        for r in unreadable:
-            click.echo(f"derive: error: {r.student.id}: {r.message}", err=True)
-        for p in cm.problems:
-            click.echo(f"derive: warning: {p}", err=True)
-    except DeriveError as exc:
-        click.echo(f"derive: error: {exc}", err=True)
-        sys.exit(2)
+    cm = mark_class(exercise_dir, submissions)
+    csv_target = csv_path or str(Path(exercise_dir) / "marks.csv")
+    write(marks_csv(cm), csv_target)
+    beside = Path(csv_target).with_suffix(".md") if csv_target != "-" else Path(exercise_dir) / "marks.md"
+    write(render(cm, "md"), str(beside))
+    if feedback:
+        _feedback(cm, exercise_dir)
+    if csv_target != "-":  # the CSV already went to standard output
+        write(render(cm, fmt), "-")
+    unreadable = [r for r in cm.results if r.status == UNREADABLE]
+    for r in unreadable:
+        click.echo(f"derive: error: {r.student.id}: {r.message}", err=True)
+    for p in cm.problems:
+        click.echo(f"derive: warning: {p}", err=True)
     sys.exit(1 if unreadable or cm.problems else 0)
 
 

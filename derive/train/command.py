@@ -1,6 +1,6 @@
 """Command line for training: `derive train`, `derive study-lr` and `derive study-depth`. Each writes
-notes in one of five formats, by default to output/<network>_<what>.<format>, and prints problems as
-`derive: error: …` with exit code 2, like `derive` itself."""
+notes in one of five formats, by default to output/<network>_<what>.<format>; a problem is a DeriveError,
+which derive's command group prints as `derive: error: …` with exit code 2."""
 from __future__ import annotations
 
 import contextlib
@@ -93,14 +93,6 @@ def _emit(doc, fmt: str, output: str | None, network: str, what: str, templates:
         click.echo(f"wrote {written}", err=True)
 
 
-def _guarded(body):
-    try:
-        body()
-    except DeriveError as exc:
-        click.echo(f"derive: error: {exc}", err=True)
-        sys.exit(2)
-
-
 def _pictures(fmt: str, output: str | None, network: str, what: str, no_pictures: bool) -> str | None:
     """The folder (relative to the notes) the pictures go in, or None when there are none to draw."""
     if no_pictures or fmt == "json" or (fmt == "md" and output == "-"):
@@ -124,26 +116,24 @@ def train(network, fmt, output, templates, detail, optimizer, learning_rate, epo
           no_pictures):
     """Train NETWORK over all its data points, epoch after epoch: the first step in full, then one
     table row per step (weights, loss, gradient size), the loss curve and the result."""
-    def body():
-        from derive.render import training as train_render
-        from derive.steps import training as train_steps
-        from derive.train.run import run, settings_for
+    from derive.render import training as train_render
+    from derive.steps import training as train_steps
+    from derive.train.run import run, settings_for
 
-        net = _load(network)
-        s = settings_for(net, optimizer, _number(learning_rate, "--learning-rate"), epochs, _batch(batch_size),
-                         batch_reduction)
-        folder = _pictures(fmt, output, network, "training", no_pictures)
-        if s.optimizer == "perceptron":
-            doc = _perceptron(net, s, folder)
-        else:
-            chosen = _detail(detail)
-            total = -(-len(net.data) // (s.batch_size or len(net.data))) * s.epochs
-            with progress(total, "training") as bar:
-                r = run(net, s, keep=(lambda n: True) if chosen is None else chosen.__contains__, progress=bar)
-            pics = train_render.draw(folder, {"loss": _loss_chart(r)}) if folder else None
-            doc = train_steps.training_doc(r, chosen, pics)
-        _emit(doc, fmt, output, network, "training", templates)
-    _guarded(body)
+    net = _load(network)
+    s = settings_for(net, optimizer, _number(learning_rate, "--learning-rate"), epochs, _batch(batch_size),
+                     batch_reduction)
+    folder = _pictures(fmt, output, network, "training", no_pictures)
+    if s.optimizer == "perceptron":
+        doc = _perceptron(net, s, folder)
+    else:
+        chosen = _detail(detail)
+        total = -(-len(net.data) // (s.batch_size or len(net.data))) * s.epochs
+        with progress(total, "training") as bar:
+            r = run(net, s, keep=(lambda n: True) if chosen is None else chosen.__contains__, progress=bar)
+        pics = train_render.draw(folder, {"loss": _loss_chart(r)}) if folder else None
+        doc = train_steps.training_doc(r, chosen, pics)
+    _emit(doc, fmt, output, network, "training", templates)
 
 
 def _loss_chart(r):
@@ -175,23 +165,21 @@ def _perceptron(net, s, folder):
 def study_lr(network, fmt, output, templates, rates, epochs, optimizer, no_pictures):
     """Train the same NETWORK with each learning rate and show, in a table and one plot, slow
     convergence, good convergence, oscillation across the minimum and divergence."""
-    def body():
-        from derive.steps import study as study_steps
-        from derive.render import training as train_render
-        from derive.train.studies import default_epochs, study_lr as study
-        from derive.train.run import batches_of, settings_for
-        from derive.pictures.train_plots import lr_chart
+    from derive.steps import study as study_steps
+    from derive.render import training as train_render
+    from derive.train.studies import default_epochs, study_lr as study
+    from derive.train.run import batches_of, settings_for
+    from derive.pictures.train_plots import lr_chart
 
-        net = _load(network)
-        chosen = [_number(t.strip(), "learning rate") for t in rates.split(",") if t.strip()]
-        n = epochs or default_epochs(net)
-        total = len(chosen) * n * len(batches_of(len(net.data), settings_for(net).batch_size))
-        with progress(total, "learning rates") as bar:
-            results = study(net, chosen, n, optimizer, bar)
-        folder = _pictures(fmt, output, network, "study_lr", no_pictures)
-        pics = train_render.draw(folder, {"rates": lr_chart(results)}) if folder else None
-        _emit(study_steps.lr_doc(net, results, n, pics), fmt, output, network, "study_lr", templates)
-    _guarded(body)
+    net = _load(network)
+    chosen = [_number(t.strip(), "learning rate") for t in rates.split(",") if t.strip()]
+    n = epochs or default_epochs(net)
+    total = len(chosen) * n * len(batches_of(len(net.data), settings_for(net).batch_size))
+    with progress(total, "learning rates") as bar:
+        results = study(net, chosen, n, optimizer, bar)
+    folder = _pictures(fmt, output, network, "study_lr", no_pictures)
+    pics = train_render.draw(folder, {"rates": lr_chart(results)}) if folder else None
+    _emit(study_steps.lr_doc(net, results, n, pics), fmt, output, network, "study_lr", templates)
 
 
 @click.command("study-depth", context_settings=HELP)
@@ -203,18 +191,14 @@ def study_lr(network, fmt, output, templates, rates, epochs, optimizer, no_pictu
 def study_depth(network, fmt, output, templates, scale, point, no_pictures):
     """Along NETWORK's longest chain, each link's factor f'(z)·w and their product, with sigmoid, tanh
     and ReLU side by side, as written and with large weights: vanishing and exploding gradients."""
-    def body():
-        from derive.steps import study as study_steps
-        from derive.render import training as train_render
-        from derive.train.studies import study_depth as study
-        from derive.pictures.train_plots import depth_chart
+    from derive.steps import study as study_steps
+    from derive.render import training as train_render
+    from derive.train.studies import study_depth as study
+    from derive.pictures.train_plots import depth_chart
 
-        net = _load(network)
-        variants = study(net, _number(scale, "--scale"), point - 1)
-        folder = _pictures(fmt, output, network, "study_depth", no_pictures)
-        pics = train_render.draw(folder, {"depth": depth_chart(variants)}) if folder else None
-        _emit(study_steps.depth_doc(net, variants, point - 1, pics), fmt, output, network, "study_depth", templates)
-    _guarded(body)
+    net = _load(network)
+    variants = study(net, _number(scale, "--scale"), point - 1)
+    folder = _pictures(fmt, output, network, "study_depth", no_pictures)
+    pics = train_render.draw(folder, {"depth": depth_chart(variants)}) if folder else None
+    _emit(study_steps.depth_doc(net, variants, point - 1, pics), fmt, output, network, "study_depth", templates)
 
-
-COMMANDS = (train, study_lr, study_depth)

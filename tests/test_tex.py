@@ -16,7 +16,8 @@ from mpmath import mp, mpf
 from derive import explain, load_network
 from derive.errors import DeriveError
 from derive.escape import tex_escape
-from derive.render.tex import compile_pdf, render_tex
+from derive.render.notes import render
+from derive.render.tex import compile_pdf
 from derive.steps.notes import Options, build
 
 from conftest import ROOT, example_networks
@@ -98,7 +99,7 @@ def example_texts(tmp_path_factory):
     def text(path):
         if path not in cache:
             doc = build(load_network(str(path)), Options())
-            cache[path] = _pdf_text(render_tex(doc), tmp_path_factory.mktemp(path.stem))
+            cache[path] = _pdf_text(render(doc, "tex"), tmp_path_factory.mktemp(path.stem))
         return cache[path]
     return text
 
@@ -133,7 +134,7 @@ def test_pass_fail_pdf_shows_the_seed_hand_calculation(example_texts):
 
 def test_hostile_title_and_labels_are_typeset_literally(tmp_path):
     net = load_network(text=HOSTILE, name="R&D_{x}.yaml")
-    text = _pdf_text(render_tex(build(net, Options())), tmp_path)
+    text = _pdf_text(render(build(net, Options()), "tex"), tmp_path)
     assert r"R&D_100% {cost} #1 ~x^2 \input{/etc/passwd}" in text
     for label in ("Study hours & play", "R&D_100%", "<b>x</b>", r"a--b $5 | \ ^ _ ~ {} [] #", "R&D_{x}.yaml"):
         assert label in text, label
@@ -189,23 +190,24 @@ def test_user_templates_override_the_built_in_ones(tmp_path):
     doc = build(load_network(str(ROOT / "examples" / "pass_fail.yaml")), Options())
     (tmp_path / "tex").mkdir()
     (tmp_path / "tex" / "preamble.tex.j2").write_text("\\documentclass{article} % the user's preamble\n")
-    tex = render_tex(doc, tmp_path)
+    tex = render(doc, "tex", tmp_path)
     assert tex.startswith("\\documentclass{article} % the user's preamble") and r"\section{The network}" in tex
-    (tmp_path / "tex" / "notes.tex.j2").write_text("My own notes on \\VAR{doc.title | tex_escape}.\n")
-    assert render_tex(doc, tmp_path) == "My own notes on Will the student pass?.\n"
-
-
-def _tikz(text: str) -> str:
-    return rf"\begin{{tikzpicture}}\node[draw] {{{text}}};\end{{tikzpicture}}"
+    # The words of every format come from notes.md.j2: an override there changes the LaTeX too.
+    (tmp_path / "notes.md.j2").write_text("# {{ doc.title }}\n\nMy own notes, {{ doc.network.sizes.inputs }} inputs.\n")
+    tex = render(doc, "tex", tmp_path)
+    assert r"\begin{center}" in tex and "My own notes, 3 inputs." in tex and "Forward propagation" not in tex
+    (tmp_path / "tex" / "document.tex.j2").write_text("Body: \\VAR{body}")
+    assert render(doc, "tex", tmp_path) == "Body: \\begin{center}\n{\\LARGE\\bfseries Will the student pass?\\par}\n\\end{center}\n\nMy own notes, 3 inputs.\n"
 
 
 def test_pictures_are_drawn_where_the_markdown_shows_them(tmp_path):
-    doc = build(load_network(str(ROOT / "examples" / "pass_fail.yaml")), Options())
-    assert r"\begin{tikzpicture}" not in render_tex(doc)
-    pictures = {"paths": {"w1": _tikz("paths to w1")}, "descent": _tikz("descent"), "descent_param": "w1"}
-    tex = render_tex(doc, diagram_tikz=_tikz("the network"), pictures=pictures)
-    assert tex.index("the network") < tex.index("Conventions in force")
-    assert tex.index("paths to w1") < tex.index("reaches the loss along one path, $L \\to O_{2} \\to O_{1} \\to w_{1}$")
+    """The LaTeX writer puts each picture the Markdown links where the Markdown links it, as TikZ."""
+    net = load_network(str(ROOT / "examples" / "pass_fail.yaml"))
+    assert r"\begin{tikzpicture}" not in render(build(net, Options()), "tex")
+    tex = render(build(net, Options(pictures="pf_files")), "tex")
+    network = tex.index(r"\begin{tikzpicture}")
+    assert tex.index(r"\section{The network}") < network < tex.index("Conventions in force")
+    w1 = tex.index(r"\subsection*{The gradient of $w_{1}$}")
+    assert w1 < tex.index("from $L$ back to $w_{1}$", w1) < tex.index("reaches the loss along one path", w1)
     text = _pdf_text(tex, tmp_path)
-    assert "the network" in text and "paths to w1" in text
-    assert "The picture shows this for one parameter: the loss as w1 alone changes" in text
+    assert "The 1 chain-rule path from L back to w1" in text

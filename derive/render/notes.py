@@ -10,16 +10,17 @@ import jinja2
 from derive.escape import md_escape
 from derive.latex import tex_name
 from derive.templating import environment, template_dir
+from derive.steps.document import Factor
 from derive.steps.notes import Document
 
 FORMATS = ("md", "json", "html", "tex", "pdf")
 
 
-def _factor_line(f: dict) -> str:
-    parts = [f"{f['symbol']} &= {f['formula']}"]
-    if f["substituted"] and f["substituted"] != f["formula"]:
-        parts.append(f["substituted"])
-    return " = ".join(parts) + f" {f['eq']}"
+def _factor_line(f: Factor) -> str:
+    parts = [f"{f.symbol} &= {f.formula}"]
+    if f.substituted and f.substituted != f.formula:
+        parts.append(f.substituted)
+    return " = ".join(parts) + f" {f.eq}"
 
 
 def _tex_inline(text: str) -> str:
@@ -48,11 +49,9 @@ def render(doc: Document, fmt: str, templates: Path | None = None, base_dir: Pat
 
         return render_html(render(doc, "md", templates), doc.title, templates, base_dir)
     if fmt in ("tex", "pdf"):
-        from derive.render.tex import compile_pdf, render_tex
+        from derive.render.tex import compile_pdf, picture_tex, render_tex
 
-        tikz = doc.pictures.tikz if doc.pictures else {}
-        tex = render_tex(doc, templates, diagram_tikz=tikz.get("network", ""),
-                         pictures={k: v for k, v in tikz.items() if k != "network"})
+        tex = render_tex(render(doc, "md", templates), doc.title, templates, picture_tex(doc.pictures))
         return compile_pdf(tex) if fmt == "pdf" else tex
     text = markdown_environment(templates).get_template("notes.md.j2").render(doc=doc)
     return re.sub(r"\n{3,}", "\n\n", text)

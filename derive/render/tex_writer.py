@@ -1,0 +1,224 @@
+"""The LaTeX writer: walks a document tree (derive.render.tree) and knows only LaTeX markup.
+
+Every document's words come from its one Markdown template; this writer decides how each kind of
+element is set in LaTeX: numbered sections where the Markdown numbers its headings, booktabs tables
+(numbers right-aligned with a real minus sign; a long table as a longtable, a wide one with its
+widest text column wrapped), displayed formulas that break instead of running into the margin
+(\\fitmath, \\fitrhs from tex/preamble.tex.j2), and pictures as the TikZ or PDF the caller drew.
+"""
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+
+from derive.escape import tex_escape
+from derive.render.tree import Formula, Tree
+
+LONG_TABLE = 20  # rows: a longer table breaks across pages (a longtable) and repeats its head
+TEXT_WIDTH = 78  # characters of 11 pt text per line on A4 with 2.5 cm margins, roughly
+_NUMBERED = re.compile(r"(\d+)\.\s+(.*)", re.S)
+_NUMBER = re.compile(r"[-−+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+_ALIGNED = re.compile(r"\\begin\{aligned\}(.*)\\end\{aligned\}", re.S)
+_ROW_END = re.compile(r"\s*\\\\\s*\n")
+
+
+def write(tree: Tree, pictures: Mapping[str, str] | None = None) -> str:
+    """The body of a LaTeX document (what goes between \\begin{document} and \\end{document}).
+    `pictures` maps an image's source (as the Markdown names it) to the TeX that draws it; an image
+    without one is left out."""
+    return _Writer(tree, pictures or {}).blocks(tree.root).strip() + "\n"
+
+
+class _Writer:
+    def __init__(self, tree: Tree, pictures: Mapping[str, str]):
+        self.tree = tree
+        self.pictures = pictures
+
+    # -- blocks ------------------------------------------------------------------------------------
+    def blocks(self, parent: ET.Element) -> str:
+        return "".join(self.block(child) for child in parent)
+
+    def block(self, e: ET.Element) -> str:
+        method = getattr(self, f"_block_{e.tag}", None)
+        if method is None:
+            return self.inline(e) + "\n\n"
+        return method(e)
+
+    def _block_h1(self, e: ET.Element) -> str:
+        return f"\\begin{{center}}\n{{\\LARGE\\bfseries {self.inline(e)}\\par}}\n\\end{{center}}\n\n"
+
+    def _block_h2(self, e: ET.Element) -> str:
+        return self._heading(e, "section")
+
+    def _block_h3(self, e: ET.Element) -> str:
+        return self._heading(e, "subsection")
+
+    def _block_h4(self, e: ET.Element) -> str:
+        return self._heading(e, "subsubsection")
+
+    def _heading(self, e: ET.Element, command: str) -> str:
+        """`## 2. Forward propagation` is LaTeX's numbered \\section; an unnumbered heading is starred
+        and still in the PDF's outline. The Markdown heading id becomes the label links point at."""
+        label = f"\\label{{{e.get('id')}}}" if e.get("id") else ""
+        numbered = _NUMBERED.fullmatch(e.text or "") if e.tag == "h2" and not len(e) else None
+        if numbered:
+            return f"\\{command}{{{self.text(numbered.group(2))}}}{label}\n\n"
+        title = self.inline(e)
+        bookmark = tex_escape("".join(e.itertext()).strip())
+        return (f"\\{command}*{{{title}}}\\phantomsection{label}"
+                f"\\addcontentsline{{toc}}{{{command}}}{{\\texorpdfstring{{{title}}}{{{bookmark}}}}}\n\n")
+
+    def _block_p(self, e: ET.Element) -> str:
+        formula = self.tree.only_formula(e)
+        if formula is not None and formula.display:
+            return self.display(formula.tex) + "\n\n"
+        if len(e) == 1 and e[0].tag == "img" and not (e.text or "").strip() and not (e[0].tail or "").strip():
+            return self._picture(e[0])
+        return self.inline(e).strip() + "\n\n"
+
+    def _picture(self, img: ET.Element) -> str:
+        tex = self.pictures.get(img.get("src", ""))
+        return f"\\begin{{center}}\n{tex.strip()}\n\\end{{center}}\n\n" if tex else ""
+
+    def _block_ul(self, e: ET.Element) -> str:
+        return self._list(e, "itemize")
+
+    def _block_ol(self, e: ET.Element) -> str:
+        return self._list(e, "enumerate")
+
+    def _list(self, e: ET.Element, env: str) -> str:
+        items = []
+        for li in e:
+            body = self.blocks(li).strip() if any(c.tag in ("p", "ul", "ol") for c in li) else self.inline(li).strip()
+            items.append(f"\\item {body}")
+        return f"\\begin{{{env}}}\n" + "\n".join(items) + f"\n\\end{{{env}}}\n\n"
+
+    def _block_blockquote(self, e: ET.Element) -> str:
+        return f"\\begin{{quote}}\n{self.blocks(e).strip()}\n\\end{{quote}}\n\n"
+
+    def _block_pre(self, e: ET.Element) -> str:
+        code = "".join(e.itertext()).rstrip("\n").replace("\\end{verbatim}", "\\end {verbatim}")
+        return f"\\begin{{verbatim}}\n{code}\n\\end{{verbatim}}\n\n"
+
+    def _block_hr(self, e: ET.Element) -> str:
+        return "\\medskip\\noindent\\rule{\\linewidth}{0.4pt}\n\n"
+
+    def _block_div(self, e: ET.Element) -> str:
+        return self.blocks(e)
+
+    # -- tables ------------------------------------------------------------------------------------
+    def _block_table(self, e: ET.Element) -> str:
+        head = [c for row in e.iter("thead") for tr in row for c in tr]
+        rows = [list(tr) for body in e.iter("tbody") for tr in body]
+        numeric = [bool(rows) and all(self._is_number(r[i]) for r in rows if i < len(r) and _plain(r[i]))
+                   and any(_plain(r[i]) for r in rows if i < len(r)) for i in range(len(head))]
+        spec = self._columns(head, rows, numeric)
+        top = " & ".join(self._head_cell(c, n) for c, n in zip(head, numeric)) + " \\\\"
+        body = "".join(" & ".join(self._cell(c, numeric[i] if i < len(numeric) else False)
+                                  for i, c in enumerate(r)) + " \\\\\n" for r in rows)
+        if len(rows) <= LONG_TABLE:
+            return ("\\par\\nopagebreak\\smallskip\\noindent\\makebox[\\linewidth]{"
+                    f"\\begin{{tabular}}{{{spec}}}\n\\toprule\n{top}\n\\midrule\n{body}\\bottomrule\n"
+                    "\\end{tabular}}\\par\n\n")
+        return (f"\\begin{{longtable}}{{{spec}}}\n\\toprule\n{top}\n\\midrule\n\\endhead\n{body}\\bottomrule\n"
+                "\\end{longtable}\n\n")
+
+    def _columns(self, head: list[ET.Element], rows: list[list[ET.Element]], numeric: list[bool]) -> str:
+        """r for numbers, l for text; when the table is wider than the line, its widest text column
+        becomes a paragraph column (p{…}) that takes what the others leave."""
+        widths = [max([_width(c) for c in [head[i], *(r[i] for r in rows if i < len(r))]], default=0)
+                  for i in range(len(head))]
+        kinds = ["r" if n else "l" for n in numeric]
+        if sum(widths) + 3 * len(widths) > TEXT_WIDTH:
+            text_columns = [i for i, n in enumerate(numeric) if not n]
+            if text_columns:
+                wide = max(text_columns, key=lambda i: widths[i])
+                rest = sum(w for i, w in enumerate(widths) if i != wide) + 3 * len(widths)
+                share = max(0.25, min(0.7, 1 - rest / TEXT_WIDTH))
+                kinds[wide] = f">{{\\raggedright\\arraybackslash}}p{{{share:.2f}\\linewidth}}"
+        return "@{}" + "".join(kinds) + "@{}"
+
+    def _head_cell(self, c: ET.Element, numeric: bool) -> str:
+        text = self.inline(c).strip()
+        return f"\\multicolumn{{1}}{{c}}{{{text}}}" if numeric and text else text
+
+    def _cell(self, c: ET.Element, numeric: bool) -> str:
+        if numeric and _plain(c):
+            return self._number(_plain(c))
+        return self.inline(c).strip()
+
+    def _is_number(self, c: ET.Element) -> bool:
+        return bool(_NUMBER.fullmatch(_plain(c)))
+
+    @staticmethod
+    def _number(text: str) -> str:
+        """A number as maths, so a negative one has a real minus sign."""
+        return f"${text.replace('−', '-')}$"
+
+    # -- inline ------------------------------------------------------------------------------------
+    def inline(self, e: ET.Element) -> str:
+        """The element's text and inline children (its own tag is the caller's business)."""
+        out = [self.text(e.text)]
+        for child in e:
+            out.append(self.span(child))
+            out.append(self.text(child.tail))
+        return "".join(out)
+
+    def span(self, e: ET.Element) -> str:
+        inner = self.inline(e)
+        if e.tag == "strong":
+            return f"\\textbf{{{inner}}}"
+        if e.tag == "em":
+            return f"\\emph{{{inner}}}"
+        if e.tag == "code":
+            return f"\\texttt{{{tex_escape(''.join(e.itertext()))}}}"
+        if e.tag == "a":
+            href = e.get("href", "")
+            if href.startswith("#"):
+                return f"\\hyperref[{href[1:]}]{{{inner}}}"
+            return f"\\href{{{_url(href)}}}{{{inner}}}"
+        if e.tag == "br":
+            return "\\\\\n"
+        if e.tag == "img":
+            return self._picture(e).strip()
+        return inner
+
+    def text(self, text: str | None) -> str:
+        out = []
+        for part in self.tree.split(text):
+            if isinstance(part, Formula):
+                out.append(self.display(part.tex) if part.display else _inline_maths(part.tex))
+            else:
+                out.append(tex_escape(part))
+        return "".join(out)
+
+    def display(self, tex: str) -> str:
+        """A displayed formula; an `aligned` block becomes align* rows whose right sides break."""
+        aligned = _ALIGNED.fullmatch(tex.strip())
+        if not aligned:
+            return f"\\fitmath{{{tex}}}"
+        rows = [r.strip() for r in _ROW_END.split(aligned.group(1).strip()) if r.strip()]
+        lines = []
+        for row in rows:
+            lhs, sep, rhs = row.partition("&=")
+            lines.append(f"{lhs.strip()} &= \\fitrhs{{{rhs.strip()}}}" if sep else row)
+        return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+
+
+def _inline_maths(tex: str) -> str:
+    """Inline maths; a long formula in running text may break at + and = (\\textfit)."""
+    return f"\\textfit{{{tex}}}" if len(tex) > 60 else f"${tex}$"
+
+
+def _plain(c: ET.Element) -> str:
+    """The cell's text when it is plain text only (no formula, no markup), else ''."""
+    return (c.text or "").strip() if not len(c) and "XMATHQ" not in (c.text or "") else ""
+
+
+def _width(c: ET.Element) -> int:
+    return len("".join(c.itertext()))
+
+
+def _url(href: str) -> str:
+    return href.replace("\\", "/").replace("%", "\\%").replace("#", "\\#")

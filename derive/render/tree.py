@@ -1,0 +1,109 @@
+"""The reader of the one-document design: a document's words are written once, as Markdown by its
+template, and parsed here into a tree (Python-Markdown's ElementTree) that each writer walks.
+
+Maths is taken out before Markdown parses the text (it would read `_…_` as emphasis and eat
+backslashes) and left in the tree as a token; `Tree.formulas` holds what each token stands for.
+This is the model of pandoc and docutils: the reader builds the tree, a writer knows only its own
+markup (derive.render.tex_writer for LaTeX, derive.render.text_writer for plain text; HTML is
+Python-Markdown's own writer with MathML, in derive.render.html).
+"""
+from __future__ import annotations
+
+import copy
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+
+import markdown
+from markdown.extensions import Extension
+from markdown.preprocessors import Preprocessor
+from markdown.treeprocessors import Treeprocessor
+
+from derive.render.html import protect_maths
+
+# Letters and digits only, so no Markdown rule can split or change a token.
+TOKEN = re.compile(r"XMATHQ(\d+)QX")
+
+
+@dataclass(frozen=True)
+class Formula:
+    """One formula: its TeX, whether it is displayed, and whether it is a paragraph by itself."""
+
+    tex: str
+    display: bool
+    alone: bool
+
+
+@dataclass
+class Tree:
+    """A parsed document: the root element (a <div>) and the formulas its tokens stand for."""
+
+    root: ET.Element
+    formulas: list[Formula] = field(default_factory=list)
+
+    def split(self, text: str | None) -> list[str | Formula]:
+        """`text` as a list of plain strings and the formulas between them."""
+        if not text:
+            return []
+        parts: list[str | Formula] = []
+        last = 0
+        for m in TOKEN.finditer(text):
+            if m.start() > last:
+                parts.append(text[last:m.start()])
+            parts.append(self.formulas[int(m.group(1))])
+            last = m.end()
+        if last < len(text):
+            parts.append(text[last:])
+        return parts
+
+    def only_formula(self, element: ET.Element) -> Formula | None:
+        """The formula a paragraph consists of, if that is all it holds."""
+        if len(element) or not element.text:
+            return None
+        m = TOKEN.fullmatch(element.text.strip())
+        return self.formulas[int(m.group(1))] if m else None
+
+
+def parse(text: str) -> Tree:
+    """The tree of a Markdown document (tables, heading ids as in the HTML, maths as tokens)."""
+    tree = Tree(ET.Element("div"))
+    md = markdown.Markdown(extensions=["tables", "toc", "fenced_code", _Reader(tree)])
+    md.convert(text)
+    return tree
+
+
+class _Stash(Preprocessor):
+    def __init__(self, md: markdown.Markdown, tree: Tree):
+        super().__init__(md)
+        self.tree = tree
+
+    def run(self, lines: list[str]) -> list[str]:
+        def store(tex: str, display: bool, alone: bool) -> str:
+            self.tree.formulas.append(Formula(tex, display, alone))
+            return f"XMATHQ{len(self.tree.formulas) - 1}QX"
+        return protect_maths("\n".join(lines), store).split("\n")
+
+
+class _Keep(Treeprocessor):
+    """Runs last (after inline patterns, heading ids and unescaping) and keeps a copy of the tree."""
+
+    def __init__(self, md: markdown.Markdown, tree: Tree):
+        super().__init__(md)
+        self.tree = tree
+
+    def run(self, root: ET.Element) -> None:
+        self.tree.root = copy.deepcopy(root)
+
+
+class _Reader(Extension):
+    def __init__(self, tree: Tree):
+        super().__init__()
+        self.tree = tree
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.preprocessors.register(_Stash(md, self.tree), "derive_maths", 25)
+        md.preprocessors.deregister("html_block")
+        for name in ("html", "autolink", "automail"):
+            md.inlinePatterns.deregister(name)
+        md.ESCAPED_CHARS.extend(c for c in "<$~|" if c not in md.ESCAPED_CHARS)
+        md.treeprocessors.register(_Keep(md, self.tree), "derive_keep", -10)

@@ -1,5 +1,5 @@
-"""Training notes in every format: Markdown from templates/train/, LaTeX from templates/tex/train/
-(the same content), HTML from the Markdown (render_html), PDF from the LaTeX, JSON from the numbers."""
+"""Training notes in every format from one source of words, templates/train/<kind>.md.j2: Markdown as
+written, HTML and LaTeX (then PDF) from it by their writers, JSON from the numbers."""
 from __future__ import annotations
 
 import json
@@ -12,9 +12,9 @@ from derive.pictures import train_plots as train_figures
 from derive.pictures.drawing import Pictures
 from derive.render.notes import markdown_environment
 from derive.render.html import render_html
-from derive.render.tex import compile_pdf, tex_environment
+from derive.render.tex import compile_pdf, picture_tex, render_tex
 from derive.steps.training import TrainDoc
-from derive.pictures.train_tikz import text as tex_label, tikz
+from derive.pictures.train_tikz import tikz
 
 FORMATS = ("md", "json", "html", "tex", "pdf")
 
@@ -39,11 +39,7 @@ def render(doc: TrainDoc, fmt: str, templates: Path | None = None) -> str | byte
     if fmt == "html":
         return _html(doc, templates)
     if fmt in ("tex", "pdf"):
-        env = tex_environment(templates, tex=lambda s: f"${s}$",  # a TeX formula as inline maths
-                              label=tex_label)  # plain text with $…$ maths: the maths kept, the rest escaped
-        pictures = doc.pictures.tikz if doc.pictures else {}
-        tex = env.get_template(f"tex/train/{doc.kind}.tex.j2").render(doc=doc, pictures=pictures)
-        tex = re.sub(r"\n{3,}", "\n\n", tex).lstrip()
+        tex = render_tex(render(doc, "md", templates), doc.title, templates, picture_tex(doc.pictures))
         return compile_pdf(tex) if fmt == "pdf" else tex
     raise ValueError(fmt)
 

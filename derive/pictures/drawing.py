@@ -49,9 +49,9 @@ def draw(fwd: Forward, folder: str, backward: dict, plot_weight: str | None, poi
     if not backward.get("available"):
         return pics
     for p in backward["params"]:
-        if p["full"] and p["paths"] is not None:
-            pics.add("paths", f"paths_{p['name']}.svg", diagram.svg(net, fwd, highlight=p["name"]), p["name"])
-            pics.tikz_drawers["paths", p["name"]] = partial(diagram.tikz, net, fwd, highlight=p["name"])
+        if p.full and p.paths is not None:
+            pics.add("paths", f"paths_{p.name}.svg", diagram.svg(net, fwd, highlight=p.name), p.name)
+            pics.tikz_drawers["paths", p.name] = partial(diagram.tikz, net, fwd, highlight=p.name)
     if plot_weight or backward.get("depth"):
         from derive.pictures import figures  # matplotlib: imported only for the plots that need it
     if plot_weight:

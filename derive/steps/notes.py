@@ -4,13 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from derive import activations, defaults, losses, progress
-from derive.steps.backward import backward_section
 from derive.calculus.graph import Forward, forward
-from derive.latex import partial, tex_name, z_names
-from derive.steps.layers import LIST_ROWS, TABLE_ROWS, Layers, abbreviate, forward_matrix, forward_rows, layers_of
-from derive.spec.model import Network
-from derive.numbers import Num, exact_text, json_decimal
 from derive.calculus.symbolic import output_tex
+from derive.latex import partial, tex_name, z_names
+from derive.numbers import Num, exact_text, json_decimal
+from derive.spec.model import Network
+from derive.steps.backward import backward_section
+from derive.steps.document import Carried, ForwardStep
+from derive.steps.layers import LIST_ROWS, TABLE_ROWS, Layers, abbreviate, forward_matrix, forward_rows, layers_of
 from derive.texnum import TexNumbers
 
 
@@ -35,7 +36,7 @@ class Document:
     source: str
     facts: dict
     network: dict
-    forward: list
+    forward: list[ForwardStep]
     loss: dict
     backward: dict
     carry: dict | None
@@ -147,36 +148,35 @@ def _opt(x, tn):
     return None if x is None else tn.text(Num(x))
 
 
-def _forward_steps(fwd: Forward, zt: dict[str, str], tn: TexNumbers, layers: Layers | None = None) -> list[dict]:
-    steps = []
+def _forward_steps(fwd: Forward, zt: dict[str, str], tn: TexNumbers, layers: Layers | None = None) -> list[ForwardStep]:
     short = abbreviate if layers else list
-    for n in _examples(fwd.net, layers):
-        v = fwd.neurons[n.name]
-        terms = [rf"{tn.arg(fwd.value(e.source))} \cdot {tn.arg(fwd.weight(e.weight))}" for e in n.edges]
-        if n.bias is not None:
-            terms.append(tn.arg(fwd.weight(n.bias)))
-        z_line = f"{zt[n.name]} = " + (" + ".join(short(terms)) or "0") + f" {tn.eq(v.z)}"
-        O = tex_name(n.name)
-        act = n.activation
-        if act.name == "softmax":
-            O_line = rf"{O} = \frac{{e^{{{zt[n.name]}}}}}{{\sum_j e^{{z_j}}}} {tn.eq(v.computed)}"
-        else:
-            arg = tn.text(v.z)
-            explicit = {"sigmoid": rf" = \frac{{1}}{{1 + e^{{-{tn.arg(v.z)}}}}}" if not arg.startswith("-") else
-                        rf" = \frac{{1}}{{1 + e^{{{arg[1:]}}}}}"}.get(act.name, "")
-            O_line = f"{O} = {act.tex_apply(arg)}{explicit} {tn.eq(v.computed)}"
-        step = {"neuron": n.name, "tex": O, "z_line": z_line, "O_line": O_line, "activation": act.name,
-                "carried": None, "threshold": None}
-        if v.O is not v.computed:
-            how = (f"written with {fwd.net.show} significant digits" if n.name in fwd.net.outputs
-                   else fwd.carry.describe())
-            step["carried"] = {"value": tn.text(v.O), "how": how, "is_output": n.name in fwd.net.outputs}
-        if n.threshold is not None:
-            above = (v.O - n.threshold).sign() >= 0
-            step["threshold"] = {"value": tn.text(Num(n.threshold)), "class": 1 if above else 0,
-                                 "relation": r"\ge" if above else "<"}
-        steps.append(step)
-    return steps
+    return [_forward_step(fwd, n, zt, tn, short) for n in _examples(fwd.net, layers)]
+
+
+def _forward_step(fwd: Forward, n, zt: dict[str, str], tn: TexNumbers, short) -> ForwardStep:
+    v = fwd.neurons[n.name]
+    terms = [rf"{tn.arg(fwd.value(e.source))} \cdot {tn.arg(fwd.weight(e.weight))}" for e in n.edges]
+    if n.bias is not None:
+        terms.append(tn.arg(fwd.weight(n.bias)))
+    z_line = f"{zt[n.name]} = " + (" + ".join(short(terms)) or "0") + f" {tn.eq(v.z)}"
+    O = tex_name(n.name)
+    act = n.activation
+    if act.name == "softmax":
+        O_line = rf"{O} = \frac{{e^{{{zt[n.name]}}}}}{{\sum_j e^{{z_j}}}} {tn.eq(v.computed)}"
+    else:
+        arg = tn.text(v.z)
+        explicit = {"sigmoid": rf" = \frac{{1}}{{1 + e^{{-{tn.arg(v.z)}}}}}" if not arg.startswith("-") else
+                    rf" = \frac{{1}}{{1 + e^{{{arg[1:]}}}}}"}.get(act.name, "")
+        O_line = f"{O} = {act.tex_apply(arg)}{explicit} {tn.eq(v.computed)}"
+    carried = threshold = None
+    if v.O is not v.computed:
+        is_output = n.name in fwd.net.outputs
+        how = f"written with {fwd.net.show} significant digits" if is_output else fwd.carry.describe()
+        carried = Carried(tn.text(v.O), how, is_output)
+    if n.threshold is not None:
+        above = (v.O - n.threshold).sign() >= 0
+        threshold = {"value": tn.text(Num(n.threshold)), "class": 1 if above else 0, "relation": r"\ge" if above else "<"}
+    return ForwardStep(n.name, O, z_line, O_line, act.name, carried, threshold)
 
 
 def _loss_step(fwd: Forward, tn: TexNumbers) -> dict:
@@ -200,9 +200,9 @@ def _carry_comparison(net, shown: Forward, exact: Forward, back: dict, tn: TexNu
     rows.append({"quantity": "L", "hand": tn.text(shown.loss), "full": tn.text(exact.loss),
                  "differs": tn.text(shown.loss) != tn.text(exact.loss)})
     for p in back.get("params", []):
-        if p["row"]:
-            rows.append({"quantity": partial("L", p["tex"]), "hand": p["value"], "full": p["full_value"],
-                         "differs": p["value"] != p["full_value"]})
+        if p.row:
+            rows.append({"quantity": partial("L", p.tex), "hand": p.value, "full": p.full_value,
+                         "differs": p.value != p.full_value})
     hidden = max(len(net.neurons) - TABLE_ROWS, 0) + back.get("hidden_rows", 0)
     return {"description": net.carry.describe(), "rows": rows, "changed": [r for r in rows if r["differs"]],
             "hidden": hidden}

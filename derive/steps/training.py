@@ -9,10 +9,11 @@ import mpmath
 from derive import losses
 from derive.calculus.grad import successors, uses
 from derive.latex import partial, tex_name, z_names
-from derive.spec.model import Network
 from derive.numbers import Num
-from derive.train.optimizers import DEFAULT_SOURCE, HYPER_TEX
+from derive.spec.model import Network
+from derive.steps.document import Combined, PointStep, TrainStep, Update
 from derive.texnum import TexNumbers
+from derive.train.optimizers import DEFAULT_SOURCE, HYPER_TEX
 from derive.train.run import Run, Step
 from derive.train.to_json import training_json
 
@@ -73,18 +74,13 @@ def facts(r: Run, tn: TexNumbers) -> dict:
     }
 
 
-def step_detail(r: Run, s: Step, tn: TexNumbers, zt: dict) -> dict:
+def step_detail(r: Run, s: Step, tn: TexNumbers, zt: dict) -> TrainStep:
     net = r.net
     names = list(net.parameters)
     with mpmath.workdps(max(pt.fwd.dps for pt in s.points)):
-        points = [point_detail(net, pt, tn, zt) for pt in s.points]
+        points = tuple(point_detail(net, pt, tn, zt) for pt in s.points)
         scale = "" if len(s.points) == 1 else (rf"\tfrac{{1}}{{{len(s.points)}}}" if r.settings.reduction == "mean" else "")
-        combine = []
-        for p in names:
-            terms = " + ".join(tn.arg(pt.grads[p]) for pt in s.points)
-            line = f"{scale}\\left({terms}\\right)" if scale else terms
-            combine.append({"tex": tex_name(p), "line": f"g_{{{tex_name(p)}}} = {line} {tn.eq(s.grads[p])}"
-                            if len(s.points) > 1 else f"g_{{{tex_name(p)}}} {tn.eq(s.grads[p])}"})
+        combine = tuple(_combined(p, s, scale, tn) for p in names)
         loss_terms = " + ".join(tn.arg(pt.loss) for pt in s.points)
         loss_line = (f"L = {scale}\\left({loss_terms}\\right) {tn.eq(s.loss)}" if scale else
                      f"L = {loss_terms} {tn.eq(s.loss)}")
@@ -96,13 +92,23 @@ def step_detail(r: Run, s: Step, tn: TexNumbers, zt: dict) -> dict:
             lines = r.optimizer.lines(s.records[p], s.after[p], s.number, tn, tex_name(p))
         else:
             lines = [rf"{tex_name(p)} = {tn.text(s.before[p])}"]
-        updates.append({"tex": tex_name(p), "frozen": p not in s.records, "lines": lines})
-    return {"number": s.number, "epoch": s.epoch, "points": points, "batch": [i + 1 for i in s.batch],
-            "combine": combine, "loss_line": loss_line, "norm_line": norm_line, "updates": updates,
-            "size": len(s.points)}
+        updates.append(Update(tex_name(p), p not in s.records, tuple(lines)))
+    return TrainStep(number=s.number, epoch=s.epoch, points=points, batch=tuple(i + 1 for i in s.batch),
+                     combine=combine, loss_line=loss_line, norm_line=norm_line, updates=tuple(updates),
+                     size=len(s.points))
 
 
-def point_detail(net: Network, pt, tn: TexNumbers, zt: dict) -> dict:
+def _combined(p: str, s: Step, scale: str, tn: TexNumbers) -> Combined:
+    """The batch gradient of `p` from its per-point gradients (one point: just its value)."""
+    g = f"g_{{{tex_name(p)}}}"
+    if len(s.points) == 1:
+        return Combined(tex_name(p), f"{g} {tn.eq(s.grads[p])}")
+    terms = " + ".join(tn.arg(pt.grads[p]) for pt in s.points)
+    line = f"{scale}\\left({terms}\\right)" if scale else terms
+    return Combined(tex_name(p), f"{g} = {line} {tn.eq(s.grads[p])}")
+
+
+def point_detail(net: Network, pt, tn: TexNumbers, zt: dict) -> PointStep:
     """Forward pass, loss, δ sweep and every gradient of one data point, numbers substituted."""
     fwd, back = pt.fwd, pt.back
     forward_lines = []
@@ -117,8 +123,8 @@ def point_detail(net: Network, pt, tn: TexNumbers, zt: dict) -> dict:
         forward_lines.append(f"{tex_name(n.name)} = {arg} {tn.eq(v.O)}")
     yhat, ys = [tn.arg(x) for x in fwd.outputs()], [tn.arg(y) for y in fwd.targets()]
     loss_line = f"L_{{{pt.index + 1}}} = " + losses.tex_formula(net.loss, yhat, ys) + f" {tn.eq(fwd.loss)}"
-    return {"index": pt.index + 1, "forward": forward_lines, "loss": loss_line,
-            "deltas": delta_lines(net, fwd, back, tn, zt), "grads": grad_lines(net, pt, tn, zt)}
+    return PointStep(index=pt.index + 1, forward=tuple(forward_lines), loss=loss_line,
+                     deltas=tuple(delta_lines(net, fwd, back, tn, zt)), grads=tuple(grad_lines(net, pt, tn, zt)))
 
 
 def _delta(zt: dict, n: str) -> str:

@@ -1,0 +1,150 @@
+"""The typed pieces of a worked example: what one forward step, one chain-rule factor, one path, one
+parameter's derivation and one update say. Every field is shown text (TeX or plain) or a flag, so
+templates read them as attributes exactly as they would read dict keys (`p.tex`). Frozen: a piece is
+built once and only read after."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Carried:
+    """A value written down (cut or rounded) before it is used again."""
+
+    value: str
+    how: str
+    is_output: bool
+
+
+@dataclass(frozen=True)
+class ForwardStep:
+    """One neuron of the forward pass: its weighted sum and its activation, numbers substituted.
+    `threshold` stays a mapping: the LaTeX templates read its predicted class as `.class`, which
+    cannot be a Python attribute."""
+
+    neuron: str
+    tex: str
+    z_line: str
+    O_line: str
+    activation: str
+    carried: Carried | None = None
+    threshold: dict | None = None
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One chain-rule factor as shown: symbol = formula = numbers substituted ≈ value."""
+
+    symbol: str
+    formula: str
+    substituted: str  # "" when it would only repeat the formula or the value
+    value: str
+    eq: str  # "= v" or "≈ v"
+
+
+@dataclass(frozen=True)
+class Path:
+    """One route from the loss back to a parameter, and the product of its factors."""
+
+    route: str
+    chain: str
+    factors: tuple[Factor, ...]
+    product_line: str
+    product: str
+
+
+@dataclass(frozen=True)
+class UseTex:
+    """Where a parameter enters, in TeX: the neuron it feeds and the source it multiplies (None: a bias)."""
+
+    neuron: str
+    source: str | None
+
+
+@dataclass(frozen=True)
+class DeltaUse:
+    """One term of a gradient written from δ when the paths are too many to list."""
+
+    line: str
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """One parameter: its gradient (by paths, or from δ when the paths are too many), and its update.
+    `full`: derived in the notes; `row`: a row of the update table."""
+
+    name: str
+    tex: str
+    kind: str  # weight | bias
+    uses: tuple[UseTex, ...]
+    path_count: int
+    value: str
+    eq: str
+    full_value: str  # the gradient at full precision, for the hand-calculation comparison
+    frozen: bool
+    tied: bool
+    full: bool
+    row: bool
+    update_line: str
+    old: str
+    new: str
+    paths: tuple[Path, ...] | None = None
+    sum_line: str | None = None
+    delta_uses: tuple[DeltaUse, ...] | None = None
+
+
+@dataclass(frozen=True)
+class DeltaRow:
+    """One neuron of the δ sweep: δ_n (and z_n, its symbol's root) = f′(z_n)·(the sum of what it feeds)."""
+
+    neuron: str
+    delta: str
+    z: str
+    sum: str
+    prime: str  # "" where f′ is not written (linear, softmax)
+    value: str
+    eq: str
+    softmax: bool
+
+
+@dataclass(frozen=True)
+class Update:
+    """One parameter's update in a training step: the optimizer's lines, or none when frozen."""
+
+    tex: str
+    frozen: bool
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Combined:
+    """One parameter's gradient over a batch: the per-point gradients summed or averaged."""
+
+    tex: str
+    line: str
+
+
+@dataclass(frozen=True)
+class PointStep:
+    """One data point of a training step: forward pass, loss, δ sweep and gradients, as display lines."""
+
+    index: int
+    forward: tuple[str, ...]
+    loss: str
+    deltas: tuple[str, ...]
+    grads: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TrainStep:
+    """One optimizer step written out in full."""
+
+    number: int
+    epoch: int
+    points: tuple[PointStep, ...]
+    batch: tuple[int, ...]
+    combine: tuple[Combined, ...]
+    loss_line: str
+    norm_line: str
+    updates: tuple[Update, ...]
+    size: int

@@ -1,7 +1,6 @@
 """Decimal digits of a rational with integer arithmetic only, laid out as mpmath.nstr lays them out."""
 from __future__ import annotations
 
-
 _TEN = [10 ** k for k in range(64)]
 
 

@@ -27,12 +27,13 @@ _MATH = dict(zip("−×÷±∓·⋅•≈≠≤≥∞∂∑∏√∈→←↔⇒
     r"\geq", r"\infty", r"\partial", r"\sum", r"\prod", r"\surd", r"\in", r"\to", r"\leftarrow",
     r"\leftrightarrow", r"\Rightarrow", r"\sim", r"\equiv", r"\propto", r"\nabla", r"\mid", r"\|",
     r"{}^{\prime}", r"{}^{\circ}", "{}^{2}", "{}^{3}", "{}^{1}", r"\tfrac{1}{2}", r"\tfrac{1}{4}",
-    r"\tfrac{3}{4}", r"\mu", r"\neg")))
+    r"\tfrac{3}{4}", r"\mu", r"\neg"), strict=True))
 _GREEK = dict(zip("αβγδεζηθικλμνξοπρςστυφχψωΓΔΘΛΞΠΣΥΦΨΩ", (
-    r"\alpha \beta \gamma \delta \epsilon \zeta \eta \theta \iota \kappa \lambda \mu \nu \xi o \pi \rho "
-    r"\varsigma \sigma \tau \upsilon \phi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Pi \Sigma "
-    r"\Upsilon \Phi \Psi \Omega").split()))
-_GREEK.update(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΧ", "ABEZHIKMNOPTX"))  # capitals that look like Latin ones
+    r"\alpha", r"\beta", r"\gamma", r"\delta", r"\epsilon", r"\zeta", r"\eta", r"\theta", r"\iota", r"\kappa",
+    r"\lambda", r"\mu", r"\nu", r"\xi", "o", r"\pi", r"\rho", r"\varsigma", r"\sigma", r"\tau", r"\upsilon",
+    r"\phi", r"\chi", r"\psi", r"\omega", r"\Gamma", r"\Delta", r"\Theta", r"\Lambda", r"\Xi", r"\Pi",
+    r"\Sigma", r"\Upsilon", r"\Phi", r"\Psi", r"\Omega"), strict=True))
+_GREEK.update(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΧ", "ABEZHIKMNOPTX", strict=True))  # capitals that look like Latin ones
 _TEXT = {"\u00a0": "~", "\u00ad": r"\-", "§": r"\ensuremath{\S}", "¶": r"\ensuremath{\P}", "©": "(c)",
          "£": r"\ensuremath{\mathsterling}",
          "¡": r"\textexclamdown{}", "¿": r"\textquestiondown{}", "‘": "`", "’": "'", "“": "``", "”": "''",

@@ -50,7 +50,7 @@ def parse_number(text: str) -> Fraction:
 class Num:
     """A value known exactly (a Fraction) when it is rational, and always to WORK_DIGITS digits."""
 
-    __slots__ = ("exact", "_mp")
+    __slots__ = ("_mp", "exact")
 
     def __init__(self, exact: Fraction | None = None, mp: mpmath.mpf | None = None):
         self.exact = exact
@@ -65,7 +65,7 @@ class Num:
         return self._mp
 
     @classmethod
-    def of(cls, x) -> "Num":
+    def of(cls, x) -> Num:
         """Wrap an int, Fraction, mpf or Num."""
         if isinstance(x, Num):
             return x

@@ -20,7 +20,7 @@ def longest_chain(net) -> list[str]:
     for n in reversed(net.neurons):
         tails = [best[m] for m, _ in succ[n.name] if m in best]
         longest = max(tails, key=len, default=[])
-        best[n.name] = [n.name] + longest if longest or n.name in net.outputs else []
+        best[n.name] = [n.name, *longest] if longest or n.name in net.outputs else []
     chain = max(best.values(), key=len, default=[])
     return list(reversed(chain))
 

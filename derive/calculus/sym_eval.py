@@ -97,7 +97,7 @@ def values(exprs: list, at: dict, digits: int) -> list:
         now = evaluate(exprs, at, dps)
         with mpmath.workdps(dps):
             tol, floor = mpmath.mpf(10) ** -(digits + 5), mpmath.mpf(10) ** -(2 * digits)
-            if all(abs(a - b) <= tol * max(abs(b), floor) for a, b in zip(last, now)):
+            if all(abs(a - b) <= tol * max(abs(b), floor) for a, b in zip(last, now, strict=True)):
                 return now
         last = now
     raise Unsupported("the values did not settle")

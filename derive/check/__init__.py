@@ -2,11 +2,11 @@
 with the follow-through credit exams use. `check_answers` is the library entry point."""
 from __future__ import annotations
 
-from derive.spec.model import Network
 from derive.check.answers import read_answers
 from derive.check.mark import Report, mark
+from derive.spec.model import Network
 
-__all__ = ["check_answers", "Report"]
+__all__ = ["Report", "check_answers"]
 
 
 def check_answers(net: Network, path: str, *, text: str | None = None) -> Report:

@@ -6,13 +6,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from derive.errors import NotDifferentiable, Problem
 from derive.calculus.grad import check_differentiable
-from derive.spec.model import Network
-from derive.spec.source import Collector, compose, read_text
 from derive.check.names import L_NODE, Names, Quantity, label
 from derive.check.parse import ExpressionError, Part, parse_answer
 from derive.check.truth import step, why_not
+from derive.errors import NotDifferentiable, Problem
+from derive.spec.model import Network
+from derive.spec.source import Collector, compose, read_text
 
 TOP_KEYS = {"network", "student", "point", "answers"}
 MAX_ANSWERS = 300  # a homework or an exam; more would only cost marking time

@@ -5,10 +5,10 @@ from __future__ import annotations
 import mpmath
 import sympy
 
-from derive.spec.model import Network
-from derive.numbers import Num
 from derive.check.names import ETA, LOSS, Names, target_symbol
 from derive.check.truth import State, local, total
+from derive.numbers import Num
+from derive.spec.model import Network
 
 DPS = 40
 MAX_MAGNITUDE = 10 ** 5  # |exp argument| and |exponent · log base| above this overflow

@@ -2,22 +2,23 @@
 chain-rule structure, against the network's values at full precision."""
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 import mpmath
 
-from derive.errors import DeriveError
-from derive.spec.model import Network
-from derive.numbers import Num, json_decimal
 from derive.check.answers import Answer, AnswerFile
 from derive.check.equiv import judge_formula
+from derive.check.evaluate import Undefined, evaluate
 from derive.check.formulas import expected_formula, number, worked
 from derive.check.names import L_NODE, LOSS, Names, Quantity
 from derive.check.numeric import CARRIED, ORDER, RIGHT, WRONG, Judgement, judge_number, numeric_causes, written
 from derive.check.structure import is_chain, judge_chain
-from derive.check.evaluate import Undefined, evaluate
 from derive.check.truth import LinkError, State, feeds, given, random_states, state, value
+from derive.errors import DeriveError
+from derive.numbers import Num, json_decimal
+from derive.spec.model import Network
 
 RANDOM_POINTS = 5
 
@@ -78,7 +79,7 @@ class Marker:
     def states(self) -> list[State]:
         if self._random is None:
             self._random = random_states(self.net, RANDOM_POINTS)
-        return [self.truth] + self._random
+        return [self.truth, *self._random]
 
     def mark(self) -> Report:
         lines = {}
@@ -196,11 +197,9 @@ class Marker:
         found = {}
         if self.net.carry.mode != "exact":
             hand = state(self.net, self.point, "the hand calculation", carry=self.net.carry)
-            try:
+            with contextlib.suppress(LinkError, DeriveError):
                 found[f"this is the hand calculation with the network file's carry ({self.net.carry.describe()}): "
                       "give your intermediate values (O1, O2, …) so follow-through can credit it"] = value(self.net, hand, q)
-            except (LinkError, DeriveError):
-                pass
         if q.kind == "new" and q.name not in self.net.freeze:
             old = Num(self.net.parameters[q.name])
             g = value(self.net, self.truth, Quantity("d", top=L_NODE, bottom=("p", q.name)))

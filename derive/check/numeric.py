@@ -8,8 +8,8 @@ from fractions import Fraction
 
 import mpmath
 
-from derive.numbers import Num, parse_number
 from derive.check.formulas import number
+from derive.numbers import Num, parse_number
 
 RIGHT, TRUNCATED, CARRIED, WRONG = "right", "truncated", "carried", "wrong"
 ORDER = {RIGHT: 0, TRUNCATED: 1, CARRIED: 2, WRONG: 3}

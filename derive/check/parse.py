@@ -12,10 +12,10 @@ import lark
 import sympy
 from lark import Lark, Transformer, v_args
 
-from derive.errors import DeriveError
-from derive.numbers import parse_number
 from derive.check.grammar import GRAMMAR, LATEX_COMMANDS, syntax_message
 from derive.check.names import Names
+from derive.errors import DeriveError
+from derive.numbers import parse_number
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 50
@@ -124,7 +124,7 @@ def _syntax_error(exc, text: str) -> ExpressionError:
 class _Builder:
     """Makes SymPy expressions for one parse; each method is one rule of the grammar."""
 
-    current: "_Builder | None" = None
+    current: _Builder | None = None
 
     def __init__(self, names: Names, text: str):
         self.names, self.text = names, text
@@ -138,7 +138,7 @@ class _Builder:
             sides.append(items[i + 1])
         ends = [items[i].start_pos for i in range(1, len(items), 2)] + [len(self.text)]
         parts = []
-        for side, a, b in zip(sides, starts, ends):
+        for side, a, b in zip(sides, starts, ends, strict=True):
             _check_finite(side)
             parts.append(Part(side.expr, self.text[a:b].strip(), side.number, list(self.decimals)))
         return parts

@@ -5,15 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-
 import re
 
 import jinja2
 
 from derive import templating
-from derive.escape import md_escape
 from derive.check.mark import Report
 from derive.check.numeric import CARRIED, RIGHT, TRUNCATED, WRONG
+from derive.escape import md_escape
 
 FORMATS = ("text", "md", "json")
 MARKS = {RIGHT: "✓", TRUNCATED: "✓ truncated", CARRIED: "✓ carried forward", WRONG: "✗"}

@@ -15,10 +15,10 @@ from derive.check.formulas import chain, paths
 from derive.check.names import L_NODE, Quantity
 from derive.check.truth import State, state, value
 from derive.errors import DeriveError
+from derive.exercise.spec import Exercise, Question
+from derive.numbers import show
 from derive.spec.expand import expand_text
 from derive.spec.model import DataPoint, Network
-from derive.numbers import show
-from derive.exercise.spec import Exercise, Question
 
 KEY_DIGITS = 6  # significant digits of a key's numbers: derive check judges to the digits written
 SATURATING = ("sigmoid", "tanh")

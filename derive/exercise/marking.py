@@ -15,9 +15,9 @@ from derive.check.names import Names, Quantity
 from derive.check.numeric import ORDER, WRONG
 from derive.check.structure import is_chain
 from derive.errors import DeriveError
-from derive.spec.source import compose, read_text
 from derive.exercise.generate import MANIFEST
 from derive.exercise.roster import Student
+from derive.spec.source import compose, read_text
 
 NOT_ANSWERED = None
 MARKED, BLANK, MISSING, UNREADABLE = "marked", "blank", "not handed in", "unreadable"
@@ -166,7 +166,7 @@ def _asked(q: dict, net, names: Names) -> Asked:
 def verdicts(asked: list[Asked], af: AnswerFile, report: Report, names: Names) -> dict[str, Verdict]:
     """The verdict on each question. derive check judges every side of `structure = value`; a chain
     question takes the structure's verdict, a value question the last number's."""
-    lines = {a.quantity: (a, line) for a, line in zip(af.answers, report.lines)}
+    lines = {a.quantity: (a, line) for a, line in zip(af.answers, report.lines, strict=True)}
     found = {}
     for q in asked:
         if q.quantity not in lines:
@@ -174,7 +174,7 @@ def verdicts(asked: list[Asked], af: AnswerFile, report: Report, names: Names) -
             continue
         answer, line = lines[q.quantity]
         parts = answer.parts[len(answer.parts) - len(line.parts):]  # derive check drops a restated `dL/dw =`
-        judged = list(zip(parts, line.parts))
+        judged = list(zip(parts, line.parts, strict=True))
         if q.chain:
             picks = [j for p, j in judged if is_chain(names, q.quantity, p.expr)]
             missing = "no chain-rule structure given"

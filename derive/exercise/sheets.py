@@ -9,15 +9,15 @@ import re
 from fractions import Fraction
 
 from derive import losses
-from derive.pictures.diagram import svg, tikz
-from derive.latex import number, partial, tex_name, z_names
-from derive.spec.model import Network
-from derive.numbers import Num, show
-from derive.render.notes import markdown_environment
-from derive.render.tex import tex_environment
 from derive.exercise.draw import Draw
 from derive.exercise.roster import Student
 from derive.exercise.spec import Exercise, Question
+from derive.latex import number, partial, tex_name, z_names
+from derive.numbers import Num, show
+from derive.pictures.diagram import svg, tikz
+from derive.render.notes import markdown_environment
+from derive.render.tex import tex_environment
+from derive.spec.model import Network
 
 DIAGRAM = "sheet_files/network.svg"  # next to sheet.md
 LABEL_WIDTH = 20  # the diagram clips input labels longer than this
@@ -82,7 +82,7 @@ def _targets(net: Network) -> list[dict]:
     point = net.data[0]
     single = len(net.outputs) == 1
     return [{"tex": "y" if single else f"y_{{{i}}}", "output": tex_name(o), "value": number(decimal(t))}
-            for i, (o, t) in enumerate(zip(net.outputs, point.targets), 1)]
+            for i, (o, t) in enumerate(zip(net.outputs, point.targets, strict=True), 1)]
 
 
 def context(ex: Exercise, student: Student, d: Draw) -> dict:
@@ -147,7 +147,7 @@ def one_line(text: str) -> str:
 def blank_answers(ex: Exercise, student: Student) -> str:
     """answers.yaml in derive check's format: every question's key with an empty value."""
     lines = []
-    for key in ex.keys():
+    for key in ex.keys():  # noqa: SIM118 -- Exercise.keys() is a method of ours, not a dict's
         asked = [(i, q) for i, q in enumerate(ex.questions, 1) if q.key == key]
         lines.append({"key": yaml_key(key), "numbers": ", ".join(str(i) for i, _ in asked),
                       "both": len(asked) > 1, "chain": any(q.chain for _, q in asked)})

@@ -13,12 +13,12 @@ from pathlib import Path
 import yaml
 
 from derive import load_network
+from derive.calculus.grad import check_differentiable
 from derive.check.answers import parse_key
 from derive.check.names import L_NODE, Names, Quantity
 from derive.errors import NotDifferentiable
-from derive.calculus.grad import check_differentiable
-from derive.spec.model import Network
 from derive.numbers import parse_number
+from derive.spec.model import Network
 from derive.spec.source import Collector, compose, read_text, suggest
 
 TOP_KEYS = {"network", "title", "instructions", "random", "questions", "avoid"}
@@ -200,7 +200,7 @@ def _draws(c: Collector, node, path: str, names: list[str], what: str) -> dict[s
     for key, knode, vnode in c.mapping(node, path, what, "e.g. {all: {low: -0.5, high: 0.5, decimals: 2}}") or []:
         if key != "all" and key not in names:
             c.error(knode, f"{path}.{key}", f"`{key}` is not one of the network's {what}",
-                    suggest(key, names + ["all"]))
+                    suggest(key, [*names, "all"]))
             continue
         given[key] = _draw_spec(c, vnode, f"{path}.{key}")
     default = given.pop("all", None)
@@ -216,7 +216,7 @@ def _targets(c: Collector, node, net: Network) -> dict[int, Range | Choice]:
             index = net.outputs.index(key)
         else:
             hint = (f"the network has {len(net.outputs)} outputs: name each one ({', '.join(net.outputs)})"
-                    if key == "y" else suggest(key, ["y"] + list(net.outputs)))
+                    if key == "y" else suggest(key, ["y", *net.outputs]))
             c.error(knode, f"$.random.targets.{key}", f"`{key}` is not a target of the network", hint)
             continue
         spec = _draw_spec(c, vnode, f"$.random.targets.{key}")

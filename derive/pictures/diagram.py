@@ -8,20 +8,20 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
+from itertools import pairwise
 
 import jinja2
 
 from derive.calculus.graph import Forward
-from derive.latex import number, tex_name
-from derive.pictures.geometry import box_of, curve, path_and_arrow, place_labels, text_width
 from derive.escape import tex_escape
-from derive.templating import environment
+from derive.latex import number, tex_name
+from derive.numbers import Num, show
+from derive.pictures.geometry import box_of, curve, path_and_arrow, place_labels, text_width
 from derive.pictures.layout import BIG_EDGES, BIG_NEURONS, LOSS, Layout, PathSet, layout, name_runs, paths_to
 from derive.spec.model import Network
-from derive.numbers import Num, show
+from derive.templating import environment
 
-__all__ = ["Layout", "layout", "svg", "tikz", "scene"]
+__all__ = ["Layout", "layout", "scene", "svg", "tikz"]
 
 FONT = "Helvetica, Arial, 'Liberation Sans', 'DejaVu Sans', sans-serif"
 INK, GREY, STRONG, PALE = "#3b3b3b", "#c9c9c9", "#d1495b", "#a9a9a9"
@@ -255,7 +255,7 @@ def _summary(net: Network, lay: Layout) -> dict:
         boxes.append({"x": x, "y": y, "w": w, "h": h, "lines": lines, "tex_lines": [tex_escape(t) for t in lines],
                       **SUMMARY_PAINT[kind], **_tikz_xy(x, y)})
     arrows = []
-    for a, b in zip(boxes, boxes[1:]):
+    for a, b in pairwise(boxes):
         x0, x1 = a["x"] + w / 2, b["x"] - w / 2
         d, tip = path_and_arrow([(x0 + (x1 - x0) * k / 3, y) for k in range(4)])
         arrows.append({"d": d, "arrow": tip})

@@ -2,7 +2,6 @@
 the chain-rule paths from the loss back to one parameter."""
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 

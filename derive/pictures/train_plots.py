@@ -8,15 +8,16 @@ linear axis labelled 10^k."""
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import matplotlib
 import mpmath
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from derive.pictures.figures import BLUE, GREEN, GREY, RED, STYLE, _output, to_float
 from derive.latex import tex_name
 from derive.numbers import Num
+from derive.pictures.figures import BLUE, GREEN, GREY, RED, STYLE, _output, to_float
 
 LIGHT_BLUE = "#9bb7d4"
 COLORS = [BLUE, RED, GREEN, "#e08a00", "#7b4fa0", "#3a9ea5", "#8c564b", GREY]
@@ -72,7 +73,7 @@ def lr_chart(results) -> dict:
     target = to_float(best.run.final[name])
     params.append({"label": f"where $\\eta$ = {_plain(best.rate)} ends", "x": [0, max(len(r.run.epochs) for r in results) - 1],
                    "y": [target, target], "color": GREY, "dash": "dashed", "marker": False})
-    calm = [y for r, s in zip(results, params) if r.verdict != "diverging" for y in s["y"]] + [target]
+    calm = [y for r, s in zip(results, params, strict=False) if r.verdict != "diverging" for y in s["y"]] + [target]
     spread = (max(calm) - min(calm)) or 1.0
     return {"panels": [
         {"title": "Loss over the data set", "xlabel": "epoch", "ylabel": "$L$", "log": True, "series": losses,
@@ -87,8 +88,8 @@ def _watched(results) -> str:
     evals, names = r.run.epochs, r.run.trainable
 
     def turns(p):
-        steps = [to_float(b.params[p]) - to_float(a.params[p]) for a, b in zip(evals, evals[1:])]
-        return sum(u * v < 0 for u, v in zip(steps, steps[1:]))
+        steps = [to_float(b.params[p]) - to_float(a.params[p]) for a, b in pairwise(evals)]
+        return sum(u * v < 0 for u, v in pairwise(steps))
     return max(names, key=lambda p: (turns(p), -names.index(p)))
 
 
@@ -144,7 +145,7 @@ def _class_one_side(p, params, box, a, b) -> list[tuple[float, float]]:
     def side(q):
         return wa * q[0] + wb * q[1] + c - z0
     out = []
-    for q, r in zip(corners, corners[1:] + corners[:1]):
+    for q, r in zip(corners, corners[1:] + corners[:1], strict=True):
         sq, sr = side(q), side(r)
         if sq >= 0:
             out.append(q)
@@ -179,7 +180,7 @@ def svg(chart: dict) -> dict:
     panels = chart.get("panels", [chart])
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(6.4, 4.2 * len(panels)), layout="constrained")  # stacked: notes are narrow
-        for ax, panel in zip(fig.subplots(len(panels), 1, squeeze=False)[:, 0], panels):
+        for ax, panel in zip(fig.subplots(len(panels), 1, squeeze=False)[:, 0], panels, strict=True):
             if "points" in panel:
                 _draw_boundary(ax, panel)
             else:
@@ -192,7 +193,7 @@ def svg(chart: dict) -> dict:
 
 def _draw_lines(ax, chart: dict) -> None:
     for s in chart["series"]:
-        xs = [x for x, y in zip(s["x"], s["y"]) if y is not None]
+        xs = [x for x, y in zip(s["x"], s["y"], strict=True) if y is not None]
         ys = [y for y in s["y"] if y is not None]
         ax.plot(xs, ys, color=s["color"], lw=s.get("width", 1.6), ls=s["dash"], marker="o" if s["marker"] else None,
                 ms=3.5, label=s["label"])
@@ -200,7 +201,7 @@ def _draw_lines(ax, chart: dict) -> None:
         ax.set_ylim(*chart["ylim"])
     if chart["log"]:
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"$10^{{{int(round(v))}}}$" if abs(v - round(v)) < 1e-9 else ""))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"$10^{{{round(v)}}}$" if abs(v - round(v)) < 1e-9 else ""))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="best")
 

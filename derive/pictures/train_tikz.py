@@ -47,7 +47,7 @@ def tikz(chart: dict) -> str:
 
 
 def _lines(chart: dict) -> str:
-    pts = [(x, y) for s in chart["series"] for x, y in zip(s["x"], s["y"]) if y is not None and math.isfinite(y)]
+    pts = [(x, y) for s in chart["series"] for x, y in zip(s["x"], s["y"], strict=True) if y is not None and math.isfinite(y)]
     if not pts:
         return ""
     x0, x1 = min(p[0] for p in pts), max(p[0] for p in pts)
@@ -61,7 +61,7 @@ def _lines(chart: dict) -> str:
     for t in ticks(x0, x1, whole=True):
         out.append(rf"\draw ({(t - x0) * sx:.3f},0) -- ++(0,-0.1) node[below] {{{_fmt(t)}}};")
     for t in ticks(y0, y1, whole=chart["log"]):
-        label = f"$10^{{{int(round(t))}}}$" if chart["log"] else _fmt(t)
+        label = f"$10^{{{round(t)}}}$" if chart["log"] else _fmt(t)
         out.append(rf"\draw ({0},{(t - y0) * sy:.3f}) -- ++(-0.1,0) node[left] {{{label}}};")
     out.append(rf"\node[below] at ({WIDTH / 2},-0.55) {{{text(chart['xlabel'])}}};")
     ylabel = text(chart["ylabel"]) + (" (log scale)" if chart["log"] else "")
@@ -80,7 +80,7 @@ def _lines(chart: dict) -> str:
 
 
 def _series(s: dict, x0, y0, sx, sy) -> list[str]:
-    pts = [((x - x0) * sx, (y - y0) * sy) for x, y in zip(s["x"], s["y"]) if y is not None and math.isfinite(y)]
+    pts = [((x - x0) * sx, (y - y0) * sy) for x, y in zip(s["x"], s["y"], strict=True) if y is not None and math.isfinite(y)]
     if len(pts) > MAX_POINTS:
         every = len(pts) / MAX_POINTS
         pts = [pts[int(k * every)] for k in range(MAX_POINTS)] + [pts[-1]]
@@ -97,7 +97,7 @@ def _inside(pts: list[tuple[float, float]], low: float = -1.0, high: float = HEI
     """The polyline cut to the band low ≤ y ≤ high, as runs of points: TeX cannot hold coordinates of
     millions of centimetres, which a diverging run reaches, and the clip would hide them anyway."""
     runs, run = [], []
-    for a, b in zip(pts, pts[1:] + [None]):
+    for a, b in zip(pts, [*pts[1:], None], strict=True):
         if b is None:
             if low <= a[1] <= high and not run:
                 run.append(a)

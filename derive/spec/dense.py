@@ -5,6 +5,7 @@ import math
 import random
 import re
 from fractions import Fraction
+from itertools import pairwise
 
 import yaml
 
@@ -35,12 +36,12 @@ def expand_dense(c: Collector, top) -> Spec:
         return Spec({}, {}, {}, {}, {})
     inputs = {f"x{i}": f"x{i}" for i in range(1, sizes[0] + 1)}
     sep = "_" if max(len(sizes), max(sizes)) > 9 else ""
-    layers = [list(inputs)] + [[f"O{l}{sep}{i}" for i in range(1, size + 1)] for l, size in enumerate(sizes[1:], 1)]
+    layers = [list(inputs)] + [[f"O{k}{sep}{i}" for i in range(1, size + 1)] for k, size in enumerate(sizes[1:], 1)]
     neurons, w, names = {}, 0, []
-    for l in range(1, len(layers)):
-        for name in layers[l]:
+    for k in range(1, len(layers)):
+        for name in layers[k]:
             edges = []
-            for src in layers[l - 1]:
+            for src in layers[k - 1]:
                 w += 1
                 edges.append(Edge(src, f"w{w}"))
             neurons[name] = edges
@@ -48,7 +49,7 @@ def expand_dense(c: Collector, top) -> Spec:
     biases = [f"b{i}" for i in range(1, len(neurons) + 1)]
     names = weights + biases
     built = {}
-    for (name, edges), bias, act in zip(neurons.items(), biases, _per_neuron(acts, layers)):
+    for (name, edges), bias, act in zip(neurons.items(), biases, _per_neuron(acts, layers), strict=True):
         built[name] = Neuron(name, tuple(edges), bias, act)
     node = top["layers"][1]
     params, pnodes = _parameters(c, top.get("parameters"), names)
@@ -70,7 +71,7 @@ def _sizes(c: Collector, node) -> list[int]:
             sizes.append(int(text))
     if len(sizes) == len(items) and len(sizes) < 2:
         c.error(node, "$.layers", "layers needs at least an input size and an output size", "e.g. layers: [2, 2, 1]")
-    total = sum(a * b for a, b in zip(sizes, sizes[1:]))
+    total = sum(a * b for a, b in pairwise(sizes))
     if total > MAX_UNITS:
         c.error(node, "$.layers", f"these layers have {total} weights; the limit is {MAX_UNITS}", "use smaller layers")
     return sizes if len(sizes) == len(items) and len(sizes) >= 2 and total <= MAX_UNITS else []
@@ -96,9 +97,9 @@ def _activations(c: Collector, entry, count: int | None) -> list[Activation] | N
 
 
 def _per_neuron(acts, layers):
-    for l, layer in enumerate(layers[1:]):
+    for k, layer in enumerate(layers[1:]):
         for _ in layer:
-            yield acts[l]
+            yield acts[k]
 
 
 def _parameters(c: Collector, entry, names: list[str]):

@@ -33,7 +33,7 @@ class _Loader(yaml.SafeLoader):
     true/false, a number, empty or text: a date (`2024-05-01`), `=` or `<<` stays text."""
 
     depth = 0
-    yaml_implicit_resolvers = {
+    yaml_implicit_resolvers = {  # noqa: RUF012 -- replaces PyYAML's class attribute of that name
         first: [(tag, regexp) for tag, regexp in resolvers if tag in _PLAIN_TAGS]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 
@@ -147,7 +147,7 @@ def _syntax_problem(name: str, exc: yaml.MarkedYAMLError, text: str) -> Problem:
         return _problem(name, mark, "", "YAML syntax error: a tab character: YAML indents with spaces only",
                         "replace the tabs with spaces")
     if mark is not None and mark.column > 1024 and ("mapping values" in words or "expected ':'" in words):
-        line = (text.splitlines() + [""])[mark.line]
+        line = [*text.splitlines(), ""][mark.line]
         return Problem(name, mark.line + 1, len(line) - len(line.lstrip()) + 1, "",
                        "a key longer than 1024 characters: YAML cannot read it as a name",
                        "names are at most 32 characters: ASCII letters, digits and _")

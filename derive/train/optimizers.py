@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from math import isqrt
+from typing import ClassVar
 
 import mpmath
 
@@ -30,7 +31,7 @@ class Optimizer:
 
     name = "sgd"
     title = "Stochastic gradient descent (SGD)"
-    symbols: dict[str, str] = {}  # hyper-parameter -> its TeX symbol
+    symbols: ClassVar[dict[str, str]] = {}  # hyper-parameter -> its TeX symbol
     formula = (r"w_{t} = w_{t-1} - \eta\, g_{t}",)
     idea = ("every step moves each parameter against its gradient, in proportion to the learning rate: "
             "the update formula of the seed lecture")
@@ -55,7 +56,7 @@ class Optimizer:
 class Momentum(Optimizer):
     name = "momentum"
     title = "SGD with momentum"
-    symbols = {"beta": r"\beta"}
+    symbols: ClassVar[dict[str, str]] = {"beta": r"\beta"}
     formula = (r"v_{t} = \beta\, v_{t-1} + g_{t}, \qquad v_{0} = 0", r"w_{t} = w_{t-1} - \eta\, v_{t}")
     idea = ("the velocity v remembers past gradients, decaying by β each step, so steps grow along a "
             "steady slope and opposite pushes cancel")
@@ -96,7 +97,7 @@ class Nesterov(Momentum):
 class RMSProp(Optimizer):
     name = "rmsprop"
     title = "RMSProp"
-    symbols = {"rho": r"\rho", "epsilon": r"\epsilon"}
+    symbols: ClassVar[dict[str, str]] = {"rho": r"\rho", "epsilon": r"\epsilon"}
     formula = (r"s_{t} = \rho\, s_{t-1} + (1 - \rho)\, g_{t}^{2}, \qquad s_{0} = 0",
                r"w_{t} = w_{t-1} - \eta\, \frac{g_{t}}{\sqrt{s_{t}} + \epsilon}")
     idea = ("each parameter's step is divided by a running root-mean-square of its own gradients, so "
@@ -123,7 +124,7 @@ class RMSProp(Optimizer):
 class Adam(Optimizer):
     name = "adam"
     title = "Adam"
-    symbols = {"beta1": r"\beta_{1}", "beta2": r"\beta_{2}", "epsilon": r"\epsilon"}
+    symbols: ClassVar[dict[str, str]] = {"beta1": r"\beta_{1}", "beta2": r"\beta_{2}", "epsilon": r"\epsilon"}
     formula = (r"m_{t} = \beta_{1}\, m_{t-1} + (1 - \beta_{1})\, g_{t}, \qquad m_{0} = 0",
                r"v_{t} = \beta_{2}\, v_{t-1} + (1 - \beta_{2})\, g_{t}^{2}, \qquad v_{0} = 0",
                r"\hat m_{t} = \frac{m_{t}}{1 - \beta_{1}^{t}}, \qquad \hat v_{t} = \frac{v_{t}}{1 - \beta_{2}^{t}}",

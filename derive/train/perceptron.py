@@ -12,10 +12,10 @@ from itertools import combinations_with_replacement
 
 import mpmath
 
-from derive.errors import DeriveError
 from derive.calculus.graph import forward
-from derive.spec.model import Network
+from derive.errors import DeriveError
 from derive.numbers import Num
+from derive.spec.model import Network
 
 # The class is 1 when O ≥ threshold; these are the seed lecture's thresholds when none is written.
 DEFAULT_THRESHOLD = {"sigmoid": Fraction(1, 2), "tanh": Fraction(0), "step": Fraction(1, 2), "linear": Fraction(0)}
@@ -160,5 +160,5 @@ def midpoint_proof(net: Network) -> dict | None:
     for k, m in combinations_with_replacement(by_class[0], 2):
         pair = ones.get(total(k, m))
         if pair is not None:
-            return {"ones": pair, "zeros": (k, m), "sum": dict(zip(names, total(k, m)))}
+            return {"ones": pair, "zeros": (k, m), "sum": dict(zip(names, total(k, m), strict=True))}
     return None

@@ -3,19 +3,20 @@ large) and the vanishing or exploding gradient along a chain of neurons, for sig
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable
+from itertools import pairwise
 
 import mpmath
 
 from derive.activations import Activation
 from derive.calculus.depth import longest_chain
-from derive.errors import DeriveError
 from derive.calculus.grad import backward, uses
 from derive.calculus.graph import forward
-from derive.spec.model import Edge, Network
+from derive.errors import DeriveError
 from derive.numbers import WORK_DIGITS, Num
+from derive.spec.model import Edge, Network
 from derive.train.run import Run, run, settings_for
 
 CONVERGED = Fraction(1, 100)  # the gradient has fallen to 1% of where it started
@@ -62,8 +63,8 @@ def study_lr(net: Network, rates: list[Fraction], epochs: int, optimizer: str | 
 def judge(r: Run) -> tuple[str, int, int]:
     """(verdict, flips, pairs) from the loss, gradient and weights after each epoch."""
     evals = r.epochs
-    deltas = [_minus(b.params, a.params, r.trainable) for a, b in zip(evals, evals[1:])]
-    dots = [_dot(u, v) for u, v in zip(deltas, deltas[1:])]
+    deltas = [_minus(b.params, a.params, r.trainable) for a, b in pairwise(evals)]
+    dots = [_dot(u, v) for u, v in pairwise(deltas)]
     flips = sum(d.sign() < 0 for d in dots)
     pairs = sum(not d.is_zero() for d in dots)
     with mpmath.workdps(WORK_DIGITS):
@@ -83,7 +84,7 @@ def _minus(a: dict, b: dict, names) -> list[Num]:
 
 def _dot(u: list[Num], v: list[Num]) -> Num:
     with mpmath.workdps(WORK_DIGITS):
-        return sum((x * y for x, y in zip(u, v)), Num(Fraction(0)))
+        return sum((x * y for x, y in zip(u, v, strict=True)), Num(Fraction(0)))
 
 
 # -- depth ---------------------------------------------------------------------------------------------

@@ -2,12 +2,12 @@
 for deep networks, the activations and the gradient per layer. Files are named under one folder."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
-from typing import Callable
 
-from derive.pictures import diagram
 from derive.calculus.graph import Forward
+from derive.pictures import diagram
 
 
 @dataclass

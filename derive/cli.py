@@ -7,11 +7,11 @@ from pathlib import Path
 import click
 
 from derive import DeriveError, defaults, explain, load_network, progress
+from derive.cli_common import CONTEXT, document_options, warn
 from derive.output import safe_stem, write
 from derive.render.notes import FORMATS
 
 EXTENSIONS = {"md": "md", "json": "json", "html": "html", "tex": "tex", "pdf": "pdf"}
-HELP = {"help_option_names": ["-h", "--help"]}
 
 
 # Subcommands other than `render`, imported only when run (or listed by --help): they pull in SymPy's
@@ -54,7 +54,7 @@ class DefaultGroup(click.Group):
             ctx.exit(2)
 
 
-@click.group(cls=DefaultGroup, context_settings=HELP)
+@click.group(cls=DefaultGroup, context_settings=CONTEXT)
 @click.version_option(package_name="derive")
 def main():
     """Exact, step-by-step chain-rule derivations for small neural networks.
@@ -70,12 +70,10 @@ def main():
     """
 
 
-@main.command(context_settings=HELP)
+@main.command(context_settings=CONTEXT)
 @click.argument("network", required=False, type=click.Path(dir_okay=False))
-@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default=defaults.NOTES_FORMAT, show_default=True,
-              help="Markdown lecture notes, or every number as JSON.")
-@click.option("-o", "--output", default=None, metavar="PATH",
-              help="Where to write; '-' for standard output. Default: output/<network name>.<format>.")
+@document_options(FORMATS, "Markdown lecture notes, every number as JSON, HTML, LaTeX or PDF.",
+                  "Where to write; '-' for standard output. Default: output/<network name>.<format>.")
 @click.option("--point", default=defaults.POINT, show_default=True, type=int, help="Which data point to work through (1 = first).")
 @click.option("--max-paths", default=defaults.MAX_PATHS, show_default=True, type=int,
               help="List a parameter's chain-rule paths one by one up to this many; beyond, show the δ recursion.")
@@ -89,8 +87,6 @@ def main():
               help="Add the gradient-descent curve: the loss against this parameter, its tangent and one update.")
 @click.option("--explain", "explain_params", default=None, metavar="w1,w4",
               help="Write out the full derivation only for these parameters (default: all of a small network).")
-@click.option("--templates", type=click.Path(file_okay=False, exists=True), default=None,
-              help="A folder of Jinja2 templates that override the built-in ones.")
 @click.option("--expand", is_flag=True, help="Print the explicit form of a network (dense shorthand expanded) and stop.")
 def render(network, fmt, output, point, max_paths, max_derivations, max_expression, no_verify, no_pictures,
            plot_weight, explain_params, templates, expand):
@@ -103,7 +99,7 @@ def render(network, fmt, output, point, max_paths, max_derivations, max_expressi
         from derive.spec.expand import expand_text
 
         net = load_network(network)
-        _warn(net)
+        warn(net.warnings)
         write(expand_text(net), output or "-")
         return
     chosen = [p.strip() for p in explain_params.split(",") if p.strip()] if explain_params else None
@@ -113,18 +109,13 @@ def render(network, fmt, output, point, max_paths, max_derivations, max_expressi
                         templates=templates, derive_in_full=chosen, max_derivations=max_derivations,
                         max_expression=max_expression, plot_weight=plot_weight,
                         pictures=not no_pictures and (fmt in ("html", "tex", "pdf") or (fmt == "md" and target != "-")))
-    _warn(notes.network)
+    warn(notes.network.warnings)
     if fmt == "md" and notes.document.pictures:
         for name, content in notes.document.pictures.files.items():
             write(content, str(Path(target).parent / name))
     written = write(notes.text, target)
     if written:
         click.echo(f"wrote {written}", err=True)
-
-
-def _warn(net) -> None:
-    for w in net.warnings:
-        click.echo(f"derive: warning: {w.format()}", err=True)
 
 
 if __name__ == "__main__":

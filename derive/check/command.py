@@ -7,24 +7,24 @@ from pathlib import Path
 
 import click
 
-from derive import DeriveError, defaults, load_network
-from derive.output import write
+from derive import defaults
 from derive.check import check_answers
 from derive.check.report import FORMATS, render, to_csv
+from derive.cli_common import CONTEXT, format_option, output_option, warn
+from derive.errors import DeriveError
+from derive.output import write
+from derive.spec.loader import load
+from derive.spec.source import read_text
 
-HELP = {"help_option_names": ["-h", "--help"]}
 
-
-@click.command("check", context_settings=HELP)
+@click.command("check", context_settings=CONTEXT)
 @click.argument("network", type=click.Path(dir_okay=False))
 @click.argument("answers", nargs=-1, required=True, type=click.Path())
-@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default=defaults.REPORT_FORMAT, show_default=True,
-              help="A report for the terminal, Markdown, or JSON.")
+@format_option(FORMATS, "A report for the terminal, Markdown, or JSON.", default=defaults.REPORT_FORMAT)
 @click.option("--summary", is_flag=True, help="One table per student and per question instead of each report.")
 @click.option("--csv", "csv_path", default=None, metavar="PATH",
               help="Also write every student's marks as CSV ('-' for standard output).")
-@click.option("-o", "--output", default="-", show_default=True, metavar="PATH",
-              help="Where to write the report; '-' is standard output.")
+@output_option("Where to write the report; '-' is standard output.", default="-")
 def check(network, answers, fmt, summary, csv_path, output):
     """Mark the answers in ANSWERS (YAML files, or folders of them) against NETWORK.
 
@@ -35,9 +35,8 @@ def check(network, answers, fmt, summary, csv_path, output):
     \b
     Exit codes: 0 all right, 1 something wrong, 2 a file could not be read.
     """
-    net = load_network(network)
-    for w in net.warnings:
-        click.echo(f"derive: warning: {w.format()}", err=True)
+    net = load(read_text(network), network)
+    warn(net.warnings)
     reports, failed = [], 0
     for path in _answer_files(answers):
         try:

@@ -10,13 +10,12 @@ from pathlib import Path
 import click
 
 from derive import defaults
+from derive.cli_common import CONTEXT, format_option, output_option, warn
 from derive.errors import DeriveError
-from derive.output import safe_stem, write
 from derive.exercise.generate import FORMATS, generate
 from derive.exercise.roster import counted, read_roster
 from derive.exercise.spec import load_exercise
-
-HELP = {"help_option_names": ["-h", "--help"]}
+from derive.output import safe_stem, write
 
 
 def _formats(text: str) -> set[str]:
@@ -27,15 +26,14 @@ def _formats(text: str) -> set[str]:
     return chosen
 
 
-@click.command("exercise", context_settings=HELP)
+@click.command("exercise", context_settings=CONTEXT)
 @click.argument("exercise_file", metavar="EXERCISE.yaml", type=click.Path(dir_okay=False))
 @click.option("--students", "roster", type=click.Path(dir_okay=False), default=None, metavar="ROSTER.csv",
               help="The class: a CSV with a header line and the columns id and name.")
 @click.option("--count", type=int, default=None, help="Or this many students, with ids s001, s002, …")
 @click.option("--seed", type=int, default=defaults.SEED, show_default=True,
               help="Every student's numbers follow from this seed and their id alone.")
-@click.option("-o", "--output", default=None, metavar="DIR",
-              help="Where to write. Default: output/exercise_<exercise name>/.")
+@output_option("Where to write. Default: output/exercise_<exercise name>/.", metavar="DIR")
 @click.option("--formats", default=defaults.EXERCISE_FORMATS, show_default=True, metavar="md,html,tex,pdf",
               help="Sheets and keys to write besides Markdown (key.json and answers.yaml always); "
                    "PDFs take a second or two each.")
@@ -52,8 +50,7 @@ def exercise(exercise_file, roster, count, seed, output, formats, jobs):
     if (roster is None) == (count is None):
         raise DeriveError("give the class with --students ROSTER.csv or with --count N (one of the two)")
     ex = load_exercise(exercise_file)
-    for w in ex.network.warnings:
-        click.echo(f"derive: warning: {w.format()}", err=True)
+    warn(ex.network.warnings)
     students = read_roster(roster) if roster else counted(count)
     out = output or f"output/exercise_{safe_stem(exercise_file)}"
     workers = max(1, jobs if jobs is not None else os.cpu_count() or 1)
@@ -73,14 +70,14 @@ def _progress(total: int):
         yield bar.update
 
 
-@click.command("exercise-mark", context_settings=HELP)
+@click.command("exercise-mark", context_settings=CONTEXT)
 @click.argument("exercise_dir", metavar="EXERCISE_OUT_DIR", type=click.Path(file_okay=False))
 @click.argument("submissions", metavar="SUBMISSIONS_DIR", type=click.Path(file_okay=False))
 @click.option("--csv", "csv_path", default=None, metavar="PATH",
               help="The marks as CSV, one row per student and one column per question "
                    "('-' for standard output). Default: EXERCISE_OUT_DIR/marks.csv.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["text", "md"]), default=defaults.REPORT_FORMAT, show_default=True,
-              help="The table on standard output. marks.md is always written next to the CSV.")
+@format_option(["text", "md"], "The table on standard output. marks.md is always written next to the CSV.",
+               default=defaults.REPORT_FORMAT)
 @click.option("--feedback/--no-feedback", default=True, show_default=True,
               help="Write each student's derive check report to EXERCISE_OUT_DIR/<id>/marked.md.")
 def exercise_mark(exercise_dir, submissions, csv_path, fmt, feedback):

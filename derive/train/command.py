@@ -11,22 +11,18 @@ from pathlib import Path
 import click
 
 from derive import defaults
+from derive.cli_common import CONTEXT, document_options, warn
 from derive.errors import DeriveError
 from derive.output import safe_stem, write
 from derive.render.training import FORMATS
 
-HELP = {"help_option_names": ["-h", "--help"]}
 PROGRESS_FROM = 200  # steps; shorter runs finish before a bar would be worth drawing
 
 
 def _common(f):
-    """--format, -o and --templates, shared by the three commands."""
-    f = click.option("--templates", type=click.Path(file_okay=False, exists=True), default=None,
-                     help="A folder of Jinja2 templates that override the built-in ones.")(f)
-    f = click.option("-o", "--output", default=None, metavar="PATH",
-                     help="Where to write; '-' for standard output. Default: output/<network>_<what>.<format>.")(f)
-    f = click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default=defaults.NOTES_FORMAT, show_default=True,
-                     help="Markdown notes, every number as JSON, HTML, LaTeX or PDF.")(f)
+    """NETWORK, then --format, -o and --templates: shared by the three commands."""
+    f = document_options(FORMATS, "Markdown notes, every number as JSON, HTML, LaTeX or PDF.",
+                         "Where to write; '-' for standard output. Default: output/<network>_<what>.<format>.")(f)
     return click.argument("network", type=click.Path(dir_okay=False))(f)
 
 
@@ -72,11 +68,11 @@ def progress(total: int, label: str):
 
 
 def _load(network: str):
-    from derive import load_network
+    from derive.spec.loader import load
+    from derive.spec.source import read_text
 
-    net = load_network(network)
-    for w in net.warnings:
-        click.echo(f"derive: warning: {w.format()}", err=True)
+    net = load(read_text(network), network)
+    warn(net.warnings)
     return net
 
 
@@ -100,7 +96,7 @@ def _pictures(fmt: str, output: str | None, network: str, what: str, no_pictures
     return f"{safe_stem(output or network)}{'' if output else '_' + what}_files"
 
 
-@click.command("train", context_settings=HELP)
+@click.command("train", context_settings=CONTEXT)
 @_common
 @click.option("--detail", default="first", show_default=True, metavar="first|all|N",
               help="Steps written out in full: the first, all of them, or the first N; the rest are table rows.")
@@ -153,7 +149,7 @@ def _perceptron(net, s, folder):
     return study_steps.perceptron_doc(p, pics)
 
 
-@click.command("study-lr", context_settings=HELP)
+@click.command("study-lr", context_settings=CONTEXT)
 @_common
 @click.option("--rates", default=defaults.STUDY_RATES, show_default=True, metavar="R1,R2,...",
               help="The learning rates to compare (1 to 8 of them).")
@@ -182,7 +178,7 @@ def study_lr(network, fmt, output, templates, rates, epochs, optimizer, no_pictu
     _emit(study_steps.lr_doc(net, results, n, pics), fmt, output, network, "study_lr", templates)
 
 
-@click.command("study-depth", context_settings=HELP)
+@click.command("study-depth", context_settings=CONTEXT)
 @_common
 @click.option("--scale", default=defaults.DEPTH_SCALE, show_default=True, metavar="S",
               help="Also show the network with every weight multiplied by S (large weights: exploding products).")

@@ -49,11 +49,9 @@ def render(doc: Document, fmt: str, templates: Path | None = None, base_dir: Pat
 
         return render_html(render(doc, "md", templates), doc.title, templates, base_dir)
     if fmt in ("tex", "pdf"):
-        from derive.render.tex import compile_pdf, render_tex
+        from derive.render.tex import compile_pdf, picture_tex, render_tex
 
-        tikz = doc.pictures.tikz if doc.pictures else {}
-        tex = render_tex(doc, templates, diagram_tikz=tikz.get("network", ""),
-                         pictures={k: v for k, v in tikz.items() if k != "network"})
+        tex = render_tex(render(doc, "md", templates), doc.title, templates, picture_tex(doc.pictures))
         return compile_pdf(tex) if fmt == "pdf" else tex
     text = markdown_environment(templates).get_template("notes.md.j2").render(doc=doc)
     return re.sub(r"\n{3,}", "\n\n", text)

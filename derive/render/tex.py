@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import time
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
@@ -19,9 +20,9 @@ from derive.errors import DeriveError
 from derive.escape import pdf_text, tex_escape
 from derive.latex import tex_name
 from derive.templating import environment
-from derive.steps.notes import Document
+from derive.render import tex_writer, tree
 
-TEMPLATE = "tex/notes.tex.j2"
+TEMPLATE = "tex/document.tex.j2"
 TIMEOUT = 60  # seconds for the whole compilation
 PACKAGES = "texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-pictures latexmk"
 
@@ -50,13 +51,28 @@ def tex_environment(extra: Path | None = None, **filters) -> jinja2.Environment:
     return environment("tex", extra, {**TEX_FILTERS, **filters})
 
 
-def render_tex(doc: Document, templates: Path | None = None, *, diagram_tikz: str = "",
-               pictures: dict | None = None) -> str:
-    """The notes as a standalone LaTeX document. `diagram_tikz` (a tikzpicture) draws the network in
-    section 1; `pictures` holds TeX for the other pictures, under the keys of `doc.pictures.refs`."""
-    template = tex_environment(templates).get_template(TEMPLATE)
-    text = template.render(doc=doc, diagram_tikz=diagram_tikz, pictures=pictures or {})
-    return re.sub(r"\n{3,}", "\n\n", text).lstrip()  # %# comment lines leave empty lines behind
+def render_tex(markdown_text: str, title: str, templates: Path | None = None,
+               pictures: Mapping[str, str] | None = None) -> str:
+    """A document's Markdown (its one source of words) as a standalone LaTeX document: the tree
+    written by derive.render.tex_writer inside tex/document.tex.j2 (preamble and page set-up).
+    `pictures` maps an image source the Markdown names to the TeX that draws it."""
+    body = tex_writer.write(tree.parse(markdown_text), pictures)
+    page = tex_environment(templates).get_template(TEMPLATE).render(title=title, body=body)
+    return re.sub(r"\n{3,}", "\n\n", page).lstrip()  # %# comment lines leave empty lines behind
+
+
+def picture_tex(pictures) -> dict[str, str]:
+    """Image source (as the Markdown links it) to its TikZ, for every picture drawn as TikZ."""
+    if pictures is None:
+        return {}
+    out: dict[str, str] = {}
+    for key, ref in pictures.refs.items():
+        drawn = pictures.tikz.get(key)
+        if isinstance(ref, dict) and isinstance(drawn, dict):
+            out.update({src: drawn[param] for param, src in ref.items() if param in drawn})
+        elif isinstance(ref, str) and isinstance(drawn, str):
+            out[ref] = drawn
+    return out
 
 
 # -- PDF ----------------------------------------------------------------------------------------------

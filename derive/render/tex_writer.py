@@ -113,31 +113,45 @@ class _Writer:
         rows = [list(tr) for body in e.iter("tbody") for tr in body]
         numeric = [bool(rows) and all(self._is_number(r[i]) for r in rows if i < len(r) and _plain(r[i]))
                    and any(_plain(r[i]) for r in rows if i < len(r)) for i in range(len(head))]
-        spec = self._columns(head, rows, numeric)
+        spec, scale = self._columns(head, rows, numeric)
         top = " & ".join(self._head_cell(c, n) for c, n in zip(head, numeric)) + " \\\\"
         body = "".join(" & ".join(self._cell(c, numeric[i] if i < len(numeric) else False)
                                   for i, c in enumerate(r)) + " \\\\\n" for r in rows)
+        size = next((command for limit, command in _SIZES if scale <= limit), "\\tiny")
         if len(rows) <= LONG_TABLE:
-            return ("\\par\\nopagebreak\\smallskip\\noindent\\makebox[\\linewidth]{"
-                    f"\\begin{{tabular}}{{{spec}}}\n\\toprule\n{top}\n\\midrule\n{body}\\bottomrule\n"
-                    "\\end{tabular}}\\par\n\n")
-        return (f"\\begin{{longtable}}{{{spec}}}\n\\toprule\n{top}\n\\midrule\n\\endhead\n{body}\\bottomrule\n"
-                "\\end{longtable}\n\n")
+            table = (f"\\begin{{tabular}}{{{spec}}}\n\\toprule\n{top}\n\\midrule\n{body}\\bottomrule\n"
+                     "\\end{tabular}")
+            if scale > _SIZES[-1][0]:  # too wide even in the smallest readable size: shrink to the line
+                size, table = "", f"\\resizebox{{\\linewidth}}{{!}}{{{table}}}"
+            return (f"\\par\\nopagebreak\\smallskip\\noindent\\makebox[\\linewidth]{{{size}{table}}}\\par\n\n")
+        return (f"{{{size}\\setlength{{\\tabcolsep}}{{{_gap(scale)}}}\n\\begin{{longtable}}{{{spec}}}\n\\toprule\n{top}\n"
+                f"\\midrule\n\\endhead\n{body}\\bottomrule\n\\end{{longtable}}}}\n\n")
 
-    def _columns(self, head: list[ET.Element], rows: list[list[ET.Element]], numeric: list[bool]) -> str:
-        """r for numbers, l for text; when the table is wider than the line, its widest text column
-        becomes a paragraph column (p{…}) that takes what the others leave."""
-        widths = [max([_width(c) for c in [head[i], *(r[i] for r in rows if i < len(r))]], default=0)
+    def _columns(self, head: list[ET.Element], rows: list[list[ET.Element]],
+                 numeric: list[bool]) -> tuple[str, float]:
+        """(column spec, how many lines wide the table is at normal size). r for numbers, l for text;
+        when the table is wider than the line, its widest text column becomes a paragraph column
+        (p{…}) that takes what the others leave."""
+        widths = [max([self._width(c) for c in [head[i], *(r[i] for r in rows if i < len(r))]], default=0)
                   for i in range(len(head))]
         kinds = ["r" if n else "l" for n in numeric]
-        if sum(widths) + 3 * len(widths) > TEXT_WIDTH:
-            text_columns = [i for i, n in enumerate(numeric) if not n]
+        total = sum(widths) + 2 * len(widths)
+        if total > TEXT_WIDTH:
+            text_columns = [i for i, n in enumerate(numeric) if not n and widths[i] > 12]
             if text_columns:
                 wide = max(text_columns, key=lambda i: widths[i])
-                rest = sum(w for i, w in enumerate(widths) if i != wide) + 3 * len(widths)
+                rest = sum(w for i, w in enumerate(widths) if i != wide) + 2 * len(widths)
                 share = max(0.25, min(0.7, 1 - rest / TEXT_WIDTH))
                 kinds[wide] = f">{{\\raggedright\\arraybackslash}}p{{{share:.2f}\\linewidth}}"
-        return "@{}" + "".join(kinds) + "@{}"
+                total = rest + share * TEXT_WIDTH
+        return "@{}" + "".join(kinds) + "@{}", total / TEXT_WIDTH
+
+    def _width(self, c: ET.Element) -> int:
+        """Characters the cell takes when typeset, roughly (a formula by its visible symbols)."""
+        width = 0
+        for part in self.tree.split("".join(c.itertext())):
+            width += _visible(part.tex) if isinstance(part, Formula) else len(part)
+        return width
 
     def _head_cell(self, c: ET.Element, numeric: bool) -> str:
         text = self.inline(c).strip()
@@ -216,8 +230,19 @@ def _plain(c: ET.Element) -> str:
     return (c.text or "").strip() if not len(c) and "XMATHQ" not in (c.text or "") else ""
 
 
-def _width(c: ET.Element) -> int:
-    return len("".join(c.itertext()))
+def _visible(tex: str) -> int:
+    """Roughly how many characters wide a formula is: commands and braces take no room, a fraction
+    the wider of its parts (approximated by half its symbols)."""
+    plain = re.sub(r"\\[A-Za-z]+|[{}_^&]", "", tex)
+    return max(1, len(plain) // 2 if "\\frac" in tex else len(plain))
+
+
+def _gap(scale: float) -> str:
+    return "6pt" if scale <= 1 else "3pt"
+
+
+# Font sizes for a table this many lines wide at normal size (11 pt): what fits the line.
+_SIZES = ((1.0, ""), (1.1, "\\small"), (1.25, "\\footnotesize"), (1.45, "\\scriptsize"))
 
 
 def _url(href: str) -> str:

@@ -29,13 +29,24 @@ def _letters(text: str) -> str:
 def z_names(neurons: list[str]) -> dict[str, str]:
     """The TeX of each neuron's weighted sum: z_{1} for O1, z_{21} for O21; z_{\\mathrm{h}} otherwise,
     falling back to the full name wherever two neurons would share a subscript."""
+    return {n: f"z_{{{sub}}}" for n, sub in _subscripts(neurons).items()}
+
+
+def delta_names(neurons: list[str]) -> dict[str, str]:
+    """The TeX of each neuron's δ = ∂L/∂z, with the same subscript as its z: \\delta_{1} beside z_{1}."""
+    return {n: rf"\delta_{{{sub}}}" for n, sub in _subscripts(neurons).items()}
+
+
+def _subscripts(neurons: list[str]) -> dict[str, str]:
+    """A neuron's subscript: the digits of O21, else its TeX name; the full TeX name for every neuron
+    when two would share one."""
     def sub(n: str) -> str:
         m = _INDEXED.match(n)
         return m.group(2) if m else tex_name(n)
 
     subs = {n: sub(n) for n in neurons}
     clash = len(set(subs.values())) < len(subs)
-    return {n: f"z_{{{tex_name(n) if clash else subs[n]}}}" for n in neurons}
+    return {n: tex_name(n) if clash else subs[n] for n in neurons}
 
 
 def partial(top: str, bottom: str) -> str:

@@ -14,7 +14,7 @@ from derive.calculus.grad import Backward, Use, backward, param_path_count, path
 from derive.calculus.graph import Forward
 from derive.calculus.symbolic import verify
 from derive.errors import NotDifferentiable
-from derive.latex import partial, tex_name
+from derive.latex import delta_names, partial, tex_name
 from derive.numbers import Num, exact_text, json_decimal
 from derive.steps.document import DeltaRow, DeltaUse, Derivation, Factor, Path, UseTex
 from derive.steps.layers import TABLE_ROWS, abbreviate, backward_rows, delta_matrix, layers_of, path_facts
@@ -85,9 +85,10 @@ def _notes(net, shown, back, back_exact, order, ctx: _Context, zt, tn, options) 
     big = len(order) > options.max_derivations
     rows = set(order[:TABLE_ROWS])
     chain = _Chain(shown, back, zt, tn, ctx.weight_of)
-    params = [_derivation(chain, back_exact, p, ctx, options.max_paths, p in chosen, p in rows)
+    dt = delta_names([n.name for n in net.neurons])
+    params = [_derivation(chain, back_exact, p, ctx, dt, options.max_paths, p in chosen, p in rows)
               for p in order if p in chosen or p in rows]
-    deltas = _deltas(net, shown, back, zt, tn, ctx.succ, big)
+    deltas = _deltas(net, shown, back, zt, dt, tn, ctx.succ, big)
     return {"params": params, "hidden_rows": len(order) - len(rows), "explained": len(chosen),
             "deltas": deltas, "hidden_deltas": len(net.neurons) - len(deltas),
             "depth": depth_section(shown, back, zt, tn),
@@ -251,7 +252,8 @@ def _paths(chain: _Chain, use_list, limit, ctx: _Context) -> list[_Found]:
 
 
 # -- one parameter ------------------------------------------------------------------------------------
-def _derivation(chain: _Chain, back_exact, p, ctx: _Context, max_paths: int, full: bool, row: bool = True) -> Derivation:
+def _derivation(chain: _Chain, back_exact, p, ctx: _Context, dt: dict[str, str], max_paths: int, full: bool,
+                row: bool = True) -> Derivation:
     fwd, back, tn = chain.fwd, chain.back, chain.tn
     net = fwd.net
     use_list = ctx.uses[p]
@@ -267,7 +269,7 @@ def _derivation(chain: _Chain, back_exact, p, ctx: _Context, max_paths: int, ful
         if len(found) > 1:
             sum_line = " + ".join(tn.arg(x.product) for x in found) + f" {tn.eq(total)}"
     elif full:
-        delta_uses = tuple(_delta_use(u, fwd, back, chain.zt, tn) for u in use_list)
+        delta_uses = tuple(_delta_use(u, fwd, back, dt, tn) for u in use_list)
     old = Num(net.parameters[p])
     with mpmath.workdps(fwd.dps):
         new = _update(net, p, g, ctx.eta)
@@ -299,21 +301,20 @@ def _factor(t: Term, tn: TexNumbers) -> Factor:
     return Factor(t.symbol, t.formula, substituted, shown, tn.eq(t.value))
 
 
-def _delta_use(u, fwd, back, zt, tn) -> DeltaUse:
-    delta = zt[u.neuron].replace("z_", r"\delta_", 1)
+def _delta_use(u, fwd, back, dt, tn) -> DeltaUse:
+    delta = dt[u.neuron]
     src = tex_name(u.source) if u.source else "1"
     srcv = fwd.value(u.source) if u.source else Num(1)
     return DeltaUse(rf"{partial('L', tex_name(u.param))} \mathrel{{+}}= {delta} \cdot {src} = {tn.arg(back.delta[u.neuron])} \cdot {tn.arg(srcv)}")
 
 
-def _deltas(net, fwd, back, zt, tn, succ, big: bool = False) -> list[DeltaRow]:
+def _deltas(net, fwd, back, zt, dt, tn, succ, big: bool = False) -> list[DeltaRow]:
     """One row per neuron, from the outputs back: as many rows as the notes show (TABLE_ROWS) are
     written out, and for a big network a long sum is shortened to its first terms and its last."""
     rows = []
     for n in list(reversed(net.neurons))[:TABLE_ROWS]:
-        delta = zt[n.name].replace("z_", r"\delta_", 1)
-        terms = [rf"{tex_name(w) if isinstance(w, str) else tn.arg(fwd.weight(w))}\,{zt[m].replace('z_', chr(92) + 'delta_', 1)}"
-                 for m, w in succ[n.name]]
+        delta = dt[n.name]
+        terms = [rf"{tex_name(w) if isinstance(w, str) else tn.arg(fwd.weight(w))}\,{dt[m]}" for m, w in succ[n.name]]
         if n.name in net.outputs:
             terms.insert(0, partial("L", tex_name(n.name)))
         prime = "" if n.activation.name in ("softmax", "linear") else n.activation.tex_prime(zt[n.name])

@@ -17,10 +17,17 @@ class Carried:
 
 
 @dataclass(frozen=True)
+class Threshold:
+    """A threshold on a neuron's output, and the class it gives: 1 when O ≥ threshold."""
+
+    value: str
+    predicted: int
+    relation: str  # \ge or <
+
+
+@dataclass(frozen=True)
 class ForwardStep:
-    """One neuron of the forward pass: its weighted sum and its activation, numbers substituted.
-    `threshold` stays a mapping: the LaTeX templates read its predicted class as `.class`, which
-    cannot be a Python attribute."""
+    """One neuron of the forward pass: its weighted sum and its activation, numbers substituted."""
 
     neuron: str
     tex: str
@@ -28,7 +35,7 @@ class ForwardStep:
     O_line: str
     activation: str
     carried: Carried | None = None
-    threshold: dict | None = None
+    threshold: Threshold | None = None
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import mpmath
 
 from derive.latex import tex_name
-from derive.pictures.layout import columns_of
 from derive.numbers import Num
+from derive.pictures.layout import columns_of
 
 TABLE_ROWS = 200  # rows of a per-neuron or per-parameter table before "… N more"
 LIST_ROWS = 20  # rows of the inputs and initial values of a big network
@@ -47,7 +47,7 @@ def abbreviate(terms: list[str], keep: int = KEEP_TERMS) -> list[str]:
 
 def count_text(n: int) -> str:
     """A count as TeX: in full, with thin spaces, and about how big when it is long."""
-    digits = f"{n:,}".replace(",", r"\,")
+    digits = r"\,".join(f"{n:,}".split(","))  # groups of three, thin spaces between
     if n < 10 ** 6:
         return digits
     mantissa, exponent = f"{n:.1e}".split("e")

@@ -10,7 +10,7 @@ from derive.latex import partial, tex_name, z_names
 from derive.numbers import Num, exact_text, json_decimal
 from derive.spec.model import Network
 from derive.steps.backward import backward_section
-from derive.steps.document import Carried, ForwardStep
+from derive.steps.document import Carried, ForwardStep, Threshold
 from derive.steps.layers import LIST_ROWS, TABLE_ROWS, Layers, abbreviate, forward_matrix, forward_rows, layers_of
 from derive.texnum import TexNumbers
 
@@ -175,7 +175,7 @@ def _forward_step(fwd: Forward, n, zt: dict[str, str], tn: TexNumbers, short) ->
         carried = Carried(tn.text(v.O), how, is_output)
     if n.threshold is not None:
         above = (v.O - n.threshold).sign() >= 0
-        threshold = {"value": tn.text(Num(n.threshold)), "class": 1 if above else 0, "relation": r"\ge" if above else "<"}
+        threshold = Threshold(tn.text(Num(n.threshold)), 1 if above else 0, r"\ge" if above else "<")
     return ForwardStep(n.name, O, z_line, O_line, act.name, carried, threshold)
 
 

@@ -10,11 +10,11 @@ from derive.calculus.grad import check_differentiable
 from derive.errors import NotDifferentiable
 from derive.latex import tex_name
 from derive.numbers import Num
+from derive.steps.training import MAX_ROWS, TrainDoc
+from derive.texnum import TexNumbers
 from derive.train.perceptron import PRun
 from derive.train.studies import RULES
-from derive.texnum import TexNumbers
 from derive.train.to_json import depth_json, lr_json, perceptron_json
-from derive.steps.training import MAX_ROWS, TrainDoc
 
 MAX_EPOCH_ROWS = 25
 
@@ -72,13 +72,13 @@ def _pstep(p: PRun, s, tn) -> dict:
         lines.append(f"{tex_name(n.name)} = {n.activation.tex_apply(tn.text(s.z))} {tn.eq(s.out)}")
     updates = []
     if s.error:
-        for e in n.edges:
+        for e in n.edges:  # rows of an aligned block, aligned on the arrow
             if isinstance(e.weight, str) and e.weight in p.trainable:
-                updates.append(rf"{tex_name(e.weight)} \leftarrow {tn.arg(Num(s.before[e.weight]))} + {tn.arg(Num(p.eta))} "
+                updates.append(rf"{tex_name(e.weight)} &\leftarrow {tn.arg(Num(s.before[e.weight]))} + {tn.arg(Num(p.eta))} "
                                rf"\cdot ({s.error}) \cdot {tn.arg(Num(net.data[s.point].inputs[e.source]))} "
                                rf"= {tn.text(Num(s.after[e.weight]))}")
         if isinstance(n.bias, str) and n.bias in p.trainable:
-            updates.append(rf"{tex_name(n.bias)} \leftarrow {tn.arg(Num(s.before[n.bias]))} + {tn.arg(Num(p.eta))} "
+            updates.append(rf"{tex_name(n.bias)} &\leftarrow {tn.arg(Num(s.before[n.bias]))} + {tn.arg(Num(p.eta))} "
                            rf"\cdot ({s.error}) = {tn.text(Num(s.after[n.bias]))}")
     relation = r"\ge" if s.predicted else "<"
     return {"number": s.number, "point": s.point + 1, "lines": lines, "predicted": s.predicted, "target": s.target,
@@ -87,13 +87,29 @@ def _pstep(p: PRun, s, tn) -> dict:
 
 
 def _boundary(p: PRun, params, tn) -> str:
-    sym, _ = _terms(p, params, p.net.data[0], tn)
+    """The decision boundary w·x + b = z*, a negative term written as a subtraction."""
     n = p.net.neurons[0]
-    num = [rf"{tn.text(Num(params[e.weight]) if isinstance(e.weight, str) else Num(e.weight))}\,{tex_name(e.source)}"
-           for e in n.edges]
+    def value(w) -> Num:
+        return Num(params[w]) if isinstance(w, str) else Num(w)
+    terms = [(value(e.weight), rf"\,{tex_name(e.source)}") for e in n.edges]
     if n.bias is not None:
-        num.append(tn.text(Num(params[n.bias]) if isinstance(n.bias, str) else Num(n.bias)))
-    return f"{' + '.join(num) or '0'} = {tn.text(p.z_star)}".replace("+ -", "- ")
+        terms.append((value(n.bias), ""))
+    return f"{_signed_sum(terms, tn)} = {tn.text(p.z_star)}"
+
+
+def _signed_sum(terms: list[tuple[Num, str]], tn) -> str:
+    """c₁x₁ + c₂x₂ …: each (coefficient, what it multiplies); a coefficient shown negative after the
+    first is written as a subtraction of its size, as by hand."""
+    out = ""
+    for i, (c, x) in enumerate(terms):
+        shown = tn.text(c)
+        if i == 0:
+            out = shown + x
+        elif shown.startswith("-"):
+            out += f" - {tn.text(-c)}{x}"
+        else:
+            out += f" + {shown}{x}"
+    return out or "0"
 
 
 def _proof(p: PRun, tn) -> dict | None:

@@ -8,7 +8,7 @@ import mpmath
 
 from derive import losses
 from derive.calculus.grad import successors, uses
-from derive.latex import partial, tex_name, z_names
+from derive.latex import delta_names, partial, tex_name, z_names
 from derive.numbers import Num
 from derive.spec.model import Network
 from derive.steps.document import Combined, PointStep, TrainStep, Update
@@ -127,15 +127,12 @@ def point_detail(net: Network, pt, tn: TexNumbers, zt: dict) -> PointStep:
                      deltas=tuple(delta_lines(net, fwd, back, tn, zt)), grads=tuple(grad_lines(net, pt, tn, zt)))
 
 
-def _delta(zt: dict, n: str) -> str:
-    return zt[n].replace("z_", r"\delta_", 1)
-
-
 def delta_lines(net, fwd, back, tn, zt) -> list[str]:
     succ, out = successors(net), []
+    dt = delta_names(list(zt))  # zt names every neuron, so δ takes the same subscripts as z
     ce = net.loss == "categorical_cross_entropy" and sum(fwd.point.targets) == 1
     for n in reversed(net.neurons):
-        d, v = _delta(zt, n.name), back.delta[n.name]
+        d, v = dt[n.name], back.delta[n.name]
         if n.activation.name == "softmax":
             if ce:
                 y = tn.arg(Num(fwd.point.targets[net.outputs.index(n.name)]))
@@ -144,7 +141,7 @@ def delta_lines(net, fwd, back, tn, zt) -> list[str]:
                 out.append(rf"{d} = {tex_name(n.name)}\Bigl(\tfrac{{\partial L}}{{\partial {tex_name(n.name)}}} - "
                            rf"\sum_j \tfrac{{\partial L}}{{\partial O_j}} O_j\Bigr) {tn.eq(v)}")
             continue
-        sym = [rf"{_w(w, tn)}\,{_delta(zt, m)}" for m, w in succ[n.name]]
+        sym = [rf"{_w(w, tn)}\,{dt[m]}" for m, w in succ[n.name]]
         terms = [rf"{tn.arg(fwd.weight(w))} \cdot {tn.arg(back.delta[m])}" for m, w in succ[n.name]]
         if n.name in net.outputs:
             sym.insert(0, partial("L", tex_name(n.name)))
@@ -166,8 +163,9 @@ def _bracket(terms: list[str]) -> str:
 
 def grad_lines(net, pt, tn, zt) -> list[str]:
     fwd, back, out = pt.fwd, pt.back, []
+    dt = delta_names(list(zt))
     for p, found in uses(net).items():
-        sym = [f"{_delta(zt, u.neuron)} \\cdot {tex_name(u.source)}" if u.source else _delta(zt, u.neuron) for u in found]
+        sym = [f"{dt[u.neuron]} \\cdot {tex_name(u.source)}" if u.source else dt[u.neuron] for u in found]
         num = [f"{tn.arg(back.delta[u.neuron])} \\cdot {tn.arg(fwd.value(u.source))}" if u.source
                else tn.arg(back.delta[u.neuron]) for u in found]
         lhs = partial(f"L_{{{pt.index + 1}}}", tex_name(p))

@@ -9,7 +9,6 @@ import click
 from derive import DeriveError, defaults, explain, load_network, progress
 from derive.cli_common import CONTEXT, document_options, warn
 from derive.output import safe_stem, write
-from derive.render.notes import FORMATS
 
 EXTENSIONS = {"md": "md", "json": "json", "html": "html", "tex": "tex", "pdf": "pdf"}
 
@@ -72,7 +71,7 @@ def main():
 
 @main.command(context_settings=CONTEXT)
 @click.argument("network", required=False, type=click.Path(dir_okay=False))
-@document_options(FORMATS, "Markdown lecture notes, every number as JSON, HTML, LaTeX or PDF.",
+@document_options(defaults.NOTES_FORMATS, "Markdown lecture notes, every number as JSON, HTML, LaTeX or PDF.",
                   "Where to write; '-' for standard output. Default: output/<network name>.<format>.")
 @click.option("--point", default=defaults.POINT, show_default=True, type=int, help="Which data point to work through (1 = first).")
 @click.option("--max-paths", default=defaults.MAX_PATHS, show_default=True, type=int,
@@ -110,9 +109,12 @@ def render(network, fmt, output, point, max_paths, max_derivations, max_expressi
                         max_expression=max_expression, plot_weight=plot_weight,
                         pictures=not no_pictures and (fmt in ("html", "tex", "pdf") or (fmt == "md" and target != "-")))
     warn(notes.network.warnings)
-    if fmt == "md" and notes.document.pictures:
-        for name, content in notes.document.pictures.files.items():
-            write(content, str(Path(target).parent / name))
+    pics = notes.document.pictures
+    if pics and fmt in ("md", "tex") and target != "-":  # the files the notes link, beside them
+        for_tex = pics.tex_files()
+        for name, content in (for_tex if fmt == "tex" else pics.files).items():
+            if fmt == "tex" or name not in for_tex:
+                write(content, str(Path(target).parent / name))
     written = write(notes.text, target)
     if written:
         click.echo(f"wrote {written}", err=True)

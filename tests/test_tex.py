@@ -19,8 +19,7 @@ from derive.escape import tex_escape
 from derive.render.notes import render
 from derive.render.tex import compile_pdf
 from derive.steps.notes import Options, build
-
-from conftest import ROOT, example_networks
+from tests.helpers import ROOT, example_networks
 
 PACKAGES = "texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-pictures latexmk"
 # Every example network (examples/ also holds students' answer files, which are not networks).
@@ -105,6 +104,7 @@ def example_texts(tmp_path_factory):
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.slow
 def test_example_pdf_shows_every_number(path, example_texts):
     carried = "carry: truncate" in path.read_text() or "carry: round" in path.read_text()
     text = example_texts(path)
@@ -113,6 +113,7 @@ def test_example_pdf_shows_every_number(path, example_texts):
     assert not missing, f"{path.name}: not in the PDF: {missing}"
 
 
+@pytest.mark.slow
 def test_pass_fail_pdf_shows_the_seed_hand_calculation(example_texts):
     text = example_texts(ROOT / "examples" / "pass_fail.yaml")
     # The seed lecture: z = 1.151, O1 = 0.759 (truncated), z = 0.04518, O2 = 0.51129, y − ŷ = 0.48871.
@@ -132,6 +133,7 @@ def test_pass_fail_pdf_shows_the_seed_hand_calculation(example_texts):
     assert "truncated to 3 decimals" in text and "Hand calculation and full precision" in text
 
 
+@pytest.mark.slow
 def test_hostile_title_and_labels_are_typeset_literally(tmp_path):
     net = load_network(text=HOSTILE, name="R&D_{x}.yaml")
     text = _pdf_text(render(build(net, Options()), "tex"), tmp_path)
@@ -142,6 +144,7 @@ def test_hostile_title_and_labels_are_typeset_literally(tmp_path):
     assert f"{passwd}:" not in text  # \input was not run
 
 
+@pytest.mark.slow
 def test_tex_never_reads_files_outside_its_directory(tmp_path):
     _need_tex()
     marker = tmp_path / "written"
@@ -160,12 +163,14 @@ def test_escaping_is_done_in_one_pass():
     assert tex_escape("y − ŷ") == r"y \ensuremath{-} ŷ"
 
 
+@pytest.mark.slow
 def test_a_latex_error_names_the_message_and_the_line(tmp_path):
     _need_tex()
     with pytest.raises(DeriveError, match=r"Undefined control sequence.*line 3 of the \.tex"):
         compile_pdf("\\documentclass{article}\n\\begin{document}\n\\notacommand\n\\end{document}\n")
 
 
+@pytest.mark.slow
 def test_a_run_away_compilation_is_stopped():
     _need_tex()
     with pytest.raises(DeriveError, match="did not finish within 2 s"):
@@ -178,6 +183,7 @@ def test_missing_tex_says_which_packages_to_install(monkeypatch):
         compile_pdf(r"\documentclass{article}\begin{document}x\end{document}")
 
 
+@pytest.mark.slow
 def test_without_latexmk_pdflatex_runs_twice(monkeypatch, tmp_path):
     _need_tex()
     which = shutil.which
@@ -200,6 +206,7 @@ def test_user_templates_override_the_built_in_ones(tmp_path):
     assert render(doc, "tex", tmp_path) == "Body: \\begin{center}\n{\\LARGE\\bfseries Will the student pass?\\par}\n\\end{center}\n\nMy own notes, 3 inputs.\n"
 
 
+@pytest.mark.slow
 def test_pictures_are_drawn_where_the_markdown_shows_them(tmp_path):
     """The LaTeX writer puts each picture the Markdown links where the Markdown links it, as TikZ."""
     net = load_network(str(ROOT / "examples" / "pass_fail.yaml"))
@@ -211,3 +218,19 @@ def test_pictures_are_drawn_where_the_markdown_shows_them(tmp_path):
     assert w1 < tex.index("from $L$ back to $w_{1}$", w1) < tex.index("reaches the loss along one path", w1)
     text = _pdf_text(tex, tmp_path)
     assert "The 1 chain-rule path from L back to w1" in text
+
+
+def test_the_plots_of_the_markdown_notes_are_in_the_pdf(tmp_path):
+    """A deep sigmoid network's notes show the activation and per-layer gradient plots; the PDF
+    includes them too (as the PDFs matplotlib drew), not only the Markdown and HTML."""
+    net = load_network(str(ROOT / "examples" / "deep_sigmoid.yaml"))
+    doc = build(net, Options(pictures="deep_files"))
+    tex = render(doc, "tex")
+    for name in ("activations", "layer_gradients"):
+        assert rf"\includegraphics[width=0.8\linewidth]{{deep_files/{name}.pdf}}" in tex
+        assert doc.pictures.tex_files()[f"deep_files/{name}.pdf"].startswith(b"%PDF")
+    pdf = tmp_path / "notes.pdf"
+    pdf.write_bytes(render(doc, "pdf"))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Activations (solid) and their derivatives (dashed)" in text  # the plot's own title
+    assert "layer (column of the neuron the weight feeds)" in text

@@ -13,12 +13,14 @@ from derive.pictures import diagram
 @dataclass
 class Pictures:
     """`refs` are the paths the notes link to; `files` maps each path to its content; `tikz` holds the
-    diagrams again as tikzpictures, for LaTeX, drawn only when LaTeX asks (`tikz_drawers`)."""
+    diagrams again as tikzpictures, for LaTeX, drawn only when LaTeX asks (`tikz_drawers`); a plot
+    has a PDF twin for LaTeX instead: `graphics` maps the linked path to the PDF's path in `files`."""
 
     folder: str
     refs: dict = field(default_factory=dict)
     files: dict[str, str | bytes] = field(default_factory=dict)
     tikz_drawers: dict[tuple[str, str | None], Callable[[], str]] = field(default_factory=dict)  # (key, param)
+    graphics: dict[str, str] = field(default_factory=dict)
 
     def add(self, key: str, name: str, content: str | bytes, param: str | None = None) -> None:
         path = f"{self.folder}/{name}"
@@ -27,6 +29,16 @@ class Pictures:
             self.refs[key] = path
         else:
             self.refs.setdefault(key, {})[param] = path
+
+    def add_plot(self, key: str, name: str, plot: dict) -> None:
+        """A matplotlib figure (derive.pictures.figures): SVG for Markdown and HTML, PDF for LaTeX."""
+        self.add(key, f"{name}.svg", plot["svg"])
+        self.graphics[self.refs[key]] = pdf = f"{self.folder}/{name}.pdf"
+        self.files[pdf] = plot["pdf"]
+
+    def tex_files(self) -> dict[str, bytes]:
+        """The files a LaTeX document of these pictures includes (the plots' PDFs), by path."""
+        return {pdf: self.files[pdf] for pdf in self.graphics.values()}  # type: ignore[misc]
 
     @cached_property
     def tikz(self) -> dict:
@@ -55,9 +67,9 @@ def draw(fwd: Forward, folder: str, backward: dict, plot_weight: str | None, poi
     if plot_weight or backward.get("depth"):
         from derive.pictures import figures  # matplotlib: imported only for the plots that need it
     if plot_weight:
-        pics.add("descent", f"descent_{plot_weight}.svg", figures.descent_curve(net, point, plot_weight)["svg"])
+        pics.add_plot("descent", f"descent_{plot_weight}", figures.descent_curve(net, point, plot_weight))
         pics.refs["descent_param"] = plot_weight
     if backward.get("depth"):
-        pics.add("activations", "activations.svg", figures.activations_plot()["svg"])
-        pics.add("layers", "layer_gradients.svg", figures.layer_gradients(net, point)["svg"])
+        pics.add_plot("activations", "activations", figures.activations_plot())
+        pics.add_plot("layers", "layer_gradients", figures.layer_gradients(net, point))
     return pics

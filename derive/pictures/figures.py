@@ -70,10 +70,12 @@ def _point(net: Network, point) -> tuple[DataPoint, int]:
 
 def _output(fig: Figure, data: dict) -> dict:
     FigureCanvasAgg(fig)
-    svg, png = io.BytesIO(), io.BytesIO()
+    svg, png, pdf = io.BytesIO(), io.BytesIO(), io.BytesIO()
     fig.savefig(svg, format="svg", metadata={"Date": None})
     fig.savefig(png, format="png", metadata={"Software": None})
-    return {"svg": svg.getvalue().decode("utf-8"), "png": png.getvalue(), "data": data}
+    # For LaTeX: vector, and without a date, so the same figure gives the same bytes.
+    fig.savefig(pdf, format="pdf", metadata={"CreationDate": None, "Producer": None, "Creator": None})
+    return {"svg": svg.getvalue().decode("utf-8"), "png": png.getvalue(), "pdf": pdf.getvalue(), "data": data}
 
 
 def _fraction(x: Num) -> Fraction:

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import jinja2
 
+from derive import defaults
 from derive.escape import md_escape
 from derive.latex import tex_name
 from derive.templating import environment, template_dir
 from derive.steps.document import Factor
 from derive.steps.notes import Document
 
-FORMATS = ("md", "json", "html", "tex", "pdf")
+FORMATS = defaults.NOTES_FORMATS
 
 
 def _factor_line(f: Factor) -> str:
@@ -52,7 +53,9 @@ def render(doc: Document, fmt: str, templates: Path | None = None, base_dir: Pat
         from derive.render.tex import compile_pdf, picture_tex, render_tex
 
         tex = render_tex(render(doc, "md", templates), doc.title, templates, picture_tex(doc.pictures))
-        return compile_pdf(tex) if fmt == "pdf" else tex
+        if fmt == "tex":
+            return tex
+        return compile_pdf(tex, files=doc.pictures.tex_files() if doc.pictures else None)
     text = markdown_environment(templates).get_template("notes.md.j2").render(doc=doc)
     return re.sub(r"\n{3,}", "\n\n", text)
 

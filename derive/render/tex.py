@@ -62,7 +62,8 @@ def render_tex(markdown_text: str, title: str, templates: Path | None = None,
 
 
 def picture_tex(pictures) -> dict[str, str]:
-    """Image source (as the Markdown links it) to its TikZ, for every picture drawn as TikZ."""
+    """Image source (as the Markdown links it) to the TeX that draws it: a tikzpicture, or for a plot
+    an \\includegraphics of its PDF twin (a file the LaTeX needs beside it: `Pictures.tex_files`)."""
     if pictures is None:
         return {}
     out: dict[str, str] = {}
@@ -72,6 +73,8 @@ def picture_tex(pictures) -> dict[str, str]:
             out.update({src: drawn[param] for param, src in ref.items() if param in drawn})
         elif isinstance(ref, str) and isinstance(drawn, str):
             out[ref] = drawn
+        elif isinstance(ref, str) and ref in pictures.graphics:
+            out[ref] = f"\\includegraphics[width=0.8\\linewidth]{{{pictures.graphics[ref]}}}"
     return out
 
 
@@ -124,13 +127,20 @@ def first_error(log: str) -> str | None:
     return f"{text} (line {where.group(1)} of the .tex, at `{where.group(2).strip()}`)" if where else text
 
 
-def compile_pdf(tex: str, timeout: float = TIMEOUT) -> bytes:
-    """Compile a standalone LaTeX document in a temporary directory and return the PDF."""
+def compile_pdf(tex: str, timeout: float = TIMEOUT, files: Mapping[str, bytes | str] | None = None) -> bytes:
+    """Compile a standalone LaTeX document in a temporary directory and return the PDF; `files` (relative
+    path to content) are written beside it first, for the document to include."""
     commands = _commands("notes.tex")
     deadline = time.monotonic() + timeout
     with tempfile.TemporaryDirectory(prefix="derive-tex-") as tmp:
         work = Path(tmp)
         (work / "notes.tex").write_text(tex, encoding="utf-8")
+        for name, content in (files or {}).items():
+            path = (work / name).resolve()
+            if not path.is_relative_to(work.resolve()):
+                raise ValueError(f"{name} would be written outside the LaTeX folder")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
         for cmd in commands:
             try:
                 code, output = _run(cmd, tmp, max(deadline - time.monotonic(), 1))

@@ -85,11 +85,10 @@ def explain(path: str | None = None, *, text: str | None = None, name: str | Non
     `pictures` adds diagrams (and plots) as files under `<name>_files/` (in HTML, inlined);
     `plot_weight` adds the gradient-descent curve of that parameter."""
     from derive.output import safe_stem
-    from derive.render.notes import FORMATS
     from derive.steps.notes import Options, build
 
-    if fmt not in FORMATS:
-        raise DeriveError(f"unknown format `{fmt}`; choose one of: {', '.join(FORMATS)}")
+    if fmt not in defaults.NOTES_FORMATS:
+        raise DeriveError(f"unknown format `{fmt}`; choose one of: {', '.join(defaults.NOTES_FORMATS)}")
     net = load_network(path, text=text, name=name)
     if not 1 <= point <= len(net.data):
         raise DeriveError(f"there is no data point {point}: {net.source} has {len(net.data)}")

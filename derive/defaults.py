@@ -11,7 +11,10 @@ MAX_PATHS = 8  # chain-rule paths listed one by one per parameter; beyond, the Î
 MAX_DERIVATIONS = 40  # parameters derived in full; a bigger network gets a sample
 MAX_EXPRESSION = 120  # operations in an output's composed expression before it is left out
 
-# The formats written when none is asked for.
+# The formats of the notes (derive render, derive.explain, derive.render.notes), and the one written
+# when none is asked for. Here rather than in derive.render so the command line can offer them
+# without loading the renderers (`derive --expand` needs none).
+NOTES_FORMATS = ("md", "json", "html", "tex", "pdf")
 NOTES_FORMAT = "md"  # derive render, train, study-lr, study-depth
 REPORT_FORMAT = "text"  # derive check and exercise-mark: a report for the terminal
 

@@ -10,7 +10,6 @@ from fractions import Fraction
 
 import mpmath
 
-from derive import load_network
 from derive.check.formulas import chain, paths
 from derive.check.names import L_NODE, Quantity
 from derive.check.truth import State, state, value
@@ -18,6 +17,7 @@ from derive.errors import DeriveError
 from derive.exercise.spec import Exercise, Question
 from derive.numbers import show
 from derive.spec.expand import expand_text
+from derive.spec.loader import load
 from derive.spec.model import DataPoint, Network
 
 KEY_DIGITS = 6  # significant digits of a key's numbers: derive check judges to the digits written
@@ -109,7 +109,7 @@ def _accepted(ex: Exercise, student: str, net: Network, drawn: dict, tries: int)
     """The draw as the student's explicit network file, read back: the key comes from that file, so it
     is exactly what the marking will compare with."""
     text = expand_text(net)
-    mine = load_network(text=text, name="network.yaml")
+    mine = load(text, "network.yaml")
     if mine.parameters != net.parameters or mine.data != net.data:
         raise AssertionError(f"student {student}: network.yaml does not reproduce the drawn numbers")
     s = state(mine, mine.data[0], "the data point")

@@ -1,5 +1,6 @@
 """A student's answer key: the expected answer to each question, then the full worked solution of their
-own network (derive's lecture notes), in every format asked for."""
+own network (derive's lecture notes), in every format asked for. key.md (exercise/key.md.j2, then the
+notes' Markdown) is the key's one source of words: its HTML and LaTeX are written from it."""
 from __future__ import annotations
 
 import json
@@ -7,15 +8,16 @@ import re
 import tempfile
 from pathlib import Path
 
-from derive import explain
-from derive.latex import number, z_names
-from derive.render.notes import markdown_environment, render
-from derive.render.html import render_html
-from derive.render.tex import compile_pdf, tex_environment
 from derive.exercise.draw import Draw, filled_answer
 from derive.exercise.roster import Student
 from derive.exercise.sheets import question_tex, yaml_key
 from derive.exercise.spec import Exercise
+from derive.latex import number, z_names
+from derive.output import safe_stem
+from derive.render.html import render_html
+from derive.render.notes import markdown_environment, render
+from derive.render.tex import compile_pdf, picture_tex, render_tex
+from derive.steps.notes import Options, build
 
 NUMBER = re.compile(r"-?[0-9.]+(e-?[0-9]+)?")
 NOTES_NAME = "network.yaml"  # how the notes name their source; their pictures go to network_files/
@@ -40,15 +42,18 @@ def key_files(ex: Exercise, student: Student, d: Draw, formats: set[str]) -> dic
     """Each file of the key by its path in the student's folder: key.md and key.json always (with the
     pictures key.md shows), key.html, key.tex and key.pdf when asked for."""
     ctx = key_context(ex, student, d)
-    notes = explain(text=d.text, name=NOTES_NAME, fmt="md", pictures=True)
-    files: dict[str, str | bytes] = dict(notes.document.pictures.files)
+    title = f"Answer key: {ex.title} ({student.id})"
+    # d.network is d.text read back under NOTES_NAME: the notes are those of the file the student gets
+    notes = build(d.network, Options(pictures=f"{safe_stem(NOTES_NAME)}_files"))
+    files: dict[str, str | bytes] = dict(notes.pictures.files)
     head = markdown_environment().get_template("exercise/key.md.j2").render(k=ctx)
-    files["key.md"] = head + "\n" + notes.text
-    files["key.json"] = key_json(ctx, explain(text=d.text, name=NOTES_NAME, fmt="json").text)
+    files["key.md"] = head + "\n" + render(notes, "md")
+    files["key.json"] = key_json(ctx, render(build(d.network, Options(detail=False)), "json"))
     if "html" in formats:
-        files["key.html"] = _html(files, f"Answer key: {ex.title} ({student.id})")
+        files["key.html"] = _html(files, title)
     if formats & {"tex", "pdf"}:
-        tex = key_tex(ctx, render(notes.document, "tex"))
+        # key.md is the key's one source of words; the notes' pictures it links are drawn in TikZ
+        tex = render_tex(files["key.md"], title, pictures=picture_tex(notes.pictures))
         if "tex" in formats:
             files["key.tex"] = tex
         if "pdf" in formats:
@@ -63,15 +68,6 @@ def key_json(ctx: dict, notes_json: str) -> str:
            "answers": {r["label"]: r["expected"] for r in ctx["rows"]},
            "answers_file": {f["key"]: f["text"] for f in ctx["filled"]}}
     return json.dumps({"exercise": key, **data}, indent=2, ensure_ascii=False) + "\n"
-
-
-def key_tex(ctx: dict, notes_tex: str) -> str:
-    """The notes' LaTeX with a first page that lists the expected answers."""
-    page = tex_environment().get_template("tex/exercise/key.tex.j2").render(k=ctx)
-    marker = "\\begin{document}"
-    if marker not in notes_tex:
-        raise ValueError("the LaTeX notes have no \\begin{document}")
-    return re.sub(r"\n{3,}", "\n\n", notes_tex.replace(marker, marker + "\n" + page, 1))
 
 
 def _html(files: dict[str, str | bytes], title: str) -> str:

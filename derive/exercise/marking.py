@@ -8,7 +8,6 @@ from pathlib import Path
 
 import yaml
 
-from derive import load_network
 from derive.check.answers import AnswerFile, parse_key, read_answers
 from derive.check.mark import Report, mark
 from derive.check.names import Names, Quantity
@@ -17,6 +16,7 @@ from derive.check.structure import is_chain
 from derive.errors import DeriveError
 from derive.exercise.generate import MANIFEST
 from derive.exercise.roster import Student
+from derive.spec.loader import load
 from derive.spec.source import compose, read_text
 
 NOT_ANSWERED = None
@@ -142,7 +142,8 @@ def mark_class(out_dir: str, submissions: str) -> ClassMarks:
 def mark_student(out_dir: str, manifest: dict, student: Student, path: Path, text: str) -> Result:
     """One student's file against their own network.yaml; a file derive check cannot read is reported."""
     try:
-        net = load_network(str(Path(out_dir) / student.id / "network.yaml"))
+        own = str(Path(out_dir) / student.id / "network.yaml")
+        net = load(read_text(own), own)
         names = Names(net)
         asked = [_asked(q, net, names) for q in manifest["questions"]]
         kept, left = drop_blank_answers(text, str(path))

@@ -53,9 +53,7 @@ def render(doc: Document, fmt: str, templates: Path | None = None, base_dir: Pat
         from derive.render.tex import compile_pdf, picture_tex, render_tex
 
         tex = render_tex(render(doc, "md", templates), doc.title, templates, picture_tex(doc.pictures))
-        if fmt == "tex":
-            return tex
-        return compile_pdf(tex, files=doc.pictures.tex_files() if doc.pictures else None)
+        return compile_pdf(tex) if fmt == "pdf" else tex
     text = markdown_environment(templates).get_template("notes.md.j2").render(doc=doc)
     return re.sub(r"\n{3,}", "\n\n", text)
 

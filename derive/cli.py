@@ -109,9 +109,12 @@ def render(network, fmt, output, point, max_paths, max_derivations, max_expressi
                         max_expression=max_expression, plot_weight=plot_weight,
                         pictures=not no_pictures and (fmt in ("html", "tex", "pdf") or (fmt == "md" and target != "-")))
     warn(notes.network.warnings)
-    if fmt == "md" and notes.document.pictures:
-        for name, content in notes.document.pictures.files.items():
-            write(content, str(Path(target).parent / name))
+    pics = notes.document.pictures
+    if pics and fmt in ("md", "tex") and target != "-":  # the files the notes link, beside them
+        for_tex = pics.tex_files()
+        for name, content in (for_tex if fmt == "tex" else pics.files).items():
+            if fmt == "tex" or name not in for_tex:
+                write(content, str(Path(target).parent / name))
     written = write(notes.text, target)
     if written:
         click.echo(f"wrote {written}", err=True)

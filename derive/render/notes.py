@@ -53,7 +53,9 @@ def render(doc: Document, fmt: str, templates: Path | None = None, base_dir: Pat
         from derive.render.tex import compile_pdf, picture_tex, render_tex
 
         tex = render_tex(render(doc, "md", templates), doc.title, templates, picture_tex(doc.pictures))
-        return compile_pdf(tex) if fmt == "pdf" else tex
+        if fmt == "tex":
+            return tex
+        return compile_pdf(tex, files=doc.pictures.tex_files() if doc.pictures else None)
     text = markdown_environment(templates).get_template("notes.md.j2").render(doc=doc)
     return re.sub(r"\n{3,}", "\n\n", text)
 

@@ -114,3 +114,11 @@ def _carried(carry: Carry, value: Num, is_output: bool, show: int) -> Num:
     if value.exact is not None and exact_decimal(value.exact, max_places=12) is not None:
         return value  # a short exact decimal is written as it is
     return carry.cut_significant(value, show) if is_output else carry.cut_decimals(value)
+
+
+def columns_of(net: Network) -> dict[str, int]:
+    """Inputs in column 0; each neuron in 1 + the longest path from an input (neurons are in forward order)."""
+    column = {x: 0 for x in net.inputs}
+    for n in net.neurons:
+        column[n.name] = 1 + max((column[e.source] for e in n.edges), default=0)
+    return column

@@ -23,7 +23,7 @@ from derive.activations import Activation
 from derive.calculus.grad import backward, uses
 from derive.calculus.graph import forward
 from derive.latex import tex_name
-from derive.pictures.layout import columns_of
+from derive.calculus.graph import columns_of
 from derive.spec.model import DataPoint, Network
 from derive.numbers import Num, show
 

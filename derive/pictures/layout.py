@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from derive.calculus.grad import param_path_count, path_counts, successors, uses
+from derive.calculus.graph import columns_of
 from derive.latex import _INDEXED  # the rule tex_name uses: letters, then digits become the subscript
 from derive.spec.model import Network
 
@@ -35,14 +36,6 @@ class Layout:
 
 def is_big(net: Network) -> bool:
     return len(net.neurons) > BIG_NEURONS or net.edge_count() > BIG_EDGES
-
-
-def columns_of(net: Network) -> dict[str, int]:
-    """Inputs in column 0; each neuron in 1 + the longest path from an input (neurons are in forward order)."""
-    column = {x: 0 for x in net.inputs}
-    for n in net.neurons:
-        column[n.name] = 1 + max((column[e.source] for e in n.edges), default=0)
-    return column
 
 
 def layout(net: Network) -> Layout:

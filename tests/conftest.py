@@ -1,12 +1,8 @@
-import os
-import sys
-from pathlib import Path
-
+"""Fixtures shared by the test modules. Shared plain helpers live in tests/helpers.py (and oracle.py,
+browser.py, exercise_helpers.py, train_reference.py), imported as `tests.<module>`: a conftest is
+pytest's to load, not a module to import from."""
 import pytest
 from mpmath import mp
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # tests/oracle.py
 
 
 @pytest.fixture
@@ -14,13 +10,3 @@ def high_precision():
     """mpf literals in a test need more than mpmath's default 15 digits."""
     with mp.workdps(80):
         yield
-
-
-@pytest.fixture
-def root() -> Path:
-    return ROOT
-
-
-def example_networks() -> list[Path]:
-    """examples/*.yaml that are networks (answer files for `derive check` end in _answers.yaml)."""
-    return [p for p in sorted((ROOT / "examples").glob("*.yaml")) if not p.stem.endswith("_answers")]

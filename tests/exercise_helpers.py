@@ -8,8 +8,7 @@ import yaml
 from click.testing import CliRunner
 
 from derive.cli import main
-
-from conftest import ROOT
+from tests.helpers import ROOT
 
 HOMEWORK = ROOT / "examples" / "exercises" / "pass_fail_homework.yaml"
 QUESTIONS = ["z(O1)", "O1", "z(O2)", "O2", "L", "dL/dw4", "dL/dw1", "new(w4)", "chain dL/dw1"]

@@ -7,8 +7,8 @@ import random
 import pytest
 from mpmath import mpf
 
-import oracle
 from derive import explain
+from tests import oracle
 
 SEEDS = range(60)
 

@@ -10,8 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from derive.cli import main
-
-from conftest import ROOT
+from tests.helpers import ROOT
 
 NETWORK = str(ROOT / "examples" / "pass_fail.yaml")
 SEED = str(ROOT / "examples" / "seed_answers.yaml")
@@ -71,9 +70,11 @@ def test_a_wrong_answer_exits_1_and_is_worked_out(tmp_path):
     assert r.exit_code == 1
     assert any(line.split()[:2] == ["✗", "dL/dw4"] for line in r.stdout.splitlines())
     section = r.stdout.split("What the wrong answers should have been")[1]
-    assert "expected      2*(O2 - y) * O2*(1 - O2)*O1" in section
-    assert "likely cause  a factor of 2 from the loss convention" in section
-    assert "worked step   dL/dw4 = dL/dO2 * dO2/dw4 = 2*(O2 - y) * O2*(1 - O2)*O1 = " in section
+    # The text is the Markdown report laid out by derive.render.text_writer: one `- label: value`
+    # item per line of the worked-out answer.
+    assert "- expected: 2*(O2 - y) * O2*(1 - O2)*O1\n" in section
+    assert "- likely cause: a factor of 2 from the loss convention" in section
+    assert "- worked step: dL/dw4 = dL/dO2 * dO2/dw4 = 2*(O2 - y) * O2*(1 - O2)*O1 = " in section
 
 
 def test_report_to_a_file(tmp_path):

@@ -8,8 +8,7 @@ from mpmath import mp, mpf
 
 from derive import load_network
 from derive.check import check_answers
-
-from conftest import ROOT
+from tests.helpers import ROOT
 
 NET = load_network(str(ROOT / "examples" / "pass_fail.yaml"))
 TWO = load_network(str(ROOT / "examples" / "two_paths.yaml"))

@@ -12,8 +12,7 @@ from derive import load_network
 from derive.check import parse as parse_module
 from derive.check.names import Names
 from derive.check.parse import MAX_LENGTH, ExpressionError, parse_answer
-
-from conftest import ROOT
+from tests.helpers import ROOT
 
 NET = load_network(str(ROOT / "examples" / "pass_fail.yaml"))
 TWO = load_network(str(ROOT / "examples" / "two_paths.yaml"))

@@ -8,8 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from derive.cli import main
-
-from conftest import ROOT
+from tests.helpers import ROOT
 
 PASS_FAIL = str(ROOT / "examples" / "pass_fail.yaml")
 

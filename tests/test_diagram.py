@@ -8,11 +8,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from derive import load_network
-from derive.pictures.diagram import layout, svg, tikz
 from derive.calculus.graph import forward
-from derive.escape import tex_escape
-
-from conftest import ROOT, example_networks
+from derive.pictures.diagram import layout, svg, tikz
+from tests.helpers import ROOT, example_networks
 
 EXAMPLES = [p.stem for p in example_networks()]
 NS = "{http://www.w3.org/2000/svg}"
@@ -192,6 +190,7 @@ def test_tikz_uses_lecture_names_and_escapes_labels():
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None,
                     reason="pdflatex is not installed (Debian: apt-get install texlive-latex-base texlive-pictures)")
+@pytest.mark.slow
 def test_tikz_compiles_with_pdflatex(tmp_path):
     pictures = []
     for source, kw in (("two_paths", {"highlight": "w1"}), (NASTY, {"highlight": "w1"}), ("deep_sigmoid", {}),

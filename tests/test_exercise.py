@@ -12,8 +12,7 @@ from derive import load_network
 from derive.check.answers import read_answers
 from derive.exercise import draw_student, load_exercise
 from derive.exercise.marking import drop_blank_answers
-
-from exercise_helpers import HOMEWORK, QUESTIONS, agrees, lecture_numbers, roster, run_exercise
+from tests.exercise_helpers import HOMEWORK, QUESTIONS, agrees, lecture_numbers, roster, run_exercise
 
 IDS = ["ada", "ben", "cy"]
 FILES = ["network.yaml", "sheet.md", "sheet_files/network.svg", "answers.yaml", "key.md", "key.json"]
@@ -37,6 +36,7 @@ def folder_bytes(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow
 def test_every_student_gets_a_folder_of_files(classes):
     three, _ = classes
     for i in IDS:
@@ -45,6 +45,7 @@ def test_every_student_gets_a_folder_of_files(classes):
     assert {"summary.md", "summary.csv", "exercise.json"} <= {p.name for p in three.iterdir()}
 
 
+@pytest.mark.slow
 def test_a_sheet_depends_only_on_the_seed_and_the_id_whatever_the_processes(classes):
     """ada, ben and cy: once with 2 processes in a class of 3, once with 1 process in a class of 4."""
     three, four = classes
@@ -52,6 +53,7 @@ def test_a_sheet_depends_only_on_the_seed_and_the_id_whatever_the_processes(clas
         assert folder_bytes(three / i) == folder_bytes(four / i), f"{i}'s folder changed"
 
 
+@pytest.mark.slow
 def test_students_get_different_numbers_within_the_ranges(classes):
     three, _ = classes
     spec = yaml.safe_load(HOMEWORK.read_text(encoding="utf-8"))["random"]
@@ -69,6 +71,7 @@ def test_students_get_different_numbers_within_the_ranges(classes):
     assert len(seen) == len(IDS)
 
 
+@pytest.mark.slow
 def test_the_keys_agree_with_an_independent_computation(classes):
     three, _ = classes
     for i in IDS:
@@ -82,6 +85,7 @@ def test_the_keys_agree_with_an_independent_computation(classes):
         assert abs(mine["dL/dw1"]) >= 1e-4 and mine["L"] >= 1e-3
 
 
+@pytest.mark.slow
 def test_sheets_show_the_numbers_and_the_questions_but_no_answer(classes):
     three, _ = classes
     for i in IDS:
@@ -101,6 +105,7 @@ def test_sheets_show_the_numbers_and_the_questions_but_no_answer(classes):
             assert key[q] not in sheet and key[q] not in svg, f"{i}'s sheet gives away {q}"
 
 
+@pytest.mark.slow
 def test_blank_answers_files_fit_derive_checks_reader(classes):
     """Every line of a blank file is a key derive check reads; filled with anything, the reader takes
     the file as it is and finds exactly the questions' quantities."""
@@ -118,6 +123,7 @@ def test_blank_answers_files_fit_derive_checks_reader(classes):
         assert {q.quantity for q in ex.questions} == {a.quantity for a in af.answers}
 
 
+@pytest.mark.slow
 def test_the_summary_lists_every_student_with_their_draws_and_key(classes):
     three, four = classes
     rows = list(csv.DictReader((four / "summary.csv").read_text(encoding="utf-8").splitlines()))

@@ -7,8 +7,7 @@ import pytest
 
 from derive.errors import DeriveError
 from derive.exercise import draw_student, load_exercise
-
-from exercise_helpers import run_exercise
+from tests.exercise_helpers import run_exercise
 
 ONE_SIGMOID = """\
 title: one sigmoid

@@ -8,11 +8,11 @@ import pytest
 import yaml
 
 from derive.render.tex import PACKAGES
+from tests.exercise_helpers import HOMEWORK, roster, run_exercise
 
-from exercise_helpers import HOMEWORK, roster, run_exercise
-
-pytestmark = pytest.mark.skipif(not (shutil.which("pdflatex") and shutil.which("pdftotext")),
-                                reason=f"needs pdflatex and pdftotext: install {PACKAGES} poppler-utils")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not (shutil.which("pdflatex") and shutil.which("pdftotext")),
+                                 reason=f"needs pdflatex and pdftotext: install {PACKAGES} poppler-utils")]
 
 
 def text_of(pdf) -> str:

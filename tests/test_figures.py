@@ -6,11 +6,10 @@ import matplotlib
 import pytest
 from mpmath import mp, mpf
 
-import oracle
 from derive import load_network
 from derive.pictures.figures import activations_plot, descent_curve, layer_gradients, to_float
-
-from conftest import ROOT
+from tests import oracle
+from tests.helpers import ROOT
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

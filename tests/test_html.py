@@ -7,13 +7,12 @@ import re
 
 import pytest
 
-import oracle
 from derive import explain
-from derive.render.mathml import to_mathml
 from derive.render.html import render_html, render_html_report
-
-from browser import CHROMIUM, inked_rows, run_pages
-from conftest import ROOT, example_networks
+from derive.render.mathml import to_mathml
+from tests import oracle
+from tests.browser import CHROMIUM, inked_rows, run_pages
+from tests.helpers import ROOT, example_networks
 
 EXAMPLES = example_networks()
 HOSTILE = """
@@ -99,6 +98,7 @@ def _coverage_notes():
     return notes
 
 
+@pytest.mark.slow
 def test_no_formula_falls_back_to_tex_source_in_any_notes():
     for md in _coverage_notes():
         page, failures = render_html_report(md, "notes")
@@ -203,6 +203,7 @@ def browser_runs(tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", [p.stem for p in EXAMPLES])
+@pytest.mark.slow
 def test_chromium_renders_every_example_with_its_maths_and_requests_nothing(browser_runs, name):
     pages, runs = browser_runs
     run = runs[name]
@@ -214,6 +215,7 @@ def test_chromium_renders_every_example_with_its_maths_and_requests_nothing(brow
     assert run.page_requests == [], run.page_requests
 
 
+@pytest.mark.slow
 def test_the_request_detector_sees_a_page_that_does_fetch(browser_runs):
     """Control: the same harness, on a page with a remote image (and no policy), records it."""
     _, runs = browser_runs

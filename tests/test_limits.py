@@ -4,8 +4,7 @@ import json
 import pytest
 
 from derive import DeriveError, explain
-
-from conftest import ROOT
+from tests.helpers import ROOT
 
 TWO_PATHS = str(ROOT / "examples" / "two_paths.yaml")
 

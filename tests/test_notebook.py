@@ -2,8 +2,7 @@
 import pytest
 
 from derive import explain
-
-from conftest import ROOT
+from tests.helpers import ROOT
 
 
 def test_repr_markdown_and_latex():
@@ -16,6 +15,7 @@ def test_repr_markdown_and_latex():
     assert explain(str(ROOT / "examples" / "pass_fail.yaml"), fmt="json")._repr_markdown_() is None
 
 
+@pytest.mark.slow
 def test_example_notebook_executes(tmp_path, monkeypatch):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")

@@ -6,10 +6,9 @@ import re
 import pytest
 from mpmath import mp, mpf
 
-import oracle
 from derive import explain
-
-from conftest import ROOT
+from tests import oracle
+from tests.helpers import ROOT
 
 
 def _sigma(z):

@@ -5,16 +5,13 @@ and (b) against itself: its micrograd-style reverse mode must agree with its hig
 central finite differences on many random networks.
 """
 
-import os
 import random
-import sys
 from fractions import Fraction
 
 import pytest
 from mpmath import mp, mpf
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import oracle  # noqa: E402
+from tests import oracle
 
 LECTURE = """\
 title: Will the student pass?

@@ -7,8 +7,7 @@ import sympy
 
 from derive import explain
 from derive.spec.loader import load
-
-from conftest import ROOT
+from tests.helpers import ROOT
 
 
 class sig(sympy.Function):

@@ -3,14 +3,14 @@ differences; random mutations of valid files give only derive's own error type."
 import json
 import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mpmath import mpf
 
-import oracle
 from derive import DeriveError, explain
-
-from conftest import ROOT
+from tests import oracle
+from tests.helpers import ROOT
 
 VALID = [(ROOT / "examples" / name).read_text() for name in
          ("pass_fail.yaml", "two_paths.yaml", "two_paths_dense.yaml", "perceptron.yaml")]
@@ -57,6 +57,7 @@ def mutated(draw):
     return text
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=mutated(), fmt=st.sampled_from(["md", "json"]))
 def test_mutated_files_give_only_derive_errors(text, fmt):

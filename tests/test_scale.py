@@ -13,8 +13,8 @@ import derive.calculus.grad as grad_module
 import derive.calculus.graph as graph_module
 import derive.numbers as numbers_module
 from derive import explain, load_network, progress
-from derive.steps.backward import path_budget
 from derive.calculus.grad import param_path_count, path_counts, routes, uses
+from derive.steps.backward import path_budget
 
 
 def dense(sizes, y=1, activation="sigmoid"):

@@ -5,7 +5,7 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import ROOT, example_networks
+from tests.helpers import ROOT, example_networks
 
 SCHEMA = json.loads((ROOT / "schema" / "network.schema.json").read_text())
 

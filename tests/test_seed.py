@@ -8,8 +8,7 @@ from mpmath import mp, mpf
 
 from derive import explain
 from derive.spec.loader import load
-
-from conftest import ROOT
+from tests.helpers import ROOT
 
 SEED = (ROOT / "examples" / "pass_fail.yaml").read_text()
 EXACT = SEED.replace("carry: truncate 3", "carry: exact")

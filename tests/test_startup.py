@@ -12,8 +12,7 @@ from derive import explain
 from derive.cli import LAZY_COMMANDS, main
 from derive.render.notes import markdown_environment
 from derive.render.tex import tex_environment
-
-from conftest import ROOT
+from tests.helpers import ROOT
 
 PASS_FAIL = str(ROOT / "examples" / "pass_fail.yaml")
 HEAVY = ("matplotlib", "lark", "derive.check", "derive.exercise", "derive.train.command", "derive.pictures.figures")
@@ -46,6 +45,7 @@ def test_notes_for_the_seed_load_no_plotting_parser_or_other_commands(tmp_path, 
     assert not {m for m in loaded if m.startswith(HEAVY)}
 
 
+@pytest.mark.slow
 def test_a_plot_still_loads_matplotlib_when_asked_for(tmp_path):
     loaded = loaded_after([PASS_FAIL, "--plot-weight", "w4", "-o", str(tmp_path / "seed.md")], tmp_path)
     assert "matplotlib" in loaded and "derive.pictures.figures" in loaded

@@ -11,8 +11,8 @@ import pytest
 from derive import load_network
 from derive.spec.model import OPTIMIZERS
 from derive.train.run import run, settings_for
-
-from train_reference import Reference, train as reference_train
+from tests.train_reference import Reference
+from tests.train_reference import train as reference_train
 
 HIDDEN = """
 title: two inputs, two hidden sigmoids, one output

@@ -7,8 +7,7 @@ import pytest
 from derive import DeriveError, load_network
 from derive.train.perceptron import boundary_z, midpoint_proof, train
 from derive.train.run import run, settings_for
-
-from conftest import ROOT
+from tests.helpers import ROOT
 
 AND = (ROOT / "examples" / "and_perceptron.yaml").read_text()
 XOR = (ROOT / "examples" / "xor_perceptron.yaml").read_text()

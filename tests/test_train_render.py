@@ -10,11 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from derive import SpecError, load_network
-from derive.render.html import render_html_report
 from derive.cli import main
+from derive.render.html import render_html_report
 from derive.train.command import progress
-
-from conftest import ROOT
+from tests.helpers import ROOT
 
 EX = ROOT / "examples"
 
@@ -35,6 +34,7 @@ CASES = [("train", EX / "training_pass_fail.yaml", ["--epochs", "3"]),
 
 
 @pytest.mark.parametrize("command,path,extra", CASES, ids=lambda c: getattr(c, "stem", None))
+@pytest.mark.slow
 def test_markdown_json_html_and_tex(command, path, extra, tmp_path):
     outs = {}
     for fmt in ("md", "json", "html", "tex"):
@@ -55,6 +55,7 @@ def test_markdown_json_html_and_tex(command, path, extra, tmp_path):
     assert not missing, missing[:5]
 
 
+@pytest.mark.slow
 def test_training_json_holds_every_step(tmp_path):
     target = tmp_path / "t.json"
     invoke("train", EX / "training_pass_fail.yaml", "-f", "json", "-o", target)
@@ -92,6 +93,7 @@ def test_mini_batch_notes_show_the_combination(tmp_path):
     assert "O_k - y_k" in md
 
 
+@pytest.mark.slow
 def test_pdf(tmp_path):
     if shutil.which("pdflatex") is None or shutil.which("pdftotext") is None:
         pytest.skip("needs pdflatex and pdftotext")

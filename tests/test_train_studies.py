@@ -10,8 +10,7 @@ import pytest
 
 from derive import DeriveError, load_network
 from derive.train.studies import judge, study_depth, study_lr
-
-from conftest import ROOT
+from tests.helpers import ROOT
 
 BOWL = """
 title: a bowl

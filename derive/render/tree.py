@@ -15,11 +15,9 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 import markdown
-from markdown.extensions import Extension
-from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
-from derive.render.html import protect_maths
+from derive.render.maths import MathsExtension
 
 # Letters and digits only, so no Markdown rule can split or change a token.
 TOKEN = re.compile(r"XMATHQ(\d+)QX")
@@ -67,21 +65,15 @@ class Tree:
 def parse(text: str) -> Tree:
     """The tree of a Markdown document (tables, heading ids as in the HTML, maths as tokens)."""
     tree = Tree(ET.Element("div"))
-    md = markdown.Markdown(extensions=["tables", "toc", "fenced_code", _Reader(tree)])
+
+    def store(tex: str, display: bool, alone: bool) -> str:
+        tree.formulas.append(Formula(tex, display, alone))
+        return f"XMATHQ{len(tree.formulas) - 1}QX"
+
+    md = markdown.Markdown(extensions=["tables", "toc", "fenced_code", MathsExtension(store)])
+    md.treeprocessors.register(_Keep(md, tree), "derive_keep", -10)
     md.convert(text)
     return tree
-
-
-class _Stash(Preprocessor):
-    def __init__(self, md: markdown.Markdown, tree: Tree):
-        super().__init__(md)
-        self.tree = tree
-
-    def run(self, lines: list[str]) -> list[str]:
-        def store(tex: str, display: bool, alone: bool) -> str:
-            self.tree.formulas.append(Formula(tex, display, alone))
-            return f"XMATHQ{len(self.tree.formulas) - 1}QX"
-        return protect_maths("\n".join(lines), store).split("\n")
 
 
 class _Keep(Treeprocessor):
@@ -93,17 +85,3 @@ class _Keep(Treeprocessor):
 
     def run(self, root: ET.Element) -> None:
         self.tree.root = copy.deepcopy(root)
-
-
-class _Reader(Extension):
-    def __init__(self, tree: Tree):
-        super().__init__()
-        self.tree = tree
-
-    def extendMarkdown(self, md: markdown.Markdown) -> None:
-        md.preprocessors.register(_Stash(md, self.tree), "derive_maths", 25)
-        md.preprocessors.deregister("html_block")
-        for name in ("html", "autolink", "automail"):
-            md.inlinePatterns.deregister(name)
-        md.ESCAPED_CHARS.extend(c for c in "<$~|" if c not in md.ESCAPED_CHARS)
-        md.treeprocessors.register(_Keep(md, self.tree), "derive_keep", -10)

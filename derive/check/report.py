@@ -1,5 +1,7 @@
 """Reports a person reads: one line per answer, then what each wrong one should have been; and for a
-class, tables per student and per question. Jinja2 lays everything out; JSON and CSV are data."""
+class, tables per student and per question. The words are written once, in the Markdown templates
+(templates/check/*.md.j2); the terminal's text is that Markdown laid out by
+derive.render.text_writer. JSON and CSV are data."""
 from __future__ import annotations
 
 import csv
@@ -13,17 +15,13 @@ from derive import templating
 from derive.check.mark import Report
 from derive.check.numeric import CARRIED, RIGHT, TRUNCATED, WRONG
 from derive.escape import md_escape
+from derive.render import text_writer, tree
 
 FORMATS = ("text", "md", "json")
 MARKS = {RIGHT: "✓", TRUNCATED: "✓ truncated", CARRIED: "✓ carried forward", WRONG: "✗"}
 SHORT = {RIGHT: "✓", TRUNCATED: "✓t", CARRIED: "✓c", WRONG: "✗"}
 STATUSES = (RIGHT, TRUNCATED, CARRIED, WRONG)
-ANSWER_WIDTH = 48
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
-
-
-def _pad(text, width: int) -> str:
-    return str(text) + " " * max(0, width - len(str(text)))
 
 
 def _clip(text: str, width: int) -> str:
@@ -31,7 +29,12 @@ def _clip(text: str, width: int) -> str:
 
 
 def environment() -> jinja2.Environment:
-    return templating.environment("text", filters={"md": md_escape, "code": _code, "pad": _pad, "clip": _clip})
+    return templating.environment("md", filters={"md": md_escape, "code": _code, "clip": _clip})
+
+
+def as_format(markdown: str, fmt: str) -> str:
+    """A report's Markdown as `md` (itself) or `text` (laid out for a terminal)."""
+    return text_writer.write(tree.parse(markdown)) if fmt == "text" else markdown
 
 
 def _code(text: str) -> str:
@@ -70,20 +73,11 @@ def render(reports: list[Report], fmt: str, summary: bool = False) -> str:
     if fmt == "json":
         body = items[0] if len(items) == 1 and table is None else {"reports": items, "summary": table}
         return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
-    ext = "txt" if fmt == "text" else "md"
     env = environment()
-    parts = [] if summary else [env.get_template(f"check/report.{ext}.j2").render(r=item, width=_width(item))
-                                  for item in items]
+    parts = [] if summary else [env.get_template("check/report.md.j2").render(r=item) for item in items]
     if table is not None:
-        parts.append(env.get_template(f"check/summary.{ext}.j2").render(t=table, widths=_widths(table)))
-    return "\n".join(parts)
-
-
-def _width(item: dict) -> dict:
-    return {"mark": max((len(a["mark"]) for a in item["answers"]), default=1),
-            "key": max((len(a["key"]) for a in item["answers"]), default=1),
-            "answer": min(ANSWER_WIDTH, max((len(a["answer"]) for a in item["answers"] if a["note"]), default=1)),
-            "most": ANSWER_WIDTH * 2}
+        parts.append(env.get_template("check/summary.md.j2").render(t=table))
+    return as_format("\n".join(parts), fmt)
 
 
 def summary_data(reports: list[Report]) -> dict:
@@ -102,12 +96,6 @@ def summary_data(reports: list[Report]) -> dict:
         per_question.append({"question": k, "answered": len(got), "missing": len(reports) - len(got),
                              **{s: got.count(s) for s in STATUSES}})
     return {"students": students, "questions": per_question, "asked": questions}
-
-
-def _widths(t: dict) -> dict:
-    return {"student": max([len("student")] + [len(s["student"]) for s in t["students"]]),
-            "question": max([len("question")] + [len(q["question"]) for q in t["questions"]]),
-            "asked": [max(len(k), 2) for k in t["asked"]]}
 
 
 def to_csv(reports: list[Report]) -> str:

@@ -21,6 +21,7 @@ from derive.render.maths import MathsExtension
 
 # Letters and digits only, so no Markdown rule can split or change a token.
 TOKEN = re.compile(r"XMATHQ(\d+)QX")
+_PLACEHOLDER = re.compile("\x02wzxhzdk:(\\d+)\x03")
 
 
 @dataclass(frozen=True)
@@ -85,3 +86,16 @@ class _Keep(Treeprocessor):
 
     def run(self, root: ET.Element) -> None:
         self.tree.root = copy.deepcopy(root)
+        self._unstash(self.tree.root)
+
+    def _unstash(self, parent: ET.Element) -> None:
+        """A fenced code block waits in Python-Markdown's stash as HTML until serialisation, which a
+        writer of ours never reaches: put it into the tree as the element it is."""
+        for i, child in enumerate(list(parent)):
+            m = _PLACEHOLDER.fullmatch((child.text or "").strip()) if child.tag == "p" and not len(child) else None
+            if m and int(m.group(1)) < len(self.md.htmlStash.rawHtmlBlocks):
+                block = ET.fromstring(str(self.md.htmlStash.rawHtmlBlocks[int(m.group(1))]))
+                block.tail = child.tail
+                parent[i] = block
+            else:
+                self._unstash(child)

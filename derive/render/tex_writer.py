@@ -34,6 +34,7 @@ class _Writer:
     def __init__(self, tree: Tree, pictures: Mapping[str, str]):
         self.tree = tree
         self.pictures = pictures
+        self.titled = False  # whether a title (h1) has been written
 
     # -- blocks ------------------------------------------------------------------------------------
     def blocks(self, parent: ET.Element) -> str:
@@ -46,7 +47,11 @@ class _Writer:
         return method(e)
 
     def _block_h1(self, e: ET.Element) -> str:
-        return f"\\begin{{center}}\n{{\\LARGE\\bfseries {self.inline(e)}\\par}}\n\\end{{center}}\n\n"
+        """The title, centred; a second title starts a second document (an answer key's worked
+        solution) on a new page."""
+        new_page = "\\clearpage\n" if self.titled else ""
+        self.titled = True
+        return f"{new_page}\\begin{{center}}\n{{\\LARGE\\bfseries {self.inline(e)}\\par}}\n\\end{{center}}\n\n"
 
     def _block_h2(self, e: ET.Element) -> str:
         return self._heading(e, "section")
@@ -131,19 +136,25 @@ class _Writer:
                  numeric: list[bool]) -> tuple[str, float]:
         """(column spec, how many lines wide the table is at normal size). r for numbers, l for text;
         when the table is wider than the line, its widest text column becomes a paragraph column
-        (p{…}) that takes what the others leave."""
+        (p{…}) that takes what the others leave; when they leave it less than a quarter of the line,
+        the next widest is wrapped too, and so on, the wrapped columns sharing the room by their text."""
         widths = [max([self._width(c) for c in [head[i], *(r[i] for r in rows if i < len(r))]], default=0)
                   for i in range(len(head))]
         kinds = ["r" if n else "l" for n in numeric]
         total = sum(widths) + 2 * len(widths)
         if total > TEXT_WIDTH:
-            text_columns = [i for i, n in enumerate(numeric) if not n and widths[i] > 12]
-            if text_columns:
-                wide = max(text_columns, key=lambda i: widths[i])
-                rest = sum(w for i, w in enumerate(widths) if i != wide) + 2 * len(widths)
-                share = max(0.25, min(0.7, 1 - rest / TEXT_WIDTH))
-                kinds[wide] = f">{{\\raggedright\\arraybackslash}}p{{{share:.2f}\\linewidth}}"
-                total = rest + share * TEXT_WIDTH
+            wrapped: list[int] = []
+            for i in sorted((i for i, n in enumerate(numeric) if not n and widths[i] > 12), key=lambda i: -widths[i]):
+                wrapped.append(i)
+                rest = sum(w for j, w in enumerate(widths) if j not in wrapped) + 2 * len(widths)
+                if rest <= 0.75 * TEXT_WIDTH:
+                    break
+            if wrapped:
+                room = max(0.25, min(0.7, 1 - rest / TEXT_WIDTH))
+                for i in wrapped:
+                    share = room * widths[i] / sum(widths[j] for j in wrapped)
+                    kinds[i] = f">{{\\raggedright\\arraybackslash}}p{{{share:.2f}\\linewidth}}"
+                total = rest + room * TEXT_WIDTH
         return "@{}" + "".join(kinds) + "@{}", total / TEXT_WIDTH
 
     def _width(self, c: ET.Element) -> int:

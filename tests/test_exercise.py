@@ -13,6 +13,7 @@ from derive.check.answers import read_answers
 from derive.exercise import draw_student, load_exercise
 from derive.exercise.marking import drop_blank_answers
 from tests.exercise_helpers import HOMEWORK, QUESTIONS, agrees, lecture_numbers, roster, run_exercise
+from tests.helpers import ROOT
 
 IDS = ["ada", "ben", "cy"]
 FILES = ["network.yaml", "sheet.md", "sheet_files/network.svg", "answers.yaml", "key.md", "key.json"]
@@ -146,3 +147,25 @@ def test_draws_are_reproducible_and_independent_of_the_class():
     assert draw_student(ex, 2026, "ada").drawn == first.drawn
     assert draw_student(ex, 2027, "ada").drawn != first.drawn
     assert draw_student(ex, 2026, "ada2").drawn != first.drawn
+
+
+def test_the_keys_answers_file_reads_back_and_fits_the_pdfs_line(tmp_path):
+    """A long chain-rule answer is broken over lines in key.md's answers file (a verbatim block in the
+    PDF cannot wrap); YAML joins them back into the answer key.json gives."""
+    exercise = tmp_path / "ex.yaml"
+    exercise.write_text(f"network: {ROOT / 'examples' / 'two_paths_dense.yaml'}\n"
+                        "random: {parameters: {all: {low: -1, high: 1, decimals: 2}}}\n"
+                        "questions: [dL/dw1, chain dL/dw1]\n", encoding="utf-8")
+    r = run_exercise(exercise, "--students", roster(tmp_path, ["ada"]), "-o", tmp_path / "out",
+                     "--formats", "md", "--jobs", 1)
+    assert r.exit_code == 0, r.stderr
+    key_md = (tmp_path / "out" / "ada" / "key.md").read_text(encoding="utf-8")
+    key = json.loads((tmp_path / "out" / "ada" / "key.json").read_text(encoding="utf-8"))["exercise"]
+    block = key_md.split("The answers file filled in with these answers:\n\n", 1)[1].split("\n\n", 1)[0]
+    lines = [line.removeprefix("    ") for line in block.splitlines()]
+    assert len(lines) > 2 and all(len(line) <= 78 for line in lines), block
+    # w1 feeds O11, which reaches O31 through O21 and through O22 (layers [2, 2, 2, 1], lecture naming)
+    paths = ("dL/dO31 * dO31/dO21 * dO21/dO11 * dO11/dw1 + "
+             "dL/dO31 * dO31/dO22 * dO22/dO11 * dO11/dw1")
+    assert yaml.safe_load("\n".join(lines)) == {"answers": {"dL/dw1": f"{paths} = {key['answers']['dL/dw1']}"}}
+    assert key["answers_file"] == {"dL/dw1": f"{paths} = {key['answers']['dL/dw1']}"}

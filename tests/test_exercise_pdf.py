@@ -38,3 +38,7 @@ def test_the_sheet_and_the_key_as_pdf(tmp_path):
     for q in ("O1", "L", "dL/dw1", "new(w4)"):
         assert answers[q].replace("-", "−") in first_page, q
     assert "Back-propagation" in key  # the worked solution follows
+    # ... on a page of its own, under the network's title, as the old LaTeX key's \clearpage did
+    assert net["title"] not in first_page and key.split("\f")[1].lstrip().startswith(net["title"])
+    for raw in ("**", "](", "$", "|---", "\\", "XMATHQ"):  # both are written from Markdown: none of it shows
+        assert raw not in sheet and raw not in key, raw

@@ -6,20 +6,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from derive.errors import DeriveError
-from derive.output import write
-from derive.render.notes import markdown_environment
-from derive.render.tex import compile_pdf
 from derive.exercise.draw import Draw, draw_student
 from derive.exercise.keys import key_files
 from derive.exercise.roster import Student
 from derive.exercise.sheets import DIAGRAM, blank_answers, context, decimal, sheet_markdown, sheet_svg, sheet_tex
 from derive.exercise.spec import Exercise
+from derive.output import write
+from derive.render.notes import markdown_environment
+from derive.render.tex import compile_pdf
 
 FORMATS = ("md", "html", "tex", "pdf")  # md (with key.json and answers.yaml) is always written
 MANIFEST = "exercise.json"  # what `derive exercise-mark` reads: the questions and the students
@@ -40,10 +40,11 @@ def student_files(job: Job, student: Student) -> tuple[dict[str, str | bytes], D
     """Each file of a student's folder by its path in the folder, and their draw."""
     d = draw_student(job.ex, job.seed, student.id)
     ctx = context(job.ex, student, d)
-    files: dict[str, str | bytes] = {"network.yaml": d.text, "sheet.md": sheet_markdown(ctx),
-                                     DIAGRAM: sheet_svg(d.network), "answers.yaml": blank_answers(job.ex, student)}
+    sheet = sheet_markdown(ctx)
+    files: dict[str, str | bytes] = {"network.yaml": d.text, "sheet.md": sheet, DIAGRAM: sheet_svg(d.network),
+                                     "answers.yaml": blank_answers(job.ex, student)}
     if job.formats & {"tex", "pdf"}:
-        tex = sheet_tex(ctx, d.network)
+        tex = sheet_tex(sheet, job.ex.title, d.network)
         if "tex" in job.formats:
             files["sheet.tex"] = tex
         if "pdf" in job.formats:

@@ -20,6 +20,8 @@ from derive.render.tex import compile_pdf, picture_tex, render_tex
 from derive.steps.notes import Options, build
 
 NUMBER = re.compile(r"-?[0-9.]+(e-?[0-9]+)?")
+YAML_WIDTH = 76  # characters per line of the answers file in key.md: a verbatim line of the PDF holds 78
+YAML_INDENT = "    "  # a quoted answer's continuation lines, deeper than its key's two spaces
 NOTES_NAME = "network.yaml"  # how the notes name their source; their pictures go to network_files/
 
 
@@ -30,12 +32,29 @@ def key_context(ex: Exercise, student: Student, d: Draw) -> dict:
     rows = [{"number": i, "label": q.label, "key": q.key, "what": question_tex(q, net, zs), "chain": q.chain,
              "expected": d.answers[q.label], "tex": None if q.chain else number(d.answers[q.label])}
             for i, q in enumerate(ex.questions, 1)]
-    filled = [{"key": yaml_key(k), "text": filled_answer(ex, d.answers, k)} for k in ex.keys()]
+    filled = [{"key": yaml_key(k), "text": filled_answer(ex, d.answers, k)}
+              for k in ex.keys()]  # noqa: SIM118 -- Exercise.keys() is a method of ours, not a dict's
     for f in filled:  # a number stays plain; a structure is quoted, as YAML could misread `*` or `: `
-        f["yaml"] = f["text"] if NUMBER.fullmatch(f["text"]) else json.dumps(f["text"])
+        f["yaml"] = f["text"] if NUMBER.fullmatch(f["text"]) else folded(json.dumps(f["text"]), len(f["key"]) + 4)
     carry = net.carry.describe() if net.carry.mode != "exact" else None
     return {"title": ex.title, "student": student, "rows": rows, "filled": filled, "carry": carry,
             "tries": d.tries}
+
+
+def folded(quoted: str, taken: int) -> str:
+    """A double-quoted YAML string broken at single spaces into lines of at most YAML_WIDTH characters
+    (`taken` of the first line hold `  key: `), the lines after it indented by YAML_INDENT. YAML reads
+    each break as the one space it replaced, so the value is the same; the answers file in key.md
+    then fits the line of the PDF, where a verbatim line cannot wrap."""
+    lines, line = [], ""
+    for word in re.split(r"(?<! ) (?! )", quoted):  # at a single space: folding keeps no more than one
+        limit = YAML_WIDTH - (taken if not lines else len(YAML_INDENT))
+        if line and len(line) + 1 + len(word) > limit:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return f"\n{YAML_INDENT}".join([*lines, line])
 
 
 def key_files(ex: Exercise, student: Student, d: Draw, formats: set[str]) -> dict[str, str | bytes]:
@@ -47,17 +66,17 @@ def key_files(ex: Exercise, student: Student, d: Draw, formats: set[str]) -> dic
     notes = build(d.network, Options(pictures=f"{safe_stem(NOTES_NAME)}_files"))
     files: dict[str, str | bytes] = dict(notes.pictures.files)
     head = markdown_environment().get_template("exercise/key.md.j2").render(k=ctx)
-    files["key.md"] = head + "\n" + render(notes, "md")
+    markdown = files["key.md"] = head + "\n" + render(notes, "md")
     files["key.json"] = key_json(ctx, render(build(d.network, Options(detail=False)), "json"))
     if "html" in formats:
-        files["key.html"] = _html(files, title)
+        files["key.html"] = _html(markdown, files, title)
     if formats & {"tex", "pdf"}:
         # key.md is the key's one source of words; the notes' pictures it links are drawn in TikZ
-        tex = render_tex(files["key.md"], title, pictures=picture_tex(notes.pictures))
+        tex = render_tex(markdown, title, pictures=picture_tex(notes.pictures))
         if "tex" in formats:
             files["key.tex"] = tex
         if "pdf" in formats:
-            files["key.pdf"] = compile_pdf(tex)
+            files["key.pdf"] = compile_pdf(tex, files=notes.pictures.tex_files())
     return files
 
 
@@ -70,12 +89,12 @@ def key_json(ctx: dict, notes_json: str) -> str:
     return json.dumps({"exercise": key, **data}, indent=2, ensure_ascii=False) + "\n"
 
 
-def _html(files: dict[str, str | bytes], title: str) -> str:
-    """key.md as one HTML page; its pictures are laid out in a scratch folder to be embedded."""
+def _html(markdown: str, files: dict[str, str | bytes], title: str) -> str:
+    """key.md as one HTML page; its pictures (in `files`) are laid out in a scratch folder to be embedded."""
     with tempfile.TemporaryDirectory() as scratch:
         for name, content in files.items():
             if "/" in name:  # a picture, in the notes' pictures folder
                 path = Path(scratch) / name
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-        return render_html(files["key.md"], title, None, Path(scratch))
+        return render_html(markdown, title, None, Path(scratch))

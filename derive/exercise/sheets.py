@@ -1,6 +1,7 @@
 """A student's sheet (the network with their numbers and the numbered questions, never an answer) and
-their blank answers file. Python builds one context of TeX strings and plain text; the Markdown and
-LaTeX templates only lay it out."""
+their blank answers file. Python builds one context of TeX strings and plain text; the Markdown
+template exercise/sheet.md.j2 lays it out and is the sheet's one source of words: its LaTeX is written
+from that Markdown (derive.render.tex.render_tex), with the diagram drawn in TikZ."""
 from __future__ import annotations
 
 import dataclasses
@@ -16,7 +17,7 @@ from derive.latex import number, partial, tex_name, z_names
 from derive.numbers import Num, show
 from derive.pictures.diagram import svg, tikz
 from derive.render.notes import markdown_environment
-from derive.render.tex import tex_environment
+from derive.render.tex import render_tex
 from derive.spec.model import Network
 
 DIAGRAM = "sheet_files/network.svg"  # next to sheet.md
@@ -128,10 +129,16 @@ def sheet_svg(net: Network) -> str:
     return svg(diagram_network(net), None)
 
 
-def sheet_tex(ctx: dict, net: Network) -> str:
-    text = tex_environment().get_template("tex/exercise/sheet.tex.j2").render(
-        s=ctx, diagram_tikz=tikz(diagram_network(net), None))
-    return re.sub(r"\n{3,}", "\n\n", text)
+def sheet_tikz(net: Network) -> str:
+    """The diagram of sheet_svg in TikZ, shrunk to the text width when it is wider (a network with
+    many inputs), never enlarged."""
+    return (r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%" + "\n"
+            + tikz(diagram_network(net), None).strip() + "}")
+
+
+def sheet_tex(markdown: str, title: str, net: Network) -> str:
+    """The sheet as LaTeX, written from its Markdown; the diagram the Markdown links is drawn in TikZ."""
+    return render_tex(markdown, title, pictures={DIAGRAM: sheet_tikz(net)})
 
 
 def yaml_key(key: str) -> str:

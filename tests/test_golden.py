@@ -40,12 +40,13 @@ render_examples = _load_script()
 
 
 def committed_outputs() -> list[Path]:
-    """The files under output/ that git tracks: a listing, no rendering. Outside a git checkout (an
-    unpacked source archive) the files on disk stand for the committed ones."""
+    """The files under output/ that git tracks: a listing, no rendering. Where git cannot say (an
+    unpacked source archive, no git, or a checkout git refuses as owned by another user) the files on
+    disk stand for the committed ones."""
     if (ROOT / ".git").exists() and shutil.which("git"):
-        listing = subprocess.run(["git", "ls-files", "-z", "--", "output"], cwd=ROOT, capture_output=True,
-                                 check=True).stdout.decode("utf-8")
-        return sorted(ROOT / name for name in listing.split("\0") if name)
+        listing = subprocess.run(["git", "ls-files", "-z", "--", "output"], cwd=ROOT, capture_output=True)
+        if listing.returncode == 0:
+            return sorted(ROOT / name for name in listing.stdout.decode("utf-8").split("\0") if name)
     return sorted(p for p in OUTPUT.rglob("*") if p.is_file())
 
 

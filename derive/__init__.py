@@ -3,16 +3,23 @@
 The one facade is `explain`: it reads a network, works through one data point and returns the notes
 as text (Markdown or JSON), so tests and notebooks need not touch the disk.
 """
+
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from derive import defaults
 from derive.errors import DeriveError, SpecError
 
-__all__ = ["explain", "load_network", "builtin_example", "Notes", "DeriveError", "SpecError"]
+if TYPE_CHECKING:  # the facade imports nothing heavy until explain() is called
+    from derive.spec.model import Network
+    from derive.steps.notes import Document
+
+__all__ = ["DeriveError", "Notes", "SpecError", "builtin_example", "explain", "load_network"]
 __version__ = "0.1.0"
 
 
@@ -20,10 +27,8 @@ def builtin_example(name: str = "pass_fail") -> tuple[str, str]:
     """(text, display name) of an example shipped with the package."""
     here = Path(__file__).resolve().parent
     candidates = [here.parent / "examples" / f"{name}.yaml"]
-    try:
+    with contextlib.suppress(ModuleNotFoundError):  # a source checkout run without installing
         candidates.insert(0, Path(str(resources.files("derive.examples") / f"{name}.yaml")))
-    except ModuleNotFoundError:
-        pass
     for c in candidates:
         if c.exists():
             return c.read_text(encoding="utf-8"), f"examples/{name}.yaml"
@@ -35,10 +40,11 @@ def load_network(path: str | None = None, *, text: str | None = None, name: str 
     from derive.spec.loader import load
     from derive.spec.source import read_text
 
-    if text is None and path is None:
-        text, name = builtin_example()
-    elif text is None:
-        text, name = read_text(path), name or path
+    if text is None:
+        if path is None:
+            text, name = builtin_example()
+        else:
+            text, name = read_text(path), name or path
     return load(text, name or "<text>")
 
 
@@ -48,8 +54,8 @@ class Notes:
 
     text: str
     format: str
-    network: object
-    document: object
+    network: Network
+    document: Document
 
     def __str__(self) -> str:
         return self.text
@@ -74,11 +80,22 @@ class Notes:
         return render_html(self.text, self.document.title) if self.format == "md" else None
 
 
-def explain(path: str | None = None, *, text: str | None = None, name: str | None = None,
-            fmt: str = defaults.NOTES_FORMAT, point: int = defaults.POINT, max_paths: int = defaults.MAX_PATHS, verify: bool = True,
-            templates: str | None = None, derive_in_full: list[str] | None = None,
-            max_derivations: int = defaults.MAX_DERIVATIONS, max_expression: int = defaults.MAX_EXPRESSION,
-            pictures: bool = False, plot_weight: str | None = None) -> Notes:
+def explain(
+    path: str | None = None,
+    *,
+    text: str | None = None,
+    name: str | None = None,
+    fmt: str = defaults.NOTES_FORMAT,
+    point: int = defaults.POINT,
+    max_paths: int = defaults.MAX_PATHS,
+    verify: bool = True,
+    templates: str | None = None,
+    derive_in_full: list[str] | None = None,
+    max_derivations: int = defaults.MAX_DERIVATIONS,
+    max_expression: int = defaults.MAX_EXPRESSION,
+    pictures: bool = False,
+    plot_weight: str | None = None,
+) -> Notes:
     """Notes for data point `point` (1-based) of a network file, network text, or the built-in example;
     `name` is how the source is called in the notes and in messages; `derive_in_full` names the
     parameters whose derivation is written out (default: all of a small network, a few of a big one);
@@ -96,12 +113,26 @@ def explain(path: str | None = None, *, text: str | None = None, name: str | Non
         raise DeriveError("--max-paths, --max-derivations and --max-expression must be 0 or more")
     unknown = [p for p in (derive_in_full or []) + ([plot_weight] if plot_weight else []) if p not in net.parameters]
     if unknown:
-        raise DeriveError(f"{', '.join(unknown)} {'is not a parameter' if len(unknown) == 1 else 'are not parameters'} "
-                          f"of {net.source} (parameters: {', '.join(list(net.parameters)[:20])})")
-    doc = build(net, Options(point=point - 1, max_paths=max_paths, verify=verify, detail=fmt != "json",
-                             explain=derive_in_full, max_derivations=max_derivations,
-                             max_expression=max_expression, plot_weight=plot_weight,
-                             pictures=f"{safe_stem(net.source)}_files" if pictures or plot_weight else None))
+        raise DeriveError(
+            f"{', '.join(unknown)} {'is not a parameter' if len(unknown) == 1 else 'are not parameters'} "
+            f"of {net.source} (parameters: {', '.join(list(net.parameters)[:20])})"
+        )
+    doc = build(
+        net,
+        Options(
+            point=point - 1,
+            max_paths=max_paths,
+            verify=verify,
+            detail=fmt != "json",
+            explain=derive_in_full,
+            max_derivations=max_derivations,
+            max_expression=max_expression,
+        ),
+    )
+    if (pictures or plot_weight) and fmt != "json":
+        from derive.render.notes import draw_pictures
+
+        draw_pictures(doc, f"{safe_stem(net.source)}_files", plot_weight)
     return Notes(_render(doc, fmt, templates), fmt, net, doc)
 
 

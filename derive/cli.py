@@ -1,4 +1,5 @@
 """Command line: parses arguments, calls the library facade; the group prints errors without a traceback."""
+
 from __future__ import annotations
 
 import importlib
@@ -71,24 +72,68 @@ def main():
 
 @main.command(context_settings=CONTEXT)
 @click.argument("network", required=False, type=click.Path(dir_okay=False))
-@document_options(defaults.NOTES_FORMATS, "Markdown lecture notes, every number as JSON, HTML, LaTeX or PDF.",
-                  "Where to write; '-' for standard output. Default: output/<network name>.<format>.")
-@click.option("--point", default=defaults.POINT, show_default=True, type=int, help="Which data point to work through (1 = first).")
-@click.option("--max-paths", default=defaults.MAX_PATHS, show_default=True, type=int,
-              help="List a parameter's chain-rule paths one by one up to this many; beyond, show the δ recursion.")
-@click.option("--max-derivations", default=defaults.MAX_DERIVATIONS, show_default=True, type=int,
-              help="Write every parameter's derivation up to this many parameters; beyond, a sample (see --explain).")
-@click.option("--max-expression", default=defaults.MAX_EXPRESSION, show_default=True, type=int,
-              help="Show an output's composed expression while it has at most this many operations.")
+@document_options(
+    defaults.NOTES_FORMATS,
+    "Markdown lecture notes, every number as JSON, HTML, LaTeX or PDF.",
+    "Where to write; '-' for standard output. Default: output/<network name>.<format>.",
+)
+@click.option(
+    "--point", default=defaults.POINT, show_default=True, type=int, help="Which data point to work through (1 = first)."
+)
+@click.option(
+    "--max-paths",
+    default=defaults.MAX_PATHS,
+    show_default=True,
+    type=int,
+    help="List a parameter's chain-rule paths one by one up to this many; beyond, show the δ recursion.",
+)
+@click.option(
+    "--max-derivations",
+    default=defaults.MAX_DERIVATIONS,
+    show_default=True,
+    type=int,
+    help="Write every parameter's derivation up to this many parameters; beyond, a sample (see --explain).",
+)
+@click.option(
+    "--max-expression",
+    default=defaults.MAX_EXPRESSION,
+    show_default=True,
+    type=int,
+    help="Show an output's composed expression while it has at most this many operations.",
+)
 @click.option("--no-verify", is_flag=True, help="Skip the independent SymPy check of the gradients.")
 @click.option("--no-pictures", is_flag=True, help="Leave out the network diagrams and plots.")
-@click.option("--plot-weight", default=None, metavar="w4",
-              help="Add the gradient-descent curve: the loss against this parameter, its tangent and one update.")
-@click.option("--explain", "explain_params", default=None, metavar="w1,w4",
-              help="Write out the full derivation only for these parameters (default: all of a small network).")
-@click.option("--expand", is_flag=True, help="Print the explicit form of a network (dense shorthand expanded) and stop.")
-def render(network, fmt, output, point, max_paths, max_derivations, max_expression, no_verify, no_pictures,
-           plot_weight, explain_params, templates, expand):
+@click.option(
+    "--plot-weight",
+    default=None,
+    metavar="w4",
+    help="Add the gradient-descent curve: the loss against this parameter, its tangent and one update.",
+)
+@click.option(
+    "--explain",
+    "explain_params",
+    default=None,
+    metavar="w1,w4",
+    help="Write out the full derivation only for these parameters (default: all of a small network).",
+)
+@click.option(
+    "--expand", is_flag=True, help="Print the explicit form of a network (dense shorthand expanded) and stop."
+)
+def render(
+    network,
+    fmt,
+    output,
+    point,
+    max_paths,
+    max_derivations,
+    max_expression,
+    no_verify,
+    no_pictures,
+    plot_weight,
+    explain_params,
+    templates,
+    expand,
+):
     """Turn the neural network in NETWORK (YAML) into an exact, step-by-step worked example:
     forward pass, loss, every gradient by the chain rule, and the update.
 
@@ -104,10 +149,19 @@ def render(network, fmt, output, point, max_paths, max_derivations, max_expressi
     chosen = [p.strip() for p in explain_params.split(",") if p.strip()] if explain_params else None
     target = output or f"output/{safe_stem(network or 'pass_fail')}.{EXTENSIONS[fmt]}"
     with progress.shown():  # a bar on a terminal, once the run has taken a couple of seconds
-        notes = explain(network, fmt=fmt, point=point, max_paths=max_paths, verify=not no_verify,
-                        templates=templates, derive_in_full=chosen, max_derivations=max_derivations,
-                        max_expression=max_expression, plot_weight=plot_weight,
-                        pictures=not no_pictures and (fmt in ("html", "tex", "pdf") or (fmt == "md" and target != "-")))
+        notes = explain(
+            network,
+            fmt=fmt,
+            point=point,
+            max_paths=max_paths,
+            verify=not no_verify,
+            templates=templates,
+            derive_in_full=chosen,
+            max_derivations=max_derivations,
+            max_expression=max_expression,
+            plot_weight=plot_weight,
+            pictures=not no_pictures and (fmt in ("html", "tex", "pdf") or (fmt == "md" and target != "-")),
+        )
     warn(notes.network.warnings)
     pics = notes.document.pictures
     if pics and fmt in ("md", "tex") and target != "-":  # the files the notes link, beside them

@@ -3,6 +3,7 @@
 
 A bottom module: it imports nothing from derive, so anything may import it.
 """
+
 from __future__ import annotations
 
 # The worked example (derive render, derive.explain, derive.steps.notes.Options).

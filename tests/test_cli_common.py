@@ -23,8 +23,14 @@ PASS_FAIL = str(ROOT / "examples" / "pass_fail.yaml")
 def run(code: str, *args, cwd=None) -> subprocess.CompletedProcess:
     """`code` in a fresh interpreter (nothing of derive imported yet), with this checkout first on the path."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-c", code, *map(str, args)], cwd=cwd or ROOT, capture_output=True,
-                          text=True, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)],
+        cwd=cwd or ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
 
 
 def shown_default(command_name: str, option: str) -> str:
@@ -38,13 +44,21 @@ def shown_default(command_name: str, option: str) -> str:
 
 
 # (subcommand, option, name in derive.defaults)
-SHOWN = [("render", "--point", "POINT"), ("render", "--max-paths", "MAX_PATHS"),
-         ("render", "--max-derivations", "MAX_DERIVATIONS"), ("render", "--max-expression", "MAX_EXPRESSION"),
-         ("render", "--format", "NOTES_FORMAT"), ("train", "--format", "NOTES_FORMAT"),
-         ("study-lr", "--rates", "STUDY_RATES"), ("study-depth", "--scale", "DEPTH_SCALE"),
-         ("study-depth", "--point", "POINT"), ("check", "--format", "REPORT_FORMAT"),
-         ("exercise", "--seed", "SEED"), ("exercise", "--formats", "EXERCISE_FORMATS"),
-         ("exercise-mark", "--format", "REPORT_FORMAT")]
+SHOWN = [
+    ("render", "--point", "POINT"),
+    ("render", "--max-paths", "MAX_PATHS"),
+    ("render", "--max-derivations", "MAX_DERIVATIONS"),
+    ("render", "--max-expression", "MAX_EXPRESSION"),
+    ("render", "--format", "NOTES_FORMAT"),
+    ("train", "--format", "NOTES_FORMAT"),
+    ("study-lr", "--rates", "STUDY_RATES"),
+    ("study-depth", "--scale", "DEPTH_SCALE"),
+    ("study-depth", "--point", "POINT"),
+    ("check", "--format", "REPORT_FORMAT"),
+    ("exercise", "--seed", "SEED"),
+    ("exercise", "--formats", "EXERCISE_FORMATS"),
+    ("exercise-mark", "--format", "REPORT_FORMAT"),
+]
 
 
 @pytest.mark.parametrize("command, option, name", SHOWN)
@@ -92,10 +106,17 @@ def test_the_notes_formats_are_the_renderers_formats():
 
 
 # Each subcommand given a network (or exercise, or folder) that does not exist.
-MISSING = [["missing.yaml"], ["render", "missing.yaml"], ["--expand", "missing.yaml"],
-           ["check", "missing.yaml", "answers.yaml"], ["train", "missing.yaml"], ["study-lr", "missing.yaml"],
-           ["study-depth", "missing.yaml"], ["exercise", "missing.yaml", "--count", "1"],
-           ["exercise-mark", "missing_out", "missing_submissions"]]
+MISSING = [
+    ["missing.yaml"],
+    ["render", "missing.yaml"],
+    ["--expand", "missing.yaml"],
+    ["check", "missing.yaml", "answers.yaml"],
+    ["train", "missing.yaml"],
+    ["study-lr", "missing.yaml"],
+    ["study-depth", "missing.yaml"],
+    ["exercise", "missing.yaml", "--count", "1"],
+    ["exercise-mark", "missing_out", "missing_submissions"],
+]
 CLI = "import sys\nfrom derive.cli import main\nmain(sys.argv[1:], prog_name='derive')\n"
 
 

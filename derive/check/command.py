@@ -1,5 +1,6 @@
 """The `derive check` command: marks answers files against a network and exits 0 (all right),
 1 (something wrong) or 2 (a file could not be read)."""
+
 from __future__ import annotations
 
 import sys
@@ -22,8 +23,13 @@ from derive.spec.source import read_text
 @click.argument("answers", nargs=-1, required=True, type=click.Path())
 @format_option(FORMATS, "A report for the terminal, Markdown, or JSON.", default=defaults.REPORT_FORMAT)
 @click.option("--summary", is_flag=True, help="One table per student and per question instead of each report.")
-@click.option("--csv", "csv_path", default=None, metavar="PATH",
-              help="Also write every student's marks as CSV ('-' for standard output).")
+@click.option(
+    "--csv",
+    "csv_path",
+    default=None,
+    metavar="PATH",
+    help="Also write every student's marks as CSV ('-' for standard output).",
+)
 @output_option("Where to write the report; '-' is standard output.", default="-")
 def check(network, answers, fmt, summary, csv_path, output):
     """Mark the answers in ANSWERS (YAML files, or folders of them) against NETWORK.

@@ -1,5 +1,6 @@
 """The `derive exercise` and `derive exercise-mark` commands: arguments in, the library called, errors
 printed without a traceback (exit 2 for a bad input)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -28,15 +29,31 @@ def _formats(text: str) -> set[str]:
 
 @click.command("exercise", context_settings=CONTEXT)
 @click.argument("exercise_file", metavar="EXERCISE.yaml", type=click.Path(dir_okay=False))
-@click.option("--students", "roster", type=click.Path(dir_okay=False), default=None, metavar="ROSTER.csv",
-              help="The class: a CSV with a header line and the columns id and name.")
+@click.option(
+    "--students",
+    "roster",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="ROSTER.csv",
+    help="The class: a CSV with a header line and the columns id and name.",
+)
 @click.option("--count", type=int, default=None, help="Or this many students, with ids s001, s002, …")
-@click.option("--seed", type=int, default=defaults.SEED, show_default=True,
-              help="Every student's numbers follow from this seed and their id alone.")
+@click.option(
+    "--seed",
+    type=int,
+    default=defaults.SEED,
+    show_default=True,
+    help="Every student's numbers follow from this seed and their id alone.",
+)
 @output_option("Where to write. Default: output/exercise_<exercise name>/.", metavar="DIR")
-@click.option("--formats", default=defaults.EXERCISE_FORMATS, show_default=True, metavar="md,html,tex,pdf",
-              help="Sheets and keys to write besides Markdown (key.json and answers.yaml always); "
-                   "PDFs take a second or two each.")
+@click.option(
+    "--formats",
+    default=defaults.EXERCISE_FORMATS,
+    show_default=True,
+    metavar="md,html,tex,pdf",
+    help="Sheets and keys to write besides Markdown (key.json and answers.yaml always); "
+    "PDFs take a second or two each.",
+)
 @click.option("--jobs", type=int, default=None, help="Processes to use. Default: every core.")
 def exercise(exercise_file, roster, count, seed, output, formats, jobs):
     """One sheet per student: the network in EXERCISE.yaml with the student's own numbers, drawn from
@@ -56,8 +73,10 @@ def exercise(exercise_file, roster, count, seed, output, formats, jobs):
     workers = max(1, jobs if jobs is not None else os.cpu_count() or 1)
     with _progress(len(students)) as tick:
         generate(ex, students, seed, out, chosen, workers, tick)
-    click.echo(f"wrote {len(students)} student folder{'s' if len(students) != 1 else ''}, "
-               f"summary.md and summary.csv in {out}", err=True)
+    click.echo(
+        f"wrote {len(students)} student folder{'s' if len(students) != 1 else ''}, summary.md and summary.csv in {out}",
+        err=True,
+    )
 
 
 @contextlib.contextmanager
@@ -73,13 +92,25 @@ def _progress(total: int):
 @click.command("exercise-mark", context_settings=CONTEXT)
 @click.argument("exercise_dir", metavar="EXERCISE_OUT_DIR", type=click.Path(file_okay=False))
 @click.argument("submissions", metavar="SUBMISSIONS_DIR", type=click.Path(file_okay=False))
-@click.option("--csv", "csv_path", default=None, metavar="PATH",
-              help="The marks as CSV, one row per student and one column per question "
-                   "('-' for standard output). Default: EXERCISE_OUT_DIR/marks.csv.")
-@format_option(["text", "md"], "The table on standard output. marks.md is always written next to the CSV.",
-               default=defaults.REPORT_FORMAT)
-@click.option("--feedback/--no-feedback", default=True, show_default=True,
-              help="Write each student's derive check report to EXERCISE_OUT_DIR/<id>/marked.md.")
+@click.option(
+    "--csv",
+    "csv_path",
+    default=None,
+    metavar="PATH",
+    help="The marks as CSV, one row per student and one column per question "
+    "('-' for standard output). Default: EXERCISE_OUT_DIR/marks.csv.",
+)
+@format_option(
+    ["text", "md"],
+    "The table on standard output. marks.md is always written next to the CSV.",
+    default=defaults.REPORT_FORMAT,
+)
+@click.option(
+    "--feedback/--no-feedback",
+    default=True,
+    show_default=True,
+    help="Write each student's derive check report to EXERCISE_OUT_DIR/<id>/marked.md.",
+)
 def exercise_mark(exercise_dir, submissions, csv_path, fmt, feedback):
     """Mark the answers files in SUBMISSIONS_DIR (<id>.yaml or <id>/answers.yaml; the `student:` inside
     a file wins) against each student's own network in EXERCISE_OUT_DIR, with follow-through credit.

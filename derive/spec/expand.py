@@ -35,8 +35,11 @@ def _neuron(n) -> str:
     if n.bias is not None:
         parts.append(f"bias: {_ref(n.bias)}")
     act = n.activation
-    parts.append(f"activation: {{name: leaky_relu, slope: {yaml_number(act.slope)}}}" if act.name == "leaky_relu"
-                 else f"activation: {act.name}")
+    parts.append(
+        f"activation: {{name: leaky_relu, slope: {yaml_number(act.slope)}}}"
+        if act.name == "leaky_relu"
+        else f"activation: {act.name}"
+    )
     if n.threshold is not None:
         parts.append(f"threshold: {yaml_number(n.threshold)}")
     return f"  {n.name}: {{{', '.join(parts)}}}"
@@ -46,7 +49,9 @@ def _training(net: Network) -> list[str]:
     """The training keys that differ from their defaults."""
     t, lines = net.training, []
     if t.optimizer != "sgd" or t.hyper:
-        lines.append(f"optimizer: {{name: {t.optimizer}" + "".join(f", {k}: {yaml_number(v)}" for k, v in t.hyper) + "}")
+        lines.append(
+            f"optimizer: {{name: {t.optimizer}" + "".join(f", {k}: {yaml_number(v)}" for k, v in t.hyper) + "}"
+        )
     if t.batch_size != 1:
         lines.append(f"batch_size: {t.batch_size if t.batch_size else 'full'}")
     if t.batch_reduction != "mean":
@@ -64,13 +69,24 @@ def _point(p) -> str:
 
 def expand_text(net: Network) -> str:
     carry = net.carry.mode + (f" {net.carry.digits}" if net.carry.mode != "exact" else "")
-    lines = [HEADER, f"title: {yaml_string(net.title)}", "inputs:",
-             *(f"  {name}: {yaml_string(label)}" for name, label in net.inputs.items()),
-             "neurons:", *(_neuron(n) for n in net.neurons),
-             f"outputs: [{', '.join(net.outputs)}]", "parameters:",
-             *(f"  {name}: {yaml_number(value)}" for name, value in net.parameters.items()),
-             f"loss: {net.loss}", f"learning_rate: {yaml_number(net.learning_rate)}",
-             *([f"freeze: [{', '.join(sorted(net.freeze))}]"] if net.freeze else []),
-             *_training(net), "data:", *(_point(p) for p in net.data),
-             "numbers:", f"  carry: {carry}", f"  show: {net.show}"]
+    lines = [
+        HEADER,
+        f"title: {yaml_string(net.title)}",
+        "inputs:",
+        *(f"  {name}: {yaml_string(label)}" for name, label in net.inputs.items()),
+        "neurons:",
+        *(_neuron(n) for n in net.neurons),
+        f"outputs: [{', '.join(net.outputs)}]",
+        "parameters:",
+        *(f"  {name}: {yaml_number(value)}" for name, value in net.parameters.items()),
+        f"loss: {net.loss}",
+        f"learning_rate: {yaml_number(net.learning_rate)}",
+        *([f"freeze: [{', '.join(sorted(net.freeze))}]"] if net.freeze else []),
+        *_training(net),
+        "data:",
+        *(_point(p) for p in net.data),
+        "numbers:",
+        f"  carry: {carry}",
+        f"  show: {net.show}",
+    ]
     return "\n".join(lines) + "\n"

@@ -1,6 +1,7 @@
 """Command line for training: `derive train`, `derive study-lr` and `derive study-depth`. Each writes
 notes in one of five formats, by default to output/<network>_<what>.<format>; a problem is a DeriveError,
 which derive's command group prints as `derive: error: …` with exit code 2."""
+
 from __future__ import annotations
 
 import contextlib
@@ -21,16 +22,17 @@ PROGRESS_FROM = 200  # steps; shorter runs finish before a bar would be worth dr
 
 def _common(f):
     """NETWORK, then --format, -o and --templates: shared by the three commands."""
-    f = document_options(FORMATS, "Markdown notes, every number as JSON, HTML, LaTeX or PDF.",
-                         "Where to write; '-' for standard output. Default: output/<network>_<what>.<format>.")(f)
+    f = document_options(
+        FORMATS,
+        "Markdown notes, every number as JSON, HTML, LaTeX or PDF.",
+        "Where to write; '-' for standard output. Default: output/<network>_<what>.<format>.",
+    )(f)
     return click.argument("network", type=click.Path(dir_okay=False))(f)
 
 
-def _number(text: str | None, what: str) -> Fraction | None:
+def _number(text: str, what: str) -> Fraction:
     from derive.numbers import parse_number
 
-    if text is None:
-        return None
     try:
         return parse_number(text)
     except ValueError as exc:
@@ -98,18 +100,32 @@ def _pictures(fmt: str, output: str | None, network: str, what: str, no_pictures
 
 @click.command("train", context_settings=CONTEXT)
 @_common
-@click.option("--detail", default="first", show_default=True, metavar="first|all|N",
-              help="Steps written out in full: the first, all of them, or the first N; the rest are table rows.")
-@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "nesterov", "rmsprop", "adam", "perceptron"]),
-              default=None, help="Override the file's optimizer (with its default hyper-parameters).")
+@click.option(
+    "--detail",
+    default="first",
+    show_default=True,
+    metavar="first|all|N",
+    help="Steps written out in full: the first, all of them, or the first N; the rest are table rows.",
+)
+@click.option(
+    "--optimizer",
+    type=click.Choice(["sgd", "momentum", "nesterov", "rmsprop", "adam", "perceptron"]),
+    default=None,
+    help="Override the file's optimizer (with its default hyper-parameters).",
+)
 @click.option("--learning-rate", default=None, metavar="ETA", help="Override the file's learning_rate.")
 @click.option("--epochs", type=click.IntRange(1, 10_000), default=None, help="Override the file's epochs.")
 @click.option("--batch-size", default=None, metavar="N|full", help="Override the file's batch_size.")
-@click.option("--batch-reduction", type=click.Choice(["mean", "sum"]), default=None,
-              help="Override how a batch's gradients combine.")
+@click.option(
+    "--batch-reduction",
+    type=click.Choice(["mean", "sum"]),
+    default=None,
+    help="Override how a batch's gradients combine.",
+)
 @click.option("--no-pictures", is_flag=True, help="Leave out the plots.")
-def train(network, fmt, output, templates, detail, optimizer, learning_rate, epochs, batch_size, batch_reduction,
-          no_pictures):
+def train(
+    network, fmt, output, templates, detail, optimizer, learning_rate, epochs, batch_size, batch_reduction, no_pictures
+):
     """Train NETWORK over all its data points, epoch after epoch: the first step in full, then one
     table row per step (weights, loss, gradient size), the loss curve and the result."""
     from derive.render import training as train_render
@@ -117,8 +133,14 @@ def train(network, fmt, output, templates, detail, optimizer, learning_rate, epo
     from derive.train.run import run, settings_for
 
     net = _load(network)
-    s = settings_for(net, optimizer, _number(learning_rate, "--learning-rate"), epochs, _batch(batch_size),
-                     batch_reduction)
+    s = settings_for(
+        net,
+        optimizer,
+        None if learning_rate is None else _number(learning_rate, "--learning-rate"),
+        epochs,
+        _batch(batch_size),
+        batch_reduction,
+    )
     folder = _pictures(fmt, output, network, "training", no_pictures)
     if s.optimizer == "perceptron":
         doc = _perceptron(net, s, folder)
@@ -139,10 +161,10 @@ def _loss_chart(r):
 
 
 def _perceptron(net, s, folder):
-    from derive.train import perceptron
-    from derive.steps import study as study_steps
-    from derive.render import training as train_render
     from derive.pictures.train_plots import boundary_chart
+    from derive.render import training as train_render
+    from derive.steps import study as study_steps
+    from derive.train import perceptron
 
     p = perceptron.train(net, s.eta, s.epochs)
     pics = train_render.draw(folder, {"boundary": boundary_chart(p)}) if folder else None
@@ -151,21 +173,35 @@ def _perceptron(net, s, folder):
 
 @click.command("study-lr", context_settings=CONTEXT)
 @_common
-@click.option("--rates", default=defaults.STUDY_RATES, show_default=True, metavar="R1,R2,...",
-              help="The learning rates to compare (1 to 8 of them).")
-@click.option("--epochs", type=click.IntRange(1, 10_000), default=None,
-              help="Epochs per rate (default: the file's epochs if it sets them, else 50).")
-@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "nesterov", "rmsprop", "adam"]), default=None,
-              help="Override the file's optimizer.")
+@click.option(
+    "--rates",
+    default=defaults.STUDY_RATES,
+    show_default=True,
+    metavar="R1,R2,...",
+    help="The learning rates to compare (1 to 8 of them).",
+)
+@click.option(
+    "--epochs",
+    type=click.IntRange(1, 10_000),
+    default=None,
+    help="Epochs per rate (default: the file's epochs if it sets them, else 50).",
+)
+@click.option(
+    "--optimizer",
+    type=click.Choice(["sgd", "momentum", "nesterov", "rmsprop", "adam"]),
+    default=None,
+    help="Override the file's optimizer.",
+)
 @click.option("--no-pictures", is_flag=True, help="Leave out the plot.")
 def study_lr(network, fmt, output, templates, rates, epochs, optimizer, no_pictures):
     """Train the same NETWORK with each learning rate and show, in a table and one plot, slow
     convergence, good convergence, oscillation across the minimum and divergence."""
-    from derive.steps import study as study_steps
-    from derive.render import training as train_render
-    from derive.train.studies import default_epochs, study_lr as study
-    from derive.train.run import batches_of, settings_for
     from derive.pictures.train_plots import lr_chart
+    from derive.render import training as train_render
+    from derive.steps import study as study_steps
+    from derive.train.run import batches_of, settings_for
+    from derive.train.studies import default_epochs
+    from derive.train.studies import study_lr as study
 
     net = _load(network)
     chosen = [_number(t.strip(), "learning rate") for t in rates.split(",") if t.strip()]
@@ -180,21 +216,27 @@ def study_lr(network, fmt, output, templates, rates, epochs, optimizer, no_pictu
 
 @click.command("study-depth", context_settings=CONTEXT)
 @_common
-@click.option("--scale", default=defaults.DEPTH_SCALE, show_default=True, metavar="S",
-              help="Also show the network with every weight multiplied by S (large weights: exploding products).")
-@click.option("--point", default=defaults.POINT, show_default=True, type=int, help="Which data point to use (1 = first).")
+@click.option(
+    "--scale",
+    default=defaults.DEPTH_SCALE,
+    show_default=True,
+    metavar="S",
+    help="Also show the network with every weight multiplied by S (large weights: exploding products).",
+)
+@click.option(
+    "--point", default=defaults.POINT, show_default=True, type=int, help="Which data point to use (1 = first)."
+)
 @click.option("--no-pictures", is_flag=True, help="Leave out the plot.")
 def study_depth(network, fmt, output, templates, scale, point, no_pictures):
     """Along NETWORK's longest chain, each link's factor f'(z)·w and their product, with sigmoid, tanh
     and ReLU side by side, as written and with large weights: vanishing and exploding gradients."""
-    from derive.steps import study as study_steps
-    from derive.render import training as train_render
-    from derive.train.studies import study_depth as study
     from derive.pictures.train_plots import depth_chart
+    from derive.render import training as train_render
+    from derive.steps import study as study_steps
+    from derive.train.studies import study_depth as study
 
     net = _load(network)
     variants = study(net, _number(scale, "--scale"), point - 1)
     folder = _pictures(fmt, output, network, "study_depth", no_pictures)
     pics = train_render.draw(folder, {"depth": depth_chart(variants)}) if folder else None
     _emit(study_steps.depth_doc(net, variants, point - 1, pics), fmt, output, network, "study_depth", templates)
-

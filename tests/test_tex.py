@@ -16,7 +16,7 @@ from mpmath import mp, mpf
 from derive import explain, load_network
 from derive.errors import DeriveError
 from derive.escape import tex_escape
-from derive.render.notes import render
+from derive.render.notes import draw_pictures, render
 from derive.render.tex import compile_pdf
 from derive.steps.notes import Options, build
 from tests.helpers import ROOT, example_networks
@@ -211,7 +211,9 @@ def test_pictures_are_drawn_where_the_markdown_shows_them(tmp_path):
     """The LaTeX writer puts each picture the Markdown links where the Markdown links it, as TikZ."""
     net = load_network(str(ROOT / "examples" / "pass_fail.yaml"))
     assert r"\begin{tikzpicture}" not in render(build(net, Options()), "tex")
-    tex = render(build(net, Options(pictures="pf_files")), "tex")
+    doc = build(net, Options())
+    draw_pictures(doc, "pf_files")
+    tex = render(doc, "tex")
     network = tex.index(r"\begin{tikzpicture}")
     assert tex.index(r"\section{The network}") < network < tex.index("Conventions in force")
     w1 = tex.index(r"\subsection*{The gradient of $w_{1}$}")
@@ -224,7 +226,8 @@ def test_the_plots_of_the_markdown_notes_are_in_the_pdf(tmp_path):
     """A deep sigmoid network's notes show the activation and per-layer gradient plots; the PDF
     includes them too (as the PDFs matplotlib drew), not only the Markdown and HTML."""
     net = load_network(str(ROOT / "examples" / "deep_sigmoid.yaml"))
-    doc = build(net, Options(pictures="deep_files"))
+    doc = build(net, Options())
+    draw_pictures(doc, "deep_files")
     tex = render(doc, "tex")
     for name in ("activations", "layer_gradients"):
         assert rf"\includegraphics[width=0.8\linewidth]{{deep_files/{name}.pdf}}" in tex

@@ -15,7 +15,7 @@ from derive.exercise.spec import Exercise
 from derive.latex import number, z_names
 from derive.output import safe_stem
 from derive.render.html import render_html
-from derive.render.notes import markdown_environment, render
+from derive.render.notes import draw_pictures, markdown_environment, render
 from derive.render.tex import compile_pdf, picture_tex, render_tex
 from derive.steps.notes import Options, build
 
@@ -63,7 +63,8 @@ def key_files(ex: Exercise, student: Student, d: Draw, formats: set[str]) -> dic
     ctx = key_context(ex, student, d)
     title = f"Answer key: {ex.title} ({student.id})"
     # d.network is d.text read back under NOTES_NAME: the notes are those of the file the student gets
-    notes = build(d.network, Options(pictures=f"{safe_stem(NOTES_NAME)}_files"))
+    notes = build(d.network, Options())
+    draw_pictures(notes, f"{safe_stem(NOTES_NAME)}_files")
     files: dict[str, str | bytes] = dict(notes.pictures.files)
     head = markdown_environment().get_template("exercise/key.md.j2").render(k=ctx)
     markdown = files["key.md"] = head + "\n" + render(notes, "md")

@@ -41,6 +41,17 @@ def markdown_environment(extra: Path | None = None, **filters) -> jinja2.Environ
     return environment("md", extra, {**MARKDOWN_FILTERS, **filters})
 
 
+def draw_pictures(doc: Document, folder: str, plot_weight: str | None = None):
+    """Draw the pictures the notes show (network, each derived parameter's paths, the descent curve
+    of `plot_weight`, the depth plots) as files under `folder`; the Markdown links them from then on."""
+    from derive import progress
+    from derive.pictures.drawing import draw
+
+    progress.stage("pictures")
+    doc.pictures = draw(doc.values, folder, doc.backward, plot_weight, doc.facts["point_index"])
+    return doc.pictures
+
+
 def render(doc: Document, fmt: str, templates: Path | None = None, base_dir: Path | None = None) -> str:
     """The document in `fmt`: text (md, json, html, tex) or bytes (pdf); `base_dir` is where HTML finds images."""
     if fmt == "json":

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from derive import activations, defaults, losses, progress
+from derive import defaults, losses, progress
 from derive.calculus.graph import Forward, forward
 from derive.calculus.symbolic import output_tex
 from derive.latex import partial, tex_name, z_names
@@ -26,8 +26,6 @@ class Options:
     explain: list[str] | None = None  # parameters derived in full (default: all, or a few of a big network)
     max_derivations: int = defaults.MAX_DERIVATIONS  # networks with more parameters get full derivations for a sample only
     max_expression: int = defaults.MAX_EXPRESSION  # operations in a composed output expression before it is left out
-    pictures: str | None = None  # folder (relative to the notes) for diagrams and plots; None: no pictures
-    plot_weight: str | None = None  # the parameter of the descent curve (default: the first derived)
 
 
 @dataclass
@@ -41,7 +39,8 @@ class Document:
     backward: dict
     carry: dict | None
     numbers: dict = field(default_factory=dict)  # every value, for JSON
-    pictures: object = None  # derive.pictures.drawing.Pictures, when asked for
+    values: Forward | None = None  # the forward pass as the notes show it (carried), for the pictures
+    pictures: object = None  # derive.pictures.drawing.Pictures, drawn at render time when asked for
     layers: dict | None = None  # a big network's layer-by-layer view (more parameters than max_derivations)
 
 
@@ -67,11 +66,7 @@ def build(net: Network, options: Options | None = None) -> Document:
     if shown is not exact and options.detail:
         doc.carry = _carry_comparison(net, shown, exact, doc.backward, tn)
     doc.numbers = _numbers(net, exact, doc.backward, options)
-    if options.pictures and detail:
-        from derive.pictures.drawing import draw
-
-        progress.stage("pictures")
-        doc.pictures = draw(shown, options.pictures, doc.backward, options.plot_weight, options.point + 1)
+    doc.values = shown
     progress.stage("writing the notes")  # what the caller does next
     return doc
 
@@ -94,18 +89,17 @@ def _facts(net: Network, options: Options, point) -> dict:
         a = n.activation
         if (a.name, a.slope) not in seen:
             seen.add((a.name, a.slope))
-            acts.append({"name": a.name, "definition": a.definition(),
-                         "convention": activations.CONVENTIONS.get(a.name, "")})
+            acts.append({"name": a.name, "definition": a.definition(), "convention": a.convention})
     targets = [tex_name("y") if len(net.outputs) == 1 else f"y_{{{i}}}" for i in range(1, len(net.outputs) + 1)]
     return {
-        "loss": net.loss, "loss_description": losses.DESCRIPTIONS[net.loss],
+        "loss": net.loss, "loss_description": losses.of(net.loss).description,
         "loss_formula": "L = " + losses.tex_formula(net.loss, [tex_name(o) for o in net.outputs], targets),
         "eta": TexNumbers(net.show).text(Num(net.learning_rate)), "activations": acts,
         "carry": net.carry.describe(), "carry_mode": net.carry.mode, "show": net.show,
         "point_index": options.point + 1, "point_count": len(net.data),
         "targets": targets,
         "frozen": sorted(net.freeze),
-        "softmax_ce": net.loss == "categorical_cross_entropy" and sum(point.targets) == 1,
+        "softmax_ce": losses.of(net.loss).softmax_shortcut(point.targets),
     }
 
 
@@ -161,13 +155,7 @@ def _forward_step(fwd: Forward, n, zt: dict[str, str], tn: TexNumbers, short) ->
     z_line = f"{zt[n.name]} = " + (" + ".join(short(terms)) or "0") + f" {tn.eq(v.z)}"
     O = tex_name(n.name)
     act = n.activation
-    if act.name == "softmax":
-        O_line = rf"{O} = \frac{{e^{{{zt[n.name]}}}}}{{\sum_j e^{{z_j}}}} {tn.eq(v.computed)}"
-    else:
-        arg = tn.text(v.z)
-        explicit = {"sigmoid": rf" = \frac{{1}}{{1 + e^{{-{tn.arg(v.z)}}}}}" if not arg.startswith("-") else
-                    rf" = \frac{{1}}{{1 + e^{{{arg[1:]}}}}}"}.get(act.name, "")
-        O_line = f"{O} = {act.tex_apply(arg)}{explicit} {tn.eq(v.computed)}"
+    O_line = f"{O} = {act.tex_forward(zt[n.name], v.z, tn.text, explicit=True)} {tn.eq(v.computed)}"
     carried = threshold = None
     if v.O is not v.computed:
         is_output = n.name in fwd.net.outputs

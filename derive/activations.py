@@ -1,6 +1,7 @@
 """Activation functions: value, derivative in the textbook form, TeX, and an independent SymPy form."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -21,6 +22,11 @@ DEFINITIONS = {
     "step": r"\operatorname{step}(z) = \begin{cases} 1 & z \ge 0 \\ 0 & z < 0 \end{cases}",
 }
 
+# The named SymPy functions of sympy_display, and how latex.Printer writes each.
+DISPLAY_FUNCTIONS = {"sigmoid": "sigma", "relu": "ReLU", "leaky_relu": "LReLU", "step": "step"}
+TEX_FUNCTIONS = {"sigma": r"\sigma", "ReLU": r"\operatorname{ReLU}", "LReLU": r"\operatorname{LReLU}",
+                 "step": r"\operatorname{step}"}
+
 CONVENTIONS = {
     "relu": "ReLU's derivative is taken as 0 at exactly z = 0 (the common convention; it has no derivative there).",
     "leaky_relu": "Leaky ReLU's derivative is taken as its slope at exactly z = 0.",
@@ -34,6 +40,43 @@ class Activation:
 
     name: str
     slope: Fraction = Fraction(1, 100)
+
+    # -- what sets an activation apart, asked of it rather than of its name ----------------------
+    @property
+    def couples_outputs(self) -> bool:
+        """Softmax: each output depends on every z of its group, so the group is computed together,
+        its δ comes through the group's Jacobian, and chain-rule factors start at ∂L/∂z."""
+        return self.name == "softmax"
+
+    @property
+    def differentiable(self) -> bool:
+        """Whether gradients can pass through it (the step's derivative is 0, and none at 0)."""
+        return self.name in DIFFERENTIABLE
+
+    @property
+    def derivative_is_one(self) -> bool:
+        """f′ = 1 everywhere (linear), so the factor f′(z) is not written."""
+        return self.name == "linear"
+
+    @property
+    def outputs_class(self) -> bool:
+        """The step: its output already is the class, 0 or 1, so O = f(z) says nothing a class does not."""
+        return self.name == "step"
+
+    @property
+    def outputs_probabilities(self) -> bool:
+        """Outputs strictly between 0 and 1, as cross-entropy needs."""
+        return self.name in ("sigmoid", "softmax")
+
+    @property
+    def convention(self) -> str:
+        """The convention in force where the derivative is not defined (empty where it always is)."""
+        return CONVENTIONS.get(self.name, "")
+
+    @property
+    def derivative_bound(self) -> str:
+        """The largest |f′(z)| as shown text: the sigmoid's 0.25 is why deep sigmoid chains vanish."""
+        return "0.25" if self.name == "sigmoid" else "1"
 
     def definition(self) -> str:
         if self.name == "leaky_relu":
@@ -93,6 +136,18 @@ class Activation:
             "softmax": rf"\operatorname{{softmax}}\left({arg}\right)",
         }[self.name]
 
+    def tex_forward(self, z_symbol: str, z: Num, text: Callable[[Num], str], explicit: bool = False) -> str:
+        """The right side of `O = …` in a worked forward pass: softmax as its fraction over the group
+        (in symbols: its value needs every z), else f applied to z's shown value, `text(z)`. With
+        `explicit`, the sigmoid is also written out as 1/(1 + e^{−z})."""
+        if self.couples_outputs:
+            return rf"\frac{{e^{{{z_symbol}}}}}{{\sum_j e^{{z_j}}}}"
+        applied = self.tex_apply(text(z))
+        if explicit and self.name == "sigmoid":
+            exponent = text(-z) if z.sign() < 0 else f"-{text(z)}"
+            return rf"{applied} = \frac{{1}}{{1 + e^{{{exponent}}}}}"
+        return applied
+
     def tex_prime(self, z: str) -> str:
         """f′(z) written as a function of z, e.g. σ′(z_1)."""
         return {
@@ -115,6 +170,33 @@ class Activation:
         if n == "relu":
             return r"1 \;(z > 0)" if positive else r"0 \;(z \le 0)"
         return r"1 \;(z > 0)" if positive else rf"{_dec(self.slope)} \;(z \le 0)"
+
+    # -- the plain formulas of the marking language (derive check) ------------------------------
+    def plain_apply(self, z: str) -> str:
+        """O = f(z) in the answer language, e.g. sigmoid({z(O1)})."""
+        return {"sigmoid": f"sigmoid({z})", "tanh": f"tanh({z})", "linear": z, "relu": f"max(0, {z})",
+                "leaky_relu": f"leaky_relu({z})", "step": f"step({z})", "softmax": f"softmax({z})"}[self.name]
+
+    def plain_derivative(self, out: str, z: str) -> str:
+        """f′(z) in the answer language, in the neuron's own output where the textbook does."""
+        return {"sigmoid": f"{out}*(1 - {out})", "tanh": f"(1 - {out}^2)", "linear": "1", "relu": f"relu'({z})",
+                "leaky_relu": f"leaky_relu'({z})"}.get(self.name, f"f'({z})")
+
+    def prime_words(self, neuron: str) -> str:
+        """f′ of a neuron as a marker's comment names it."""
+        if self.name == "sigmoid":
+            return f"{neuron}(1 − {neuron}) = σ′(z({neuron}))"
+        return f"f′(z({neuron}))"
+
+    # -- SymPy forms ------------------------------------------------------------------------------
+    def sympy_display(self, z: sympy.Expr) -> sympy.Expr:
+        """f(z) for display: σ, ReLU, … kept as named functions (latex.Printer writes them as the
+        lecture does); tanh and the identity as themselves."""
+        if self.name == "tanh":
+            return sympy.tanh(z)
+        if self.derivative_is_one:
+            return z
+        return sympy.Function(DISPLAY_FUNCTIONS[self.name])(z)
 
     # -- an independent SymPy form, for cross-checking back-propagation --------------------------
     def sympy_apply(self, z: sympy.Expr) -> sympy.Expr:

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 import sympy
 from sympy.printing.latex import LatexPrinter
 
+from derive.activations import TEX_FUNCTIONS
 from derive.numbers import exact_decimal
 
 _INDEXED = re.compile(r"^([A-Za-z]+)(\d+)$")
@@ -64,8 +66,7 @@ def number(text: str) -> str:
 class Printer(LatexPrinter):
     """SymPy's LaTeX printer with the user's names, decimals for exact decimals, σ for sigmoid."""
 
-    FUNCTIONS = {"sigma": r"\sigma", "ReLU": r"\operatorname{ReLU}", "LReLU": r"\operatorname{LReLU}",
-                 "step": r"\operatorname{step}"}
+    FUNCTIONS: ClassVar[dict[str, str]] = TEX_FUNCTIONS  # the named functions of Activation.sympy_display
 
     def __init__(self, names: dict[sympy.Symbol, str]):
         super().__init__({"symbol_names": names, "mul_symbol": None, "order": "none"})

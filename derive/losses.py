@@ -1,6 +1,7 @@
 """Loss functions over a network's outputs: value, ∂L/∂ŷ, TeX, and an independent SymPy form."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 
 import mpmath
@@ -21,6 +22,68 @@ DESCRIPTIONS = {
     "binary_cross_entropy": "binary cross-entropy summed over the outputs, −Σ[y·ln ŷ + (1 − y)·ln(1 − ŷ)] (natural logarithm)",
     "categorical_cross_entropy": "categorical cross-entropy, −Σ y·ln ŷ (natural logarithm), over the softmax outputs",
 }
+
+
+@dataclass(frozen=True)
+class Loss:
+    """What sets a loss apart, asked of it rather than of its name (value, gradient and TeX are the
+    module's functions of the name)."""
+
+    name: str
+
+    @property
+    def description(self) -> str:
+        return DESCRIPTIONS[self.name]
+
+    @property
+    def pairs_with_softmax(self) -> bool:
+        """Categorical cross-entropy: written for softmax outputs, which it needs on every output."""
+        return self.name == "categorical_cross_entropy"
+
+    @property
+    def needs_probabilities(self) -> bool:
+        """Binary cross-entropy: ln ŷ and ln(1 − ŷ) need every output strictly between 0 and 1."""
+        return self.name == "binary_cross_entropy"
+
+    @property
+    def minimisable(self) -> bool:
+        """False for the plain error y − ŷ: its derivative is −1 whatever the weights."""
+        return self.name != "error"
+
+    def softmax_shortcut(self, targets) -> bool:
+        """Whether ∂L/∂z_k = O_k − y_k holds at these targets: cross-entropy over softmax, with
+        targets adding up to 1."""
+        return self.pairs_with_softmax and sum(targets) == 1
+
+    def plain_formula(self, pairs: list[tuple[str, str]]) -> str:
+        """L in the answer language of derive check, over (output, target) pairs."""
+        name, k = self.name, len(pairs)
+        if name == "error":
+            return " + ".join(f"{y} - {o}" for o, y in pairs)
+        if name in ("squared_error", "half_squared_error", "mse"):
+            body = " + ".join(f"({y} - {o})^2" for o, y in pairs)
+            pre = {"squared_error": "", "half_squared_error": "1/2*", "mse": f"1/{k}*" if k > 1 else ""}[name]
+            return f"{pre}({body})" if pre and k > 1 else pre + body
+        if name == "mae":
+            return (f"1/{k}*" if k > 1 else "") + "(" + " + ".join(f"|{y} - {o}|" for o, y in pairs) + ")"
+        if name == "binary_cross_entropy":
+            return " ".join(f"-({y}*log({o}) + (1 - {y})*log(1 - {o}))" for o, y in pairs)
+        return "-(" + " + ".join(f"{y}*log({o})" for o, y in pairs) + ")"
+
+    def plain_gradient(self, o: str, y: str, k: int) -> str:
+        """∂L/∂ŷ for one of k outputs in the answer language of derive check."""
+        return {"error": "-1", "squared_error": f"2*({o} - {y})", "half_squared_error": f"({o} - {y})",
+                "mse": f"2/{k}*({o} - {y})" if k > 1 else f"2*({o} - {y})",
+                "mae": f"sign({o} - {y})" + (f"/{k}" if k > 1 else ""),
+                "binary_cross_entropy": f"({o} - {y})/({o}*(1 - {o}))",
+                "categorical_cross_entropy": f"-{y}/{o}"}[self.name]
+
+
+def of(name: str) -> Loss:
+    """The loss called `name` (one of NAMES)."""
+    if name not in NAMES:
+        raise ValueError(name)
+    return Loss(name)
 
 
 def value(name: str, yhat: list[Num], y: list[Num]) -> Num:

@@ -9,7 +9,6 @@ from derive.calculus.graph import Forward
 from derive.latex import tex_name
 from derive.numbers import Num
 
-BOUNDS = {"sigmoid": "0.25", "tanh": "1", "relu": "1", "leaky_relu": "1", "linear": "1"}
 MIN_NEURONS = 3
 
 
@@ -29,7 +28,8 @@ def depth_section(fwd: Forward, back: Backward, zt, tn) -> dict | None:
     """Rows from the output back along the longest chain, or None for shallow networks."""
     net = fwd.net
     chain = longest_chain(net)
-    if len(chain) < MIN_NEURONS or any(net.neuron(n).activation.name in ("softmax", "step") for n in chain):
+    acts = [net.neuron(n).activation for n in chain]
+    if len(chain) < MIN_NEURONS or any(a.couples_outputs or not a.differentiable for a in acts):
         return None
     rows = []
     for i, n in enumerate(chain):
@@ -39,7 +39,7 @@ def depth_section(fwd: Forward, back: Backward, zt, tn) -> dict | None:
         link = back.fprime[n] * fwd.weight(w) if w is not None else None
         rows.append({
             "neuron": tex_name(n), "prime": neuron.activation.tex_prime(zt[n]), "fprime": tn.eq(back.fprime[n]),
-            "bound": BOUNDS[neuron.activation.name], "weight": (tex_name(w) if isinstance(w, str) else tn.text(Num(w))) if w is not None else "",
+            "bound": neuron.activation.derivative_bound, "weight": (tex_name(w) if isinstance(w, str) else tn.text(Num(w))) if w is not None else "",
             "link": tn.text(link) if link is not None else "", "delta": tn.text(abs(back.delta[n])),
         })
     first, last = abs(back.delta[chain[0]]), abs(back.delta[chain[-1]])

@@ -58,11 +58,11 @@ def uses(net: Network) -> dict[str, list[Use]]:
 
 
 def check_differentiable(net: Network) -> None:
-    steps = [n.name for n in net.neurons if n.activation.name == "step"]
+    steps = [n.name for n in net.neurons if not n.activation.differentiable]
     if steps:
         raise NotDifferentiable(f"{', '.join(steps)} use the step activation, which has no useful derivative "
                                 "(0 everywhere, undefined at the threshold): gradients cannot flow through it")
-    if net.loss == "error":
+    if not losses.of(net.loss).minimisable:
         raise NotDifferentiable("the loss `error` (y − ŷ) is a difference, not a loss to minimise: its derivative "
                                 "is −1 whatever the weights, so it never reaches a minimum")
 
@@ -77,7 +77,7 @@ def backward(fwd: Forward) -> Backward:
         yhat = losses.gradient(net.loss, fwd.outputs(), fwd.targets())
         dL_dyhat = dict(zip(net.outputs, yhat))
         dL_dO, delta, fprime = {}, {}, {}
-        softmax = [n for n in net.neurons if n.activation.name == "softmax"]
+        softmax = [n for n in net.neurons if n.activation.couples_outputs]
         if softmax:
             _softmax_deltas(fwd, softmax, dL_dyhat, dL_dO, delta)
         weights = {w: fwd.weight(w) for w in net.parameters}

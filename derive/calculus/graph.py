@@ -70,7 +70,7 @@ def _forward(net, point, carry, params, dps, overrides) -> Forward:
         softmax = []
         for n in net.neurons:
             z = _given(overrides, "z", n.name) or _weighted_sum(n, values, pvals)
-            if n.activation.name == "softmax":
+            if n.activation.couples_outputs:
                 softmax.append((n.name, z))
                 continue
             computed = n.activation.value(z)

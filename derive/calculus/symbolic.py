@@ -14,9 +14,6 @@ from derive.latex import tex_name, to_tex
 from derive.spec.model import DataPoint, Network
 from derive.numbers import Num
 
-# Display forms: σ, ReLU… kept as named functions so the composed expression reads like the lecture.
-_DISPLAY = {"sigmoid": sympy.Function("sigma"), "relu": sympy.Function("ReLU"),
-            "leaky_relu": sympy.Function("LReLU"), "step": sympy.Function("step")}
 MAX_CHECK_PARAMS = 60
 MAX_CHECK_OPS = 4000
 MAX_CHECK_COST = 20_000  # tree size × parameters: about a second of SymPy differentiation
@@ -43,7 +40,7 @@ def composed(net: Network, apply, values: dict[str, sympy.Expr], keep_order: boo
         if n.bias is not None:
             terms.append(_weight(n.bias, env))
         z = sympy.Add(*terms, evaluate=not keep_order) if terms else sympy.Integer(0)
-        if n.activation.name == "softmax":
+        if n.activation.couples_outputs:
             group.append((n.name, z))
         else:
             env[n.name] = apply(n, z)
@@ -58,12 +55,7 @@ def _weight(w, env):
 
 
 def _display_apply(neuron, z):
-    act = neuron.activation
-    if act.name == "tanh":
-        return sympy.tanh(z)
-    if act.name == "linear":
-        return z
-    return _DISPLAY[act.name](z)
+    return neuron.activation.sympy_display(z)
 
 
 def output_tex(net: Network, max_ops: int = MAX_SHOWN_OPS) -> dict[str, str | None]:

@@ -147,8 +147,7 @@ def _candidates(net: Network, states) -> dict[str, tuple[list, str, str]]:
     for n in net.neurons:
         if all(s.back is not None and n.name in s.back.fprime for s in states):
             f = [s.back.fprime[n.name].mp for s in states]
-            sigmoid = n.activation.name == "sigmoid"
-            prime = f"{n.name}(1 − {n.name}) = σ′(z({n.name}))" if sigmoid else f"f′(z({n.name}))"
+            prime = n.activation.prime_words(n.name)
             found[f"f'({n.name})"] = (f, f"an extra activation derivative of {n.name}: {prime} appears once too often",
                                       f"a missing activation derivative of {n.name}: the factor {prime} is missing")
     for name in list(net.inputs) + [n.name for n in net.neurons] + list(net.parameters):

@@ -71,45 +71,21 @@ def z_formula(net: Network, n: str) -> str:
 
 
 def o_formula(net: Network, n: str) -> str:
-    act = net.neuron(n).activation.name
-    z = f"{{z({n})}}"
-    return {"sigmoid": f"sigmoid({z})", "tanh": f"tanh({z})", "linear": z, "relu": f"max(0, {z})",
-            "leaky_relu": f"leaky_relu({z})", "step": f"step({z})", "softmax": f"softmax({z})"}[act]
+    return net.neuron(n).activation.plain_apply(f"{{z({n})}}")
 
 
 def loss_formula(net: Network) -> str:
-    k = len(net.outputs)
-    pairs = [(f"{{{o}}}", _y(net, o)) for o in net.outputs]
-    name = net.loss
-    if name == "error":
-        return " + ".join(f"{y} - {o}" for o, y in pairs)
-    if name in ("squared_error", "half_squared_error", "mse"):
-        body = " + ".join(f"({y} - {o})^2" for o, y in pairs)
-        pre = {"squared_error": "", "half_squared_error": "1/2*", "mse": f"1/{k}*" if k > 1 else ""}[name]
-        return f"{pre}({body})" if pre and k > 1 else pre + body
-    if name == "mae":
-        return (f"1/{k}*" if k > 1 else "") + "(" + " + ".join(f"|{y} - {o}|" for o, y in pairs) + ")"
-    if name == "binary_cross_entropy":
-        return " ".join(f"-({y}*log({o}) + (1 - {y})*log(1 - {o}))" for o, y in pairs)
-    return "-(" + " + ".join(f"{y}*log({o})" for o, y in pairs) + ")"
+    return losses.of(net.loss).plain_formula([(f"{{{o}}}", _y(net, o)) for o in net.outputs])
 
 
 # -- backward -----------------------------------------------------------------------------------------
 def head_formula(net: Network, out: str) -> str:
     """∂L/∂ŷ for one output, directly (not through other neurons)."""
-    o, y, k = f"{{{out}}}", _y(net, out), len(net.outputs)
-    return {"error": "-1", "squared_error": f"2*({o} - {y})", "half_squared_error": f"({o} - {y})",
-            "mse": f"2/{k}*({o} - {y})" if k > 1 else f"2*({o} - {y})",
-            "mae": f"sign({o} - {y})" + (f"/{k}" if k > 1 else ""),
-            "binary_cross_entropy": f"({o} - {y})/({o}*(1 - {o}))",
-            "categorical_cross_entropy": f"-{y}/{o}"}[net.loss]
+    return losses.of(net.loss).plain_gradient(f"{{{out}}}", _y(net, out), len(net.outputs))
 
 
 def fprime_formula(net: Network, n: str) -> str:
-    act = net.neuron(n).activation
-    o, z = f"{{{n}}}", f"{{z({n})}}"
-    return {"sigmoid": f"{o}*(1 - {o})", "tanh": f"(1 - {o}^2)", "linear": "1", "relu": f"relu'({z})",
-            "leaky_relu": f"leaky_relu'({z})"}.get(act.name, f"f'({z})")
+    return net.neuron(n).activation.plain_derivative(f"{{{n}}}", f"{{z({n})}}")
 
 
 def step_formula(net: Network, top: Node, bottom: Node) -> str:
@@ -181,7 +157,7 @@ def expected_formula(net: Network, q: Quantity) -> str | None:
     if q.top != L_NODE:
         return step_formula(net, q.top, q.bottom)
     found = paths(net, q.bottom, MAX_PATHS_SHOWN)
-    if not found or len(found) > MAX_PATHS_SHOWN or any(net.neuron(p[1][1]).activation.name == "softmax" for p in found):
+    if not found or len(found) > MAX_PATHS_SHOWN or any(net.neuron(p[1][1]).activation.couples_outputs for p in found):
         return None
     return " + ".join(path_formula(net, p) for p in found)
 
@@ -206,7 +182,7 @@ def _worked_total(net: Network, s: State, q: Quantity, v: str) -> list[str]:
     found = paths(net, q.bottom, MAX_PATHS_SHOWN)
     if not found or len(found) > MAX_PATHS_SHOWN:
         return [f"{q.key} = {v} (by back-propagation: too many paths to list)"]
-    if any(net.neuron(p[1][1]).activation.name == "softmax" for p in found):
+    if any(net.neuron(p[1][1]).activation.couples_outputs for p in found):
         return [f"{q.key} = {v} (by back-propagation through the softmax outputs, which couple each other)"]
     lines = []
     for p in found:

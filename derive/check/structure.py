@@ -21,7 +21,7 @@ def is_chain(names: Names, q: Quantity, expr: sympy.Expr) -> bool:
     """Whether an answer is written only in derivatives (so its structure, not a formula, is judged).
     Softmax couples its outputs, so such networks have their chains judged by value instead."""
     syms = expr.free_symbols
-    softmax = any(n.activation.name == "softmax" for n in names.net.neurons)
+    softmax = any(n.activation.couples_outputs for n in names.net.neurons)
     return q.is_derivative and bool(syms) and syms <= set(names.derivs) and not softmax
 
 

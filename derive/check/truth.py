@@ -68,10 +68,11 @@ def _rand(rng: random.Random, scale: int) -> Fraction:
 def _targets(rng: random.Random, net: Network) -> tuple[Fraction, ...]:
     """Targets the loss accepts: in (0, 1) for cross-entropy, summing to 1 for the categorical one (as
     the textbook ∂L/∂z = O − y assumes)."""
-    if net.loss == "categorical_cross_entropy":
+    loss = losses.of(net.loss)
+    if loss.pairs_with_softmax:
         weights = [rng.randint(1, 20) for _ in net.outputs]
         return tuple(Fraction(w, sum(weights)) for w in weights)
-    if net.loss == "binary_cross_entropy":
+    if loss.needs_probabilities:
         return tuple(Fraction(rng.randint(5, 95), 100) for _ in net.outputs)
     return tuple(_rand(rng, 1) for _ in net.outputs)
 
@@ -98,12 +99,12 @@ def step(net: Network, top: Node, bottom: Node) -> list[Node] | None:
     if top[0] not in ("O", "z"):
         return None
     m = net.neuron(top[1])
-    if m.activation.name == "softmax":
+    if m.activation.couples_outputs:
         return None
     inner = [top] if top[0] == "z" else [top, ("z", m.name)]
     if bottom == ("z", m.name) and top[0] == "O":
         return [top, bottom]
-    if bottom[0] == "z" and bottom[1] in _sources(m) and net.neuron(bottom[1]).activation.name != "softmax":
+    if bottom[0] == "z" and bottom[1] in _sources(m) and not net.neuron(bottom[1]).activation.couples_outputs:
         return inner + [("O", bottom[1]), bottom]
     if bottom[0] in ("O", "x") and bottom[1] in _sources(m):
         return inner + [bottom]
@@ -137,7 +138,7 @@ def why_not(net: Network, top: Node, bottom: Node) -> str:
         return f"{t} feeds {b}, not the other way round: the factor is d{b}/d{t}"
     if bottom[1] not in depends[n] and bottom[1] != n:
         return f"{b} does not feed {n}, so no path runs through {n}"
-    if net.neuron(n).activation.name == "softmax":
+    if net.neuron(n).activation.couples_outputs:
         return f"{n} is a softmax output: its factors couple all outputs and are not checked one by one"
     between = [e.source for e in net.neuron(n).edges if bottom[1] in depends.get(e.source, set())]
     via = f" (the paths go through {' or '.join(between)})" if between else ""
@@ -232,7 +233,7 @@ def given(net: Network, point: DataPoint, q: Quantity, earlier: dict[Quantity, F
     used = {e for e in earlier if e.kind in ("z", "O")}
     if q.kind in ("z", "O", "L", "error"):
         return value(net, s, q), used
-    if any(n.activation.name == "softmax" for n in net.neurons):
+    if any(n.activation.couples_outputs for n in net.neurons):
         return value(net, s, q), used
     back = _Replay(net, s, {e: v for e, v in earlier.items() if e.kind in ("d", "new")})
     with mpmath.workdps(s.fwd.dps):

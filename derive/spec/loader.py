@@ -238,7 +238,7 @@ def _place(c: Collector, spec: Spec, neuron: str, key: str):
 def _check_activations(c: Collector, spec: Spec, outputs: list[str]) -> None:
     """Softmax only on output neurons (two or more of them), thresholds only on outputs."""
     fed = {e.source for neu in spec.neurons.values() for e in neu.edges}
-    softmax = [n for n, neu in spec.neurons.items() if neu.activation.name == "softmax"]
+    softmax = [n for n, neu in spec.neurons.items() if neu.activation.couples_outputs]
     for n in softmax:
         if n not in outputs or n in fed:
             c.error(*_place(c, spec, n, "activation"), f"softmax on {n}: softmax belongs on output neurons only",
@@ -265,14 +265,15 @@ def _loss(c: Collector, top, spec: Spec, outputs: list[str]) -> str:
         return name
     if not outputs or any(o not in spec.neurons for o in outputs):
         return name  # the outputs have a problem of their own
-    acts = {o: spec.neurons[o].activation.name for o in outputs}
-    if name == "categorical_cross_entropy" and set(acts.values()) != {"softmax"}:
-        others = _listing([f"{o} is {a}" for o, a in acts.items() if a != "softmax"])
-        c.error(node, "$.loss", f"categorical_cross_entropy needs softmax on every output neuron ({others})",
+    acts = {o: spec.neurons[o].activation for o in outputs}
+    loss = losses.of(name)
+    if loss.pairs_with_softmax and not all(a.couples_outputs for a in acts.values()):
+        others = _listing([f"{o} is {a.name}" for o, a in acts.items() if not a.couples_outputs])
+        c.error(node, "$.loss", f"{name} needs softmax on every output neuron ({others})",
                 "set `activation: softmax` on the outputs, or use binary_cross_entropy with sigmoid outputs")
-    if name == "binary_cross_entropy" and not set(acts.values()) <= {"sigmoid", "softmax"}:
-        others = _listing([f"{o} is {a}" for o, a in acts.items() if a not in ("sigmoid", "softmax")])
-        c.error(node, "$.loss", f"binary_cross_entropy needs outputs between 0 and 1, but {others}",
+    if loss.needs_probabilities and not all(a.outputs_probabilities for a in acts.values()):
+        others = _listing([f"{o} is {a.name}" for o, a in acts.items() if not a.outputs_probabilities])
+        c.error(node, "$.loss", f"{name} needs outputs between 0 and 1, but {others}",
                 "set `activation: sigmoid` on the outputs, or use squared_error")
     return name
 

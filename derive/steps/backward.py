@@ -181,9 +181,9 @@ def _head(fwd, back, o, zt, tn) -> Term:
     idx = net.outputs.index(o)
     y = "y" if k == 1 else f"y_{{{idx + 1}}}"
     yv = fwd.targets()[idx]
-    if net.neuron(o).activation.name == "softmax":
+    if net.neuron(o).activation.couples_outputs:
         value = back.delta[o]
-        if net.loss == "categorical_cross_entropy" and sum(fwd.point.targets) == 1:
+        if losses.of(net.loss).softmax_shortcut(fwd.point.targets):
             return Term(partial("L", zt[o]), f"{O} - {y}",
                         f"{_fmt(tn, fwd.neurons[o].O)} - {_fmt(tn, yv)}" if tn else "", value, f"dL/dz({o})")
         return Term(partial("L", zt[o]), rf"{O}\left({partial('L', O)} - \sum_j {partial('L', 'O_j')}\, O_j\right)",
@@ -213,7 +213,7 @@ def _link(fwd, back, m, k, zt, tn, weight_of) -> Term:
     w = weight_of[(m, k)]
     wv = fwd.weight(w)
     w_tex = tex_name(w) if isinstance(w, str) else _fmt(tn, wv)
-    if net.neuron(m).activation.name == "softmax":
+    if net.neuron(m).activation.couples_outputs:
         return Term(partial(zt[m], tex_name(k)), w_tex, _fmt(tn, wv), wv, f"dz({m})/d{k}")
     formula, subst = _local(fwd, back, m, zt, tn, w_tex, _fmt(tn, wv))
     return Term(partial(tex_name(m), tex_name(k)), formula, subst, back.fprime[m] * wv, f"d{m}/d{k}")
@@ -224,7 +224,7 @@ def _tail(fwd, back, use, zt, tn) -> Term:
     net = fwd.net
     src_tex = tex_name(use.source) if use.source else ""
     src_val = fwd.value(use.source) if use.source else Num(1)
-    if net.neuron(n).activation.name == "softmax":
+    if net.neuron(n).activation.couples_outputs:
         return Term(partial(zt[n], tex_name(p)), src_tex or "1", _fmt(tn, src_val), src_val, f"dz({n})/d{p}")
     formula, subst = _local(fwd, back, n, zt, tn, src_tex, _fmt(tn, src_val) if use.source else "")
     return Term(partial(tex_name(n), tex_name(p)), formula, subst, back.fprime[n] * src_val, f"d{n}/d{p}")
@@ -317,11 +317,12 @@ def _deltas(net, fwd, back, zt, dt, tn, succ, big: bool = False) -> list[DeltaRo
         terms = [rf"{tex_name(w) if isinstance(w, str) else tn.arg(fwd.weight(w))}\,{dt[m]}" for m, w in succ[n.name]]
         if n.name in net.outputs:
             terms.insert(0, partial("L", tex_name(n.name)))
-        prime = "" if n.activation.name in ("softmax", "linear") else n.activation.tex_prime(zt[n.name])
+        act = n.activation
+        prime = "" if act.couples_outputs or act.derivative_is_one else act.tex_prime(zt[n.name])
         rows.append(DeltaRow(neuron=tex_name(n.name), delta=delta, z=zt[n.name],
                              sum=" + ".join(abbreviate(terms) if big else terms), prime=prime,
                              value=tn.text(back.delta[n.name]), eq=tn.eq(back.delta[n.name]),
-                             softmax=n.activation.name == "softmax"))
+                             softmax=act.couples_outputs))
     return rows
 
 

@@ -109,8 +109,7 @@ def forward_matrix(net, layers: Layers) -> list[str]:
         first = net.neuron(g[0])
         src = "x" if l == 1 else f"O{_sup(l - 1)}"
         bias = "" if first.bias is None else f" + b{_sup(l)}"
-        act = "softmax" if first.activation.name == "softmax" else None
-        apply = (rf"\operatorname{{softmax}}\left(z{_sup(l)}\right)" if act else first.activation.tex_apply(f"z{_sup(l)}"))
+        apply = first.activation.tex_apply(f"z{_sup(l)}")  # softmax too: a layer's softmax is one vector function
         lines.append(rf"z{_sup(l)} &= W{_sup(l)}\,{src}{bias}, \quad O{_sup(l)} = {apply}"
                      rf" && W{_sup(l)} \in \mathbb{{R}}^{{{len(g)} \times {before}}}")
         before = len(g)
@@ -121,7 +120,7 @@ def delta_matrix(net, layers: Layers) -> list[str]:
     """The δ recursion and the gradients for a whole layer at once, with the sizes."""
     top = len(layers.groups)
     last = net.neuron(layers.groups[-1][0])
-    if last.activation.name == "softmax":
+    if last.activation.couples_outputs:
         lines = [rf"\delta{_sup(top)} &= \frac{{\partial L}}{{\partial z{_sup(top)}}} && \text{{softmax outputs, as above}}"]
     else:
         lines = [rf"\delta{_sup(top)} &= {last.activation.tex_prime(f'z{_sup(top)}')} \odot \frac{{\partial L}}{{\partial O{_sup(top)}}}"

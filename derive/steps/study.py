@@ -68,7 +68,7 @@ def _pstep(p: PRun, s, tn) -> dict:
     n = net.neurons[0]
     _, num = _terms(p, s.before, net.data[s.point], tn)
     lines = [f"z = {num} {tn.eq(s.z)}"]
-    if n.activation.name != "step":
+    if not n.activation.outputs_class:
         lines.append(f"{tex_name(n.name)} = {n.activation.tex_apply(tn.text(s.z))} {tn.eq(s.out)}")
     updates = []
     if s.error:
@@ -144,7 +144,7 @@ def lr_doc(net, results, epochs: int, pictures=None) -> TrainDoc:
     body = {"rows": rows, "table": table, "rates": [tn.text(Num(r.rate)) for r in results], "rules": RULES,
             "epochs": epochs, "optimizer": first.optimizer.title, "optimizer_name": first.settings.optimizer,
             "batch_size": len(first.batches[0]), "points": len(net.data), "reduction": first.settings.reduction,
-            "loss_description": losses.DESCRIPTIONS[net.loss], "formula": list(first.optimizer.formula),
+            "loss_description": losses.of(net.loss).description, "formula": list(first.optimizer.formula),
             "param_columns": [tex_name(x) for x in list(net.parameters)[:6]],
             "verdicts": sorted({r.verdict for r in results})}
     return TrainDoc("study_lr", net.title, net.source, body, lr_json(net, results, epochs), pictures)

@@ -63,7 +63,7 @@ def facts(r: Run, tn: TexNumbers) -> dict:
         "eta": tn.text(Num(s.eta)), "points": n, "batch_size": size, "full_batch": size == n,
         "reduction": s.reduction, "epochs": s.epochs, "steps_per_epoch": len(r.batches),
         "total_steps": len(r.batches) * s.epochs, "uneven": n % size != 0,
-        "loss": net.loss, "loss_description": losses.DESCRIPTIONS[net.loss],
+        "loss": net.loss, "loss_description": losses.of(net.loss).description,
         "loss_formula": "L = " + losses.tex_formula(net.loss, outs, ys),
         "frozen": [tex_name(p) for p in net.parameters if p in net.freeze],
         "carried": net.carry.mode != "exact", "show": net.show,
@@ -118,8 +118,7 @@ def point_detail(net: Network, pt, tn: TexNumbers, zt: dict) -> PointStep:
         if n.bias is not None:
             terms.append(tn.arg(fwd.weight(n.bias)))
         forward_lines.append(f"{zt[n.name]} = " + (" + ".join(terms) or "0") + f" {tn.eq(v.z)}")
-        arg = rf"\frac{{e^{{{zt[n.name]}}}}}{{\sum_j e^{{z_j}}}}" if n.activation.name == "softmax" else \
-            n.activation.tex_apply(tn.text(v.z))
+        arg = n.activation.tex_forward(zt[n.name], v.z, tn.text)
         forward_lines.append(f"{tex_name(n.name)} = {arg} {tn.eq(v.O)}")
     yhat, ys = [tn.arg(x) for x in fwd.outputs()], [tn.arg(y) for y in fwd.targets()]
     loss_line = f"L_{{{pt.index + 1}}} = " + losses.tex_formula(net.loss, yhat, ys) + f" {tn.eq(fwd.loss)}"
@@ -130,10 +129,10 @@ def point_detail(net: Network, pt, tn: TexNumbers, zt: dict) -> PointStep:
 def delta_lines(net, fwd, back, tn, zt) -> list[str]:
     succ, out = successors(net), []
     dt = delta_names(list(zt))  # zt names every neuron, so δ takes the same subscripts as z
-    ce = net.loss == "categorical_cross_entropy" and sum(fwd.point.targets) == 1
+    ce = losses.of(net.loss).softmax_shortcut(fwd.point.targets)
     for n in reversed(net.neurons):
         d, v = dt[n.name], back.delta[n.name]
-        if n.activation.name == "softmax":
+        if n.activation.couples_outputs:
             if ce:
                 y = tn.arg(Num(fwd.point.targets[net.outputs.index(n.name)]))
                 out.append(rf"{d} = {tex_name(n.name)} - y = {tn.arg(fwd.neurons[n.name].O)} - {y} {tn.eq(v)}")
@@ -146,7 +145,7 @@ def delta_lines(net, fwd, back, tn, zt) -> list[str]:
         if n.name in net.outputs:
             sym.insert(0, partial("L", tex_name(n.name)))
             terms.insert(0, tn.arg(back.dL_dyhat[n.name]))
-        prime = n.activation.tex_prime(zt[n.name]) if n.activation.name != "linear" else "1"
+        prime = "1" if n.activation.derivative_is_one else n.activation.tex_prime(zt[n.name])
         out.append(rf"{d} = {prime} \cdot {_bracket(sym)} = {tn.arg(back.fprime[n.name])} \cdot {_bracket(terms)} {tn.eq(v)}")
     return out
 
@@ -218,7 +217,7 @@ def final(r: Run, tn: TexNumbers) -> dict:
 def softmax_section(r: Run, tn: TexNumbers) -> dict | None:
     """The softmax Jacobian at the first data point, once, and ∂L/∂z = O − y worked from it."""
     net = r.net
-    soft = [n.name for n in net.neurons if n.activation.name == "softmax"]
+    soft = [n.name for n in net.neurons if n.activation.couples_outputs]
     first = r.steps[0].points[0] if r.steps else None
     if not soft or first is None or first.fwd is None:
         return None
@@ -232,4 +231,4 @@ def softmax_section(r: Run, tn: TexNumbers) -> dict | None:
             + f" {tn.eq(back.delta[k])}", "value": tn.text(back.delta[k]),
             "direct": f"{tn.arg(O[k])} - {tn.arg(Num(fwd.point.targets[net.outputs.index(k)]))}"} for k in soft]
     return {"names": [tex_name(n) for n in soft], "jacobian": jac, "dz": dz, "point": first.index + 1,
-            "ce": net.loss == "categorical_cross_entropy" and sum(fwd.point.targets) == 1}
+            "ce": losses.of(net.loss).softmax_shortcut(fwd.point.targets)}

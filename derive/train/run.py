@@ -110,7 +110,7 @@ def check_trainable(net: Network) -> None:
         check_differentiable(net)
     except NotDifferentiable as exc:
         hint = ""
-        if any(n.activation.name == "step" for n in net.neurons) and len(net.neurons) == 1:
+        if any(not n.activation.differentiable for n in net.neurons) and len(net.neurons) == 1:
             hint = "; a single step neuron is trained by the perceptron learning rule instead: `optimizer: perceptron`"
         raise DeriveError(f"{net.source} cannot be trained by gradient descent: {exc}{hint}") from None
     if not net.parameters:

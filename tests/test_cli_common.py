@@ -120,7 +120,12 @@ MISSING = [
 CLI = "import sys\nfrom derive.cli import main\nmain(sys.argv[1:], prog_name='derive')\n"
 
 
-@pytest.mark.parametrize("args", MISSING, ids=lambda a: " ".join(a))
+# These commands take over a second to start (they load their plotting before reading the file): slow tier.
+SLOW_TO_START = ("train", "study-lr", "study-depth")
+
+
+@pytest.mark.parametrize("args", [pytest.param(a, marks=pytest.mark.slow) if a[0] in SLOW_TO_START else a
+                                  for a in MISSING], ids=lambda a: " ".join(a))
 def test_a_derive_error_in_any_subcommand_is_one_line_and_exit_2(tmp_path, args):
     r = run(CLI, *args, cwd=tmp_path)
     assert r.returncode == 2, r.stderr

@@ -222,6 +222,7 @@ def test_pictures_are_drawn_where_the_markdown_shows_them(tmp_path):
     assert "The 1 chain-rule path from L back to w1" in text
 
 
+@pytest.mark.slow
 def test_the_plots_of_the_markdown_notes_are_in_the_pdf(tmp_path):
     """A deep sigmoid network's notes show the activation and per-layer gradient plots; the PDF
     includes them too (as the PDFs matplotlib drew), not only the Markdown and HTML."""

@@ -14,8 +14,8 @@ from derive.output import safe_stem, write
 EXTENSIONS = {"md": "md", "json": "json", "html": "html", "tex": "tex", "pdf": "pdf"}
 
 
-# Subcommands other than `render`, imported only when run (or listed by --help): they pull in SymPy's
-# parser, lark, matplotlib and the training code, which `derive FILE` does not need.
+# Subcommands other than `render`, imported only when run: they pull in SymPy's parser, lark,
+# matplotlib and the training code, which `derive FILE` does not need.
 LAZY_COMMANDS = {
     "check": "derive.check.command:check",
     "train": "derive.train.command:train",
@@ -23,6 +23,18 @@ LAZY_COMMANDS = {
     "study-depth": "derive.train.command:study_depth",
     "exercise": "derive.exercise.command:exercise",
     "exercise-mark": "derive.exercise.command:exercise_mark",
+}
+
+# What `derive --help` lists for each subcommand: its arguments and what it does. Written here, not
+# read from the commands, so listing them imports none of them.
+SUMMARIES = {
+    "render": ("[NETWORK.yaml]", "notes for a network (the default command)"),
+    "check": ("NETWORK.yaml ANSWERS...", "mark a hand derivation"),
+    "train": ("NETWORK.yaml", "training over every data point and epoch"),
+    "study-lr": ("NETWORK.yaml", "the same training at several learning rates"),
+    "study-depth": ("NETWORK.yaml", "gradient size with depth: sigmoid, tanh, ReLU"),
+    "exercise": ("EXERCISE.yaml", "a sheet, answers file and key per student"),
+    "exercise-mark": ("OUT SUBMISSIONS", "mark a class against each student's own key"),
 }
 
 
@@ -44,6 +56,11 @@ class DefaultGroup(click.Group):
             self.add_command(getattr(importlib.import_module(module), attr), name)
         return super().get_command(ctx, name)
 
+    def format_commands(self, ctx, formatter):
+        """The subcommands in the order a lecturer meets them, from SUMMARIES (nothing imported)."""
+        with formatter.section("Commands"):
+            formatter.write_dl([(f"{name} {args}", what) for name, (args, what) in SUMMARIES.items()])
+
     def invoke(self, ctx):
         """Runs the subcommand; a DeriveError from any of them (a bad file, a bad value) is a message
         for the user, not a bug, so it is printed as one line without a traceback, with exit code 2."""
@@ -59,14 +76,8 @@ class DefaultGroup(click.Group):
 def main():
     """Exact, step-by-step chain-rule derivations for small neural networks.
 
-    \b
-    derive [NETWORK.yaml] [options]       notes for a network (same as `derive render`)
-    derive check NETWORK.yaml ANSWERS...  mark a hand derivation
-    derive train NETWORK.yaml             training over every data point and epoch
-    derive study-lr NETWORK.yaml          the same training at several learning rates
-    derive study-depth NETWORK.yaml       gradient size with depth: sigmoid, tanh, ReLU
-    derive exercise EXERCISE.yaml         a sheet, answers file and key per student
-    derive exercise-mark OUT SUBMISSIONS  mark a class against each student's own key
+    Without a command, `derive NETWORK.yaml` writes the notes for NETWORK.yaml (`derive render`).
+    `derive COMMAND --help` tells more about each command.
     """
 
 

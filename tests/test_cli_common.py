@@ -170,3 +170,32 @@ print(",".join(sorted(m for m in sys.modules if m.startswith("derive"))))
     original, explicit = load(read_text(PASS_FAIL), "a"), load(read_text(str(target)), "b")
     assert explicit.parameters == original.parameters and explicit.data == original.data
     assert [n.name for n in explicit.neurons] == [n.name for n in original.neurons]
+
+
+def test_help_lists_every_subcommand_without_importing_any():
+    """`derive --help` names each subcommand with its arguments, yet loads none of their modules (they
+    bring lark, matplotlib and the training code); `derive check --help` then loads only check."""
+    code = """
+import sys
+from derive.cli import main
+try:
+    main(sys.argv[1:], prog_name="derive")
+except SystemExit as exc:
+    assert not exc.code, exc.code
+print(",".join(sorted(m for m in sys.modules if m.startswith(("derive", "lark", "matplotlib")))))
+"""
+    r = run(code, "--help")
+    assert r.returncode == 0, r.stderr
+    help_text, loaded = r.stdout.rsplit("\n", 2)[0], set(r.stdout.strip().rsplit("\n", 1)[1].split(","))
+    assert "derive.cli" in loaded  # the probe does see derive's own modules
+    assert not [m for m in loaded if m.startswith(("derive.check", "derive.train", "derive.exercise", "lark"))]
+    commands = help_text.split("Commands:", 1)[1]
+    listed = [line.split()[0] for line in commands.splitlines() if line.startswith("  ") and line[2] != " "]
+    assert sorted(listed) == sorted(main.list_commands(click.Context(main)))
+    assert "  check NETWORK.yaml ANSWERS..." in commands
+
+    r = run(code, "check", "--help")
+    assert r.returncode == 0, r.stderr
+    loaded = set(r.stdout.strip().rsplit("\n", 1)[1].split(","))
+    assert "derive.check.command" in loaded
+    assert not [m for m in loaded if m.startswith(("derive.train", "derive.exercise"))]

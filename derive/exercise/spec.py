@@ -12,12 +12,12 @@ from pathlib import Path
 
 import yaml
 
-from derive import load_network
 from derive.calculus.grad import check_differentiable
 from derive.check.answers import parse_key
 from derive.check.names import L_NODE, Names, Quantity
 from derive.errors import NotDifferentiable
 from derive.numbers import parse_number
+from derive.spec.loader import load
 from derive.spec.model import Network
 from derive.spec.source import Collector, compose, read_text, suggest
 
@@ -137,7 +137,7 @@ def _network(c: Collector, root, node, path: str) -> tuple[Network | None, str]:
         c.error(node, "$.network", f"no network file `{text}` next to the exercise ({target} does not exist)",
                 "the path is relative to the exercise file, e.g. ../pass_fail.yaml")
         return None, text
-    return load_network(str(target)), text
+    return load(read_text(str(target)), str(target)), text
 
 
 def _number(c: Collector, node, path: str, what: str, low: Fraction | None = None) -> Fraction | None:

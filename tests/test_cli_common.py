@@ -124,8 +124,11 @@ CLI = "import sys\nfrom derive.cli import main\nmain(sys.argv[1:], prog_name='de
 SLOW_TO_START = ("train", "study-lr", "study-depth")
 
 
-@pytest.mark.parametrize("args", [pytest.param(a, marks=pytest.mark.slow) if a[0] in SLOW_TO_START else a
-                                  for a in MISSING], ids=lambda a: " ".join(a))
+@pytest.mark.parametrize(
+    "args",
+    [pytest.param(a, marks=pytest.mark.slow) if a[0] in SLOW_TO_START else a for a in MISSING],
+    ids=lambda a: " ".join(a),
+)
 def test_a_derive_error_in_any_subcommand_is_one_line_and_exit_2(tmp_path, args):
     r = run(CLI, *args, cwd=tmp_path)
     assert r.returncode == 2, r.stderr
@@ -199,3 +202,47 @@ print(",".join(sorted(m for m in sys.modules if m.startswith(("derive", "lark", 
     loaded = set(r.stdout.strip().rsplit("\n", 1)[1].split(","))
     assert "derive.check.command" in loaded
     assert not [m for m in loaded if m.startswith(("derive.train", "derive.exercise"))]
+
+
+def _imports(path: Path) -> list[tuple[str, list[str]]]:
+    """(module, names) of every import in a file, at any depth (the commands import inside functions)."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.append((node.module, [a.name for a in node.names]))
+        elif isinstance(node, ast.Import):
+            found += [(a.name, []) for a in node.names]
+    return found
+
+
+SUBPACKAGES = sorted(p for p in (ROOT / "derive").iterdir() if (p / "__init__.py").exists())
+
+
+@pytest.mark.parametrize("package", SUBPACKAGES, ids=lambda p: p.name)
+def test_no_subpackage_uses_the_facade(package):
+    """derive/__init__ is the top (explain, load_network for notebooks and tests); the layers below it
+    use each other's functions, so importing derive.X never runs the facade's code paths."""
+    facade = {"explain", "load_network", "builtin_example", "Notes"}
+    for path in package.rglob("*.py"):
+        for module, names in _imports(path):
+            assert not (module == "derive" and facade & set(names)), f"{path.relative_to(ROOT)}: {names}"
+
+
+def test_the_spec_layer_imports_nothing_above_it():
+    """Reading and writing a network file (derive.spec) needs no calculus, steps, pictures or output."""
+    above = (
+        "derive.calculus",
+        "derive.steps",
+        "derive.pictures",
+        "derive.render",
+        "derive.train",
+        "derive.check",
+        "derive.exercise",
+        "derive.cli",
+        "derive.templating",
+    )
+    for path in (ROOT / "derive" / "spec").rglob("*.py"):
+        for module, _ in _imports(path):
+            assert not module.startswith(above), f"{path.relative_to(ROOT)} imports {module}"

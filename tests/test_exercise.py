@@ -149,6 +149,7 @@ def test_draws_are_reproducible_and_independent_of_the_class():
     assert draw_student(ex, 2026, "ada2").drawn != first.drawn
 
 
+@pytest.mark.slow
 def test_the_keys_answers_file_reads_back_and_fits_the_pdfs_line(tmp_path):
     """A long chain-rule answer is broken over lines in key.md's answers file (a verbatim block in the
     PDF cannot wrap); YAML joins them back into the answer key.json gives."""

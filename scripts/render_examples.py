@@ -96,7 +96,9 @@ def main() -> None:
         write(text, str(path))
         print(f"wrote {path.relative_to(ROOT)}")
     for pdf in pdfs():
-        write(compile_pdf(pdf.with_suffix(".tex").read_text(encoding="utf-8")), str(pdf))
+        plots = {p.relative_to(ROOT / "output").as_posix(): p.read_bytes()  # the plots the LaTeX includes
+                 for p in (ROOT / "output").glob(f"{pdf.stem}_files/*.pdf")}
+        write(compile_pdf(pdf.with_suffix(".tex").read_text(encoding="utf-8"), files=plots), str(pdf))
         print(f"wrote {pdf.relative_to(ROOT)}")
     for path, content in training_outputs(GOLDEN_TRAINING + ("html", "tex", "pdf")).items():
         write(content, str(path))

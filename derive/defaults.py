@@ -21,6 +21,7 @@ REPORT_FORMAT = "text"  # derive check and exercise-mark: a report for the termi
 
 # The training studies.
 STUDY_RATES = "0.01,0.1,1,10"  # slow, good, oscillating and diverging on the shipped examples
+STUDY_EPOCHS = 50  # study-lr's epochs per rate when the file sets none: enough to tell those four apart
 DEPTH_SCALE = "8"  # study-depth's "large weights" factor
 
 # Exercise sheets.

@@ -246,3 +246,15 @@ def test_the_spec_layer_imports_nothing_above_it():
     for path in (ROOT / "derive" / "spec").rglob("*.py"):
         for module, _ in _imports(path):
             assert not module.startswith(above), f"{path.relative_to(ROOT)} imports {module}"
+
+
+def test_study_lr_uses_the_epochs_its_help_states():
+    from derive.spec.loader import load
+    from derive.spec.source import read_text
+    from derive.train.studies import default_epochs
+
+    net = load(read_text(PASS_FAIL), "pass_fail.yaml")
+    assert "epochs" not in net.training.given  # the seed file sets none, so the default applies
+    assert default_epochs(net) == defaults.STUDY_EPOCHS
+    r = CliRunner().invoke(main, ["study-lr", "--help"], terminal_width=200)
+    assert f"else {defaults.STUDY_EPOCHS})" in r.output

@@ -184,7 +184,7 @@ def _perceptron(net, s, folder):
     "--epochs",
     type=click.IntRange(1, 10_000),
     default=None,
-    help="Epochs per rate (default: the file's epochs if it sets them, else 50).",
+    help=f"Epochs per rate (default: the file's epochs if it sets them, else {defaults.STUDY_EPOCHS}).",
 )
 @click.option(
     "--optimizer",

@@ -10,6 +10,7 @@ from itertools import pairwise
 
 import mpmath
 
+from derive import defaults
 from derive.activations import Activation
 from derive.calculus.depth import longest_chain
 from derive.calculus.grad import backward, uses
@@ -175,4 +176,4 @@ def _fprime(fwd, back, name: str) -> Num:
 
 def default_epochs(net: Network) -> int:
     """The file's epochs when it sets them, else enough to tell the four behaviours apart."""
-    return net.training.epochs if "epochs" in net.training.given else 50
+    return net.training.epochs if "epochs" in net.training.given else defaults.STUDY_EPOCHS

@@ -61,6 +61,7 @@ class Num:
         """The value as an mpmath number (computed on demand for exact values, as mpf(p) / q at
         max(WORK_DIGITS, current) digits; without a context switch, since this runs once per value)."""
         if self._mp is None:
+            assert self.exact is not None, "a Num holds an exact value, an mpf, or both"
             self._mp = _fraction_mpf(self.exact)
         return self._mp
 

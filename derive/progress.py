@@ -15,7 +15,8 @@ class Bar:
     def __init__(self, stream, after: float):
         self.stream, self.after = stream, after
         self.start = time.monotonic()
-        self.name, self.total, self.done = "", None, 0
+        self.name, self.done = "", 0
+        self.total: int | None = None
         self.drawn_at = 0.0
         self.drawn = False
 

@@ -47,8 +47,8 @@ def read_answers(path: str, net: Network, names: Names | None = None, text: str 
     names = names or Names(net)
     root = compose(text, path)
     c = Collector(path, root)
-    items = c.mapping(root, "$", "the answers file", "start from examples/seed_answers.yaml")
-    c.raise_if_any()
+    items = c.mapping(root, "$", "the answers file", "start from examples/seed_answers.yaml") or []
+    c.raise_if_any()  # None (here []) only after a reported problem
     top = {k: (kn, vn) for k, kn, vn in items}
     c.unknown_keys(items, TOP_KEYS, "$", "the answers file")
     student = c.scalar(top["student"][1], "$.student", "student") if "student" in top else None
@@ -75,7 +75,8 @@ def _point(c: Collector, entry, net: Network) -> int:
 
 
 def _answers(c: Collector, node, net: Network, names: Names) -> list[Answer]:
-    found, seen = [], {}
+    found: list[Answer] = []
+    seen: dict[Quantity, tuple[str, int]] = {}
     items = c.mapping(node, "$.answers", "answers", "one `quantity: value` line each") or []
     if len(items) > MAX_ANSWERS:
         c.error(node, "$.answers", f"{len(items)} answers: at most {MAX_ANSWERS} are marked in one file",
@@ -120,7 +121,7 @@ _DELTA = re.compile(r"(?:delta|δ|\\delta)\s*\(\s*(.+?)\s*\)")
 
 def _key(c: Collector, key: str, knode, path: str, net: Network, names: Names) -> Quantity | None:
     quantity, problem = parse_key(key, net, names)
-    if problem:
+    if quantity is None:  # then `problem` says why
         c.error(knode, path, problem, KEY_HINT)
     elif quantity.kind in ("d", "new"):
         try:
@@ -133,7 +134,7 @@ def _key(c: Collector, key: str, knode, path: str, net: Network, names: Names) -
 
 
 def parse_key(key: str, net: Network, names: Names) -> tuple[Quantity | None, str]:
-    """The quantity a key names, or the reason it names none."""
+    """The quantity a key names, or None and the reason it names none (never empty)."""
     text = key.strip()
     if text in ("L", "loss"):
         return Quantity("L"), ""
@@ -142,8 +143,8 @@ def parse_key(key: str, net: Network, names: Names) -> tuple[Quantity | None, st
         return _error_key(m.group(1), net, names)
     for pattern in _NEW:
         m = pattern.fullmatch(text)
-        if m and names.node(m.group(1)) and names.node(m.group(1))[0] == "p":
-            return Quantity("new", names.node(m.group(1))[1]), ""
+        if m and (named := names.node(m.group(1))) and named[0] == "p":
+            return Quantity("new", named[1]), ""
     m = _DELTA.fullmatch(text)
     node = names.node(m.group(1)) if m else names.node(text)
     if m and node and node[0] in ("O", "z"):

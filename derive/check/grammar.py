@@ -99,7 +99,7 @@ def syntax_message(exc, text: str) -> tuple[str, int | None, str]:
     return f"`{token}` is not expected here", token.start_pos, hint
 
 
-def _unexpected_character(text: str, pos: int) -> tuple[str, int, str]:
+def _unexpected_character(text: str, pos: int | None) -> tuple[str, int | None, str]:
     ch = text[pos] if pos is not None and pos < len(text) else ""
     if not ch:
         return "the expression ends too early", pos, "an operator or a bracket is missing its other side"

@@ -117,7 +117,7 @@ class Marker:
             kind, j = self.judge_part(q, p)
             kinds.append(kind)
             judged.append(j)
-        status = max((j.status for j in judged), key=ORDER.get)
+        status = max((j.status for j in judged), key=ORDER.__getitem__)
         self.results[q] = judged[-1]
         try:
             steps = worked(self.net, self.truth, q) if status == WRONG else []

@@ -48,6 +48,7 @@ def written(text: str) -> Written:
     except InvalidOperation:
         return Written(value, None, False)
     digits = len("".join(map(str, parts.digits)).lstrip("0")) or 1
+    assert isinstance(parts.exponent, int), "parse_number took the text, so it is finite (not n, N or F)"
     return Written(value, Fraction(10) ** parts.exponent, "e" in text.lower(), digits)
 
 
@@ -100,19 +101,19 @@ def judge_number(text: str, truth: Num, mine: Num | None, given: list[str]) -> J
     if matches(w, truth):
         return Judgement(RIGHT)
     # Rounding your own earlier value correctly is credited before truncating the true one.
-    carried = mine is not None and bool(given)
-    if carried and matches(w, mine):
+    carried = mine if given else None  # the value given the person's earlier answers, when there are any
+    if carried is not None and matches(w, carried):
         return Judgement(CARRIED, f"correct given your {', '.join(given)} (the true value is {full})", given=given)
-    if is_truncation(w, truth):
+    if w.ulp is not None and is_truncation(w, truth):
         return Judgement(TRUNCATED, f"{full}… truncated (rounding gives {show_like(w, rounded(fraction(truth), w.ulp))})")
-    if carried and is_truncation(w, mine):
+    if carried is not None and is_truncation(w, carried):
         return Judgement(CARRIED, f"correct (truncated) given your {', '.join(given)} (the true value is {full})", given=given)
     expected = show_like(w, rounded(fraction(truth), w.ulp)) if w.ulp is not None else full
     diff = Num(w.value) - truth
     j = Judgement(WRONG, expected=f"{expected} (full precision {full})" if expected != full else full,
                   difference=f"{'+' if diff.sign() > 0 else ''}{number(diff, 3)}")
-    if carried and (w.ulp is None or rounded(fraction(mine), w.ulp) != rounded(fraction(truth), w.ulp)):
-        j.note = f"given your {', '.join(given)} it would be {number(mine, 5)}"
+    if carried is not None and (w.ulp is None or rounded(fraction(carried), w.ulp) != rounded(fraction(truth), w.ulp)):
+        j.note = f"given your {', '.join(given)} it would be {number(carried, 5)}"
     return j
 
 

@@ -7,6 +7,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import cast
 
 import lark
 import sympy
@@ -62,7 +63,7 @@ def parse_answer(text: str, names: Names) -> list[Part]:
     with _LOCK:
         _Builder.current = builder
         try:
-            return _parser().parse(text)
+            return cast("list[Part]", _parser().parse(text))  # the parser's transformer builds the parts
         except lark.exceptions.UnexpectedInput as exc:
             raise _syntax_error(exc, text) from None
         except RecursionError:
@@ -169,6 +170,7 @@ class _Builder:
 
     def deriv(self, tok):
         m = re.fullmatch(r"[d∂]\s*(.+?)\s*/\s*[d∂]\s*(.+)", str(tok), re.S)
+        assert m is not None, "the grammar's deriv token has this form"
         return self._derivative(m.group(1), m.group(2), tok.start_pos, str(tok))
 
     def qn_name(self, tok):

@@ -45,7 +45,7 @@ def student_seed(seed: int, student: str) -> int:
 def draw_student(ex: Exercise, seed: int, student: str) -> Draw:
     """The first acceptable draw for `student`; a DeriveError naming them when none is found."""
     rng = random.Random(student_seed(seed, student))
-    reason = ""
+    reason: str | None = ""
     for tries in range(1, ex.avoid.tries + 1):
         net, drawn = variant(ex, rng)
         reason = degenerate(ex, net)

@@ -124,7 +124,8 @@ def mark_class(out_dir: str, submissions: str) -> ClassMarks:
     manifest = read_manifest(out_dir)
     students = [Student(s["id"], s["name"]) for s in manifest["students"]]
     by_id = {s.id: s for s in students}
-    handed, problems = {}, []
+    handed: dict[str, tuple[Path, str]] = {}
+    problems: list[str] = []
     for path in find_submissions(submissions):
         text = read_text(str(path))
         ident = student_of(path, text)
@@ -159,7 +160,7 @@ def mark_student(out_dir: str, manifest: dict, student: Student, path: Path, tex
 
 def _asked(q: dict, net, names: Names) -> Asked:
     quantity, problem = parse_key(q["key"], net, names)
-    if problem:
+    if quantity is None:  # then `problem` says why
         raise DeriveError(f"the exercise's question {q['label']} does not fit this network: {problem}")
     return Asked(q["label"], quantity, q["label"].startswith("chain "))
 

@@ -38,7 +38,8 @@ def read_roster(path: str) -> list[Student]:
         hint = "the first line names the columns, e.g. `id,name`; ids are folder names such as s001 or jdoe"
         raise SpecError([Problem(path, 1, 1, "", "the roster has no `id` column in its header line", hint)])
     col_id, col_name = header.index("id"), header.index("name") if "name" in header else None
-    students, seen = [], {}
+    students = []
+    seen: dict[str, int] = {}  # lower-case id -> its line
     for line, row in enumerate(rows[1:], 2):
         if not any(cell.strip() for cell in row):
             continue  # blank lines are harmless

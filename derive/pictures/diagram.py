@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 import jinja2
 
@@ -54,7 +55,7 @@ def scene(net: Network, fwd: Forward | None = None, highlight: str | None = None
         return _summary(net, lay)
     digits = min(net.show, 5)
     params = fwd.params if fwd is not None else {k: Num(v) for k, v in net.parameters.items()}
-    s = {"title": net.title, "width": lay.width, "height": lay.height, "font": FONT, "big": False,
+    s: dict[str, Any] = {"title": net.title, "width": lay.width, "height": lay.height, "font": FONT, "big": False,
          "caption": _caption(paths), "tikz_caption": _tikz_caption(paths), "caption_cy": round(-48 / PX_PER_CM, 3),
          "colors": _colors()}
     s["inputs"] = [_input(net, x, lay, paths) for x in lay.columns[0]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from itertools import pairwise
+from typing import Any
 
 import matplotlib
 import mpmath
@@ -59,7 +60,8 @@ def loss_chart(run) -> dict:
 def lr_chart(results) -> dict:
     """Two panels: the loss per epoch (log scale, a diverging run leaves through the top), and one
     parameter per epoch around where the best run ends, which shows the oscillation across the minimum."""
-    losses, params = [], []
+    losses: list[dict[str, Any]] = []
+    params: list[dict[str, Any]] = []
     name = _watched(results)
     best = min(results, key=lambda r: (r.run.stopped is not None, to_float(r.run.epochs[-1].loss)))
     for i, r in enumerate(results):

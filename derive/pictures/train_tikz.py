@@ -96,7 +96,8 @@ def _series(s: dict, x0, y0, sx, sy) -> list[str]:
 def _inside(pts: list[tuple[float, float]], low: float = -1.0, high: float = HEIGHT + 1) -> list[list]:
     """The polyline cut to the band low ≤ y ≤ high, as runs of points: TeX cannot hold coordinates of
     millions of centimetres, which a diverging run reaches, and the clip would hide them anyway."""
-    runs, run = [], []
+    runs: list[list[tuple[float, float]]] = []
+    run: list[tuple[float, float]] = []
     for a, b in zip(pts, [*pts[1:], None], strict=True):
         if b is None:
             if low <= a[1] <= high and not run:

@@ -91,7 +91,8 @@ def _activations(c: Collector, entry, count: int | None) -> list[Activation] | N
             c.error(node, "$.activation", f"activation lists {len(items)} layers but there are {count} layers after the inputs",
                     "give one activation per hidden and output layer")
             return None
-        return None if None in acts or count is None else acts
+        read = [a for a in acts if a is not None]
+        return None if len(read) != len(acts) or count is None else read
     act = read_activation(c, node, "$.activation")
     return None if act is None or count is None else [act] * count
 
@@ -129,10 +130,11 @@ def _random(c: Collector, node, names: list[str]) -> dict[str, Fraction]:
     fields = c.mapping(entry, "$.parameters.random", "random", RANDOM_HINT) if entry is not None else None
     c.unknown_keys(fields or [], {"seed", "low", "high", "decimals"}, "$.parameters.random", "random")
     spec = {k: v for k, _, v in fields or []}
-    got = {k: read_number(c, spec[k], f"$.parameters.random.{k}", k) if k in spec else d
-           for k, d in (("seed", Fraction(0)), ("low", Fraction(-1)), ("high", Fraction(1)), ("decimals", Fraction(2)))}
-    if fields is None or None in got.values():
+    read = {k: read_number(c, spec[k], f"$.parameters.random.{k}", k) if k in spec else d
+            for k, d in (("seed", Fraction(0)), ("low", Fraction(-1)), ("high", Fraction(1)), ("decimals", Fraction(2)))}
+    if fields is None or None in read.values():
         return {}
+    got = {k: v for k, v in read.items() if v is not None}  # all of them
     scale = 10 ** int(got["decimals"]) if got["decimals"].denominator == 1 and 0 <= got["decimals"] <= 6 else None
     if scale is None or math.ceil(got["low"] * scale) > math.floor(got["high"] * scale):
         c.error(entry, "$.parameters.random", "random needs low ≤ high, a number with `decimals` places between "

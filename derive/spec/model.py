@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 
 import yaml
 
@@ -98,8 +99,9 @@ class Network:
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
     training: Training = Training()
 
-    def __post_init__(self):
-        object.__setattr__(self, "_by_name", {n.name: n for n in self.neurons})
+    @cached_property
+    def _by_name(self) -> dict[str, Neuron]:
+        return {n.name: n for n in self.neurons}
 
     def neuron(self, name: str) -> Neuron:
         return self._by_name[name]
@@ -241,7 +243,8 @@ def _read_neuron(c: Collector, name: str, node, path: str) -> Neuron | None:
 
 def read_parameters(c: Collector, entry) -> tuple[dict[str, Fraction], dict[str, yaml.Node]]:
     """Values by name; `nodes` also holds names whose value was wrong (already reported)."""
-    params, nodes = {}, {}
+    params: dict[str, Fraction] = {}
+    nodes: dict[str, yaml.Node] = {}
     if entry is None:
         return params, nodes
     items = c.mapping(entry[1], "$.parameters", "parameters", "e.g. parameters: {w1: 0.01, b1: 0.5}")

@@ -211,7 +211,8 @@ class Collector:
         if not isinstance(node, yaml.MappingNode):
             self.error(node, path, f"{what} must be a mapping of `name: value` lines, not {kind(node)}", hint)
             return None
-        items, seen = [], {}
+        items: list[tuple[str, yaml.Node, yaml.Node]] = []
+        seen: dict[str, yaml.Node] = {}
         for key_node, value_node in node.value:
             key = self._key(key_node, path, what)
             if key is None:

@@ -21,7 +21,8 @@ RATES = {"beta", "beta1", "beta2", "rho"}
 
 def read_training(c: Collector, top) -> Training:
     """The Training a file asks for; defaults for every key it leaves out."""
-    name, hyper, given = "sgd", {}, set()
+    name, given = "sgd", set()
+    hyper: dict[str, Fraction] = {}
     if "optimizer" in top:
         name, hyper = _optimizer(c, top["optimizer"][1])
         given.add("optimizer")

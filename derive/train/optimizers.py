@@ -32,7 +32,7 @@ class Optimizer:
     name = "sgd"
     title = "Stochastic gradient descent (SGD)"
     symbols: ClassVar[dict[str, str]] = {}  # hyper-parameter -> its TeX symbol
-    formula = (r"w_{t} = w_{t-1} - \eta\, g_{t}",)
+    formula: tuple[str, ...] = (r"w_{t} = w_{t-1} - \eta\, g_{t}",)  # one TeX line each
     idea = ("every step moves each parameter against its gradient, in proportion to the learning rate: "
             "the update formula of the seed lecture")
 

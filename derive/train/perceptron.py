@@ -76,7 +76,7 @@ def check(net: Network) -> tuple[str, Fraction]:
         raise DeriveError(f"the perceptron rule needs a step, sigmoid, tanh or linear neuron; {n.name} is {act}")
     t = n.threshold if n.threshold is not None else DEFAULT_THRESHOLD[act]
     low, high = RANGE.get(act, (None, None))
-    if low is not None and not (low < t < high or (act == "step" and t == high)):
+    if low is not None and high is not None and not (low < t < high or (act == "step" and t == high)):
         raise DeriveError(f"the threshold {t} is outside what {act} outputs ({low} to {high}), so the class never changes")
     bad = [p.targets for p in net.data if len(p.targets) != 1 or p.targets[0] not in (0, 1)]
     if bad:
@@ -103,7 +103,8 @@ def train(net: Network, eta: Fraction | None = None, epochs: int | None = None) 
     trainable = [p for p in net.parameters if p not in net.freeze]
     result = PRun(net, name, net.learning_rate if eta is None else eta, t, boundary_z(neuron.activation.name, t),
                   epochs or net.training.epochs, trainable, dict(net.parameters))
-    params, seen = dict(net.parameters), {}
+    params = dict(net.parameters)
+    seen: dict[tuple[Fraction, ...], int] = {}
     for epoch in range(1, result.limit + 1):
         key = tuple(params[p] for p in trainable)
         if key in seen:

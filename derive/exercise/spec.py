@@ -9,15 +9,16 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from derive import load_network
 from derive.calculus.grad import check_differentiable
 from derive.check.answers import parse_key
 from derive.check.names import L_NODE, Names, Quantity
 from derive.errors import NotDifferentiable
 from derive.numbers import parse_number
-from derive.spec.loader import load
 from derive.spec.model import Network
 from derive.spec.source import Collector, compose, read_text, suggest
 
@@ -106,8 +107,8 @@ def load_exercise(path: str) -> Exercise:
     """The exercise in `path`; a SpecError lists every problem (the network's own come from its file)."""
     root = compose(read_text(path), path)
     c = Collector(path, root)
-    items = c.mapping(root, "$", "the exercise file", "start from examples/exercises/pass_fail_homework.yaml")
-    c.raise_if_any()
+    items = c.mapping(root, "$", "the exercise file", "start from examples/exercises/pass_fail_homework.yaml") or []
+    c.raise_if_any()  # None (here []) only after a reported problem
     c.unknown_keys(items, TOP_KEYS, "$", "the exercise file")
     top = {k: v for k, _, v in items}
     net, network_file = _network(c, root, top.get("network"), path)
@@ -116,6 +117,7 @@ def load_exercise(path: str) -> Exercise:
     avoid = _avoid(c, top["avoid"]) if "avoid" in top else Avoid()
     if net is None:
         c.raise_if_any()
+    assert net is not None, "_network returns None only after reporting a problem"
     draws = _random(c, root, top.get("random"), net)
     questions = _questions(c, root, top.get("questions"), net)
     c.raise_if_any()
@@ -137,7 +139,7 @@ def _network(c: Collector, root, node, path: str) -> tuple[Network | None, str]:
         c.error(node, "$.network", f"no network file `{text}` next to the exercise ({target} does not exist)",
                 "the path is relative to the exercise file, e.g. ../pass_fail.yaml")
         return None, text
-    return load(read_text(str(target)), str(target)), text
+    return load_network(str(target)), text
 
 
 def _number(c: Collector, node, path: str, what: str, low: Fraction | None = None) -> Fraction | None:
@@ -171,19 +173,20 @@ def _draw_spec(c: Collector, node, path: str) -> Range | Choice | None:
         values = [_number(c, v, f"{path}[{i}]", "a value") for i, v in enumerate(items)]
         if not values:
             c.error(node, path, "the list of values to choose from is empty", RANGE_HINT)
-        return Choice(tuple(values)) if values and None not in values else None
-    items = c.mapping(node, path, "a range", RANGE_HINT)
-    if items is None:
+        numbers = [v for v in values if v is not None]
+        return Choice(tuple(numbers)) if values and len(numbers) == len(values) else None
+    entries = c.mapping(node, path, "a range", RANGE_HINT)
+    if entries is None:
         return None
-    c.unknown_keys(items, RANGE_KEYS, path, "a range")
-    fields = {k: v for k, _, v in items}
+    c.unknown_keys(entries, RANGE_KEYS, path, "a range")
+    fields = {k: v for k, _, v in entries}
     for key in sorted(RANGE_KEYS - set(fields)):
         c.missing(node, f"{path}.{key}", f"the range has no `{key}`", RANGE_HINT)
     if RANGE_KEYS - set(fields):
         return None
     low, high = (_number(c, fields[k], f"{path}.{k}", k) for k in ("low", "high"))
     decimals = _count(c, fields["decimals"], f"{path}.decimals", "decimals", 0, MAX_DECIMALS)
-    if None in (low, high, decimals):
+    if low is None or high is None or decimals is None:
         return None
     spec = Range(low, high, decimals)
     lo, hi = spec.bounds()
@@ -204,7 +207,7 @@ def _draws(c: Collector, node, path: str, names: list[str], what: str) -> dict[s
             continue
         given[key] = _draw_spec(c, vnode, f"{path}.{key}")
     default = given.pop("all", None)
-    return {n: given.get(n) or default for n in names if given.get(n) or default}
+    return {n: spec for n in names if (spec := given.get(n) or default)}
 
 
 def _targets(c: Collector, node, net: Network) -> dict[int, Range | Choice]:
@@ -225,7 +228,8 @@ def _targets(c: Collector, node, net: Network) -> dict[int, Range | Choice]:
     return found
 
 
-def _random(c: Collector, root, node, net: Network):
+def _random(c: Collector, root, node, net: Network) -> tuple[dict[str, Range | Choice], dict[str, Range | Choice],
+                                                             dict[int, Range | Choice]]:
     if node is None:
         c.missing(root, "$.random", "nothing is drawn: every student would get the same numbers",
                   "add random: {parameters: {all: {low: -0.5, high: 0.5, decimals: 2}}}")
@@ -250,7 +254,8 @@ def _questions(c: Collector, root, node, net: Network) -> list[Question]:
     if len(nodes) > MAX_QUESTIONS:
         c.error(node, "$.questions", f"{len(nodes)} questions: at most {MAX_QUESTIONS}", "split the exercise")
         return []
-    names, found, seen = Names(net), [], {}
+    names, found = Names(net), []
+    seen: dict[str, int] = {}
     for i, qnode in enumerate(nodes):
         text = c.scalar(qnode, f"$.questions[{i}]", "a question")
         question = _question(c, qnode, f"$.questions[{i}]", text, net, names) if text is not None else None
@@ -268,7 +273,7 @@ def _questions(c: Collector, root, node, net: Network) -> list[Question]:
 def _question(c: Collector, node, path: str, text: str, net: Network, names: Names) -> Question | None:
     m = CHAIN.fullmatch(text.strip())
     quantity, problem = parse_key(m.group(1) if m else text, net, names)
-    if problem:
+    if quantity is None:  # then `problem` says why
         c.error(node, path, f"question `{text[:40]}`: {problem}", QUESTION_HINT)
         return None
     if m and (quantity.kind != "d" or quantity.top != L_NODE):
@@ -292,7 +297,7 @@ def _avoid(c: Collector, node) -> Avoid:
         return Avoid()
     c.unknown_keys(items, AVOID_KEYS, "$.avoid", "avoid")
     fields = {k: v for k, _, v in items}
-    values = {k: _number(c, fields[k], f"$.avoid.{k}", k, low=Fraction(0))
+    values: dict[str, Any] = {k: _number(c, fields[k], f"$.avoid.{k}", k, low=Fraction(0))
               for k in ("saturated", "min_gradient", "min_loss") if k in fields}
     if "tries" in fields:
         values["tries"] = _count(c, fields["tries"], "$.avoid.tries", "tries", 1, MAX_TRIES)

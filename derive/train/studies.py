@@ -10,7 +10,6 @@ from itertools import pairwise
 
 import mpmath
 
-from derive import defaults
 from derive.activations import Activation
 from derive.calculus.depth import longest_chain
 from derive.calculus.grad import backward, uses
@@ -155,7 +154,7 @@ def _variant(net, chain, act, scale, point) -> Variant:
             wv = fwd.weight(w) if w is not None else None
             fp = _fprime(fwd, back, name)
             link = fp * wv if wv is not None else None
-            if link is not None:
+            if link is not None and wv is not None:  # the same test: link is None exactly when wv is
                 product, bound = product * link, bound * BOUND[n.activation.name] * abs(wv)
             rows.append(ChainRow(name, n.activation.name, fwd.neurons[name].z, fp,
                                  BOUND[n.activation.name], w, wv, link, product if link is not None else None,
@@ -176,4 +175,4 @@ def _fprime(fwd, back, name: str) -> Num:
 
 def default_epochs(net: Network) -> int:
     """The file's epochs when it sets them, else enough to tell the four behaviours apart."""
-    return net.training.epochs if "epochs" in net.training.given else defaults.STUDY_EPOCHS
+    return net.training.epochs if "epochs" in net.training.given else 50

@@ -86,7 +86,7 @@ def _notes(net, shown, back, back_exact, order, ctx: _Context, zt, tn, options) 
     rows = set(order[:TABLE_ROWS])
     chain = _Chain(shown, back, zt, tn, ctx.weight_of)
     dt = delta_names([n.name for n in net.neurons])
-    params = [_derivation(chain, back_exact, p, ctx, dt, options.max_paths, p in chosen, p in rows)
+    params = [_derivation(chain, tn, back_exact, p, ctx, dt, options.max_paths, p in chosen, p in rows)
               for p in order if p in chosen or p in rows]
     deltas = _deltas(net, shown, back, zt, dt, tn, ctx.succ, big)
     return {"params": params, "hidden_rows": len(order) - len(rows), "explained": len(chosen),
@@ -252,9 +252,10 @@ def _paths(chain: _Chain, use_list, limit, ctx: _Context) -> list[_Found]:
 
 
 # -- one parameter ------------------------------------------------------------------------------------
-def _derivation(chain: _Chain, back_exact, p, ctx: _Context, dt: dict[str, str], max_paths: int, full: bool,
-                row: bool = True) -> Derivation:
-    fwd, back, tn = chain.fwd, chain.back, chain.tn
+def _derivation(chain: _Chain, tn: TexNumbers, back_exact, p, ctx: _Context, dt: dict[str, str], max_paths: int,
+                full: bool, row: bool = True) -> Derivation:
+    """One parameter's derivation; `tn` is the chain's own (the notes' chain shows numbers, JSON's does not)."""
+    fwd, back = chain.fwd, chain.back
     net = fwd.net
     use_list = ctx.uses[p]
     count = param_path_count(net, use_list, ctx.counts)
@@ -265,7 +266,7 @@ def _derivation(chain: _Chain, back_exact, p, ctx: _Context, dt: dict[str, str],
             found = _paths(chain, use_list, count, ctx)
             total = sum((x.product for x in found), Num(0))
         _assert_close(total, g, p)
-        paths = tuple(_path(chain, p, x) for x in found)
+        paths = tuple(_path(chain, tn, p, x) for x in found)
         if len(found) > 1:
             sum_line = " + ".join(tn.arg(x.product) for x in found) + f" {tn.eq(total)}"
     elif full:
@@ -284,8 +285,7 @@ def _derivation(chain: _Chain, back_exact, p, ctx: _Context, dt: dict[str, str],
         old=tn.text(old), new=tn.text(new), paths=paths, sum_line=sum_line, delta_uses=delta_uses)
 
 
-def _path(chain: _Chain, p: str, found: _Found) -> Path:
-    tn = chain.tn
+def _path(chain: _Chain, tn: TexNumbers, p: str, found: _Found) -> Path:
     terms = [chain.term(k) for k in found.keys]
     return Path(
         route=" \\to ".join(["L"] + [tex_name(r) for r in found.route] + [tex_name(p)]),
@@ -337,7 +337,7 @@ def _json_gradient(net, chain: _Chain, p, ctx: _Context, budget: int) -> tuple[d
     use_list = ctx.uses[p]
     g = chain.back.gradients[p]
     count = param_path_count(net, use_list, ctx.counts)
-    out = {"value": json_decimal(g), "exact": exact_text(g), "path_count": count, "paths": None}
+    out: dict[str, object] = {"value": json_decimal(g), "exact": exact_text(g), "path_count": count, "paths": None}
     if count <= min(JSON_MAX_PATHS, budget):
         with mpmath.workdps(chain.fwd.dps):
             found = _paths(chain, use_list, count, ctx)

@@ -143,6 +143,19 @@ class PointStep:
 
 
 @dataclass(frozen=True)
+class PerceptronStep:
+    """One point of the perceptron's first epoch: z and O, the class, and the updates when it was wrong."""
+
+    number: int
+    point: int
+    lines: tuple[str, ...]
+    predicted: int
+    target: int
+    class_line: str
+    updates: tuple[str, ...]  # rows of an aligned block (aligned on the arrow); none when right
+
+
+@dataclass(frozen=True)
 class TrainStep:
     """One optimizer step written out in full."""
 

@@ -10,6 +10,7 @@ from derive.calculus.grad import check_differentiable
 from derive.errors import NotDifferentiable
 from derive.latex import tex_name
 from derive.numbers import Num
+from derive.steps.document import PerceptronStep
 from derive.steps.training import MAX_ROWS, TrainDoc
 from derive.texnum import TexNumbers
 from derive.train.perceptron import PRun
@@ -63,7 +64,7 @@ def _terms(p: PRun, params, point, tn) -> tuple[str, str]:
     return " + ".join(sym) or "0", " + ".join(num) or "0"
 
 
-def _pstep(p: PRun, s, tn) -> dict:
+def _pstep(p: PRun, s, tn) -> PerceptronStep:
     net = p.net
     n = net.neurons[0]
     _, num = _terms(p, s.before, net.data[s.point], tn)
@@ -81,9 +82,10 @@ def _pstep(p: PRun, s, tn) -> dict:
             updates.append(rf"{tex_name(n.bias)} &\leftarrow {tn.arg(Num(s.before[n.bias]))} + {tn.arg(Num(p.eta))} "
                            rf"\cdot ({s.error}) = {tn.text(Num(s.after[n.bias]))}")
     relation = r"\ge" if s.predicted else "<"
-    return {"number": s.number, "point": s.point + 1, "lines": lines, "predicted": s.predicted, "target": s.target,
-            "class_line": rf"{tex_name(n.name)} {relation} {tn.text(Num(p.threshold))} \Rightarrow \hat y = {s.predicted}",
-            "updates": updates}
+    return PerceptronStep(
+        number=s.number, point=s.point + 1, lines=tuple(lines), predicted=s.predicted, target=s.target,
+        class_line=rf"{tex_name(n.name)} {relation} {tn.text(Num(p.threshold))} \Rightarrow \hat y = {s.predicted}",
+        updates=tuple(updates))
 
 
 def _boundary(p: PRun, params, tn) -> str:

@@ -12,6 +12,7 @@ import io
 import math
 from decimal import Decimal
 from fractions import Fraction
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import mpmath
@@ -27,7 +28,10 @@ from derive.calculus.graph import columns_of
 from derive.spec.model import DataPoint, Network
 from derive.numbers import Num, show
 
-STYLE = {
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
+STYLE: dict[RcKeyType, Any] = {  # rcParams: values of many types
     "svg.hashsalt": "derive", "svg.fonttype": "path", "font.size": 10, "axes.titlesize": 11,
     "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.25,
     "mathtext.fontset": "dejavusans", "figure.dpi": 100, "savefig.dpi": 150, "savefig.bbox": "tight",

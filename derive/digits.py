@@ -1,11 +1,12 @@
 """Decimal digits of a rational with integer arithmetic only, laid out as mpmath.nstr lays them out."""
+
 from __future__ import annotations
 
-_TEN = [10 ** k for k in range(64)]
+_TEN = [10**k for k in range(64)]
 
 
 def _pow10(k: int) -> int:
-    return _TEN[k] if k < 64 else 10 ** k
+    return _TEN[k] if k < 64 else 10**k
 
 
 def nstr_rational(num: int, den: int, n: int, shift2: int = 0) -> str | None:
@@ -25,7 +26,7 @@ def nstr_rational(num: int, den: int, n: int, shift2: int = 0) -> str | None:
             e10 -= 1
         else:
             break
-    if abs(2 * r - bottom) * 10 ** 12 < bottom:
+    if abs(2 * r - bottom) * 10**12 < bottom:
         return None
     if 2 * r >= bottom:
         q += 1
@@ -35,5 +36,5 @@ def nstr_rational(num: int, den: int, n: int, shift2: int = 0) -> str | None:
     if min(-(n // 3), -5) < e10 < n:
         if e10 < 0:
             return f"{sign}0.{'0' * (-e10 - 1)}{digits}"
-        return f"{sign}{digits[:e10 + 1]}.{digits[e10 + 1:]}"
+        return f"{sign}{digits[: e10 + 1]}.{digits[e10 + 1 :]}"
     return f"{sign}{digits[0]}.{digits[1:]}e{'+' if e10 >= 0 else ''}{e10}"

@@ -1,4 +1,5 @@
 """Errors a user can cause. Each says what happened, where, and how to fix it."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """User text shown as itself: the one Markdown escape and the one TeX escape every writer uses."""
+
 from __future__ import annotations
 
 import re
@@ -17,27 +18,131 @@ def md_escape(text) -> str:
 # they print and copy out of the PDF as themselves. Text-mode \$ (like \S, \P, \pounds) would take
 # its glyph from a TS1 font, a bitmap without cm-super; the maths fonts have it.
 _ASCII = {
-    "&": r"\&", "%": r"\%", "$": r"\ensuremath{\$}", "#": r"\#", "{": r"\{", "}": r"\}",
-    "_": r"{\ttfamily\char95}", "~": r"{\ttfamily\char126}", "^": r"{\ttfamily\char94}",
-    "\\": r"\textbackslash{}", "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\ensuremath{\$}",
+    "#": r"\#",
+    "{": r"\{",
+    "}": r"\}",
+    "_": r"{\ttfamily\char95}",
+    "~": r"{\ttfamily\char126}",
+    "^": r"{\ttfamily\char94}",
+    "\\": r"\textbackslash{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
 }
 # Non-ASCII symbols as OT1/OMS/OML glyphs (never TS1, whose Computer Modern fonts are bitmaps).
-_MATH = dict(zip("−×÷±∓·⋅•≈≠≤≥∞∂∑∏√∈→←↔⇒∼≡∝∇∣‖′°²³¹½¼¾µ¬", (
-    "-", r"\times", r"\div", r"\pm", r"\mp", r"\cdot", r"\cdot", r"\bullet", r"\approx", r"\neq", r"\leq",
-    r"\geq", r"\infty", r"\partial", r"\sum", r"\prod", r"\surd", r"\in", r"\to", r"\leftarrow",
-    r"\leftrightarrow", r"\Rightarrow", r"\sim", r"\equiv", r"\propto", r"\nabla", r"\mid", r"\|",
-    r"{}^{\prime}", r"{}^{\circ}", "{}^{2}", "{}^{3}", "{}^{1}", r"\tfrac{1}{2}", r"\tfrac{1}{4}",
-    r"\tfrac{3}{4}", r"\mu", r"\neg"), strict=True))
-_GREEK = dict(zip("αβγδεζηθικλμνξοπρςστυφχψωΓΔΘΛΞΠΣΥΦΨΩ", (
-    r"\alpha", r"\beta", r"\gamma", r"\delta", r"\epsilon", r"\zeta", r"\eta", r"\theta", r"\iota", r"\kappa",
-    r"\lambda", r"\mu", r"\nu", r"\xi", "o", r"\pi", r"\rho", r"\varsigma", r"\sigma", r"\tau", r"\upsilon",
-    r"\phi", r"\chi", r"\psi", r"\omega", r"\Gamma", r"\Delta", r"\Theta", r"\Lambda", r"\Xi", r"\Pi",
-    r"\Sigma", r"\Upsilon", r"\Phi", r"\Psi", r"\Omega"), strict=True))
+_MATH = dict(
+    zip(
+        "−×÷±∓·⋅•≈≠≤≥∞∂∑∏√∈→←↔⇒∼≡∝∇∣‖′°²³¹½¼¾µ¬",
+        (
+            "-",
+            r"\times",
+            r"\div",
+            r"\pm",
+            r"\mp",
+            r"\cdot",
+            r"\cdot",
+            r"\bullet",
+            r"\approx",
+            r"\neq",
+            r"\leq",
+            r"\geq",
+            r"\infty",
+            r"\partial",
+            r"\sum",
+            r"\prod",
+            r"\surd",
+            r"\in",
+            r"\to",
+            r"\leftarrow",
+            r"\leftrightarrow",
+            r"\Rightarrow",
+            r"\sim",
+            r"\equiv",
+            r"\propto",
+            r"\nabla",
+            r"\mid",
+            r"\|",
+            r"{}^{\prime}",
+            r"{}^{\circ}",
+            "{}^{2}",
+            "{}^{3}",
+            "{}^{1}",
+            r"\tfrac{1}{2}",
+            r"\tfrac{1}{4}",
+            r"\tfrac{3}{4}",
+            r"\mu",
+            r"\neg",
+        ),
+        strict=True,
+    )
+)
+_GREEK = dict(
+    zip(
+        "αβγδεζηθικλμνξοπρςστυφχψωΓΔΘΛΞΠΣΥΦΨΩ",
+        (
+            r"\alpha",
+            r"\beta",
+            r"\gamma",
+            r"\delta",
+            r"\epsilon",
+            r"\zeta",
+            r"\eta",
+            r"\theta",
+            r"\iota",
+            r"\kappa",
+            r"\lambda",
+            r"\mu",
+            r"\nu",
+            r"\xi",
+            "o",
+            r"\pi",
+            r"\rho",
+            r"\varsigma",
+            r"\sigma",
+            r"\tau",
+            r"\upsilon",
+            r"\phi",
+            r"\chi",
+            r"\psi",
+            r"\omega",
+            r"\Gamma",
+            r"\Delta",
+            r"\Theta",
+            r"\Lambda",
+            r"\Xi",
+            r"\Pi",
+            r"\Sigma",
+            r"\Upsilon",
+            r"\Phi",
+            r"\Psi",
+            r"\Omega",
+        ),
+        strict=True,
+    )
+)
 _GREEK.update(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΧ", "ABEZHIKMNOPTX", strict=True))  # capitals that look like Latin ones
-_TEXT = {"\u00a0": "~", "\u00ad": r"\-", "§": r"\ensuremath{\S}", "¶": r"\ensuremath{\P}", "©": "(c)",
-         "£": r"\ensuremath{\mathsterling}",
-         "¡": r"\textexclamdown{}", "¿": r"\textquestiondown{}", "‘": "`", "’": "'", "“": "``", "”": "''",
-         "–": "--", "—": "---", "…": r"\dots{}", "«": r"\textless{}\textless{}", "»": r"\textgreater{}\textgreater{}"}
+_TEXT = {
+    "\u00a0": "~",
+    "\u00ad": r"\-",
+    "§": r"\ensuremath{\S}",
+    "¶": r"\ensuremath{\P}",
+    "©": "(c)",
+    "£": r"\ensuremath{\mathsterling}",
+    "¡": r"\textexclamdown{}",
+    "¿": r"\textquestiondown{}",
+    "‘": "`",
+    "’": "'",
+    "“": "``",
+    "”": "''",
+    "–": "--",
+    "—": "---",
+    "…": r"\dots{}",
+    "«": r"\textless{}\textless{}",
+    "»": r"\textgreater{}\textgreater{}",
+}
 # Latin letters that LaTeX's utf8 input cannot typeset in OT1 (they need T1 or other encodings).
 _NOT_OT1 = set("ÐÞðþĄąĐđĘęĦħĮįĸĿŀŉŊŋŦŧŲųſ")
 # Specials, ligature starters (`--`, ``` `` ```, `''`, `!``, `?``), and everything outside printable ASCII.
@@ -83,5 +188,3 @@ _PDF = {"~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textback
 def pdf_text(text) -> str:
     """User text for hyperref's PDF strings (document title, bookmarks), which take Unicode as it is."""
     return _PDF_SPECIAL.sub(lambda m: _PDF.get(m.group(), "\\" + m.group()), str(text))
-
-

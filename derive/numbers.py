@@ -1,4 +1,5 @@
 """Exact and high-precision numbers, hand-calculation carry modes, and how numbers are shown."""
+
 from __future__ import annotations
 
 import re
@@ -21,6 +22,8 @@ def digits_for(max_abs_z) -> int:
     """Working digits so that 1 − σ(z), 1 − tanh(z) and e^−|z| keep WORK_DIGITS digits of their own."""
     extra = int(float(max_abs_z) * 0.4343) + 5 if max_abs_z > 10 else 0
     return min(WORK_DIGITS + extra, MAX_WORK_DIGITS)
+
+
 JSON_DIGITS = 20
 MAX_ABS = Fraction(10) ** 15
 
@@ -89,7 +92,8 @@ class Num:
             return Num(self.exact - o.exact)
         return Num(None, self.mp - o.mp)
 
-    def __rsub__(self, o): return Num.of(o) - self
+    def __rsub__(self, o):
+        return Num.of(o) - self
 
     def __mul__(self, o):
         o = o if type(o) is Num else Num.of(o)
@@ -105,8 +109,11 @@ class Num:
             return Num(self.exact / o.exact)
         return Num(None, self.mp / o.mp)
 
-    def __neg__(self): return Num(-self.exact) if self.exact is not None else Num(None, -self.mp)
-    def __abs__(self): return self if self.sign() >= 0 else -self
+    def __neg__(self):
+        return Num(-self.exact) if self.exact is not None else Num(None, -self.mp)
+
+    def __abs__(self):
+        return self if self.sign() >= 0 else -self
 
     def sign(self) -> int:
         """-1, 0 or 1."""

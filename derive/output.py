@@ -1,4 +1,5 @@
 """Writing results: atomically (temporary file, then rename), and never outside the chosen folder."""
+
 from __future__ import annotations
 
 import os

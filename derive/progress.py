@@ -2,6 +2,7 @@
 module-level functions, which cost next to nothing while no bar is shown; `shown()` turns the bar on
 for a block (the command line does this when standard error is a terminal). Nothing is drawn until
 the run has taken `after` seconds, so quick runs print nothing at all."""
+
 from __future__ import annotations
 
 import sys

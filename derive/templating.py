@@ -13,6 +13,7 @@ The built-in environment of a kind (with a given set of filters) is built once a
 template compiles once per process; a folder `extra` gets a fresh one every time, so an override
 that appears while a notebook runs is seen.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -25,9 +26,14 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 KINDS = ("md", "text", "html", "svg", "tex")
 _TEX_SYNTAX = {
-    "block_start_string": r"\BLOCK{", "block_end_string": "}", "variable_start_string": r"\VAR{",
-    "variable_end_string": "}", "comment_start_string": r"\#{", "comment_end_string": "}",
-    "line_statement_prefix": "%%", "line_comment_prefix": "%#",
+    "block_start_string": r"\BLOCK{",
+    "block_end_string": "}",
+    "variable_start_string": r"\VAR{",
+    "variable_end_string": "}",
+    "comment_start_string": r"\#{",
+    "comment_end_string": "}",
+    "line_statement_prefix": "%%",
+    "line_comment_prefix": "%#",
 }
 
 
@@ -40,8 +46,9 @@ def template_dir() -> Path:
     raise FileNotFoundError("derive's templates are missing; reinstall with `pip install .`")
 
 
-def environment(kind: str = "md", extra: Path | str | None = None,
-                filters: Mapping[str, Callable[..., Any]] | None = None) -> jinja2.Environment:
+def environment(
+    kind: str = "md", extra: Path | str | None = None, filters: Mapping[str, Callable[..., Any]] | None = None
+) -> jinja2.Environment:
     """The sandboxed environment for templates of `kind`, with `filters` added; a folder `extra`
     overrides built-in templates of the same relative name."""
     if kind not in KINDS:
@@ -61,8 +68,13 @@ def _build(kind: str, extra: Path | None, filters: tuple) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(extra))] if extra else []
     loaders.append(jinja2.FileSystemLoader(str(template_dir())))
     env = ImmutableSandboxedEnvironment(
-        loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
-        autoescape=kind in ("html", "svg"), trim_blocks=kind != "html", lstrip_blocks=kind != "html",
-        keep_trailing_newline=True, **(_TEX_SYNTAX if kind == "tex" else {}))
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=kind in ("html", "svg"),
+        trim_blocks=kind != "html",
+        lstrip_blocks=kind != "html",
+        keep_trailing_newline=True,
+        **(_TEX_SYNTAX if kind == "tex" else {}),
+    )
     env.filters.update(dict(filters))
     return env

@@ -1,5 +1,6 @@
 """How the gradient's size changes with depth along the network's longest chain (the vanishing, or
 exploding, gradient): each link multiplies it by f′(z)·w, and σ′ never exceeds 0.25."""
+
 from __future__ import annotations
 
 from fractions import Fraction
@@ -37,14 +38,26 @@ def depth_section(fwd: Forward, back: Backward, zt, tn) -> dict | None:
         upstream = chain[i + 1] if i + 1 < len(chain) else None
         w = next((e.weight for e in neuron.edges if e.source == upstream), None) if upstream else None
         link = back.fprime[n] * fwd.weight(w) if w is not None else None
-        rows.append({
-            "neuron": tex_name(n), "prime": neuron.activation.tex_prime(zt[n]), "fprime": tn.eq(back.fprime[n]),
-            "bound": neuron.activation.derivative_bound, "weight": (tex_name(w) if isinstance(w, str) else tn.text(Num(w))) if w is not None else "",
-            "link": tn.text(link) if link is not None else "", "delta": tn.text(abs(back.delta[n])),
-        })
+        rows.append(
+            {
+                "neuron": tex_name(n),
+                "prime": neuron.activation.tex_prime(zt[n]),
+                "fprime": tn.eq(back.fprime[n]),
+                "bound": neuron.activation.derivative_bound,
+                "weight": (tex_name(w) if isinstance(w, str) else tn.text(Num(w))) if w is not None else "",
+                "link": tn.text(link) if link is not None else "",
+                "delta": tn.text(abs(back.delta[n])),
+            }
+        )
     first, last = abs(back.delta[chain[0]]), abs(back.delta[chain[-1]])
     ratio = tn.text(last / first) if not first.is_zero() else None
     sigmoid = all(net.neuron(n).activation.name == "sigmoid" for n in chain)
-    return {"rows": rows, "links": len(chain) - 1, "ratio": ratio, "all_sigmoid": sigmoid,
-            "max_sigmoid_product": tn.text(Num(Fraction(1, 4 ** (len(chain) - 1)))),
-            "first": tex_name(chain[-1]), "output": tex_name(chain[0])}
+    return {
+        "rows": rows,
+        "links": len(chain) - 1,
+        "ratio": ratio,
+        "all_sigmoid": sigmoid,
+        "max_sigmoid_product": tn.text(Num(Fraction(1, 4 ** (len(chain) - 1)))),
+        "first": tex_name(chain[-1]),
+        "output": tex_name(chain[0]),
+    }

@@ -1,6 +1,7 @@
 """Numbers for SymPy expressions without `evalf(subs=...)`: each distinct subexpression is evaluated
 once (the expressions SymPy's `diff` returns share most of their subtrees, which evalf walks again
 and again), at a working precision that is raised until two evaluations agree."""
+
 from __future__ import annotations
 
 import mpmath
@@ -13,8 +14,14 @@ class Unsupported(Exception):
 
 def _relation(e, v):
     a, b = v(e.lhs), v(e.rhs)
-    return {sympy.StrictGreaterThan: a > b, sympy.GreaterThan: a >= b, sympy.StrictLessThan: a < b,
-            sympy.LessThan: a <= b, sympy.Equality: a == b, sympy.Unequality: a != b}[type(e)]
+    return {
+        sympy.StrictGreaterThan: a > b,
+        sympy.GreaterThan: a >= b,
+        sympy.StrictLessThan: a < b,
+        sympy.LessThan: a <= b,
+        sympy.Equality: a == b,
+        sympy.Unequality: a != b,
+    }[type(e)]
 
 
 def _truth(e, v) -> bool:
@@ -43,8 +50,15 @@ def _power(base, exp_expr, v):
     raise Unsupported("power of a negative number")
 
 
-FUNCTIONS = {sympy.exp: mpmath.exp, sympy.log: mpmath.log, sympy.tanh: mpmath.tanh, sympy.Abs: abs,
-             sympy.sign: mpmath.sign, sympy.cosh: mpmath.cosh, sympy.sinh: mpmath.sinh}
+FUNCTIONS = {
+    sympy.exp: mpmath.exp,
+    sympy.log: mpmath.log,
+    sympy.tanh: mpmath.tanh,
+    sympy.Abs: abs,
+    sympy.sign: mpmath.sign,
+    sympy.cosh: mpmath.cosh,
+    sympy.sinh: mpmath.sinh,
+}
 
 
 def _node(e, v):

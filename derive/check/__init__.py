@@ -1,5 +1,6 @@
 """`derive check`: marks a hand derivation (numbers, formulas, chain-rule structure) against a network,
 with the follow-through credit exams use. `check_answers` is the library entry point."""
+
 from __future__ import annotations
 
 from derive.check.answers import read_answers

@@ -1,5 +1,6 @@
 """Reading an answers file: which quantity each key names, and each answer read by the grammar.
 Every problem is reported with file, line, column and key path, all at once."""
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,10 @@ from derive.spec.source import Collector, compose, read_text
 
 TOP_KEYS = {"network", "student", "point", "answers"}
 MAX_ANSWERS = 300  # a homework or an exam; more would only cost marking time
-KEY_HINT = ("name a quantity: z(O1), O1, L (or loss), error, dL/dw4, dL/dO2, dL/dz(O2), dO2/dO1, dO1/dw1, "
-            "new(w4) (or w4_new); LaTeX such as \\frac{\\partial L}{\\partial w_4} also works")
+KEY_HINT = (
+    "name a quantity: z(O1), O1, L (or loss), error, dL/dw4, dL/dO2, dL/dz(O2), dO2/dO1, dO1/dw1, "
+    "new(w4) (or w4_new); LaTeX such as \\frac{\\partial L}{\\partial w_4} also works"
+)
 
 
 @dataclass
@@ -56,7 +59,9 @@ def read_answers(path: str, net: Network, names: Names | None = None, text: str 
     point = _point(c, top.get("point"), net)
     answers = []
     if "answers" not in top:
-        c.missing(root, "$.answers", "the file has no `answers:`", "add `answers:` with one `quantity: value` line each")
+        c.missing(
+            root, "$.answers", "the file has no `answers:`", "add `answers:` with one `quantity: value` line each"
+        )
     else:
         answers = _answers(c, top["answers"][1], net, names)
     c.raise_if_any()
@@ -68,8 +73,12 @@ def _point(c: Collector, entry, net: Network) -> int:
         return 1
     text = c.scalar(entry[1], "$.point", "point")
     if text is not None and (not re.fullmatch(r"[0-9]{1,6}", text) or not 1 <= int(text) <= len(net.data)):
-        c.error(entry[1], "$.point", f"point `{text[:20]}` is not a data point of the network",
-                f"write a number from 1 to {len(net.data)}")
+        c.error(
+            entry[1],
+            "$.point",
+            f"point `{text[:20]}` is not a data point of the network",
+            f"write a number from 1 to {len(net.data)}",
+        )
         return 1
     return int(text) if text is not None else 1
 
@@ -79,8 +88,12 @@ def _answers(c: Collector, node, net: Network, names: Names) -> list[Answer]:
     seen: dict[Quantity, tuple[str, int]] = {}
     items = c.mapping(node, "$.answers", "answers", "one `quantity: value` line each") or []
     if len(items) > MAX_ANSWERS:
-        c.error(node, "$.answers", f"{len(items)} answers: at most {MAX_ANSWERS} are marked in one file",
-                "split the answers over several files")
+        c.error(
+            node,
+            "$.answers",
+            f"{len(items)} answers: at most {MAX_ANSWERS} are marked in one file",
+            "split the answers over several files",
+        )
         return []
     for key, knode, vnode in items:
         path = f"$.answers.{key}"
@@ -89,8 +102,12 @@ def _answers(c: Collector, node, net: Network, names: Names) -> list[Answer]:
         if quantity is None or text is None:
             continue
         if quantity in seen:
-            c.error(knode, path, f"`{key}` is the same quantity as `{seen[quantity][0]}` (line {seen[quantity][1]})",
-                    "give each quantity once")
+            c.error(
+                knode,
+                path,
+                f"`{key}` is the same quantity as `{seen[quantity][0]}` (line {seen[quantity][1]})",
+                "give each quantity once",
+            )
             continue
         seen[quantity] = (key, knode.start_mark.line + 1)
         try:
@@ -114,7 +131,11 @@ def _expression_problem(name: str, node, path: str, exc: ExpressionError) -> Pro
     return Problem(name, line, column, path, f"cannot read the answer: {message}", exc.hint)
 
 
-_NEW = (re.compile(r"new\s*\(\s*(.+?)\s*\)"), re.compile(r"(.+?)_?new"), re.compile(r"(.+?)\^\{?\\?(?:text\{)?new\}?\}?"))
+_NEW = (
+    re.compile(r"new\s*\(\s*(.+?)\s*\)"),
+    re.compile(r"(.+?)_?new"),
+    re.compile(r"(.+?)\^\{?\\?(?:text\{)?new\}?\}?"),
+)
 _ERROR = re.compile(r"error(?:\s*\(\s*(.+?)\s*\))?")
 _DELTA = re.compile(r"(?:delta|δ|\\delta)\s*\(\s*(.+?)\s*\)")
 
@@ -127,8 +148,12 @@ def _key(c: Collector, key: str, knode, path: str, net: Network, names: Names) -
         try:
             check_differentiable(net)
         except NotDifferentiable as exc:
-            c.error(knode, path, f"`{key}` asks for a gradient, but this network has none: {exc}",
-                    "answer its forward values (z, O, L) only")
+            c.error(
+                knode,
+                path,
+                f"`{key}` asks for a gradient, but this network has none: {exc}",
+                "answer its forward values (z, O, L) only",
+            )
             return None
     return quantity
 

@@ -1,5 +1,6 @@
 """Numbers for an answer's expression at one state: a small evaluator over the SymPy tree the
 parser built (no lambdify, which is eval-based), refusing overflow instead of computing it."""
+
 from __future__ import annotations
 
 import mpmath
@@ -11,7 +12,7 @@ from derive.numbers import Num
 from derive.spec.model import Network
 
 DPS = 40
-MAX_MAGNITUDE = 10 ** 5  # |exp argument| and |exponent · log base| above this overflow
+MAX_MAGNITUDE = 10**5  # |exp argument| and |exponent · log base| above this overflow
 
 
 class Undefined(Exception):

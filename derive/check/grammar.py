@@ -1,6 +1,7 @@
 """The grammar of answers: arithmetic, powers, the network's names, numbers, σ/exp/log/tanh, d/d
 and ∂ notation, in plain text or a LaTeX subset. Kept in a module (not a data file) so it installs
 with the code."""
+
 from __future__ import annotations
 
 import lark
@@ -10,8 +11,26 @@ NAME_PATTERN = r"[A-Za-z][A-Za-z0-9]*(?:_(?:\{[A-Za-z0-9_]+\}|[A-Za-z0-9]+))*"
 # The top or bottom of a derivative: a name, or z(name).
 QN_PATTERN = rf"z\s*\(\s*{NAME_PATTERN}\s*\)|{NAME_PATTERN}"
 
-LATEX_COMMANDS = {"frac", "dfrac", "tfrac", "partial", "cdot", "times", "left", "right", "sigma", "exp",
-                  "ln", "log", "tanh", "delta", "eta", "quad", "qquad", "approx"}
+LATEX_COMMANDS = {
+    "frac",
+    "dfrac",
+    "tfrac",
+    "partial",
+    "cdot",
+    "times",
+    "left",
+    "right",
+    "sigma",
+    "exp",
+    "ln",
+    "log",
+    "tanh",
+    "delta",
+    "eta",
+    "quad",
+    "qquad",
+    "approx",
+}
 
 GRAMMAR = r"""
 ?start: equation
@@ -78,10 +97,27 @@ _FRAC: /\\[dt]?frac/
 
 # How the parser's terminals are named to a person.
 TERMINAL_WORDS = {
-    "NUMBER": "a number", "NAME": "a name", "DERIV": "a derivative such as dL/dw1", "ZOF": "z(…)",
-    "FUNC": "a function", "PRIME": "′", "PARTIAL": "∂", "DPART": "d", "EQ": "=", "POW": "^",
-    "SQUARE": "²", "_PLUS": "+", "_MINUS": "-", "_TIMES": "*", "_DIV": "/", "_LP": "(", "_RP": ")",
-    "_LB": "{", "_RB": "}", "_FRAC": "\\frac", "$END": "the end",
+    "NUMBER": "a number",
+    "NAME": "a name",
+    "DERIV": "a derivative such as dL/dw1",
+    "ZOF": "z(…)",
+    "FUNC": "a function",
+    "PRIME": "′",
+    "PARTIAL": "∂",
+    "DPART": "d",
+    "EQ": "=",
+    "POW": "^",
+    "SQUARE": "²",
+    "_PLUS": "+",
+    "_MINUS": "-",
+    "_TIMES": "*",
+    "_DIV": "/",
+    "_LP": "(",
+    "_RP": ")",
+    "_LB": "{",
+    "_RB": "}",
+    "_FRAC": "\\frac",
+    "$END": "the end",
 }
 
 
@@ -92,8 +128,11 @@ def syntax_message(exc, text: str) -> tuple[str, int | None, str]:
         return _unexpected_character(text, pos)
     token = getattr(exc, "token", None)
     if token is None or token.type == "$END":
-        return ("the expression ends too early", len(text) - 1 if text else None,
-                "an operator or a bracket is missing its other side")
+        return (
+            "the expression ends too early",
+            len(text) - 1 if text else None,
+            "an operator or a bracket is missing its other side",
+        )
     expected = sorted({TERMINAL_WORDS.get(t, t) for t in getattr(exc, "expected", ())})
     hint = "expected " + ", ".join(expected[:8]) if expected else ""
     return f"`{token}` is not expected here", token.start_pos, hint
@@ -104,8 +143,11 @@ def _unexpected_character(text: str, pos: int | None) -> tuple[str, int | None, 
     if not ch:
         return "the expression ends too early", pos, "an operator or a bracket is missing its other side"
     if ch in "'\"`":
-        return (f"a quote `{ch}`: quotes have no meaning in maths", pos,
-                "answers are maths with the network's names, not program code")
+        return (
+            f"a quote `{ch}`: quotes have no meaning in maths",
+            pos,
+            "answers are maths with the network's names, not program code",
+        )
     if ch == "_":
         return "`_` cannot start a name", pos, "names start with a letter, like w1 or O_2"
     if ch == "." and pos and (text[pos - 1].isalnum() or text[pos - 1] in ")]"):

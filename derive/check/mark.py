@@ -1,5 +1,6 @@
 """Marking one answers file: each answer judged as a number (with follow-through), a formula or a
 chain-rule structure, against the network's values at full precision."""
+
 from __future__ import annotations
 
 import contextlib
@@ -66,14 +67,23 @@ class Marker:
         self.point = net.data[af.point - 1]
         self.truth = state(net, self.point, "the data point")
         self._random: list[State] | None = None
-        self.values = {a.quantity: Fraction(written(p.number).value) for a in af.answers
-                       for p in a.parts[-1:] if p.number is not None}
+        self.values = {
+            a.quantity: Fraction(written(p.number).value)
+            for a in af.answers
+            for p in a.parts[-1:]
+            if p.number is not None
+        }
         self.results: dict[Quantity, Judgement] = {}
         self.upstream = feeds(net)
         self.order = {n.name: i for i, n in enumerate(net.neurons)}
-        self.upstream_users = {name: [n.name for n in net.neurons if name in {e.source for e in n.edges}
-                                      | {e.weight for e in n.edges} | {n.bias}] for name in
-                               list(net.parameters) + list(net.inputs)}
+        self.upstream_users = {
+            name: [
+                n.name
+                for n in net.neurons
+                if name in {e.source for e in n.edges} | {e.weight for e in n.edges} | {n.bias}
+            ]
+            for name in list(net.parameters) + list(net.inputs)
+        }
         self.root_status: dict[str, str] = {}
 
     def states(self) -> list[State]:
@@ -161,13 +171,22 @@ class Marker:
         except Undefined as exc:
             return Judgement(WRONG, causes=[f"your numbers have no value: {exc}"])
         digits = max(written(d).digits for d in p.decimals) if p.decimals else 30
-        return self.judge_value(q, mpmath.nstr(v, digits, strip_zeros=False, min_fixed=-mpmath.inf, max_fixed=mpmath.inf))
+        return self.judge_value(
+            q, mpmath.nstr(v, digits, strip_zeros=False, min_fixed=-mpmath.inf, max_fixed=mpmath.inf)
+        )
 
     def earlier(self, q: Quantity) -> dict[Quantity, Fraction]:
         """The person's own numbers that come before `q` in the computation."""
         backward = q.kind in ("d", "new")
-        return {e: v for e, v in self.values.items() if e != q and (
-            (e.kind in ("z", "O") and (backward or self.rank(e) < self.rank(q))) or (backward and e.kind in ("d", "new")))}
+        return {
+            e: v
+            for e, v in self.values.items()
+            if e != q
+            and (
+                (e.kind in ("z", "O") and (backward or self.rank(e) < self.rank(q)))
+                or (backward and e.kind in ("d", "new"))
+            )
+        }
 
     def roots(self, q: Quantity, used: set[Quantity]) -> list[str]:
         """The earlier answers a value was credited on, traced back past answers themselves carried
@@ -198,12 +217,16 @@ class Marker:
         if self.net.carry.mode != "exact":
             hand = state(self.net, self.point, "the hand calculation", carry=self.net.carry)
             with contextlib.suppress(LinkError, DeriveError):
-                found[f"this is the hand calculation with the network file's carry ({self.net.carry.describe()}): "
-                      "give your intermediate values (O1, O2, …) so follow-through can credit it"] = value(self.net, hand, q)
+                found[
+                    f"this is the hand calculation with the network file's carry ({self.net.carry.describe()}): "
+                    "give your intermediate values (O1, O2, …) so follow-through can credit it"
+                ] = value(self.net, hand, q)
         if q.kind == "new" and q.name not in self.net.freeze:
             old = Num(self.net.parameters[q.name])
             g = value(self.net, self.truth, Quantity("d", top=L_NODE, bottom=("p", q.name)))
-            found["the update adds the gradient: it is w − η·∂L/∂w (a step downhill)"] = old + g * self.net.learning_rate
+            found["the update adds the gradient: it is w − η·∂L/∂w (a step downhill)"] = (
+                old + g * self.net.learning_rate
+            )
             found["the learning rate η is missing: the update is w − η·∂L/∂w"] = old - g
         return found
 

@@ -1,6 +1,7 @@
 """What the names in an answer mean: the network's own names, z and δ of a neuron, targets, L, and
 derivatives d(top)/d(bottom). Every SymPy symbol is built with Symbol(name) from a name that was
 looked up in the network, never from text SymPy would parse."""
+
 from __future__ import annotations
 
 import re
@@ -40,8 +41,13 @@ class Quantity:
     def key(self) -> str:
         if self.kind == "d":
             return f"d{label(self.top)}/d{label(self.bottom)}"
-        return {"z": f"z({self.name})", "O": self.name, "L": "L", "new": f"new({self.name})",
-                "error": f"error({self.name})" if self.name else "error"}[self.kind]
+        return {
+            "z": f"z({self.name})",
+            "O": self.name,
+            "L": "L",
+            "new": f"new({self.name})",
+            "error": f"error({self.name})" if self.name else "error",
+        }[self.kind]
 
     @property
     def is_derivative(self) -> bool:
@@ -100,7 +106,7 @@ class Names:
         """The neuron meant by z1 / z_21 / zO1 (prefix + index or + neuron name), if exactly one."""
         for prefix in prefixes:
             if name.startswith(prefix) and len(name) > len(prefix):
-                rest = name[len(prefix):].lstrip("_")
+                rest = name[len(prefix) :].lstrip("_")
                 if rest in self.neurons:
                     return rest
                 if rest in self.by_index:

@@ -1,5 +1,6 @@
 """Judging a number: its tolerance comes from the digits written (0.759 is judged to 3 decimals, 4.9975e-3
 to 5 significant digits); the truncation of the true value is accepted and said so."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -77,7 +78,7 @@ def matches(w: Written, x: Num) -> bool:
     """Right to the digits written: within half a unit of the last digit (exact for a ratio)."""
     t = fraction(x)
     if w.ulp is None:
-        return abs(w.value - t) <= abs(t) * Fraction(1, 10 ** 30) + Fraction(1, 10 ** 40)
+        return abs(w.value - t) <= abs(t) * Fraction(1, 10**30) + Fraction(1, 10**40)
     return abs(w.value - t) <= w.ulp / 2
 
 
@@ -105,13 +106,20 @@ def judge_number(text: str, truth: Num, mine: Num | None, given: list[str]) -> J
     if carried is not None and matches(w, carried):
         return Judgement(CARRIED, f"correct given your {', '.join(given)} (the true value is {full})", given=given)
     if w.ulp is not None and is_truncation(w, truth):
-        return Judgement(TRUNCATED, f"{full}… truncated (rounding gives {show_like(w, rounded(fraction(truth), w.ulp))})")
+        return Judgement(
+            TRUNCATED, f"{full}… truncated (rounding gives {show_like(w, rounded(fraction(truth), w.ulp))})"
+        )
     if carried is not None and is_truncation(w, carried):
-        return Judgement(CARRIED, f"correct (truncated) given your {', '.join(given)} (the true value is {full})", given=given)
+        return Judgement(
+            CARRIED, f"correct (truncated) given your {', '.join(given)} (the true value is {full})", given=given
+        )
     expected = show_like(w, rounded(fraction(truth), w.ulp)) if w.ulp is not None else full
     diff = Num(w.value) - truth
-    j = Judgement(WRONG, expected=f"{expected} (full precision {full})" if expected != full else full,
-                  difference=f"{'+' if diff.sign() > 0 else ''}{number(diff, 3)}")
+    j = Judgement(
+        WRONG,
+        expected=f"{expected} (full precision {full})" if expected != full else full,
+        difference=f"{'+' if diff.sign() > 0 else ''}{number(diff, 3)}",
+    )
     if carried is not None and (w.ulp is None or rounded(fraction(carried), w.ulp) != rounded(fraction(truth), w.ulp)):
         j.note = f"given your {', '.join(given)} it would be {number(carried, 5)}"
     return j
@@ -121,9 +129,11 @@ def numeric_causes(w: Written, truth: Num, alternatives: dict[str, Num]) -> list
     """Likely slips: the answer matches −value, 2·value, value/2, or a named alternative."""
     causes = []
     convention = "(the loss convention: (y − ŷ)² has derivative 2(ŷ − y), ½(y − ŷ)² has ŷ − y)"
-    checks = [(-1, "sign: your answer is the negative of the expected value"),
-              (2, f"a factor of 2: twice the expected value {convention}"),
-              (Fraction(1, 2), f"a factor of 2: half the expected value {convention}")]
+    checks = [
+        (-1, "sign: your answer is the negative of the expected value"),
+        (2, f"a factor of 2: twice the expected value {convention}"),
+        (Fraction(1, 2), f"a factor of 2: half the expected value {convention}"),
+    ]
     with mpmath.workdps(50):
         for factor, cause in checks:
             if not truth.is_zero() and matches(w, truth * factor):

@@ -1,6 +1,7 @@
 """Answers → SymPy, by a real grammar (lark, LALR) and a builder that makes every node itself:
 Symbol() for names checked against the network, Rational for numbers. Nothing is ever passed to
 eval, sympify, parse_expr or lambdify, and limits are checked before any work that could grow."""
+
 from __future__ import annotations
 
 import re
@@ -67,8 +68,9 @@ def parse_answer(text: str, names: Names) -> list[Part]:
         except lark.exceptions.UnexpectedInput as exc:
             raise _syntax_error(exc, text) from None
         except RecursionError:
-            raise ExpressionError("the expression is nested too deeply", None,
-                                  "write it with fewer brackets and powers") from None
+            raise ExpressionError(
+                "the expression is nested too deeply", None, "write it with fewer brackets and powers"
+            ) from None
         finally:
             _Builder.current = None
 
@@ -76,8 +78,11 @@ def parse_answer(text: str, names: Names) -> list[Part]:
 def precheck(text: str) -> None:
     """Refuse what could cost time or memory before the parser sees it."""
     if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"the answer is {len(text):,} characters long; at most {MAX_LENGTH:,} are read",
-                              None, "write the expression itself, without the working around it")
+        raise ExpressionError(
+            f"the answer is {len(text):,} characters long; at most {MAX_LENGTH:,} are read",
+            None,
+            "write the expression itself, without the working around it",
+        )
     bad = _CONTROL.search(text)
     if bad:
         raise ExpressionError(f"a control character (U+{ord(bad.group()):04X})", bad.start(), "delete it")
@@ -86,12 +91,18 @@ def precheck(text: str) -> None:
         depth += ch in "([{"
         depth -= ch in ")]}"
         if depth > MAX_DEPTH:
-            raise ExpressionError(f"brackets are nested more than {MAX_DEPTH} deep", i,
-                                  "no derivation needs that many; check for a runaway bracket")
+            raise ExpressionError(
+                f"brackets are nested more than {MAX_DEPTH} deep",
+                i,
+                "no derivation needs that many; check for a runaway bracket",
+            )
     for m in _COMMAND.finditer(text):
         if m.group(1) not in LATEX_COMMANDS:
-            raise ExpressionError(f"unknown LaTeX command `\\{m.group(1)}`", m.start(),
-                                  "understood: " + ", ".join("\\" + c for c in sorted(LATEX_COMMANDS)))
+            raise ExpressionError(
+                f"unknown LaTeX command `\\{m.group(1)}`",
+                m.start(),
+                "understood: " + ", ".join("\\" + c for c in sorted(LATEX_COMMANDS)),
+            )
 
 
 _LOCK = threading.Lock()
@@ -104,13 +115,35 @@ def _parser() -> Lark:
     return Lark(GRAMMAR, parser="lalr", lexer="contextual", transformer=_Dispatch())
 
 
-_RULES = ("equation", "number", "name", "zof", "deriv", "qn_name", "qn_z", "partial_frac", "partial_slash",
-          "group", "add", "sub", "mul", "imul", "div", "neg", "pos", "square", "pow", "call", "frac")
+_RULES = (
+    "equation",
+    "number",
+    "name",
+    "zof",
+    "deriv",
+    "qn_name",
+    "qn_z",
+    "partial_frac",
+    "partial_slash",
+    "group",
+    "add",
+    "sub",
+    "mul",
+    "imul",
+    "div",
+    "neg",
+    "pos",
+    "square",
+    "pow",
+    "call",
+    "frac",
+)
 
 
 def _forward(rule: str):
     def method(self, *children):
         return getattr(_Builder.current, rule)(*children)
+
     return method
 
 
@@ -157,15 +190,19 @@ class _Builder:
     def name(self, tok):
         expr = self.names.resolve(str(tok))
         if expr is None:
-            raise ExpressionError(f"`{_short(tok)}` is not a name in this network", tok.start_pos,
-                                  self.names.suggestion(str(tok)))
+            raise ExpressionError(
+                f"`{_short(tok)}` is not a name in this network", tok.start_pos, self.names.suggestion(str(tok))
+            )
         return Val(expr, tok.start_pos)
 
     def zof(self, ztok, tok):
         node = self.names.node(f"z({tok})")
         if node is None:
-            raise ExpressionError(f"z({_short(tok)}): `{_short(tok)}` is not a neuron", ztok.start_pos,
-                                  "z(n) is the weighted sum of neuron n, e.g. z(O1)")
+            raise ExpressionError(
+                f"z({_short(tok)}): `{_short(tok)}` is not a neuron",
+                ztok.start_pos,
+                "z(n) is the weighted sum of neuron n, e.g. z(O1)",
+            )
         return Val(self.names.z_symbol(node[1]), ztok.start_pos)
 
     def deriv(self, tok):
@@ -194,8 +231,12 @@ class _Builder:
         if num is not None and den is not None and "∂" not in written:
             return Val(num / den, pos)
         wrong = top if a is None else bottom
-        raise ExpressionError(f"`{_short(written)}`: `{_short(wrong)}` is not L, a neuron, z(neuron), a parameter "
-                              "or an input of this network", pos, self.names.suggestion(wrong))
+        raise ExpressionError(
+            f"`{_short(written)}`: `{_short(wrong)}` is not L, a neuron, z(neuron), a parameter "
+            "or an input of this network",
+            pos,
+            self.names.suggestion(wrong),
+        )
 
     # -- operators ----------------------------------------------------------------------------------
     def group(self, v):
@@ -212,8 +253,11 @@ class _Builder:
 
     def imul(self, a, b):
         if a.number is not None and b.number is not None:
-            raise ExpressionError(f"two numbers side by side: `{a.number} {b.number}`", b.pos,
-                                  "write * between them, or remove the space inside the number")
+            raise ExpressionError(
+                f"two numbers side by side: `{a.number} {b.number}`",
+                b.pos,
+                "write * between them, or remove the space inside the number",
+            )
         return self._num(a.expr * b.expr, a.pos)
 
     def div(self, a, b):
@@ -236,12 +280,18 @@ class _Builder:
     def _power(self, base: Val, exponent: Val, at: int) -> Val:
         chain = base.chain + exponent.chain + 1
         if chain > MAX_POWER_CHAIN:
-            raise ExpressionError(f"more than {MAX_POWER_CHAIN} powers are stacked", at,
-                                  "a derivation never needs a power of a power of a power")
+            raise ExpressionError(
+                f"more than {MAX_POWER_CHAIN} powers are stacked",
+                at,
+                "a derivation never needs a power of a power of a power",
+            )
         e, b = exponent.expr, base.expr
         if e.is_Number and abs(e) > MAX_EXPONENT:
-            raise ExpressionError(f"the exponent {_short(e)} is too large (at most {MAX_EXPONENT} in size)", at,
-                                  "write the power out only as far as a derivation needs it")
+            raise ExpressionError(
+                f"the exponent {_short(e)} is too large (at most {MAX_EXPONENT} in size)",
+                at,
+                "write the power out only as far as a derivation needs it",
+            )
         if e.is_Rational and not e.is_Integer and e.q > MAX_EXPONENT:
             raise ExpressionError(f"the exponent {_short(e)} has too fine a fraction", at, "use a simpler exponent")
         if b == 0 and e.is_Number and e < 0:

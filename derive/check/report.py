@@ -2,6 +2,7 @@
 class, tables per student and per question. The words are written once, in the Markdown templates
 (templates/check/*.md.j2); the terminal's text is that Markdown laid out by
 derive.render.text_writer. JSON and CSV are data."""
+
 from __future__ import annotations
 
 import csv
@@ -25,7 +26,7 @@ _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
 def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[:width - 1] + "…"
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def environment() -> jinja2.Environment:
@@ -50,20 +51,37 @@ def data(r: Report) -> dict:
         notes = [p.note for p in x.parts if p.note]
         if x.carried_into:
             notes.append("carried into " + ", ".join(x.carried_into))
-        answers.append({
-            "key": x.key, "answer": x.answer, "kind": x.kind, "status": x.status, "mark": MARKS[x.status],
-            "true_value": x.value,
-            "line": x.line, "note": "; ".join(notes), "carried_into": x.carried_into,
-            "method": "; ".join(p.method for p in x.parts if p.method),
-            "expected": next((p.expected for p in x.parts if p.expected), ""),
-            "difference": next((p.difference for p in x.parts if p.difference), ""),
-            "where": [w for p in x.parts for w in p.point],
-            "causes": [c for p in x.parts for c in p.causes],
-            "given": [g for p in x.parts for g in p.given],
-            "worked": x.worked})
+        answers.append(
+            {
+                "key": x.key,
+                "answer": x.answer,
+                "kind": x.kind,
+                "status": x.status,
+                "mark": MARKS[x.status],
+                "true_value": x.value,
+                "line": x.line,
+                "note": "; ".join(notes),
+                "carried_into": x.carried_into,
+                "method": "; ".join(p.method for p in x.parts if p.method),
+                "expected": next((p.expected for p in x.parts if p.expected), ""),
+                "difference": next((p.difference for p in x.parts if p.difference), ""),
+                "where": [w for p in x.parts for w in p.point],
+                "causes": [c for p in x.parts for c in p.causes],
+                "given": [g for p in x.parts for g in p.given],
+                "worked": x.worked,
+            }
+        )
     counts = {s: r.count(s) for s in STATUSES}
-    return {"student": r.student, "answers_file": r.source, "network": r.network, "data_point": r.point,
-            "all_right": r.all_right, "counts": counts, "answered": len(r.lines), "answers": answers}
+    return {
+        "student": r.student,
+        "answers_file": r.source,
+        "network": r.network,
+        "data_point": r.point,
+        "all_right": r.all_right,
+        "counts": counts,
+        "answered": len(r.lines),
+        "answers": answers,
+    }
 
 
 def render(reports: list[Report], fmt: str, summary: bool = False) -> str:
@@ -86,15 +104,29 @@ def summary_data(reports: list[Report]) -> dict:
     students = []
     for r in reports:
         by_key = {x.key: x.status for x in r.lines}
-        students.append({"student": r.student, "file": r.source, "answered": len(r.lines),
-                         "right": sum(1 for x in r.lines if x.right), "wrong": r.count(WRONG),
-                         "carried": r.count(CARRIED), "truncated": r.count(TRUNCATED),
-                         "marks": [SHORT[by_key[k]] if k in by_key else "·" for k in questions]})
+        students.append(
+            {
+                "student": r.student,
+                "file": r.source,
+                "answered": len(r.lines),
+                "right": sum(1 for x in r.lines if x.right),
+                "wrong": r.count(WRONG),
+                "carried": r.count(CARRIED),
+                "truncated": r.count(TRUNCATED),
+                "marks": [SHORT[by_key[k]] if k in by_key else "·" for k in questions],
+            }
+        )
     per_question = []
     for k in questions:
         got = [x.status for r in reports for x in r.lines if x.key == k]
-        per_question.append({"question": k, "answered": len(got), "missing": len(reports) - len(got),
-                             **{s: got.count(s) for s in STATUSES}})
+        per_question.append(
+            {
+                "question": k,
+                "answered": len(got),
+                "missing": len(reports) - len(got),
+                **{s: got.count(s) for s in STATUSES},
+            }
+        )
     return {"students": students, "questions": per_question, "asked": questions}
 
 
@@ -105,8 +137,17 @@ def to_csv(reports: list[Report]) -> str:
     writer.writerow(["student", "file", "question", "answer", "verdict", "expected", "note"])
     for r in reports:
         for a in data(r)["answers"]:
-            writer.writerow([_cell(r.student), _cell(r.source), _cell(a["key"]), _cell(a["answer"]), a["status"],
-                             _cell(a["expected"]), _cell(a["note"] or "; ".join(a["causes"]))])
+            writer.writerow(
+                [
+                    _cell(r.student),
+                    _cell(r.source),
+                    _cell(a["key"]),
+                    _cell(a["answer"]),
+                    a["status"],
+                    _cell(a["expected"]),
+                    _cell(a["note"] or "; ".join(a["causes"])),
+                ]
+            )
     return out.getvalue()
 
 

@@ -1,5 +1,6 @@
 """One student's numbers: drawn from the exercise's ranges with a generator seeded by (seed, student id)
 alone, so adding a student changes nobody else's sheet; degenerate draws are drawn again."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -51,8 +52,10 @@ def draw_student(ex: Exercise, seed: int, student: str) -> Draw:
         reason = degenerate(ex, net)
         if reason is None:
             return _accepted(ex, student, net, drawn, tries)
-    raise DeriveError(f"student {student}: no acceptable numbers in {ex.avoid.tries} draws from the ranges of "
-                      f"{ex.source} (the last draw: {reason}); widen the ranges or relax `avoid`")
+    raise DeriveError(
+        f"student {student}: no acceptable numbers in {ex.avoid.tries} draws from the ranges of "
+        f"{ex.source} (the last draw: {reason}); widen the ranges or relax `avoid`"
+    )
 
 
 def variant(ex: Exercise, rng: random.Random) -> tuple[Network, dict[str, Fraction]]:

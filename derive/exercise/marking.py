@@ -1,5 +1,6 @@
 """Marking a class: each handed-in answers file against that student's own network, by derive check
 (so with its follow-through credit), then one verdict per question of the exercise."""
+
 from __future__ import annotations
 
 import json
@@ -75,8 +76,13 @@ def find_submissions(folder: str) -> list[Path]:
     if not root.is_dir():
         raise DeriveError(f"{folder}: no such folder of answers files")
     found = [p for p in root.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml")]
-    found += [p / name for p in root.iterdir() if p.is_dir() for name in ("answers.yaml", "answers.yml")
-              if (p / name).is_file()]
+    found += [
+        p / name
+        for p in root.iterdir()
+        if p.is_dir()
+        for name in ("answers.yaml", "answers.yml")
+        if (p / name).is_file()
+    ]
     if not found:
         raise DeriveError(f"{folder}: holds no answers files (<id>.yaml, or <id>/answers.yaml)")
     return sorted(found)
@@ -135,8 +141,10 @@ def mark_class(out_dir: str, submissions: str) -> ClassMarks:
             problems.append(f"{path}: a second answers file for {ident} (the first is {handed[ident][0]}); not marked")
         else:
             handed[ident] = (path, text)
-    results = [mark_student(out_dir, manifest, s, *handed[s.id]) if s.id in handed else Result(s, None, MISSING)
-               for s in students]
+    results = [
+        mark_student(out_dir, manifest, s, *handed[s.id]) if s.id in handed else Result(s, None, MISSING)
+        for s in students
+    ]
     return ClassMarks(manifest["title"], [q["label"] for q in manifest["questions"]], results, problems)
 
 
@@ -175,7 +183,7 @@ def verdicts(asked: list[Asked], af: AnswerFile, report: Report, names: Names) -
             found[q.label] = Verdict(NOT_ANSWERED)
             continue
         answer, line = lines[q.quantity]
-        parts = answer.parts[len(answer.parts) - len(line.parts):]  # derive check drops a restated `dL/dw =`
+        parts = answer.parts[len(answer.parts) - len(line.parts) :]  # derive check drops a restated `dL/dw =`
         judged = list(zip(parts, line.parts, strict=True))
         if q.chain:
             picks = [j for p, j in judged if is_chain(names, q.quantity, p.expr)]

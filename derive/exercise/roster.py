@@ -1,5 +1,6 @@
 """The class: a roster CSV (`id,name`, header required) or `--count N` (ids s001 … sN). An id names the
 student's folder, so it is checked to be a safe folder name; every problem is reported at once."""
+
 from __future__ import annotations
 
 import csv
@@ -45,8 +46,14 @@ def read_roster(path: str) -> list[Student]:
             continue  # blank lines are harmless
         student, problem = _student(path, line, row, col_id, col_name)
         if problem is None and student.id.lower() in seen:
-            problem = Problem(path, line, 1, "", f"the id `{student.id}` is already on line {seen[student.id.lower()]}",
-                              "ids must differ (ignoring case): each names a folder")
+            problem = Problem(
+                path,
+                line,
+                1,
+                "",
+                f"the id `{student.id}` is already on line {seen[student.id.lower()]}",
+                "ids must differ (ignoring case): each names a folder",
+            )
         if problem is not None:
             problems.append(problem)
             continue
@@ -66,9 +73,21 @@ def _student(path: str, line: int, row: list[str], col_id: int, col_name: int | 
     name = row[col_name].strip() if col_name is not None and col_name < len(row) else ""
     if not ID.fullmatch(ident):
         shown = ident[:30] or "(empty)"
-        return None, Problem(path, line, 1, "", f"the id `{shown}` is not a usable folder name",
-                             "an id is 1 to 64 ASCII letters, digits, _ or -, starting with a letter or digit")
+        return None, Problem(
+            path,
+            line,
+            1,
+            "",
+            f"the id `{shown}` is not a usable folder name",
+            "an id is 1 to 64 ASCII letters, digits, _ or -, starting with a letter or digit",
+        )
     if len(name) > MAX_NAME or any(unicodedata.category(ch) == "Cc" for ch in name):
-        return None, Problem(path, line, 1, "", f"the name of `{ident}` is too long or holds control characters",
-                             f"at most {MAX_NAME} printable characters")
+        return None, Problem(
+            path,
+            line,
+            1,
+            "",
+            f"the name of `{ident}` is too long or holds control characters",
+            f"at most {MAX_NAME} printable characters",
+        )
     return Student(ident, name or ident), None

@@ -2,6 +2,7 @@
 their blank answers file. Python builds one context of TeX strings and plain text; the Markdown
 template exercise/sheet.md.j2 lays it out and is the sheet's one source of words: its LaTeX is written
 from that Markdown (derive.render.tex.render_tex), with the diagram drawn in TikZ."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -41,8 +42,10 @@ def question_tex(q: Question, net: Network, zs: dict[str, str]) -> str:
     """What a question asks, as text with $…$ maths (the same string serves Markdown and LaTeX)."""
     k = q.quantity
     if q.chain:
-        return (rf"the chain-rule structure of ${partial('L', node_tex(k.bottom, zs))}$: the product of one-step "
-                rf"derivatives along each path from $L$ to ${node_tex(k.bottom, zs)}$, added over the paths")
+        return (
+            rf"the chain-rule structure of ${partial('L', node_tex(k.bottom, zs))}$: the product of one-step "
+            rf"derivatives along each path from $L$ to ${node_tex(k.bottom, zs)}$, added over the paths"
+        )
     if k.kind == "z":
         return rf"the weighted sum ${zs[k.name]}$ of neuron ${tex_name(k.name)}$"
     if k.kind == "O":
@@ -53,8 +56,10 @@ def question_tex(q: Question, net: Network, zs: dict[str, str]) -> str:
         return r"the error $y - \hat{y}$" + (rf" of output ${tex_name(k.name)}$" if k.name else "")
     if k.kind == "new":
         w = tex_name(k.name)
-        return (rf"the updated parameter ${w}^{{\text{{new}}}} = {w} - \eta\,{partial('L', w)}$ after one step "
-                "of gradient descent")
+        return (
+            rf"the updated parameter ${w}^{{\text{{new}}}} = {w} - \eta\,{partial('L', w)}$ after one step "
+            "of gradient descent"
+        )
     what = "gradient" if k.top == ("L",) and k.bottom[0] == "p" else "derivative"
     return rf"the {what} ${partial(node_tex(k.top, zs), node_tex(k.bottom, zs))}$"
 
@@ -70,20 +75,30 @@ def side(q: Question, ex: Exercise) -> str:
 def _neuron_lines(net: Network, zs: dict[str, str]) -> list[dict]:
     lines = []
     for n in net.neurons:
-        terms = [(tex_name(e.weight) if isinstance(e.weight, str) else number(decimal(e.weight)))
-                 + r"\," + tex_name(e.source) for e in n.edges]
+        terms = [
+            (tex_name(e.weight) if isinstance(e.weight, str) else number(decimal(e.weight)))
+            + r"\,"
+            + tex_name(e.source)
+            for e in n.edges
+        ]
         if n.bias is not None:
             terms.append(tex_name(n.bias) if isinstance(n.bias, str) else number(decimal(n.bias)))
-        lines.append({"z": f"{zs[n.name]} &= {' + '.join(terms) or '0'}",
-                      "O": f"{tex_name(n.name)} &= {n.activation.tex_apply(zs[n.name])}"})
+        lines.append(
+            {
+                "z": f"{zs[n.name]} &= {' + '.join(terms) or '0'}",
+                "O": f"{tex_name(n.name)} &= {n.activation.tex_apply(zs[n.name])}",
+            }
+        )
     return lines
 
 
 def _targets(net: Network) -> list[dict]:
     point = net.data[0]
     single = len(net.outputs) == 1
-    return [{"tex": "y" if single else f"y_{{{i}}}", "output": tex_name(o), "value": number(decimal(t))}
-            for i, (o, t) in enumerate(zip(net.outputs, point.targets, strict=True), 1)]
+    return [
+        {"tex": "y" if single else f"y_{{{i}}}", "output": tex_name(o), "value": number(decimal(t))}
+        for i, (o, t) in enumerate(zip(net.outputs, point.targets, strict=True), 1)
+    ]
 
 
 def context(ex: Exercise, student: Student, d: Draw) -> dict:
@@ -94,20 +109,36 @@ def context(ex: Exercise, student: Student, d: Draw) -> dict:
     outputs = [tex_name(o) for o in net.outputs]
     ys = ["y"] if len(outputs) == 1 else [f"y_{{{i}}}" for i in range(1, len(outputs) + 1)]
     return {
-        "title": ex.title, "instructions": ex.instructions, "student": student, "network_title": net.title,
+        "title": ex.title,
+        "instructions": ex.instructions,
+        "student": student,
+        "network_title": net.title,
         "diagram": DIAGRAM,
-        "inputs": [{"name": x, "tex": tex_name(x), "label": label if label != x else "",
-                    "value": number(decimal(point.inputs[x]))} for x, label in net.inputs.items()],
+        "inputs": [
+            {
+                "name": x,
+                "tex": tex_name(x),
+                "label": label if label != x else "",
+                "value": number(decimal(point.inputs[x])),
+            }
+            for x, label in net.inputs.items()
+        ],
         "targets": _targets(net),
-        "parameters": [{"name": p, "tex": tex_name(p), "value": number(decimal(v)), "frozen": p in net.freeze}
-                       for p, v in net.parameters.items()],
+        "parameters": [
+            {"name": p, "tex": tex_name(p), "value": number(decimal(v)), "frozen": p in net.freeze}
+            for p, v in net.parameters.items()
+        ],
         "neurons": _neuron_lines(net, zs),
         "activations": list(dict.fromkeys(n.activation.definition() for n in net.neurons)),
-        "loss": {"description": losses.DESCRIPTIONS[net.loss],
-                 "tex": "L = " + losses.tex_formula(net.loss, outputs, ys)},
+        "loss": {
+            "description": losses.DESCRIPTIONS[net.loss],
+            "tex": "L = " + losses.tex_formula(net.loss, outputs, ys),
+        },
         "eta": number(decimal(net.learning_rate)),
-        "questions": [{"number": i, "label": q.label, "key": q.key, "what": question_tex(q, net, zs),
-                       "side": side(q, ex)} for i, q in enumerate(ex.questions, 1)],
+        "questions": [
+            {"number": i, "label": q.label, "key": q.key, "what": question_tex(q, net, zs), "side": side(q, ex)}
+            for i, q in enumerate(ex.questions, 1)
+        ],
     }
 
 
@@ -132,8 +163,12 @@ def sheet_svg(net: Network) -> str:
 def sheet_tikz(net: Network) -> str:
     """The diagram of sheet_svg in TikZ, shrunk to the text width when it is wider (a network with
     many inputs), never enlarged."""
-    return (r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%" + "\n"
-            + tikz(diagram_network(net), None).strip() + "}")
+    return (
+        r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%"
+        + "\n"
+        + tikz(diagram_network(net), None).strip()
+        + "}"
+    )
 
 
 def sheet_tex(markdown: str, title: str, net: Network) -> str:
@@ -156,7 +191,13 @@ def blank_answers(ex: Exercise, student: Student) -> str:
     lines = []
     for key in ex.keys():  # noqa: SIM118 -- Exercise.keys() is a method of ours, not a dict's
         asked = [(i, q) for i, q in enumerate(ex.questions, 1) if q.key == key]
-        lines.append({"key": yaml_key(key), "numbers": ", ".join(str(i) for i, _ in asked),
-                      "both": len(asked) > 1, "chain": any(q.chain for _, q in asked)})
+        lines.append(
+            {
+                "key": yaml_key(key),
+                "numbers": ", ".join(str(i) for i, _ in asked),
+                "both": len(asked) > 1,
+                "chain": any(q.chain for _, q in asked),
+            }
+        )
     env = markdown_environment(comment=one_line)
     return env.get_template("exercise/answers.yaml.j2").render(title=ex.title, student=student, lines=lines)

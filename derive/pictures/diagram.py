@@ -4,6 +4,7 @@ Python decides every position, colour and label (see `scene`); the templates in 
 only write markup. With `highlight="w1"` every chain-rule path from the loss back to w1 is drawn in
 a strong colour and the rest is greyed: the seed lecture's "two paths to w1".
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -55,12 +56,21 @@ def scene(net: Network, fwd: Forward | None = None, highlight: str | None = None
         return _summary(net, lay)
     digits = min(net.show, 5)
     params = fwd.params if fwd is not None else {k: Num(v) for k, v in net.parameters.items()}
-    s: dict[str, Any] = {"title": net.title, "width": lay.width, "height": lay.height, "font": FONT, "big": False,
-         "caption": _caption(paths), "tikz_caption": _tikz_caption(paths), "caption_cy": round(-48 / PX_PER_CM, 3),
-         "colors": _colors()}
+    s: dict[str, Any] = {
+        "title": net.title,
+        "width": lay.width,
+        "height": lay.height,
+        "font": FONT,
+        "big": False,
+        "caption": _caption(paths),
+        "tikz_caption": _tikz_caption(paths),
+        "caption_cy": round(-48 / PX_PER_CM, 3),
+        "colors": _colors(),
+    }
     s["inputs"] = [_input(net, x, lay, paths) for x in lay.columns[0]]
-    s["neurons"] = [_neuron(net.neuron(n), lay, fwd, params, paths, digits, show_values)
-                    for col in lay.columns[1:-1] for n in col]
+    s["neurons"] = [
+        _neuron(net.neuron(n), lay, fwd, params, paths, digits, show_values) for col in lay.columns[1:-1] for n in col
+    ]
     s["loss"] = _loss(net, lay, fwd, digits, paths)
     shapes = {**{i["name"]: i for i in s["inputs"]}, **{n["name"]: n for n in s["neurons"]}, LOSS: s["loss"]}
     fan_out = Counter(e.source for n in net.neurons for e in n.edges)
@@ -118,10 +128,21 @@ def _edge(e, n, ctx: _Ctx) -> dict:
     own = paths is not None and (e.source, n.name) in paths.own
     near_source = len(n.edges) >= ctx.fan_out[e.source]
     prefs = [0.25, 0.4, 0.15, 0.55, 0.7, 0.8] if near_source else [0.75, 0.6, 0.85, 0.45, 0.3, 0.2]
-    return {"source": e.source, "target": n.name, "weight": e.weight if isinstance(e.weight, str) else "",
-            "state": _state(on, paths), "own": own, "d": d, "arrow": arrow, "points": points, "prefs": prefs,
-            "label": {"runs": runs, "w": text_width(runs, LABEL_SIZE) * 1.1 + 10, "h": LABEL_SIZE + 6},
-            "tex_label": tex, "bend": _tikz_bend(bend), **_paint(_state(on, paths), own)}
+    return {
+        "source": e.source,
+        "target": n.name,
+        "weight": e.weight if isinstance(e.weight, str) else "",
+        "state": _state(on, paths),
+        "own": own,
+        "d": d,
+        "arrow": arrow,
+        "points": points,
+        "prefs": prefs,
+        "label": {"runs": runs, "w": text_width(runs, LABEL_SIZE) * 1.1 + 10, "h": LABEL_SIZE + 6},
+        "tex_label": tex,
+        "bend": _tikz_bend(bend),
+        **_paint(_state(on, paths), own),
+    }
 
 
 def _loss_edge(output: str, ctx: _Ctx) -> dict:
@@ -129,8 +150,15 @@ def _loss_edge(output: str, ctx: _Ctx) -> dict:
     d, arrow = path_and_arrow(curve(ctx.shapes[output], ctx.shapes[LOSS], bend))
     on = ctx.paths is not None and output in ctx.paths.outputs
     state = _state(on, ctx.paths)
-    return {"source": output, "target": LOSS, "state": state, "d": d, "arrow": arrow, "bend": _tikz_bend(bend),
-            **_paint(state)}
+    return {
+        "source": output,
+        "target": LOSS,
+        "state": state,
+        "d": d,
+        "arrow": arrow,
+        "bend": _tikz_bend(bend),
+        **_paint(state),
+    }
 
 
 def _tikz_bend(bend: float) -> str:
@@ -159,8 +187,10 @@ def _caption(paths: PathSet | None) -> list | None:
     if paths is None:
         return None
     n = paths.count
-    return [(f"The {n} chain-rule path{'s' if n != 1 else ''} from L back to " if n else "No path from L reaches ", False),
-            *name_runs(paths.param)]
+    return [
+        (f"The {n} chain-rule path{'s' if n != 1 else ''} from L back to " if n else "No path from L reaches ", False),
+        *name_runs(paths.param),
+    ]
 
 
 def _tikz_caption(paths: PathSet | None) -> str | None:
@@ -185,9 +215,19 @@ def _input(net, name, lay, paths) -> dict:
     label = net.inputs[name]
     shown = label if len(label) <= 20 else label[:19] + "…"
     on = paths is not None and name in paths.nodes
-    return {"name": name, "runs": name_runs(name), "label": shown if shown != name else "", "x": x, "y": y,
-            "w": IN_BOX[0], "h": IN_BOX[1], "shape": "box", "state": _state(on, paths),
-            "tex": tex_name(name), **_tikz_xy(x, y)}
+    return {
+        "name": name,
+        "runs": name_runs(name),
+        "label": shown if shown != name else "",
+        "x": x,
+        "y": y,
+        "w": IN_BOX[0],
+        "h": IN_BOX[1],
+        "shape": "box",
+        "state": _state(on, paths),
+        "tex": tex_name(name),
+        **_tikz_xy(x, y),
+    }
 
 
 def _neuron(n, lay, fwd, params, paths, digits, show_values) -> dict:
@@ -195,14 +235,32 @@ def _neuron(n, lay, fwd, params, paths, digits, show_values) -> dict:
     value = _minus(_value(fwd.neurons[n.name].O, digits)) if fwd is not None and show_values else ""
     r = max(32, 6 + 3.6 * len(value))
     on = paths is not None and n.name in paths.nodes
-    d = {"name": n.name, "runs": name_runs(n.name), "value": value, "x": x, "y": y, "r": r, "shape": "circle",
-         "state": _state(on, paths), "tex": tex_name(n.name), "tex_value": number(value.replace("\u2212", "-")), **_tikz_xy(x, y),
-         "tikz_r": round(2 * r / PX_PER_CM, 2), "bias": None}
+    d = {
+        "name": n.name,
+        "runs": name_runs(n.name),
+        "value": value,
+        "x": x,
+        "y": y,
+        "r": r,
+        "shape": "circle",
+        "state": _state(on, paths),
+        "tex": tex_name(n.name),
+        "tex_value": number(value.replace("\u2212", "-")),
+        **_tikz_xy(x, y),
+        "tikz_r": round(2 * r / PX_PER_CM, 2),
+        "bias": None,
+    }
     if n.bias is not None:
         runs, tex = _weight_label(n.bias, params, digits, show_values, prefix="+")
         bias_on = paths is not None and n.name in paths.bias_of
-        d["bias"] = {"runs": runs, "tex": tex, "x": x, "y": y + r + 17, "state": _state(bias_on, paths),
-                     **_tikz_xy(x, y + r + 17)}
+        d["bias"] = {
+            "runs": runs,
+            "tex": tex,
+            "x": x,
+            "y": y + r + 17,
+            "state": _state(bias_on, paths),
+            **_tikz_xy(x, y + r + 17),
+        }
     return d
 
 
@@ -214,9 +272,20 @@ def _loss(net, lay, fwd, digits, paths) -> dict:
     target = ("y = " + (ys if len(targets) == 1 else f"({ys})")) if targets else ""
     tex_target = (f"$y = {ys if len(targets) == 1 else f'({ys})'}$").replace(", ", ",\\,") if targets else ""
     on = paths is not None and bool(paths.outputs)
-    return {"name": LOSS, "x": x, "y": y, "w": max(LOSS_BOX[0], 16 + 7.5 * len(value)), "h": LOSS_BOX[1],
-            "shape": "box", "value": _minus(value), "tex_value": number(value), "target": _minus(target),
-            "tex_target": tex_target, "state": _state(on, paths), **_tikz_xy(x, y)}
+    return {
+        "name": LOSS,
+        "x": x,
+        "y": y,
+        "w": max(LOSS_BOX[0], 16 + 7.5 * len(value)),
+        "h": LOSS_BOX[1],
+        "shape": "box",
+        "value": _minus(value),
+        "tex_value": number(value),
+        "target": _minus(target),
+        "tex_target": tex_target,
+        "state": _state(on, paths),
+        **_tikz_xy(x, y),
+    }
 
 
 def _tikz_xy(x: float, y: float) -> dict:
@@ -250,23 +319,47 @@ def _summary(net: Network, lay: Layout) -> dict:
         elif c == last:
             lines = ["loss L", net.loss.replace("_", " ")]
         else:
-            lines = [f"layer {c}", f"{len(members):,} neuron{'s' if len(members) != 1 else ''}",
-                     f"{lay.sizes.get(c, 0):,} edges in"]
+            lines = [
+                f"layer {c}",
+                f"{len(members):,} neuron{'s' if len(members) != 1 else ''}",
+                f"{lay.sizes.get(c, 0):,} edges in",
+            ]
         kind = "input" if c == 0 else "loss" if c == last else "layer"
-        boxes.append({"x": x, "y": y, "w": w, "h": h, "lines": lines, "tex_lines": [tex_escape(t) for t in lines],
-                      **SUMMARY_PAINT[kind], **_tikz_xy(x, y)})
+        boxes.append(
+            {
+                "x": x,
+                "y": y,
+                "w": w,
+                "h": h,
+                "lines": lines,
+                "tex_lines": [tex_escape(t) for t in lines],
+                **SUMMARY_PAINT[kind],
+                **_tikz_xy(x, y),
+            }
+        )
     arrows = []
     for a, b in pairwise(boxes):
         x0, x1 = a["x"] + w / 2, b["x"] - w / 2
         d, tip = path_and_arrow([(x0 + (x1 - x0) * k / 3, y) for k in range(4)])
         arrows.append({"d": d, "arrow": tip})
-    note = (f"{len(net.neurons):,} neurons and {net.edge_count():,} edges are too many to draw one by one "
-            f"(the limit is {BIG_NEURONS} neurons or {BIG_EDGES} edges): one box per layer.")
-    return {"big": True, "title": net.title, "plain_title": f"{net.title} — layer summary: {note}", "note": note,
-            "boxes": boxes, "arrows": arrows, "font": FONT, "colors": _colors(),
-            "width": max(2 * MARGIN_X + len(boxes) * gap - (gap - w), 60 + 8.5 * len(net.title), 7 * len(note) + 60),
-            "height": y + h / 2 + 60, "note_width": round(len(boxes) * gap / PX_PER_CM - 1, 1),
-            "note_cy": round(-(y + h / 2 + 20) / PX_PER_CM, 3)}
+    note = (
+        f"{len(net.neurons):,} neurons and {net.edge_count():,} edges are too many to draw one by one "
+        f"(the limit is {BIG_NEURONS} neurons or {BIG_EDGES} edges): one box per layer."
+    )
+    return {
+        "big": True,
+        "title": net.title,
+        "plain_title": f"{net.title} — layer summary: {note}",
+        "note": note,
+        "boxes": boxes,
+        "arrows": arrows,
+        "font": FONT,
+        "colors": _colors(),
+        "width": max(2 * MARGIN_X + len(boxes) * gap - (gap - w), 60 + 8.5 * len(net.title), 7 * len(note) + 60),
+        "height": y + h / 2 + 60,
+        "note_width": round(len(boxes) * gap / PX_PER_CM - 1, 1),
+        "note_cy": round(-(y + h / 2 + 20) / PX_PER_CM, 3),
+    }
 
 
 MARGIN_X = 36

@@ -1,5 +1,6 @@
 """Plane geometry for the network picture: edges as cubic curves clipped to their nodes, arrowheads,
 and edge labels placed where they collide with nothing already drawn."""
+
 from __future__ import annotations
 
 import math
@@ -51,8 +52,10 @@ def at(points, t: float) -> tuple[float, float]:
     """The point at parameter t of a cubic Bézier."""
     (x0, y0), (x1, y1), (x2, y2), (x3, y3) = points
     u = 1 - t
-    return (u ** 3 * x0 + 3 * u * u * t * x1 + 3 * u * t * t * x2 + t ** 3 * x3,
-            u ** 3 * y0 + 3 * u * u * t * y1 + 3 * u * t * t * y2 + t ** 3 * y3)
+    return (
+        u**3 * x0 + 3 * u * u * t * x1 + 3 * u * t * t * x2 + t**3 * x3,
+        u**3 * y0 + 3 * u * u * t * y1 + 3 * u * t * t * y2 + t**3 * y3,
+    )
 
 
 def path_and_arrow(points, shorten: float = 6.0) -> tuple[str, str]:

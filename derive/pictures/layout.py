@@ -1,5 +1,6 @@
 """Where each node of a network picture goes: layered columns, rows centred, and which edges lie on
 the chain-rule paths from the loss back to one parameter."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -128,6 +129,12 @@ def paths_to(net: Network, param: str) -> PathSet:
     edges = {(e.source, n.name) for n in net.neurons if n.name in live for e in n.edges if e.source in live}
     own = {(u.source, u.neuron) for u in found[param] if u.source is not None and u.neuron in reach}
     count = param_path_count(net, found[param], path_counts(net))
-    return PathSet(param, frozenset(edges | own), frozenset(own), frozenset(live | {s for s, _ in own}),
-                   frozenset(o for o in net.outputs if o in live), count,
-                   frozenset(u.neuron for u in found[param] if u.source is None))
+    return PathSet(
+        param,
+        frozenset(edges | own),
+        frozenset(own),
+        frozenset(live | {s for s, _ in own}),
+        frozenset(o for o in net.outputs if o in live),
+        count,
+        frozenset(u.neuron for u in found[param] if u.source is None),
+    )

@@ -5,6 +5,7 @@ derive/train_tikz.py also draws, so the PDF shows the same picture.
 
 Log scales are drawn as log10 values computed by mpmath (so 10^-400 or 10^900 can be shown) on a
 linear axis labelled 10^k."""
+
 from __future__ import annotations
 
 import math
@@ -47,14 +48,36 @@ def loss_chart(run) -> dict:
 
     def ys(nums, logs):
         return logs if log else [to_float(x) for x in nums]
-    series = [{"label": "loss of each step's batch (before its update)", "x": [s.number for s in run.steps],
-               "y": ys([s.loss for s in run.steps], batch), "color": LIGHT_BLUE, "dash": "solid", "marker": False,
-               "width": 0.8}]
+
+    series = [
+        {
+            "label": "loss of each step's batch (before its update)",
+            "x": [s.number for s in run.steps],
+            "y": ys([s.loss for s in run.steps], batch),
+            "color": LIGHT_BLUE,
+            "dash": "solid",
+            "marker": False,
+            "width": 0.8,
+        }
+    ]
     if spe > 1 or len(run.epochs) > 1:
-        series.append({"label": "loss over the whole data set, after each epoch", "x": [e * spe for e in range(len(run.epochs))],
-                       "y": ys([e.loss for e in run.epochs], per_epoch), "color": RED, "dash": "solid", "marker": True})
-    return {"title": f"Training with {run.optimizer.title}, $\\eta$ = {_plain(run.settings.eta)}",
-            "xlabel": "step", "ylabel": "$L$", "log": log, "series": series}
+        series.append(
+            {
+                "label": "loss over the whole data set, after each epoch",
+                "x": [e * spe for e in range(len(run.epochs))],
+                "y": ys([e.loss for e in run.epochs], per_epoch),
+                "color": RED,
+                "dash": "solid",
+                "marker": True,
+            }
+        )
+    return {
+        "title": f"Training with {run.optimizer.title}, $\\eta$ = {_plain(run.settings.eta)}",
+        "xlabel": "step",
+        "ylabel": "$L$",
+        "log": log,
+        "series": series,
+    }
 
 
 def lr_chart(results) -> dict:
@@ -65,23 +88,51 @@ def lr_chart(results) -> dict:
     name = _watched(results)
     best = min(results, key=lambda r: (r.run.stopped is not None, to_float(r.run.epochs[-1].loss)))
     for i, r in enumerate(results):
-        tag = {"label": f"$\\eta$ = {_plain(r.rate)}: {r.verdict}", "x": list(range(len(r.run.epochs))),
-               "color": COLORS[i % len(COLORS)], "dash": "solid", "marker": True}
+        tag = {
+            "label": f"$\\eta$ = {_plain(r.rate)}: {r.verdict}",
+            "x": list(range(len(r.run.epochs))),
+            "color": COLORS[i % len(COLORS)],
+            "dash": "solid",
+            "marker": True,
+        }
         losses.append({**tag, "y": [log10(e.loss) for e in r.run.epochs]})
         params.append({**tag, "label": "_nolegend_", "y": [to_float(e.params[name]) for e in r.run.epochs]})
     start = log10(results[0].run.epochs[0].loss)
     low = min(finite(y for s in losses for y in s["y"]), default=-1)
     top = max(finite(y for s in losses for y in s["y"]), default=1)
     target = to_float(best.run.final[name])
-    params.append({"label": f"where $\\eta$ = {_plain(best.rate)} ends", "x": [0, max(len(r.run.epochs) for r in results) - 1],
-                   "y": [target, target], "color": GREY, "dash": "dashed", "marker": False})
+    params.append(
+        {
+            "label": f"where $\\eta$ = {_plain(best.rate)} ends",
+            "x": [0, max(len(r.run.epochs) for r in results) - 1],
+            "y": [target, target],
+            "color": GREY,
+            "dash": "dashed",
+            "marker": False,
+        }
+    )
     calm = [y for r, s in zip(results, params, strict=False) if r.verdict != "diverging" for y in s["y"]] + [target]
     spread = (max(calm) - min(calm)) or 1.0
-    return {"panels": [
-        {"title": "Loss over the data set", "xlabel": "epoch", "ylabel": "$L$", "log": True, "series": losses,
-         "ylim": (low - 0.3, min(top, (start or 0) + 4) + 0.3)},
-        {"title": f"${tex_name(name)}$ epoch by epoch", "xlabel": "epoch", "ylabel": f"${tex_name(name)}$", "log": False,
-         "series": params, "ylim": (min(calm) - 0.15 * spread, max(calm) + 0.15 * spread)}]}
+    return {
+        "panels": [
+            {
+                "title": "Loss over the data set",
+                "xlabel": "epoch",
+                "ylabel": "$L$",
+                "log": True,
+                "series": losses,
+                "ylim": (low - 0.3, min(top, (start or 0) + 4) + 0.3),
+            },
+            {
+                "title": f"${tex_name(name)}$ epoch by epoch",
+                "xlabel": "epoch",
+                "ylabel": f"${tex_name(name)}$",
+                "log": False,
+                "series": params,
+                "ylim": (min(calm) - 0.15 * spread, max(calm) + 0.15 * spread),
+            },
+        ]
+    }
 
 
 def _watched(results) -> str:
@@ -92,6 +143,7 @@ def _watched(results) -> str:
     def turns(p):
         steps = [to_float(b.params[p]) - to_float(a.params[p]) for a, b in pairwise(evals)]
         return sum(u * v < 0 for u, v in pairwise(steps))
+
     return max(names, key=lambda p: (turns(p), -names.index(p)))
 
 
@@ -100,16 +152,36 @@ def depth_chart(variants) -> dict:
     for v in variants:
         rows = [r for r in v.rows if r.product is not None]
         name = v.activation + ("" if v.scale == 1 else f", weights × {_plain(v.scale)}")
-        series.append({"label": name, "x": list(range(1, len(rows) + 1)), "y": [log10(r.product) for r in rows],
-                       "color": palette.get(v.activation, GREY), "dash": "solid" if v.scale == 1 else "dashed",
-                       "marker": True})
+        series.append(
+            {
+                "label": name,
+                "x": list(range(1, len(rows) + 1)),
+                "y": [log10(r.product) for r in rows],
+                "color": palette.get(v.activation, GREY),
+                "dash": "solid" if v.scale == 1 else "dashed",
+                "marker": True,
+            }
+        )
     sig = next((v for v in variants if v.activation == "sigmoid" and v.scale == 1), None)
     if sig is not None:
         rows = [r for r in sig.rows if r.product_bound is not None]
-        series.append({"label": "sigmoid's bound $0.25^k\\,\\prod|w|$", "x": list(range(1, len(rows) + 1)),
-                       "y": [log10(r.product_bound) for r in rows], "color": GREY, "dash": "dotted", "marker": False})
-    return {"title": "The gradient's factor after k links back from the output", "xlabel": "links k",
-            "ylabel": "$|\\partial O_{out}/\\partial O|$", "log": True, "series": series}
+        series.append(
+            {
+                "label": "sigmoid's bound $0.25^k\\,\\prod|w|$",
+                "x": list(range(1, len(rows) + 1)),
+                "y": [log10(r.product_bound) for r in rows],
+                "color": GREY,
+                "dash": "dotted",
+                "marker": False,
+            }
+        )
+    return {
+        "title": "The gradient's factor after k links back from the output",
+        "xlabel": "links k",
+        "ylabel": "$|\\partial O_{out}/\\partial O|$",
+        "log": True,
+        "series": series,
+    }
 
 
 def boundary_chart(p) -> dict | None:
@@ -122,17 +194,30 @@ def boundary_chart(p) -> dict | None:
     xs, ys = [q[0] for q in pts], [q[1] for q in pts]
     pad = max(max(xs) - min(xs), max(ys) - min(ys), 1) * 0.35
     box = (min(xs) - pad, max(xs) + pad, min(ys) - pad, max(ys) + pad)
-    lines = [{"label": "before training", "ends": _line(p, p.initial, box, a, b), "color": GREY, "dash": "dashed"},
-             {"label": "after training" if p.converged else "where training stopped", "ends": _line(p, p.final, box, a, b),
-              "color": GREEN if p.converged else RED, "dash": "solid"}]
+    lines = [
+        {"label": "before training", "ends": _line(p, p.initial, box, a, b), "color": GREY, "dash": "dashed"},
+        {
+            "label": "after training" if p.converged else "where training stopped",
+            "ends": _line(p, p.final, box, a, b),
+            "color": GREEN if p.converged else RED,
+            "dash": "solid",
+        },
+    ]
     if p.converged:
         title = f"Converged after {p.updates} updates"
     elif p.proof:
         title = f"No line separates the classes: still wrong after {len(p.mistakes)} epochs"
     else:
         title = f"Not converged after {len(p.mistakes)} epochs"
-    return {"title": title, "xlabel": f"${tex_name(a)}$", "ylabel": f"${tex_name(b)}$", "points": pts, "box": box,
-            "lines": lines, "region": _class_one_side(p, p.final, box, a, b)}
+    return {
+        "title": title,
+        "xlabel": f"${tex_name(a)}$",
+        "ylabel": f"${tex_name(b)}$",
+        "points": pts,
+        "box": box,
+        "lines": lines,
+        "region": _class_one_side(p, p.final, box, a, b),
+    }
 
 
 def _class_one_side(p, params, box, a, b) -> list[tuple[float, float]]:
@@ -146,6 +231,7 @@ def _class_one_side(p, params, box, a, b) -> list[tuple[float, float]]:
 
     def side(q):
         return wa * q[0] + wb * q[1] + c - z0
+
     out = []
     for q, r in zip(corners, corners[1:] + corners[:1], strict=True):
         sq, sr = side(q), side(r)
@@ -173,6 +259,7 @@ def _line(p, params, box, a, b):
 
 def _plain(x) -> str:
     from derive.numbers import show
+
     return show(x if isinstance(x, Num) else Num(x), 5)[0]
 
 
@@ -197,13 +284,23 @@ def _draw_lines(ax, chart: dict) -> None:
     for s in chart["series"]:
         xs = [x for x, y in zip(s["x"], s["y"], strict=True) if y is not None]
         ys = [y for y in s["y"] if y is not None]
-        ax.plot(xs, ys, color=s["color"], lw=s.get("width", 1.6), ls=s["dash"], marker="o" if s["marker"] else None,
-                ms=3.5, label=s["label"])
+        ax.plot(
+            xs,
+            ys,
+            color=s["color"],
+            lw=s.get("width", 1.6),
+            ls=s["dash"],
+            marker="o" if s["marker"] else None,
+            ms=3.5,
+            label=s["label"],
+        )
     if chart.get("ylim"):
         ax.set_ylim(*chart["ylim"])
     if chart["log"]:
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"$10^{{{round(v)}}}$" if abs(v - round(v)) < 1e-9 else ""))
+        ax.yaxis.set_major_formatter(
+            FuncFormatter(lambda v, _: f"$10^{{{round(v)}}}$" if abs(v - round(v)) < 1e-9 else "")
+        )
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="best")
 
@@ -211,8 +308,14 @@ def _draw_lines(ax, chart: dict) -> None:
 def _draw_boundary(ax, chart: dict) -> None:
     x0, x1, y0, y1 = chart["box"]
     if len(chart["region"]) >= 3:
-        ax.fill([q[0] for q in chart["region"]], [q[1] for q in chart["region"]], color=BLUE, alpha=0.1, lw=0,
-                label="where the final weights say class 1")
+        ax.fill(
+            [q[0] for q in chart["region"]],
+            [q[1] for q in chart["region"]],
+            color=BLUE,
+            alpha=0.1,
+            lw=0,
+            label="where the final weights say class 1",
+        )
     for cls, marker, color in ((1, "o", BLUE), (0, "s", RED)):
         pts = [q for q in chart["points"] if q[2] == cls]
         ax.plot([q[0] for q in pts], [q[1] for q in pts], marker, color=color, ms=8, ls="none", label=f"class {cls}")

@@ -1,6 +1,7 @@
 """The charts of derive/train_figures.py as TikZ, so the PDF notes hold the same plots as the Markdown
 and HTML ones without reading any file (derive compiles LaTeX in an empty, sandboxed folder).
 Only plain TikZ is used: no pgfplots, which not every TeX installation has."""
+
 from __future__ import annotations
 
 import math
@@ -15,12 +16,14 @@ _MATH = re.compile(r"(\$[^$]*\$)")
 
 def text(label: str) -> str:
     """A label with $…$ maths (as matplotlib reads it) for LaTeX: the maths kept, the rest escaped."""
-    return "".join(part if part.startswith("$") and part.endswith("$") and len(part) > 1 else tex_escape(part)
-                   for part in _MATH.split(label))
+    return "".join(
+        part if part.startswith("$") and part.endswith("$") and len(part) > 1 else tex_escape(part)
+        for part in _MATH.split(label)
+    )
 
 
 def color(hex_color: str) -> str:
-    r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
     return f"{{rgb,255:red,{r};green,{g};blue,{b}}}"
 
 
@@ -47,7 +50,12 @@ def tikz(chart: dict) -> str:
 
 
 def _lines(chart: dict) -> str:
-    pts = [(x, y) for s in chart["series"] for x, y in zip(s["x"], s["y"], strict=True) if y is not None and math.isfinite(y)]
+    pts = [
+        (x, y)
+        for s in chart["series"]
+        for x, y in zip(s["x"], s["y"], strict=True)
+        if y is not None and math.isfinite(y)
+    ]
     if not pts:
         return ""
     x0, x1 = min(p[0] for p in pts), max(p[0] for p in pts)
@@ -66,30 +74,44 @@ def _lines(chart: dict) -> str:
     out.append(rf"\node[below] at ({WIDTH / 2},-0.55) {{{text(chart['xlabel'])}}};")
     ylabel = text(chart["ylabel"]) + (" (log scale)" if chart["log"] else "")
     out.append(rf"\node[rotate=90,above] at (-1.15,{HEIGHT / 2}) {{{ylabel}}};")
-    out.append(rf"\node[above,align=center,text width={WIDTH}cm] at ({WIDTH / 2},{HEIGHT + 0.1}) {{{text(chart['title'])}}};")
+    out.append(
+        rf"\node[above,align=center,text width={WIDTH}cm] at ({WIDTH / 2},{HEIGHT + 0.1}) {{{text(chart['title'])}}};"
+    )
     out.append(rf"\begin{{scope}}\clip (0,0) rectangle ({WIDTH},{HEIGHT});")
     for s in chart["series"]:
         out.extend(_series(s, x0, y0, sx, sy))
     out.append(r"\end{scope}")
     for i, s in enumerate(x for x in chart["series"] if not x["label"].startswith("_")):
         y = -1.25 - 0.5 * i
-        out.append(rf"\draw[color={color(s['color'])},{s['dash']},line width=1pt] (0,{y}) -- (0.8,{y}) "
-                   rf"node[right,black] {{{text(s['label'])}}};")
+        out.append(
+            rf"\draw[color={color(s['color'])},{s['dash']},line width=1pt] (0,{y}) -- (0.8,{y}) "
+            rf"node[right,black] {{{text(s['label'])}}};"
+        )
     out.append(r"\end{tikzpicture}")
     return "\n".join(out)
 
 
 def _series(s: dict, x0, y0, sx, sy) -> list[str]:
-    pts = [((x - x0) * sx, (y - y0) * sy) for x, y in zip(s["x"], s["y"], strict=True) if y is not None and math.isfinite(y)]
+    pts = [
+        ((x - x0) * sx, (y - y0) * sy)
+        for x, y in zip(s["x"], s["y"], strict=True)
+        if y is not None and math.isfinite(y)
+    ]
     if len(pts) > MAX_POINTS:
         every = len(pts) / MAX_POINTS
         pts = [pts[int(k * every)] for k in range(MAX_POINTS)] + [pts[-1]]
     style = f"color={color(s['color'])},{s['dash']},line width={s.get('width', 1.6) * 0.6:.2f}pt"
-    out = [rf"\draw[{style}] plot coordinates {{{' '.join(f'({x:.3f},{y:.3f})' for x, y in run)}}};"
-           for run in _inside(pts) if len(run) > 1]
+    out = [
+        rf"\draw[{style}] plot coordinates {{{' '.join(f'({x:.3f},{y:.3f})' for x, y in run)}}};"
+        for run in _inside(pts)
+        if len(run) > 1
+    ]
     if s["marker"] or len(pts) == 1:
-        out += [rf"\fill[color={color(s['color'])}] ({x:.3f},{y:.3f}) circle (1.3pt);" for x, y in pts[:60]
-                if -0.5 <= y <= HEIGHT + 0.5]
+        out += [
+            rf"\fill[color={color(s['color'])}] ({x:.3f},{y:.3f}) circle (1.3pt);"
+            for x, y in pts[:60]
+            if -0.5 <= y <= HEIGHT + 0.5
+        ]
     return out
 
 
@@ -139,6 +161,7 @@ def _boundary(chart: dict) -> str:
 
     def at(x, y):
         return f"({(x - x0) * scale:.3f},{(y - y0) * scale:.3f})"
+
     out = [r"\begin{tikzpicture}[font=\small]", rf"\draw[gray!60] (0,0) rectangle ({w:.3f},{h:.3f});"]
     for t in ticks(x0, x1, 6):
         out.append(rf"\draw {at(t, y0)} -- ++(0,-0.1) node[below] {{{_fmt(t)}}};")
@@ -146,15 +169,22 @@ def _boundary(chart: dict) -> str:
         out.append(rf"\draw {at(x0, t)} -- ++(-0.1,0) node[left] {{{_fmt(t)}}};")
     out.append(rf"\node[below] at ({w / 2:.3f},-0.55) {{{text(chart['xlabel'])}}};")
     out.append(rf"\node[left] at (-1.0,{h / 2:.3f}) {{{text(chart['ylabel'])}}};")
-    out.append(rf"\node[above,align=center,text width={w:.3f}cm] at ({w / 2:.3f},{h + 0.1:.3f}) {{{text(chart['title'])}}};")
+    out.append(
+        rf"\node[above,align=center,text width={w:.3f}cm] at ({w / 2:.3f},{h + 0.1:.3f}) {{{text(chart['title'])}}};"
+    )
     out.append(rf"\begin{{scope}}\clip (0,0) rectangle ({w:.3f},{h:.3f});")
     if len(chart["region"]) >= 3:
-        out.append(rf"\fill[color={color('#2f5d8a')},opacity=0.1] " + " -- ".join(at(x, y) for x, y in chart["region"])
-                   + " -- cycle;")
+        out.append(
+            rf"\fill[color={color('#2f5d8a')},opacity=0.1] "
+            + " -- ".join(at(x, y) for x, y in chart["region"])
+            + " -- cycle;"
+        )
     for line in chart["lines"]:
         if line["ends"]:
             (a, b), (c, d) = line["ends"]
-            out.append(rf"\draw[color={color(line['color'])},{line['dash']},line width=1.2pt] {at(a, b)} -- {at(c, d)};")
+            out.append(
+                rf"\draw[color={color(line['color'])},{line['dash']},line width=1.2pt] {at(a, b)} -- {at(c, d)};"
+            )
     out.append(r"\end{scope}")
     for x, y, cls in chart["points"]:
         shape = "circle (3pt)" if cls == 1 else "++(-3pt,-3pt) rectangle ++(6pt,6pt)"
@@ -166,7 +196,9 @@ def _boundary(chart: dict) -> str:
         out.append(rf"\node[right] at ({w + 0.7:.3f},{h - 0.4 - 0.5 * i:.3f}) {{{label}}};")
     for i, line in enumerate(chart["lines"]):
         y = h - 1.4 - 0.5 * i
-        out.append(rf"\draw[color={color(line['color'])},{line['dash']},line width=1.2pt] ({w + 0.3:.3f},{y:.3f}) -- "
-                   rf"++(0.6,0) node[right,black] {{{text(line['label'])}}};")
+        out.append(
+            rf"\draw[color={color(line['color'])},{line['dash']},line width=1.2pt] ({w + 0.3:.3f},{y:.3f}) -- "
+            rf"++(0.6,0) node[right,black] {{{text(line['label'])}}};"
+        )
     out.append(r"\end{tikzpicture}")
     return "\n".join(out)

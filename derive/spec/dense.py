@@ -1,4 +1,5 @@
 """The dense shorthand: `layers: [2, 2, 2, 1]` expanded to named neurons, weights and biases."""
+
 from __future__ import annotations
 
 import math
@@ -24,8 +25,12 @@ def expand_dense(c: Collector, top) -> Spec:
     (for each neuron in turn, one per source), biases b1.. one per neuron in order."""
     for key in ("neurons", "inputs", "outputs"):
         if key in top:
-            c.error(top[key][0], f"$.{key}", f"`{key}:` does not go with `layers:` (the shorthand names them itself)",
-                    "run `derive --expand FILE` to get the explicit form, then edit that")
+            c.error(
+                top[key][0],
+                f"$.{key}",
+                f"`{key}:` does not go with `layers:` (the shorthand names them itself)",
+                "run `derive --expand FILE` to get the explicit form, then edit that",
+            )
     sizes = _sizes(c, top["layers"][1])
     if "naming" in top:
         naming = c.scalar(top["naming"][1], "$.naming", "naming")
@@ -65,8 +70,12 @@ def _sizes(c: Collector, node) -> list[int]:
         text = c.scalar(item, f"$.layers[{i}]", "layer size")
         if text is not None and (not SIZE.fullmatch(text) or int(text) < 1):
             shown = text if len(text) <= 12 else text[:9] + "..."
-            c.error(item, f"$.layers[{i}]", f"layer size `{shown}` must be a whole number of at least 1",
-                    "write the number of units in this layer, e.g. 2")
+            c.error(
+                item,
+                f"$.layers[{i}]",
+                f"layer size `{shown}` must be a whole number of at least 1",
+                "write the number of units in this layer, e.g. 2",
+            )
         elif text is not None:
             sizes.append(int(text))
     if len(sizes) == len(items) and len(sizes) < 2:
@@ -80,16 +89,24 @@ def _sizes(c: Collector, node) -> list[int]:
 def _activations(c: Collector, entry, count: int | None) -> list[Activation] | None:
     """One activation per layer after the inputs; `count` is None when the layers are wrong."""
     if entry is None:
-        c.missing(None, "$.activation", "the dense shorthand needs `activation:` (one for all layers, or a list)",
-                  "e.g. activation: sigmoid")
+        c.missing(
+            None,
+            "$.activation",
+            "the dense shorthand needs `activation:` (one for all layers, or a list)",
+            "e.g. activation: sigmoid",
+        )
         return None
     node = entry[1]
     if isinstance(node, yaml.SequenceNode):
         items = c.sequence(node, "$.activation", "activation") or []
         acts = [read_activation(c, n, f"$.activation[{i}]") for i, n in enumerate(items)]
         if count is not None and len(items) != count:
-            c.error(node, "$.activation", f"activation lists {len(items)} layers but there are {count} layers after the inputs",
-                    "give one activation per hidden and output layer")
+            c.error(
+                node,
+                "$.activation",
+                f"activation lists {len(items)} layers but there are {count} layers after the inputs",
+                "give one activation per hidden and output layer",
+            )
             return None
         read = [a for a in acts if a is not None]
         return None if len(read) != len(acts) or count is None else read
@@ -105,8 +122,12 @@ def _per_neuron(acts, layers):
 
 def _parameters(c: Collector, entry, names: list[str]):
     if entry is None:
-        c.missing(None, "$.parameters", "missing `parameters:`",
-                  "give values by name or `random: {seed: 7, low: -1, high: 1, decimals: 2}`")
+        c.missing(
+            None,
+            "$.parameters",
+            "missing `parameters:`",
+            "give values by name or `random: {seed: 7, low: -1, high: 1, decimals: 2}`",
+        )
         return {}, {}
     node = entry[1]
     if isinstance(node, yaml.MappingNode) and any(k.value == "random" for k, _ in node.value):
@@ -118,8 +139,12 @@ def _parameters(c: Collector, entry, names: list[str]):
     missing = [n for n in names if n not in pnodes]
     if missing and not c.failed("$.parameters"):
         shown = ", ".join(missing[:12]) + (" ..." if len(missing) > 12 else "")
-        c.error(node, "$.parameters", f"no value for {len(missing)} parameter(s): {shown}",
-                "give every weight and bias a value, or use `random:`")
+        c.error(
+            node,
+            "$.parameters",
+            f"no value for {len(missing)} parameter(s): {shown}",
+            "give every weight and bias a value, or use `random:`",
+        )
     return params, pnodes
 
 
@@ -130,15 +155,22 @@ def _random(c: Collector, node, names: list[str]) -> dict[str, Fraction]:
     fields = c.mapping(entry, "$.parameters.random", "random", RANDOM_HINT) if entry is not None else None
     c.unknown_keys(fields or [], {"seed", "low", "high", "decimals"}, "$.parameters.random", "random")
     spec = {k: v for k, _, v in fields or []}
-    read = {k: read_number(c, spec[k], f"$.parameters.random.{k}", k) if k in spec else d
-            for k, d in (("seed", Fraction(0)), ("low", Fraction(-1)), ("high", Fraction(1)), ("decimals", Fraction(2)))}
+    read = {
+        k: read_number(c, spec[k], f"$.parameters.random.{k}", k) if k in spec else d
+        for k, d in (("seed", Fraction(0)), ("low", Fraction(-1)), ("high", Fraction(1)), ("decimals", Fraction(2)))
+    }
     if fields is None or None in read.values():
         return {}
     got = {k: v for k, v in read.items() if v is not None}  # all of them
     scale = 10 ** int(got["decimals"]) if got["decimals"].denominator == 1 and 0 <= got["decimals"] <= 6 else None
     if scale is None or math.ceil(got["low"] * scale) > math.floor(got["high"] * scale):
-        c.error(entry, "$.parameters.random", "random needs low ≤ high, a number with `decimals` places between "
-                "them, and decimals a whole number from 0 to 6", RANDOM_HINT)
+        c.error(
+            entry,
+            "$.parameters.random",
+            "random needs low ≤ high, a number with `decimals` places between "
+            "them, and decimals a whole number from 0 to 6",
+            RANDOM_HINT,
+        )
         return {}
     lo, hi = math.ceil(got["low"] * scale), math.floor(got["high"] * scale)
     rng = random.Random(int(got["seed"]))  # a fixed algorithm: the same seed gives the same numbers

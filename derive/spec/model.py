@@ -1,4 +1,5 @@
 """The validated, immutable network a user described, read from YAML with every mistake reported."""
+
 from __future__ import annotations
 
 import re
@@ -17,9 +18,25 @@ from derive.spec.source import Collector, suggest
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")  # used with fullmatch: `$` would let "O1\n" through
 NUMERIC = re.compile(r"\s*[-+.0-9]", re.ASCII)  # names start with a letter: this can only be a number
 RESERVED = {"L", "y", "z", "eta", "sigma", "delta", "e"}
-TOP_KEYS = {"title", "inputs", "neurons", "outputs", "parameters", "loss", "learning_rate", "data",
-            "numbers", "freeze", "layers", "activation", "naming",
-            "optimizer", "batch_size", "batch_reduction", "epochs"}
+TOP_KEYS = {
+    "title",
+    "inputs",
+    "neurons",
+    "outputs",
+    "parameters",
+    "loss",
+    "learning_rate",
+    "data",
+    "numbers",
+    "freeze",
+    "layers",
+    "activation",
+    "naming",
+    "optimizer",
+    "batch_size",
+    "batch_reduction",
+    "epochs",
+}
 NEURON_KEYS = {"from", "bias", "activation", "threshold"}
 
 
@@ -56,8 +73,8 @@ OPTIMIZERS: dict[str, dict[str, Fraction]] = {
     "sgd": {},
     "momentum": {"beta": Fraction(9, 10)},
     "nesterov": {"beta": Fraction(9, 10)},
-    "rmsprop": {"rho": Fraction(9, 10), "epsilon": Fraction(1, 10 ** 8)},
-    "adam": {"beta1": Fraction(9, 10), "beta2": Fraction(999, 1000), "epsilon": Fraction(1, 10 ** 8)},
+    "rmsprop": {"rho": Fraction(9, 10), "epsilon": Fraction(1, 10**8)},
+    "adam": {"beta1": Fraction(9, 10), "beta2": Fraction(999, 1000), "epsilon": Fraction(1, 10**8)},
     "perceptron": {},
 }
 
@@ -117,12 +134,20 @@ def read_name(c: Collector, node, path: str, what: str) -> str | None:
         return None
     if not NAME.fullmatch(text):
         shown = text if len(text) <= 40 else text[:37] + "..."
-        c.error(node, path, f"{what} `{shown}` is not a usable name",
-                "names start with a letter and use only ASCII letters, digits and _ (at most 32), like x1, O21, w4")
+        c.error(
+            node,
+            path,
+            f"{what} `{shown}` is not a usable name",
+            "names start with a letter and use only ASCII letters, digits and _ (at most 32), like x1, O21, w4",
+        )
         return None
     if text in RESERVED:
-        c.error(node, path, f"{what} `{text}` is reserved for the notation (L, y, z, e, eta, sigma, delta)",
-                "choose another name, such as O1 or w1")
+        c.error(
+            node,
+            path,
+            f"{what} `{text}` is reserved for the notation (L, y, z, e, eta, sigma, delta)",
+            "choose another name, such as O1 or w1",
+        )
         return None
     return text
 
@@ -157,8 +182,12 @@ def read_activation(c: Collector, node, path: str) -> Activation | None:
         if act and "slope" in fields:
             slope = read_number(c, fields["slope"], path + ".slope", "slope")
             if act.name != "leaky_relu":
-                c.error(fields["slope"], path + ".slope", f"`slope` belongs to leaky_relu, not {act.name}",
-                        "remove `slope`, or use `{name: leaky_relu, slope: 0.1}`")
+                c.error(
+                    fields["slope"],
+                    path + ".slope",
+                    f"`slope` belongs to leaky_relu, not {act.name}",
+                    "remove `slope`, or use `{name: leaky_relu, slope: 0.1}`",
+                )
             elif slope is not None:
                 act = Activation("leaky_relu", slope)
         return act
@@ -166,8 +195,12 @@ def read_activation(c: Collector, node, path: str) -> Activation | None:
     if text is None:
         return None
     if text not in activations.NAMES:
-        c.error(node, path, f"unknown activation `{text}`", suggest(text, activations.NAMES)
-                + " (allowed: " + ", ".join(activations.NAMES) + ")")
+        c.error(
+            node,
+            path,
+            f"unknown activation `{text}`",
+            suggest(text, activations.NAMES) + " (allowed: " + ", ".join(activations.NAMES) + ")",
+        )
         return None
     return Activation(text)
 
@@ -225,7 +258,9 @@ def _read_neuron(c: Collector, name: str, node, path: str) -> Neuron | None:
     edges = []
     if "from" not in fields:
         c.missing(node, path + ".from", f"neuron {name} has no `from:`", FROM_HINT)
-    for key, knode, vnode in c.mapping(fields["from"], path + ".from", "from", FROM_HINT) or [] if "from" in fields else []:
+    for key, knode, vnode in (
+        c.mapping(fields["from"], path + ".from", "from", FROM_HINT) or [] if "from" in fields else []
+    ):
         source = read_name(c, knode, f"{path}.from.{key}", "source")
         weight = read_weight(c, vnode, f"{path}.from.{key}", f"the weight from {key}")
         if source and weight is not None:
@@ -233,8 +268,12 @@ def _read_neuron(c: Collector, name: str, node, path: str) -> Neuron | None:
     bias = read_weight(c, fields["bias"], path + ".bias", "bias") if "bias" in fields else None
     act = read_activation(c, fields["activation"], path + ".activation") if "activation" in fields else None
     if "activation" not in fields:
-        c.missing(node, path + ".activation", f"neuron {name} has no `activation:`",
-                  "add e.g. `activation: sigmoid` (allowed: " + ", ".join(activations.NAMES) + ")")
+        c.missing(
+            node,
+            path + ".activation",
+            f"neuron {name} has no `activation:`",
+            "add e.g. `activation: sigmoid` (allowed: " + ", ".join(activations.NAMES) + ")",
+        )
     threshold = read_number(c, fields["threshold"], path + ".threshold", "threshold") if "threshold" in fields else None
     if act is None:
         return None

@@ -1,4 +1,5 @@
 """Safe YAML reading that keeps line and column of every value, and a collector of problems."""
+
 from __future__ import annotations
 
 import difflib
@@ -11,11 +12,13 @@ from derive.errors import DeriveError, Problem, SpecError
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 20  # a network file needs about five levels: $.neurons.O1.from.x1
-_PLAIN_TAGS = {
-    "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq")
+_PLAIN_TAGS = {"tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq")}
+_WIDE_BOMS = {
+    b"\xff\xfe\x00\x00": "UTF-32",
+    b"\x00\x00\xfe\xff": "UTF-32",
+    b"\xff\xfe": "UTF-16",
+    b"\xfe\xff": "UTF-16",
 }
-_WIDE_BOMS = {b"\xff\xfe\x00\x00": "UTF-32", b"\x00\x00\xfe\xff": "UTF-32", b"\xff\xfe": "UTF-16",
-              b"\xfe\xff": "UTF-16"}
 _ALLOWED_CONTROLS = {"\n", "\t"}
 _BIDI = set("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
@@ -35,16 +38,22 @@ class _Loader(yaml.SafeLoader):
     depth = 0
     yaml_implicit_resolvers = {  # noqa: RUF012 -- replaces PyYAML's class attribute of that name
         first: [(tag, regexp) for tag, regexp in resolvers if tag in _PLAIN_TAGS]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
-            raise _Refused(self.peek_event().start_mark, "YAML aliases (*name) are not accepted",
-                           "write the value out where it is used")
+            raise _Refused(
+                self.peek_event().start_mark,
+                "YAML aliases (*name) are not accepted",
+                "write the value out where it is used",
+            )
         if self.depth >= MAX_DEPTH:
-            raise _Refused(self.peek_event().start_mark,
-                           f"the YAML is nested too deeply (more than {MAX_DEPTH} levels)",
-                           "a network file needs only a few levels; check for unbalanced `[`, `{` or `- `")
+            raise _Refused(
+                self.peek_event().start_mark,
+                f"the YAML is nested too deeply (more than {MAX_DEPTH} levels)",
+                "a network file needs only a few levels; check for unbalanced `[`, `{` or `- `",
+            )
         self.depth += 1
         try:
             return super().compose_node(parent, index)
@@ -73,15 +82,24 @@ def decode(data: bytes, name: str) -> str:
     """`data` decoded as UTF-8 (a byte-order mark is allowed), with the place of the first bad byte."""
     for bom, encoding in _WIDE_BOMS.items():
         if data.startswith(bom):
-            raise _at(name, 1, 1, f"the file is {encoding} text, not UTF-8",
-                      "save the file as UTF-8 (in most editors: Save As, Encoding: UTF-8)")
+            raise _at(
+                name,
+                1,
+                1,
+                f"the file is {encoding} text, not UTF-8",
+                "save the file as UTF-8 (in most editors: Save As, Encoding: UTF-8)",
+            )
     if b"\x00" in data:
         raise _binary(name, *_place(data, data.index(b"\x00"), b"\n"))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _at(name, *_place(data, exc.start, b"\n"), f"byte 0x{data[exc.start]:02x} is not UTF-8 text",
-                  "save the file as UTF-8 (plain text), not as a binary or Latin-1 file") from None
+        raise _at(
+            name,
+            *_place(data, exc.start, b"\n"),
+            f"byte 0x{data[exc.start]:02x} is not UTF-8 text",
+            "save the file as UTF-8 (plain text), not as a binary or Latin-1 file",
+        ) from None
 
 
 def _place(text, pos: int, newline) -> tuple[int, int]:
@@ -94,8 +112,13 @@ def _at(name: str, line: int, column: int, message: str, hint: str) -> SpecError
 
 
 def _binary(name: str, line: int, column: int) -> SpecError:
-    return _at(name, line, column, "the file contains NUL bytes: it is binary, not YAML text",
-               "give the path of the network's .yaml file")
+    return _at(
+        name,
+        line,
+        column,
+        "the file contains NUL bytes: it is binary, not YAML text",
+        "give the path of the network's .yaml file",
+    )
 
 
 def compose(text: str, name: str) -> yaml.Node:
@@ -107,12 +130,16 @@ def compose(text: str, name: str) -> yaml.Node:
     except _Refused as exc:
         raise SpecError([_problem(name, exc.mark, "", exc.message, exc.hint)]) from None
     except RecursionError:
-        raise _at(name, 1, 1, "the YAML is nested too deeply",
-                  "a network file needs only a few levels of nesting") from None
+        raise _at(
+            name, 1, 1, "the YAML is nested too deeply", "a network file needs only a few levels of nesting"
+        ) from None
     except yaml.reader.ReaderError as exc:
-        raise _at(name, *_place(text, exc.position, "\n"),
-                  f"the character U+{exc.character:04X} is not allowed in YAML text",
-                  "delete it (most editors do not show it)") from None
+        raise _at(
+            name,
+            *_place(text, exc.position, "\n"),
+            f"the character U+{exc.character:04X} is not allowed in YAML text",
+            "delete it (most editors do not show it)",
+        ) from None
     except yaml.MarkedYAMLError as exc:
         raise SpecError([_syntax_problem(name, exc, text)]) from None
     except yaml.YAMLError as exc:
@@ -125,18 +152,34 @@ def compose(text: str, name: str) -> yaml.Node:
 
 # PyYAML's words → what to tell a lecturer, and whether the place is where the construct began.
 _SYNTAX = (
-    ("expected a single document", "the file holds a second YAML document (starting here)",
-     "a network file is one document: remove this `---` line and what follows, or split the file in two", False),
+    (
+        "expected a single document",
+        "the file holds a second YAML document (starting here)",
+        "a network file is one document: remove this `---` line and what follows, or split the file in two",
+        False,
+    ),
     ("expected ',' or '}'", "the `{` opened here is not closed", "close it with `}`; separate items with commas", True),
     ("expected ',' or ']'", "the `[` opened here is not closed", "close it with `]`; separate items with commas", True),
     ("found unexpected end of stream", "the quoted text that starts here is not closed", "add the closing quote", True),
-    ("expected <block end>", "this line does not fit the structure of the lines above it",
-     "check the indentation (spaces only, the same for keys at one level) and that every `key: value` "
-     "has a space after the colon", False),
-    ("mapping values are not allowed here", "a `:` where YAML does not expect one",
-     "put text that contains `: ` in quotes, or check this line's indentation", False),
-    ("could not find expected ':'", "a line without `key: value`",
-     "write `name: value`, with a space after the colon", False),
+    (
+        "expected <block end>",
+        "this line does not fit the structure of the lines above it",
+        "check the indentation (spaces only, the same for keys at one level) and that every `key: value` "
+        "has a space after the colon",
+        False,
+    ),
+    (
+        "mapping values are not allowed here",
+        "a `:` where YAML does not expect one",
+        "put text that contains `: ` in quotes, or check this line's indentation",
+        False,
+    ),
+    (
+        "could not find expected ':'",
+        "a line without `key: value`",
+        "write `name: value`, with a space after the colon",
+        False,
+    ),
 )
 
 
@@ -144,21 +187,36 @@ def _syntax_problem(name: str, exc: yaml.MarkedYAMLError, text: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     words = f"{exc.context or ''} {exc.problem or ''}"
     if "\\t" in words or "\t" in words:
-        return _problem(name, mark, "", "YAML syntax error: a tab character: YAML indents with spaces only",
-                        "replace the tabs with spaces")
+        return _problem(
+            name,
+            mark,
+            "",
+            "YAML syntax error: a tab character: YAML indents with spaces only",
+            "replace the tabs with spaces",
+        )
     if mark is not None and mark.column > 1024 and ("mapping values" in words or "expected ':'" in words):
         line = [*text.splitlines(), ""][mark.line]
-        return Problem(name, mark.line + 1, len(line) - len(line.lstrip()) + 1, "",
-                       "a key longer than 1024 characters: YAML cannot read it as a name",
-                       "names are at most 32 characters: ASCII letters, digits and _")
+        return Problem(
+            name,
+            mark.line + 1,
+            len(line) - len(line.lstrip()) + 1,
+            "",
+            "a key longer than 1024 characters: YAML cannot read it as a name",
+            "names are at most 32 characters: ASCII letters, digits and _",
+        )
     for words_in, message, hint, at_start in _SYNTAX:
         if words_in in words:
             place = exc.context_mark if at_start and exc.context_mark else mark
             if place is not mark and mark is not None:
                 message += f" (YAML stopped at line {mark.line + 1})"
             return _problem(name, place, "", f"YAML syntax error: {message}", hint)
-    return _problem(name, mark, "", f"YAML syntax error: {exc.problem or exc.context or 'not valid YAML'}",
-                    "check indentation and that every `key: value` has a space after the colon")
+    return _problem(
+        name,
+        mark,
+        "",
+        f"YAML syntax error: {exc.problem or exc.context or 'not valid YAML'}",
+        "check indentation and that every `key: value` has a space after the colon",
+    )
 
 
 def _problem(name, mark, path, message, hint) -> Problem:
@@ -219,8 +277,12 @@ class Collector:
                 continue
             if key in seen:
                 first = seen[key].start_mark.line + 1
-                self.error(key_node, f"{path}.{key}", f"duplicate key `{key}` (first written on line {first})",
-                           "YAML would silently keep only the last one; remove or rename one of them")
+                self.error(
+                    key_node,
+                    f"{path}.{key}",
+                    f"duplicate key `{key}` (first written on line {first})",
+                    "YAML would silently keep only the last one; remove or rename one of them",
+                )
                 continue
             seen[key] = key_node
             self.keys[f"{path}.{key}"], self.values[f"{path}.{key}"] = key_node, value_node
@@ -229,8 +291,12 @@ class Collector:
 
     def _key(self, key_node, path: str, what: str) -> str | None:
         if not isinstance(key_node, yaml.ScalarNode):
-            self.error(key_node, path, f"a key of {what} must be a plain name, not {kind(key_node)}",
-                       "a `{` or `[` before the colon makes the key a mapping or a list; write `name: value`")
+            self.error(
+                key_node,
+                path,
+                f"a key of {what} must be a plain name, not {kind(key_node)}",
+                "a `{` or `[` before the colon makes the key a mapping or a list; write `name: value`",
+            )
             return None
         return key_node.value if self.plain_tag(key_node, path) else None
 
@@ -248,36 +314,53 @@ class Collector:
         if not self.plain_tag(node, path):
             return None
         if not isinstance(node, yaml.ScalarNode):
-            self.error(node, path, f"{what} must be a single value, not {kind(node)}",
-                       "write one value; put text that contains `: `, `{`, `[` or ` #` in quotes")
+            self.error(
+                node,
+                path,
+                f"{what} must be a single value, not {kind(node)}",
+                "write one value; put text that contains `: `, `{`, `[` or ` #` in quotes",
+            )
             return None
         if node.tag.endswith(":bool"):
-            self.error(node, path, f"{what}: YAML reads `{node.value}` as true/false",
-                       bool_hint or f"put it in quotes (\"{node.value}\") if you mean the text")
+            self.error(
+                node,
+                path,
+                f"{what}: YAML reads `{node.value}` as true/false",
+                bool_hint or f'put it in quotes ("{node.value}") if you mean the text',
+            )
             return None
         if _is_null(node) or node.value.strip() == "":
             self.error(node, path, f"{what} is empty", "write a value after the colon")
             return None
         bad = next((ch for ch in node.value if _is_control(ch)), None)
         if bad is not None:
-            self.error(node, path, f"{what} contains a control character (U+{ord(bad):04X})",
-                       "remove it: write plain text (escapes such as \\e in double quotes make such characters)")
+            self.error(
+                node,
+                path,
+                f"{what} contains a control character (U+{ord(bad):04X})",
+                "remove it: write plain text (escapes such as \\e in double quotes make such characters)",
+            )
             return None
         return node.value
 
     def plain_tag(self, node, path: str) -> bool:
         if node.tag in _PLAIN_TAGS:
             return True
-        self.error(node, path, f"the YAML tag `{node.tag}` is not accepted",
-                   "remove the `!` tag; only plain values, lists and mappings are read, nothing is run or loaded")
+        self.error(
+            node,
+            path,
+            f"the YAML tag `{node.tag}` is not accepted",
+            "remove the `!` tag; only plain values, lists and mappings are read, nothing is run or loaded",
+        )
         return False
 
     def unknown_keys(self, items, allowed, path: str, what: str, choices=None) -> None:
         """Report keys not in `allowed`; a close match marks that key as explained (not also missing)."""
         for key, key_node, _ in items:
             if key not in allowed:
-                self.error(key_node, f"{path}.{key}", f"unknown key `{key}` in {what}",
-                           suggest(key, choices or allowed))
+                self.error(
+                    key_node, f"{path}.{key}", f"unknown key `{key}` in {what}", suggest(key, choices or allowed)
+                )
                 close = close_match(key, allowed)
                 if close is not None:
                     self.explained.add(f"{path}.{close}")

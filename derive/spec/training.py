@@ -1,5 +1,6 @@
 """Reading the training keys of a network file (`optimizer`, `batch_size`, `batch_reduction`,
 `epochs`) in the loader's style: every problem reported with its place and a hint, none fatal alone."""
+
 from __future__ import annotations
 
 import re
@@ -31,8 +32,14 @@ def read_training(c: Collector, top) -> Training:
     epochs = _whole(c, top["epochs"][1], "$.epochs", "epochs", MAX_EPOCHS) if "epochs" in top else 1
     given.update(k for k in ("batch_size", "batch_reduction", "epochs") if k in top)
     given.update(hyper)
-    return Training(optimizer=name, hyper=tuple(sorted(hyper.items())), batch_size=batch,
-                    batch_reduction=reduction, epochs=epochs or 1, given=frozenset(given))
+    return Training(
+        optimizer=name,
+        hyper=tuple(sorted(hyper.items())),
+        batch_size=batch,
+        batch_reduction=reduction,
+        epochs=epochs or 1,
+        given=frozenset(given),
+    )
 
 
 def _optimizer(c: Collector, node) -> tuple[str, dict[str, Fraction]]:
@@ -69,8 +76,12 @@ def _optimizer_name(c: Collector, node, path: str) -> str:
     if text is None:
         return "sgd"
     if text not in OPTIMIZERS:
-        c.error(node, path, f"unknown optimizer `{text}`",
-                suggest(text, OPTIMIZERS) + " (allowed: " + ", ".join(OPTIMIZERS) + ")")
+        c.error(
+            node,
+            path,
+            f"unknown optimizer `{text}`",
+            suggest(text, OPTIMIZERS) + " (allowed: " + ", ".join(OPTIMIZERS) + ")",
+        )
     return text
 
 
@@ -79,12 +90,20 @@ def _hyper_value(c: Collector, node, path: str, key: str) -> Fraction | None:
     if value is None:
         return None
     if key in RATES and not 0 <= value < 1:
-        c.error(node, path, f"{key} must be at least 0 and below 1 (it is a decay rate)",
-                "the usual value is " + ("0.999" if key == "beta2" else "0.9"))
+        c.error(
+            node,
+            path,
+            f"{key} must be at least 0 and below 1 (it is a decay rate)",
+            "the usual value is " + ("0.999" if key == "beta2" else "0.9"),
+        )
         return None
     if key == "epsilon" and not 0 < value <= 1:
-        c.error(node, path, "epsilon must be above 0 (and at most 1): it only keeps the division away from 0",
-                "the usual value is 1e-8")
+        c.error(
+            node,
+            path,
+            "epsilon must be above 0 (and at most 1): it only keeps the division away from 0",
+            "the usual value is 1e-8",
+        )
         return None
     return value
 
@@ -96,9 +115,13 @@ def _batch_size(c: Collector, node) -> int | None:
     if text.strip() == "full":
         return None
     if not WHOLE.fullmatch(text.strip()) or not 1 <= int(text) <= MAX_BATCH:
-        c.error(node, "$.batch_size", f"batch_size `{text[:30]}` is not a number of data points",
-                f"write a whole number from 1 (one data point at a time, as the seed lecture does) to {MAX_BATCH:,}, "
-                "or `full` (the whole data set)")
+        c.error(
+            node,
+            "$.batch_size",
+            f"batch_size `{text[:30]}` is not a number of data points",
+            f"write a whole number from 1 (one data point at a time, as the seed lecture does) to {MAX_BATCH:,}, "
+            "or `full` (the whole data set)",
+        )
         return 1
     return int(text)
 
@@ -119,7 +142,11 @@ def _reduction(c: Collector, node) -> str:
         return "mean"
     if text not in REDUCTIONS:
         close = close_match(text, REDUCTIONS)
-        c.error(node, "$.batch_reduction", f"unknown batch_reduction `{text[:30]}`",
-                (f"did you mean `{close}`? " if close else "") + "`mean` averages a batch's gradients, `sum` adds them")
+        c.error(
+            node,
+            "$.batch_reduction",
+            f"unknown batch_reduction `{text[:30]}`",
+            (f"did you mean `{close}`? " if close else "") + "`mean` averages a batch's gradients, `sum` adds them",
+        )
         return "mean"
     return text

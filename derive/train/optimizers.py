@@ -2,6 +2,7 @@
 and the same formula with one step's numbers substituted. Conventions are PyTorch's (so a run can be
 compared with torch.optim step by step): momentum and Nesterov add the raw gradient to the velocity
 (v = βv + g), and ε is added outside the square root."""
+
 from __future__ import annotations
 
 from fractions import Fraction
@@ -33,8 +34,10 @@ class Optimizer:
     title = "Stochastic gradient descent (SGD)"
     symbols: ClassVar[dict[str, str]] = {}  # hyper-parameter -> its TeX symbol
     formula: tuple[str, ...] = (r"w_{t} = w_{t-1} - \eta\, g_{t}",)  # one TeX line each
-    idea = ("every step moves each parameter against its gradient, in proportion to the learning rate: "
-            "the update formula of the seed lecture")
+    idea = (
+        "every step moves each parameter against its gradient, in proportion to the learning rate: "
+        "the update formula of the seed lecture"
+    )
 
     def __init__(self, eta: Fraction, hyper: dict[str, Fraction]):
         self.eta = Num(eta)
@@ -58,8 +61,10 @@ class Momentum(Optimizer):
     title = "SGD with momentum"
     symbols: ClassVar[dict[str, str]] = {"beta": r"\beta"}
     formula = (r"v_{t} = \beta\, v_{t-1} + g_{t}, \qquad v_{0} = 0", r"w_{t} = w_{t-1} - \eta\, v_{t}")
-    idea = ("the velocity v remembers past gradients, decaying by β each step, so steps grow along a "
-            "steady slope and opposite pushes cancel")
+    idea = (
+        "the velocity v remembers past gradients, decaying by β each step, so steps grow along a "
+        "steady slope and opposite pushes cancel"
+    )
 
     def update(self, p, w, g, t):
         v_old = self._old(p, "v")
@@ -72,36 +77,48 @@ class Momentum(Optimizer):
 
     def lines(self, rec, new, t, tn, w_tex):
         b = tn.arg(self.h["beta"])
-        return [rf"v_{{{t}}} = {b} \cdot {tn.arg(rec['v_old'])} + {tn.arg(rec['g'])} {tn.eq(rec['v'])}",
-                rf"{w_tex} = {tn.arg(rec['w'])} - {tn.arg(self.eta)} \cdot {tn.arg(rec['v'])} {tn.eq(new)}"]
+        return [
+            rf"v_{{{t}}} = {b} \cdot {tn.arg(rec['v_old'])} + {tn.arg(rec['g'])} {tn.eq(rec['v'])}",
+            rf"{w_tex} = {tn.arg(rec['w'])} - {tn.arg(self.eta)} \cdot {tn.arg(rec['v'])} {tn.eq(new)}",
+        ]
 
 
 class Nesterov(Momentum):
     name = "nesterov"
     title = "Nesterov accelerated gradient"
-    formula = (r"v_{t} = \beta\, v_{t-1} + g_{t}, \qquad v_{0} = 0",
-               r"w_{t} = w_{t-1} - \eta\,\bigl(g_{t} + \beta\, v_{t}\bigr)")
-    idea = ("momentum that looks ahead: the step uses the gradient plus β times the new velocity, which is "
-            "the look-ahead gradient of Nesterov's method rewritten at the current weights (as PyTorch does)")
+    formula = (
+        r"v_{t} = \beta\, v_{t-1} + g_{t}, \qquad v_{0} = 0",
+        r"w_{t} = w_{t-1} - \eta\,\bigl(g_{t} + \beta\, v_{t}\bigr)",
+    )
+    idea = (
+        "momentum that looks ahead: the step uses the gradient plus β times the new velocity, which is "
+        "the look-ahead gradient of Nesterov's method rewritten at the current weights (as PyTorch does)"
+    )
 
     def _direction(self, g, v):
         return g + self.h["beta"] * v
 
     def lines(self, rec, new, t, tn, w_tex):
         b = tn.arg(self.h["beta"])
-        return [rf"v_{{{t}}} = {b} \cdot {tn.arg(rec['v_old'])} + {tn.arg(rec['g'])} {tn.eq(rec['v'])}",
-                rf"{w_tex} = {tn.arg(rec['w'])} - {tn.arg(self.eta)} \cdot \bigl({tn.arg(rec['g'])} + {b} \cdot "
-                rf"{tn.arg(rec['v'])}\bigr) {tn.eq(new)}"]
+        return [
+            rf"v_{{{t}}} = {b} \cdot {tn.arg(rec['v_old'])} + {tn.arg(rec['g'])} {tn.eq(rec['v'])}",
+            rf"{w_tex} = {tn.arg(rec['w'])} - {tn.arg(self.eta)} \cdot \bigl({tn.arg(rec['g'])} + {b} \cdot "
+            rf"{tn.arg(rec['v'])}\bigr) {tn.eq(new)}",
+        ]
 
 
 class RMSProp(Optimizer):
     name = "rmsprop"
     title = "RMSProp"
     symbols: ClassVar[dict[str, str]] = {"rho": r"\rho", "epsilon": r"\epsilon"}
-    formula = (r"s_{t} = \rho\, s_{t-1} + (1 - \rho)\, g_{t}^{2}, \qquad s_{0} = 0",
-               r"w_{t} = w_{t-1} - \eta\, \frac{g_{t}}{\sqrt{s_{t}} + \epsilon}")
-    idea = ("each parameter's step is divided by a running root-mean-square of its own gradients, so "
-            "parameters with large gradients take smaller steps and small ones larger")
+    formula = (
+        r"s_{t} = \rho\, s_{t-1} + (1 - \rho)\, g_{t}^{2}, \qquad s_{0} = 0",
+        r"w_{t} = w_{t-1} - \eta\, \frac{g_{t}}{\sqrt{s_{t}} + \epsilon}",
+    )
+    idea = (
+        "each parameter's step is divided by a running root-mean-square of its own gradients, so "
+        "parameters with large gradients take smaller steps and small ones larger"
+    )
 
     def update(self, p, w, g, t):
         s_old = self._old(p, "s")
@@ -114,24 +131,30 @@ class RMSProp(Optimizer):
 
     def lines(self, rec, new, t, tn, w_tex):
         rho, eps = self.h["rho"], tn.arg(self.h["epsilon"])
-        return [rf"s_{{{t}}} = {tn.arg(rho)} \cdot {tn.arg(rec['s_old'])} + {tn.arg(1 - rho)} \cdot "
-                rf"{tn.arg(rec['g'])}^{{2}} {tn.eq(rec['s'])}",
-                rf"{w_tex} = {tn.arg(rec['w'])} - {tn.arg(self.eta)} \cdot \frac{{{tn.text(rec['g'])}}}"
-                rf"{{\sqrt{{{tn.text(rec['s'])}}} + {eps}}} = {tn.arg(rec['w'])} - {tn.arg(self.eta)} \cdot "
-                rf"\frac{{{tn.text(rec['g'])}}}{{{tn.text(rec['root'])} + {eps}}} {tn.eq(new)}"]
+        return [
+            rf"s_{{{t}}} = {tn.arg(rho)} \cdot {tn.arg(rec['s_old'])} + {tn.arg(1 - rho)} \cdot "
+            rf"{tn.arg(rec['g'])}^{{2}} {tn.eq(rec['s'])}",
+            rf"{w_tex} = {tn.arg(rec['w'])} - {tn.arg(self.eta)} \cdot \frac{{{tn.text(rec['g'])}}}"
+            rf"{{\sqrt{{{tn.text(rec['s'])}}} + {eps}}} = {tn.arg(rec['w'])} - {tn.arg(self.eta)} \cdot "
+            rf"\frac{{{tn.text(rec['g'])}}}{{{tn.text(rec['root'])} + {eps}}} {tn.eq(new)}",
+        ]
 
 
 class Adam(Optimizer):
     name = "adam"
     title = "Adam"
     symbols: ClassVar[dict[str, str]] = {"beta1": r"\beta_{1}", "beta2": r"\beta_{2}", "epsilon": r"\epsilon"}
-    formula = (r"m_{t} = \beta_{1}\, m_{t-1} + (1 - \beta_{1})\, g_{t}, \qquad m_{0} = 0",
-               r"v_{t} = \beta_{2}\, v_{t-1} + (1 - \beta_{2})\, g_{t}^{2}, \qquad v_{0} = 0",
-               r"\hat m_{t} = \frac{m_{t}}{1 - \beta_{1}^{t}}, \qquad \hat v_{t} = \frac{v_{t}}{1 - \beta_{2}^{t}}",
-               r"w_{t} = w_{t-1} - \eta\, \frac{\hat m_{t}}{\sqrt{\hat v_{t}} + \epsilon}")
-    idea = ("momentum (the mean m of recent gradients) and RMSProp (the mean v of their squares) together; "
-            "m and v start at 0, so early on they are too small; dividing each by one minus its decay rate "
-            "raised to the step number (the bias correction) scales them back up")
+    formula = (
+        r"m_{t} = \beta_{1}\, m_{t-1} + (1 - \beta_{1})\, g_{t}, \qquad m_{0} = 0",
+        r"v_{t} = \beta_{2}\, v_{t-1} + (1 - \beta_{2})\, g_{t}^{2}, \qquad v_{0} = 0",
+        r"\hat m_{t} = \frac{m_{t}}{1 - \beta_{1}^{t}}, \qquad \hat v_{t} = \frac{v_{t}}{1 - \beta_{2}^{t}}",
+        r"w_{t} = w_{t-1} - \eta\, \frac{\hat m_{t}}{\sqrt{\hat v_{t}} + \epsilon}",
+    )
+    idea = (
+        "momentum (the mean m of recent gradients) and RMSProp (the mean v of their squares) together; "
+        "m and v start at 0, so early on they are too small; dividing each by one minus its decay rate "
+        "raised to the step number (the bias correction) scales them back up"
+    )
 
     def update(self, p, w, g, t):
         b1, b2 = self.h["beta1"], self.h["beta2"]
@@ -143,8 +166,19 @@ class Adam(Optimizer):
         root = num_sqrt(vhat)
         self.state[p].update(m=m, v=v)
         new = w - self.eta * mhat / (root + self.h["epsilon"])
-        return new, {"w": w, "g": g, "m_old": m_old, "v_old": v_old, "m": m, "v": v, "c1": c1, "c2": c2,
-                     "mhat": mhat, "vhat": vhat, "root": root}
+        return new, {
+            "w": w,
+            "g": g,
+            "m_old": m_old,
+            "v_old": v_old,
+            "m": m,
+            "v": v,
+            "c1": c1,
+            "c2": c2,
+            "mhat": mhat,
+            "vhat": vhat,
+            "root": root,
+        }
 
     def lines(self, rec, new, t, tn, w_tex):
         b1, b2, eps = self.h["beta1"], self.h["beta2"], tn.arg(self.h["epsilon"])
@@ -158,11 +192,12 @@ class Adam(Optimizer):
             rf"\frac{{{tn.text(rec['v'])}}}{{{tn.text(rec['c2'])}}} {tn.eq(rec['vhat'])}",
             rf"{w_tex} = {tn.arg(rec['w'])} - {tn.arg(self.eta)} \cdot \frac{{{tn.text(rec['mhat'])}}}"
             rf"{{\sqrt{{{tn.text(rec['vhat'])}}} + {eps}}} = {tn.arg(rec['w'])} - {tn.arg(self.eta)} \cdot "
-            rf"\frac{{{tn.text(rec['mhat'])}}}{{{tn.text(rec['root'])} + {eps}}} {tn.eq(new)}"]
+            rf"\frac{{{tn.text(rec['mhat'])}}}{{{tn.text(rec['root'])} + {eps}}} {tn.eq(new)}",
+        ]
 
 
 def _power(b: Num, t: int) -> Num:
-    return Num(b.exact ** t) if b.exact is not None else Num(None, b.mp ** t)
+    return Num(b.exact**t) if b.exact is not None else Num(None, b.mp**t)
 
 
 CLASSES = {cls.name: cls for cls in (Optimizer, Momentum, Nesterov, RMSProp, Adam)}

@@ -4,6 +4,7 @@ w ← w + η (y − ŷ) x, until an epoch passes without a mistake, or proof tha
 Only the class ŷ (0 or 1) matters, never a gradient, so a step activation trains as well as a
 thresholded sigmoid or tanh. Values stay exact (fractions) throughout, which makes a repeated state,
 and so a run that cycles forever, exactly detectable."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -68,8 +69,10 @@ class PRun:
 def check(net: Network) -> tuple[str, Fraction]:
     """The neuron and its threshold, or why this network is not a perceptron."""
     if len(net.neurons) != 1:
-        raise DeriveError(f"the perceptron rule trains a single neuron fed by the inputs; {net.source} has "
-                          f"{len(net.neurons)} neurons (train it with a gradient optimizer such as sgd)")
+        raise DeriveError(
+            f"the perceptron rule trains a single neuron fed by the inputs; {net.source} has "
+            f"{len(net.neurons)} neurons (train it with a gradient optimizer such as sgd)"
+        )
     n = net.neurons[0]
     act = n.activation.name
     if act not in DEFAULT_THRESHOLD:
@@ -77,7 +80,9 @@ def check(net: Network) -> tuple[str, Fraction]:
     t = n.threshold if n.threshold is not None else DEFAULT_THRESHOLD[act]
     low, high = RANGE.get(act, (None, None))
     if low is not None and high is not None and not (low < t < high or (act == "step" and t == high)):
-        raise DeriveError(f"the threshold {t} is outside what {act} outputs ({low} to {high}), so the class never changes")
+        raise DeriveError(
+            f"the threshold {t} is outside what {act} outputs ({low} to {high}), so the class never changes"
+        )
     bad = [p.targets for p in net.data if len(p.targets) != 1 or p.targets[0] not in (0, 1)]
     if bad:
         raise DeriveError("the perceptron rule learns classes: every target y must be 0 or 1")
@@ -101,8 +106,16 @@ def train(net: Network, eta: Fraction | None = None, epochs: int | None = None) 
     name, t = check(net)
     neuron = net.neurons[0]
     trainable = [p for p in net.parameters if p not in net.freeze]
-    result = PRun(net, name, net.learning_rate if eta is None else eta, t, boundary_z(neuron.activation.name, t),
-                  epochs or net.training.epochs, trainable, dict(net.parameters))
+    result = PRun(
+        net,
+        name,
+        net.learning_rate if eta is None else eta,
+        t,
+        boundary_z(neuron.activation.name, t),
+        epochs or net.training.epochs,
+        trainable,
+        dict(net.parameters),
+    )
     params = dict(net.parameters)
     seen: dict[tuple[Fraction, ...], int] = {}
     for epoch in range(1, result.limit + 1):

@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
+from typing import TYPE_CHECKING
 
 from derive.calculus.graph import Forward
 from derive.pictures import diagram
+
+if TYPE_CHECKING:
+    from derive.steps.document import BackwardSection
 
 
 @dataclass
@@ -52,24 +56,24 @@ class Pictures:
         return out
 
 
-def draw(fwd: Forward, folder: str, backward: dict, plot_weight: str | None, point: int) -> Pictures:
+def draw(fwd: Forward, folder: str, backward: BackwardSection, plot_weight: str | None, point: int) -> Pictures:
     """Every picture for the notes of one data point (`point` is 1-based)."""
     net = fwd.net
     pics = Pictures(folder)
     pics.add("network", "network.svg", diagram.svg(net, fwd))
     pics.tikz_drawers["network", None] = partial(diagram.tikz, net, fwd)
-    if not backward.get("available"):
+    if not backward.available:
         return pics
-    for p in backward["params"]:
+    for p in backward.params:
         if p.full and p.paths is not None:
             pics.add("paths", f"paths_{p.name}.svg", diagram.svg(net, fwd, highlight=p.name), p.name)
             pics.tikz_drawers["paths", p.name] = partial(diagram.tikz, net, fwd, highlight=p.name)
-    if plot_weight or backward.get("depth"):
+    if plot_weight or backward.depth:
         from derive.pictures import figures  # matplotlib: imported only for the plots that need it
     if plot_weight:
         pics.add_plot("descent", f"descent_{plot_weight}", figures.descent_curve(net, point, plot_weight))
         pics.refs["descent_param"] = plot_weight
-    if backward.get("depth"):
+    if backward.depth:
         pics.add_plot("activations", "activations", figures.activations_plot())
         pics.add_plot("layers", "layer_gradients", figures.layer_gradients(net, point))
     return pics

@@ -75,9 +75,9 @@ def to_json(doc: Document) -> str:
     data = {"title": doc.title, "source": doc.source, "conventions": {
         "loss": doc.facts["loss"], "learning_rate": doc.facts["eta"], "carry": doc.facts["carry"],
         "data_point": doc.facts["point_index"]}, **doc.numbers}
-    if doc.backward.get("check") is not None:
-        c = doc.backward["check"]
+    if doc.backward.check is not None:
+        c = doc.backward.check
         data["check"] = {"done": c.done, "agreed": c.agreed, "digits": c.digits, "reason": c.reason}
-    if not doc.backward["available"]:
-        data["gradients_unavailable"] = doc.backward["reason"]
+    if not doc.backward.available:
+        data["gradients_unavailable"] = doc.backward.reason
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -2,7 +2,7 @@
 δ recursion that computes the same numbers in one sweep, the check, and the update."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from itertools import pairwise
 
@@ -16,7 +16,7 @@ from derive.calculus.symbolic import verify
 from derive.errors import NotDifferentiable
 from derive.latex import delta_names, partial, tex_name
 from derive.numbers import Num, exact_text, json_decimal
-from derive.steps.document import DeltaRow, DeltaUse, Derivation, Factor, Path, UseTex
+from derive.steps.document import BackwardSection, DeltaRow, DeltaUse, Derivation, Factor, Path, UseTex
 from derive.steps.layers import TABLE_ROWS, abbreviate, backward_rows, delta_matrix, layers_of, path_facts
 from derive.texnum import TexNumbers
 
@@ -33,14 +33,14 @@ def path_budget(edges: int) -> int:
     return min(JSON_PATH_BUDGET, max(edges // 2, lecture))
 
 
-def backward_section(net, shown: Forward, exact: Forward, zt, tn: TexNumbers, options) -> dict:
+def backward_section(net, shown: Forward, exact: Forward, zt, tn: TexNumbers, options) -> BackwardSection:
     """Gradients of every parameter (JSON), and for the notes the derivations, the sweep, the check
     and the update; linear in the edges, with paths listed only within budgets."""
     try:
         back = backward(shown)
         back_exact = backward(exact) if exact is not shown else back
     except NotDifferentiable as exc:
-        return {"available": False, "reason": str(exc)}
+        return BackwardSection(available=False, reason=str(exc))
     ctx = _context(net)
     order = _order(net, ctx.uses)
     progress.stage("gradients", len(order))
@@ -53,10 +53,10 @@ def backward_section(net, shown: Forward, exact: Forward, zt, tn: TexNumbers, op
     check = verify(net, exact.point, back_exact.gradients) if options.verify else None
     with mpmath.workdps(exact.dps):  # at the working precision, like every other value
         updated = {p: _update(net, p, back_exact.gradients[p], ctx.eta) for p in net.parameters}
-    section = {"available": True, "check": check, "json": json, "updated_exact": updated, "param_count": len(order)}
+    section = BackwardSection(available=True, check=check, json=json, updated_exact=updated, param_count=len(order))
     if options.detail:
         progress.stage("derivations")
-        section.update(_notes(net, shown, back, back_exact, order, ctx, zt, tn, options))
+        section = _notes(section, net, shown, back, back_exact, order, ctx, zt, tn, options)
     return section
 
 
@@ -77,7 +77,7 @@ def _context(net) -> _Context:
     return _Context(path_counts(net), uses(net), succ, weight_of, Num(net.learning_rate))
 
 
-def _notes(net, shown, back, back_exact, order, ctx: _Context, zt, tn, options) -> dict:
+def _notes(section: BackwardSection, net, shown, back, back_exact, order, ctx: _Context, zt, tn, options) -> BackwardSection:
     """The parts of the Markdown and LaTeX notes: derivations of the chosen parameters, the update
     table's rows (at most TABLE_ROWS), the sweep, the depth table, and for a big network (more
     parameters than --max-derivations) the layer-by-layer summary."""
@@ -86,13 +86,13 @@ def _notes(net, shown, back, back_exact, order, ctx: _Context, zt, tn, options) 
     rows = set(order[:TABLE_ROWS])
     chain = _Chain(shown, back, zt, tn, ctx.weight_of)
     dt = delta_names([n.name for n in net.neurons])
-    params = [_derivation(chain, tn, back_exact, p, ctx, dt, options.max_paths, p in chosen, p in rows)
-              for p in order if p in chosen or p in rows]
-    deltas = _deltas(net, shown, back, zt, dt, tn, ctx.succ, big)
-    return {"params": params, "hidden_rows": len(order) - len(rows), "explained": len(chosen),
-            "deltas": deltas, "hidden_deltas": len(net.neurons) - len(deltas),
-            "depth": depth_section(shown, back, zt, tn),
-            "layers": _layer_section(net, shown, back, ctx, tn) if big else None}
+    params = tuple(_derivation(chain, tn, back_exact, p, ctx, dt, options.max_paths, p in chosen, p in rows)
+                   for p in order if p in chosen or p in rows)
+    deltas = tuple(_deltas(net, shown, back, zt, dt, tn, ctx.succ, big))
+    return replace(section, params=params, hidden_rows=len(order) - len(rows), explained=len(chosen),
+                   deltas=deltas, hidden_deltas=len(net.neurons) - len(deltas),
+                   depth=depth_section(shown, back, zt, tn),
+                   layers=_layer_section(net, shown, back, ctx, tn) if big else None)
 
 
 def _layer_section(net, fwd, back, ctx, tn) -> dict:

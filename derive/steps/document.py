@@ -4,7 +4,12 @@ templates read them as attributes exactly as they would read dict keys (`p.tex`)
 built once and only read after."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from derive.calculus.symbolic import Check
+    from derive.numbers import Num
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,28 @@ class DeltaRow:
     value: str
     eq: str
     softmax: bool
+
+
+@dataclass(frozen=True)
+class BackwardSection:
+    """The backward half of a document. Without gradients (a step activation, the plain error) only
+    `reason` says why; JSON needs the gradients, the check and the updated values; the notes also
+    the derivations (`params`: the chosen ones and the update table's rows), the δ sweep, the depth
+    table and, for a big network, the layer-by-layer view."""
+
+    available: bool
+    reason: str = ""
+    check: Check | None = None
+    json: dict[str, dict] = field(default_factory=dict)  # per parameter: value, exact form, paths
+    updated_exact: dict[str, Num] = field(default_factory=dict)
+    param_count: int = 0
+    params: tuple[Derivation, ...] = ()
+    hidden_rows: int = 0  # parameters past the update table's rows
+    explained: int = 0  # parameters derived in full
+    deltas: tuple[DeltaRow, ...] = ()
+    hidden_deltas: int = 0
+    depth: dict | None = None
+    layers: dict | None = None
 
 
 @dataclass(frozen=True)

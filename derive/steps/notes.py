@@ -10,7 +10,7 @@ from derive.latex import partial, tex_name, z_names
 from derive.numbers import Num, exact_text, json_decimal
 from derive.spec.model import Network
 from derive.steps.backward import backward_section
-from derive.steps.document import Carried, ForwardStep, Threshold
+from derive.steps.document import BackwardSection, Carried, ForwardStep, Threshold
 from derive.steps.layers import LIST_ROWS, TABLE_ROWS, Layers, abbreviate, forward_matrix, forward_rows, layers_of
 from derive.texnum import TexNumbers
 
@@ -36,7 +36,7 @@ class Document:
     network: dict
     forward: list[ForwardStep]
     loss: dict
-    backward: dict
+    backward: BackwardSection
     carry: dict | None
     numbers: dict = field(default_factory=dict)  # every value, for JSON
     values: Forward | None = None  # the forward pass as the notes show it (carried), for the pictures
@@ -180,23 +180,23 @@ def _loss_step(fwd: Forward, tn: TexNumbers) -> dict:
     }
 
 
-def _carry_comparison(net, shown: Forward, exact: Forward, back: dict, tn: TexNumbers) -> dict:
+def _carry_comparison(net, shown: Forward, exact: Forward, back: BackwardSection, tn: TexNumbers) -> dict:
     rows = []
     for n in net.neurons[:TABLE_ROWS]:
         a, b = shown.neurons[n.name].O, exact.neurons[n.name].O
         rows.append({"quantity": tex_name(n.name), "hand": tn.text(a), "full": tn.text(b), "differs": tn.text(a) != tn.text(b)})
     rows.append({"quantity": "L", "hand": tn.text(shown.loss), "full": tn.text(exact.loss),
                  "differs": tn.text(shown.loss) != tn.text(exact.loss)})
-    for p in back.get("params", []):
+    for p in back.params:
         if p.row:
             rows.append({"quantity": partial("L", p.tex), "hand": p.value, "full": p.full_value,
                          "differs": p.value != p.full_value})
-    hidden = max(len(net.neurons) - TABLE_ROWS, 0) + back.get("hidden_rows", 0)
+    hidden = max(len(net.neurons) - TABLE_ROWS, 0) + back.hidden_rows
     return {"description": net.carry.describe(), "rows": rows, "changed": [r for r in rows if r["differs"]],
             "hidden": hidden}
 
 
-def _numbers(net: Network, exact: Forward, back: dict, options: Options) -> dict:
+def _numbers(net: Network, exact: Forward, back: BackwardSection, options: Options) -> dict:
     """Every value at full precision, as decimal strings of 20 significant digits, with exact forms."""
     def pair(x: Num) -> dict:
         return {"value": json_decimal(x), "exact": exact_text(x)}
@@ -205,7 +205,7 @@ def _numbers(net: Network, exact: Forward, back: dict, options: Options) -> dict
            for n, v in exact.neurons.items()}
     out = {"forward": fwd, "loss": json_decimal(exact.loss), "loss_exact": exact_text(exact.loss),
            "error": [json_decimal(e) for e in exact.error]}
-    if back["available"]:
-        out["gradients"] = back["json"]
-        out["updated"] = {p: json_decimal(v) for p, v in back["updated_exact"].items()}
+    if back.available:
+        out["gradients"] = back.json
+        out["updated"] = {p: json_decimal(v) for p, v in back.updated_exact.items()}
     return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -177,22 +178,33 @@ def activations_plot() -> dict:
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(10.5, 3.6), layout="constrained")
         axes = fig.subplots(1, 3)
-        for ax, name in zip(axes, ("sigmoid", "tanh")):
-            data[name] = _smooth_panel(ax, Activation(name), zs)
+        for ax, panel in zip(axes, SMOOTH):
+            data[panel.name] = _smooth_panel(ax, Activation(panel.name), zs, panel)
         data["relu"] = _relu_panel(axes[2])
         fig.suptitle("Activations (solid) and their derivatives (dashed): the largest slope of each is marked", fontsize=11)
         return _output(fig, data)
 
 
-SMOOTH = {"sigmoid": (r"$\sigma(z)$", r"$\sigma'(z) = \sigma(z)\,(1-\sigma(z))$"),
-          "tanh": (r"$\tanh(z)$", r"$\tanh'(z) = 1-\tanh^{2}(z)$")}
+@dataclass(frozen=True)
+class _Panel:
+    """How one smooth activation's panel is laid out: its legend labels, the y range when matplotlib's
+    own would crowd the legend, and the corner the curves leave free for the legend."""
+
+    name: str
+    labels: tuple[str, str]
+    ylim: tuple[float, float] | None
+    legend: str
 
 
-def _smooth_panel(ax, act: Activation, zs) -> dict:
+SMOOTH = (_Panel("sigmoid", (r"$\sigma(z)$", r"$\sigma'(z) = \sigma(z)\,(1-\sigma(z))$"), None, "upper left"),
+          _Panel("tanh", (r"$\tanh(z)$", r"$\tanh'(z) = 1-\tanh^{2}(z)$"), (-1.15, 1.4), "lower right"))
+
+
+def _smooth_panel(ax, act: Activation, zs, panel: _Panel) -> dict:
     values = [act.value(Num(z)) for z in zs]
     slopes = [act.derivative(Num(z), o) for z, o in zip(zs, values)]
     fz = [float(z) for z in zs]
-    f_label, d_label = SMOOTH[act.name]
+    f_label, d_label = panel.labels
     ax.plot(fz, [to_float(v) for v in values], color=BLUE, lw=2, label=f_label)
     ax.plot(fz, [to_float(d) for d in slopes], color=RED, lw=1.8, ls="--", label=d_label)
     top = slopes[zs.index(0)]  # the derivative at z = 0, its maximum, from derive's own formula
@@ -202,10 +214,10 @@ def _smooth_panel(ax, act: Activation, zs) -> dict:
     ax.annotate(f"max {peak} at $z$ = 0", xy=(0, to_float(top)), xytext=(10, 6),
                 textcoords="offset points", fontsize=9, color=RED)
     ax.set_title(act.name)
-    if act.name == "tanh":
-        ax.set_ylim(-1.15, 1.4)
+    if panel.ylim:
+        ax.set_ylim(*panel.ylim)
     ax.set_xlabel("$z$")
-    ax.legend(loc="upper left" if act.name == "sigmoid" else "lower right", fontsize=8)
+    ax.legend(loc=panel.legend, fontsize=8)
     return {"max": to_float(top), "max_text": peak, "at": 0.0}
 
 

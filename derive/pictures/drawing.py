@@ -1,5 +1,6 @@
 """The pictures a set of notes refers to: the network, each parameter's paths, the descent curve and,
 for deep networks, the activations and the gradient per layer. Files are named under one folder."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -76,11 +76,11 @@ def share(counts: dict[str, tuple[int, int]]) -> float:
 
 def test_the_measure_finds_a_repeated_sentence_and_ignores_markup():
     sentence = "every parameter takes a small step against its gradient today"
-    files = {"a.md.j2": prose_words(f"## Title\n{sentence} {{{{ x }}}} $\\frac{{a}}{{b}}$"),
+    files = {"a.md.j2": prose_words(f"## Heading\n{sentence} {{{{ x }}}} $\\frac{{a}}{{b}}$"),
              "b.tex.j2": prose_words(f"\\section{{Title}} \\VAR{{x}} {sentence}"),
              "c.md.j2": prose_words("something else entirely, written only once in this whole corpus")}
     counts = repeated(files)
-    assert counts["a.md.j2"] == (10, 11) and counts["b.tex.j2"] == (10, 11)  # "title" is not in the run
+    assert counts["a.md.j2"] == (10, 11) and counts["b.tex.j2"] == (10, 11)  # "heading", "title" differ
     assert counts["c.md.j2"][0] == 0
     assert "frac" not in files["a.md.j2"] and "var" not in files["b.tex.j2"]
 

@@ -38,7 +38,29 @@ class _Writer:
 
     # -- blocks ------------------------------------------------------------------------------------
     def blocks(self, parent: ET.Element) -> str:
-        return "".join(self.block(child) for child in parent)
+        """The children in order; consecutive displayed formulas become one align* (a forward step's
+        z and O lines line up on their = signs, as a lecturer writes them)."""
+        out, run = [], []
+        for child in parent:
+            formula = self.tree.only_formula(child) if child.tag == "p" else None
+            if formula is not None and formula.display and (rows := _rows(formula.tex)) is not None:
+                run.append(rows)
+                continue
+            out.append(self._run(run))
+            run = []
+            out.append(self.block(child))
+        out.append(self._run(run))
+        return "".join(out)
+
+    def _run(self, run: list[list[str]]) -> str:
+        if not run:
+            return ""
+        if len(run) == 1 and len(run[0]) == 1 and "&=" not in run[0][0]:
+            return f"\\fitmath{{{run[0][0]}}}\n\n"
+        lines = []
+        for rows in run:
+            lines += [_align_row(row) for row in rows]
+        return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}\n\n"
 
     def block(self, e: ET.Element) -> str:
         method = getattr(self, f"_block_{e.tag}", None)
@@ -66,12 +88,13 @@ class _Writer:
         """`## 2. Forward propagation` is LaTeX's numbered \\section; an unnumbered heading is starred
         and still in the PDF's outline. The Markdown heading id becomes the label links point at."""
         label = f"\\label{{{e.get('id')}}}" if e.get("id") else ""
+        keep = "\\needspace{8\\baselineskip}\n"  # room for the heading and what it introduces
         numbered = _NUMBERED.fullmatch(e.text or "") if e.tag == "h2" and not len(e) else None
         if numbered:
-            return f"\\{command}{{{self.text(numbered.group(2))}}}{label}\n\n"
+            return f"{keep}\\{command}{{{self.text(numbered.group(2))}}}{label}\n\n"
         title = self.inline(e)
         bookmark = tex_escape("".join(e.itertext()).strip())
-        return (f"\\{command}*{{{title}}}\\phantomsection{label}"
+        return (f"{keep}\\{command}*{{{title}}}\\phantomsection{label}"
                 f"\\addcontentsline{{toc}}{{{command}}}{{\\texorpdfstring{{{title}}}{{{bookmark}}}}}\n\n")
 
     def _block_p(self, e: ET.Element) -> str:
@@ -220,15 +243,31 @@ class _Writer:
 
     def display(self, tex: str) -> str:
         """A displayed formula; an `aligned` block becomes align* rows whose right sides break."""
-        aligned = _ALIGNED.fullmatch(tex.strip())
-        if not aligned:
+        rows = _rows(tex)
+        if rows is None or (len(rows) == 1 and "&=" not in rows[0]):
             return f"\\fitmath{{{tex}}}"
-        rows = [r.strip() for r in _ROW_END.split(aligned.group(1).strip()) if r.strip()]
-        lines = []
-        for row in rows:
-            lhs, sep, rhs = row.partition("&=")
-            lines.append(f"{lhs.strip()} &= \\fitrhs{{{rhs.strip()}}}" if sep else row)
-        return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+        return "\\begin{align*}\n" + " \\\\\n".join(_align_row(r) for r in rows) + "\n\\end{align*}"
+
+
+def _rows(tex: str) -> list[str] | None:
+    """The rows of a displayed formula for align*: an aligned block's rows as written, or one
+    equation split at its first top-level `=`; None for a formula with no `=` to align on."""
+    tex = tex.strip()
+    aligned = _ALIGNED.fullmatch(tex)
+    if aligned:
+        return [r.strip() for r in _ROW_END.split(aligned.group(1).strip()) if r.strip()]
+    depth = 0
+    for i, char in enumerate(tex):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth == 0 and tex.startswith(" = ", i):
+            return [f"{tex[:i]} &= {tex[i + 3:]}"]
+    return None
+
+
+def _align_row(row: str) -> str:
+    """`lhs &= rhs` with the right side in \\fitrhs, so a long one breaks instead of overflowing."""
+    lhs, sep, rhs = row.partition("&=")
+    return f"{lhs.strip()} &= \\fitrhs{{{rhs.strip()}}}" if sep else row
 
 
 def _inline_maths(tex: str) -> str:

@@ -81,6 +81,8 @@ def _init(job: Job) -> None:
 
 
 def _work(student: Student) -> tuple[str, dict | str]:
+    if _JOB is None:
+        raise RuntimeError("a worker runs only after _init has given it the job")
     return _attempt(_JOB, student)
 
 

@@ -15,7 +15,8 @@ from derive.exercise.spec import Exercise
 from derive.latex import number, z_names
 from derive.output import safe_stem
 from derive.render.html import render_html
-from derive.render.notes import draw_pictures, markdown_environment, render
+from derive.render.notes import draw_pictures, markdown_environment, to_json
+from derive.render.notes import markdown as notes_markdown
 from derive.render.tex import compile_pdf, picture_tex, render_tex
 from derive.steps.notes import Options, build
 
@@ -32,8 +33,9 @@ def key_context(ex: Exercise, student: Student, d: Draw) -> dict:
     rows = [{"number": i, "label": q.label, "key": q.key, "what": question_tex(q, net, zs), "chain": q.chain,
              "expected": d.answers[q.label], "tex": None if q.chain else number(d.answers[q.label])}
             for i, q in enumerate(ex.questions, 1)]
-    filled = [{"key": yaml_key(k), "text": filled_answer(ex, d.answers, k)}
-              for k in ex.keys()]  # noqa: SIM118 -- Exercise.keys() is a method of ours, not a dict's
+    filled = [{"key": yaml_key(k), "text": text}  # every key of the exercise is asked, so it has a text
+              for k in ex.keys()  # noqa: SIM118 -- Exercise.keys() is a method of ours, not a dict's
+              if (text := filled_answer(ex, d.answers, k)) is not None]
     for f in filled:  # a number stays plain; a structure is quoted, as YAML could misread `*` or `: `
         f["yaml"] = f["text"] if NUMBER.fullmatch(f["text"]) else folded(json.dumps(f["text"]), len(f["key"]) + 4)
     carry = net.carry.describe() if net.carry.mode != "exact" else None
@@ -46,7 +48,8 @@ def folded(quoted: str, taken: int) -> str:
     (`taken` of the first line hold `  key: `), the lines after it indented by YAML_INDENT. YAML reads
     each break as the one space it replaced, so the value is the same; the answers file in key.md
     then fits the line of the PDF, where a verbatim line cannot wrap."""
-    lines, line = [], ""
+    lines: list[str] = []
+    line = ""
     for word in re.split(r"(?<! ) (?! )", quoted):  # at a single space: folding keeps no more than one
         limit = YAML_WIDTH - (taken if not lines else len(YAML_INDENT))
         if line and len(line) + 1 + len(word) > limit:
@@ -67,8 +70,8 @@ def key_files(ex: Exercise, student: Student, d: Draw, formats: set[str]) -> dic
     draw_pictures(notes, f"{safe_stem(NOTES_NAME)}_files")
     files: dict[str, str | bytes] = dict(notes.pictures.files)
     head = markdown_environment().get_template("exercise/key.md.j2").render(k=ctx)
-    markdown = files["key.md"] = head + "\n" + render(notes, "md")
-    files["key.json"] = key_json(ctx, render(build(d.network, Options(detail=False)), "json"))
+    markdown = files["key.md"] = head + "\n" + notes_markdown(notes)
+    files["key.json"] = key_json(ctx, to_json(build(d.network, Options(detail=False))))
     if "html" in formats:
         files["key.html"] = _html(markdown, files, title)
     if formats & {"tex", "pdf"}:

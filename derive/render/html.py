@@ -97,6 +97,7 @@ def _inline_images(body: str, base_dir: Path | None) -> str:
         if data is None:
             alt = re.search(_ATTR.format("alt"), tag)
             return f'<span class="missing-image">[image: {alt.group(1) if alt else ""}]</span>'
+        assert src is not None  # a data URI was made from it
         return tag[:src.start()] + f' src="{data}"' + tag[src.end():]
     return _IMG.sub(one, body)
 

@@ -6,6 +6,7 @@ every command; the caller then shows the TeX source instead, and counts it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 import xml.etree.ElementTree as ET
 
 from latex2mathml.converter import convert
@@ -19,7 +20,7 @@ _NOT_ORDINARY = {r"\cdot", r"\times", r"\pm", r"\to", r"\le", r"\ge", r"\approx"
     r"\ln", r"\log", r"\exp", r"\tanh", r"\max", r"\min", r"\sin", r"\cos"}
 
 # TeX rewritten before conversion. Each entry names what latex2mathml 3.81 gets wrong without it.
-TEX_REWRITES: list[tuple[re.Pattern, str]] = [
+TEX_REWRITES: list[tuple[re.Pattern, str | Callable[[re.Match], str]]] = [
     # `aligned` is unknown: its `&` comes out as a bare `<mi>&</mi>` and `\\` as a line-break
     # mspace, with no table. `split` is the same layout (right column, left column, no gap)
     # and becomes an mtable.

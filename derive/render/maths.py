@@ -19,7 +19,8 @@ Store = Callable[[str, bool, bool], str]  # (tex, display, alone) -> what stands
 def protect_maths(text: str, store: Callable[[str, bool, bool], str]) -> str:
     """`text` with each `$$…$$` and `$…$` outside code replaced by `store(tex, display, alone)`,
     `alone` telling whether a display formula makes up its paragraph by itself."""
-    out, prose = [], []
+    out: list[str] = []
+    prose: list[str] = []
     for chunk, is_code in _blocks(text):
         if is_code:
             out.append(_protect_inline("".join(prose), store))
@@ -83,7 +84,7 @@ def _alone(s: str, start: int, end: int) -> bool:
 
 def _code_span_end(s: str, i: int) -> int:
     """Where the code span opened at s[i] ends (just past a lone backtick run if it is not closed)."""
-    run = _BACKTICKS.match(s, i).group()
+    run = _BACKTICKS.match(s, i).group()  # type: ignore[union-attr]  # called only where s[i] is a backtick
     limit = s.find("\n\n", i)
     closing = re.compile(rf"(?<!`){run}(?!`)").search(s, i + len(run), len(s) if limit < 0 else limit)
     return closing.end() if closing else i + len(run)

@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
 from derive import defaults
 from derive.escape import md_escape
 from derive.latex import tex_name
-from derive.templating import environment, template_dir
 from derive.steps.document import Factor
 from derive.steps.notes import Document
+from derive.templating import environment
 
 FORMATS = defaults.NOTES_FORMATS
 
@@ -32,7 +34,7 @@ def _align(line: str) -> str:
     return line.replace(" = ", " &= ", 1)
 
 
-MARKDOWN_FILTERS = {"md": md_escape, "tex": _tex_inline, "factor_line": _factor_line, "align": _align,
+MARKDOWN_FILTERS: dict[str, Callable[..., Any]] = {"md": md_escape, "tex": _tex_inline, "factor_line": _factor_line, "align": _align,
                     "texname": tex_name}
 
 
@@ -47,28 +49,35 @@ def draw_pictures(doc: Document, folder: str, plot_weight: str | None = None):
     from derive import progress
     from derive.pictures.drawing import draw
 
+    if doc.values is None:
+        raise ValueError("the document holds no forward values to draw")
     progress.stage("pictures")
     doc.pictures = draw(doc.values, folder, doc.backward, plot_weight, doc.facts["point_index"])
     return doc.pictures
 
 
-def render(doc: Document, fmt: str, templates: Path | None = None, base_dir: Path | None = None) -> str:
+def markdown(doc: Document, templates: Path | None = None) -> str:
+    """The notes' one source of words: their Markdown, from notes.md.j2."""
+    text = markdown_environment(templates).get_template("notes.md.j2").render(doc=doc)
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def render(doc: Document, fmt: str, templates: Path | None = None, base_dir: Path | None = None) -> str | bytes:
     """The document in `fmt`: text (md, json, html, tex) or bytes (pdf); `base_dir` is where HTML finds images."""
     if fmt == "json":
         return to_json(doc)
     if fmt == "html":
         from derive.render.html import render_html
 
-        return render_html(render(doc, "md", templates), doc.title, templates, base_dir)
+        return render_html(markdown(doc, templates), doc.title, templates, base_dir)
     if fmt in ("tex", "pdf"):
         from derive.render.tex import compile_pdf, picture_tex, render_tex
 
-        tex = render_tex(render(doc, "md", templates), doc.title, templates, picture_tex(doc.pictures))
+        tex = render_tex(markdown(doc, templates), doc.title, templates, picture_tex(doc.pictures))
         if fmt == "tex":
             return tex
         return compile_pdf(tex, files=doc.pictures.tex_files() if doc.pictures else None)
-    text = markdown_environment(templates).get_template("notes.md.j2").render(doc=doc)
-    return re.sub(r"\n{3,}", "\n\n", text)
+    return markdown(doc, templates)
 
 
 def to_json(doc: Document) -> str:
@@ -77,7 +86,8 @@ def to_json(doc: Document) -> str:
         "data_point": doc.facts["point_index"]}, **doc.numbers}
     if doc.backward.check is not None:
         c = doc.backward.check
-        data["check"] = {"done": c.done, "agreed": c.agreed, "digits": c.digits, "reason": c.reason}
+        data["check"] = {"done": c.done, "agreed": c.agreed, "digits": c.digits, "reason": c.reason,
+                         "method": c.method or None, "sympy_skipped": c.skipped or None}
     if not doc.backward.available:
         data["gradients_unavailable"] = doc.backward.reason
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import tempfile
 import time
-
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -19,8 +18,8 @@ import jinja2
 from derive.errors import DeriveError
 from derive.escape import pdf_text, tex_escape
 from derive.latex import tex_name
-from derive.templating import environment
 from derive.render import tex_writer, tree
+from derive.templating import environment
 
 TEMPLATE = "tex/document.tex.j2"
 TIMEOUT = 60  # seconds for the whole compilation

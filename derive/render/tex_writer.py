@@ -142,7 +142,7 @@ class _Writer:
         numeric = [bool(rows) and all(self._is_number(r[i]) for r in rows if i < len(r) and _plain(r[i]))
                    and any(_plain(r[i]) for r in rows if i < len(r)) for i in range(len(head))]
         spec, scale = self._columns(head, rows, numeric)
-        top = " & ".join(self._head_cell(c, n) for c, n in zip(head, numeric)) + " \\\\"
+        top = " & ".join(self._head_cell(c, n) for c, n in zip(head, numeric, strict=True)) + " \\\\"
         body = "".join(" & ".join(self._cell(c, numeric[i] if i < len(numeric) else False)
                                   for i, c in enumerate(r)) + " \\\\\n" for r in rows)
         size = next((command for limit, command in _SIZES if scale <= limit), "\\tiny")
@@ -164,7 +164,7 @@ class _Writer:
         widths = [max([self._width(c) for c in [head[i], *(r[i] for r in rows if i < len(r))]], default=0)
                   for i in range(len(head))]
         kinds = ["r" if n else "l" for n in numeric]
-        total = sum(widths) + 2 * len(widths)
+        total: float = sum(widths) + 2 * len(widths)
         if total > TEXT_WIDTH:
             wrapped: list[int] = []
             for i in sorted((i for i, n in enumerate(numeric) if not n and widths[i] > 12), key=lambda i: -widths[i]):

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from derive.pictures import train_plots as train_figures
 from derive.pictures.drawing import Pictures
-from derive.render.notes import markdown_environment
+from derive.pictures.train_tikz import tikz
 from derive.render.html import render_html
+from derive.render.notes import markdown_environment
 from derive.render.tex import compile_pdf, picture_tex, render_tex
 from derive.steps.training import TrainDoc
-from derive.pictures.train_tikz import tikz
 
 FORMATS = ("md", "json", "html", "tex", "pdf")
 
@@ -30,28 +30,33 @@ def draw(folder: str, charts: dict[str, dict | None]) -> Pictures:
     return pics
 
 
+def markdown(doc: TrainDoc, templates: Path | None = None) -> str:
+    """The document's one source of words: its Markdown, from train/<kind>.md.j2."""
+    text = markdown_environment(templates).get_template(f"train/{doc.kind}.md.j2").render(doc=doc)
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
 def render(doc: TrainDoc, fmt: str, templates: Path | None = None) -> str | bytes:
     if fmt == "json":
         return json.dumps(doc.numbers, indent=2, ensure_ascii=False) + "\n"
     if fmt == "md":
-        text = markdown_environment(templates).get_template(f"train/{doc.kind}.md.j2").render(doc=doc)
-        return re.sub(r"\n{3,}", "\n\n", text)
+        return markdown(doc, templates)
     if fmt == "html":
         return _html(doc, templates)
     if fmt in ("tex", "pdf"):
-        tex = render_tex(render(doc, "md", templates), doc.title, templates, picture_tex(doc.pictures))
-        return compile_pdf(tex) if fmt == "pdf" else tex
+        tex = render_tex(markdown(doc, templates), doc.title, templates, picture_tex(doc.pictures))
+        return compile_pdf(tex, files=doc.pictures.tex_files() if doc.pictures else None) if fmt == "pdf" else tex
     raise ValueError(fmt)
 
 
 def _html(doc: TrainDoc, templates: Path | None) -> str:
     """HTML inlines the pictures, so they are laid out in a scratch folder first."""
-    markdown = render(doc, "md", templates)
+    text = markdown(doc, templates)
     if doc.pictures is None:
-        return render_html(markdown, doc.title, templates)
+        return render_html(text, doc.title, templates)
     with tempfile.TemporaryDirectory() as scratch:
         for name, content in doc.pictures.files.items():
             path = Path(scratch) / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content, encoding="utf-8") if isinstance(content, str) else path.write_bytes(content)
-        return render_html(markdown, doc.title, templates, Path(scratch))
+        return render_html(text, doc.title, templates, Path(scratch))

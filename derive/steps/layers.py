@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import mpmath
 
+from derive.calculus.graph import columns_of
 from derive.latex import tex_name
 from derive.numbers import Num
-from derive.calculus.graph import columns_of
 
 TABLE_ROWS = 200  # rows of a per-neuron or per-parameter table before "… N more"
 LIST_ROWS = 20  # rows of the inputs and initial values of a big network

@@ -3,6 +3,7 @@ the first step (or every step) in full, one table row per step, epochs, and the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import mpmath
 
@@ -30,7 +31,7 @@ class TrainDoc:
     source: str
     body: dict
     numbers: dict
-    pictures: object = None
+    pictures: Any = None  # derive.pictures.drawing.Pictures (the steps layer does not import pictures)
 
 
 def training_doc(r: Run, detail: set[int] | None, pictures=None) -> TrainDoc:

@@ -90,17 +90,17 @@ def value(name: str, yhat: list[Num], y: list[Num]) -> Num:
     """L for predictions `yhat` and targets `y`."""
     k = len(yhat)
     if name == "error":
-        return sum((t - p for p, t in zip(yhat, y)), Num(Fraction(0)))
+        return sum((t - p for p, t in zip(yhat, y, strict=True)), Num(Fraction(0)))
     if name in ("squared_error", "half_squared_error", "mse"):
-        total = sum(((t - p) * (t - p) for p, t in zip(yhat, y)), Num(Fraction(0)))
+        total = sum(((t - p) * (t - p) for p, t in zip(yhat, y, strict=True)), Num(Fraction(0)))
         scale = {"squared_error": Fraction(1), "half_squared_error": Fraction(1, 2), "mse": Fraction(1, k)}[name]
         return total * scale
     if name == "mae":
-        return sum((abs(t - p) for p, t in zip(yhat, y)), Num(Fraction(0))) * Fraction(1, k)
+        return sum((abs(t - p) for p, t in zip(yhat, y, strict=True)), Num(Fraction(0))) * Fraction(1, k)
     if name == "binary_cross_entropy":
-        return -sum((_xlog(t, p) + _xlog(1 - t, 1 - p) for p, t in zip(yhat, y)), Num(Fraction(0)))
+        return -sum((_xlog(t, p) + _xlog(1 - t, 1 - p) for p, t in zip(yhat, y, strict=True)), Num(Fraction(0)))
     if name == "categorical_cross_entropy":
-        return -sum((_xlog(t, p) for p, t in zip(yhat, y)), Num(Fraction(0)))
+        return -sum((_xlog(t, p) for p, t in zip(yhat, y, strict=True)), Num(Fraction(0)))
     raise ValueError(name)
 
 
@@ -120,7 +120,7 @@ def gradient(name: str, yhat: list[Num], y: list[Num]) -> list[Num]:
     """∂L/∂ŷ_k for every output k."""
     k = len(yhat)
     out = []
-    for p, t in zip(yhat, y):
+    for p, t in zip(yhat, y, strict=True):
         if name == "error":
             out.append(Num(Fraction(-1)))
         elif name in ("squared_error", "half_squared_error", "mse"):
@@ -144,7 +144,7 @@ def gradient(name: str, yhat: list[Num], y: list[Num]) -> list[Num]:
 def tex_formula(name: str, yhat: list[str], y: list[str]) -> str:
     """The loss written out, e.g. (y − O_2)^2."""
     k = len(yhat)
-    pairs = list(zip(yhat, y))
+    pairs = list(zip(yhat, y, strict=True))
     if name == "error":
         return " + ".join(rf"({t} - {p})" for p, t in pairs) if k > 1 else rf"{y[0]} - {yhat[0]}"
     if name in ("squared_error", "half_squared_error", "mse"):
@@ -177,7 +177,7 @@ def tex_gradient(name: str, p: str, t: str, k: int) -> str:
 def sympy_value(name: str, yhat: list[sympy.Expr], y: list[sympy.Expr]) -> sympy.Expr:
     """The same loss as a SymPy expression (for the independent cross-check)."""
     k = len(yhat)
-    pairs = list(zip(yhat, y))
+    pairs = list(zip(yhat, y, strict=True))
     if name == "error":
         return sum(t - p for p, t in pairs)
     if name in ("squared_error", "half_squared_error", "mse"):

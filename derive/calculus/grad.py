@@ -7,10 +7,10 @@ from fractions import Fraction
 import mpmath
 
 from derive import losses
-from derive.errors import NotDifferentiable
 from derive.calculus.graph import Forward
-from derive.spec.model import Network
+from derive.errors import NotDifferentiable
 from derive.numbers import Num, dot
+from derive.spec.model import Network
 
 ZERO = Num(Fraction(0))
 ONE = Num(Fraction(1))
@@ -75,7 +75,7 @@ def backward(fwd: Forward) -> Backward:
     succ = successors(net)
     with mpmath.workdps(fwd.dps):
         yhat = losses.gradient(net.loss, fwd.outputs(), fwd.targets())
-        dL_dyhat = dict(zip(net.outputs, yhat))
+        dL_dyhat = dict(zip(net.outputs, yhat, strict=True))
         dL_dO, delta, fprime = {}, {}, {}
         softmax = [n for n in net.neurons if n.activation.couples_outputs]
         if softmax:
@@ -134,5 +134,5 @@ def routes(net: Network, start: str, limit: int, succ=None, counts: dict[str, in
         if node in outputs:
             out.append(list(reversed(trail)))
         live = [m for m, _ in succ[node] if counts[m]]
-        stack.extend((m, trail + (m,)) for m in reversed(live))
+        stack.extend((m, (*trail, m)) for m in reversed(live))
     return out

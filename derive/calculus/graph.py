@@ -7,8 +7,8 @@ from fractions import Fraction
 import mpmath
 
 from derive import losses
-from derive.spec.model import DataPoint, Network
 from derive.numbers import WORK_DIGITS, Carry, Num, digits_for, dot, exact_decimal
+from derive.spec.model import DataPoint, Network
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def _forward(net, point, carry, params, dps, overrides) -> Forward:
         yhat = [neurons[o].O for o in net.outputs]
         y = [Num(t) for t in point.targets]
         loss = losses.value(net.loss, yhat, y)
-        error = [t - p for p, t in zip(yhat, y)]
+        error = [t - p for p, t in zip(yhat, y, strict=True)]
     return Forward(net, point, carry, inputs, pvals, neurons, loss, error, dps)
 
 
@@ -105,7 +105,7 @@ def _softmax(group):
     top = max(z.mp for _, z in group)  # shift by the largest z: same result, no overflow
     exps = [mpmath.exp(z.mp - top) for _, z in group]
     total = mpmath.fsum(exps)
-    return [(name, z, Num(None, e / total)) for (name, z), e in zip(group, exps)]
+    return [(name, z, Num(None, e / total)) for (name, z), e in zip(group, exps, strict=True)]
 
 
 def _carried(carry: Carry, value: Num, is_output: bool, show: int) -> Num:

@@ -3,16 +3,18 @@ points (where every O and z is what a forward pass gives, so O2·(1 − O2) and 
 when not equal, a point where they differ and the likely cause, read from yours ÷ expected."""
 from __future__ import annotations
 
+import contextlib
+
 import mpmath
 import sympy
 
-from derive.spec.model import Network
 from derive.check.evaluate import DPS, Undefined, close, environment, evaluate
 from derive.check.formulas import expected_formula, names_of, path_value, paths
 from derive.check.names import L_NODE, Names, Quantity, label
 from derive.check.numeric import RIGHT, WRONG, Judgement
 from derive.check.parse import ExpressionError, parse_answer
 from derive.check.truth import LinkError, State, step, value, why_not
+from derive.spec.model import Network
 
 MAX_EXPAND_OPS = 80
 LOSS_RULES = {"squared_error": "L = (y − ŷ)², so ∂L/∂ŷ = 2(ŷ − y)", "half_squared_error": "L = ½(y − ŷ)², so ∂L/∂ŷ = ŷ − y",
@@ -41,11 +43,11 @@ def judge_formula(net: Network, names: Names, q: Quantity, expr: sympy.Expr, sta
     if len(used) < MIN_POINTS:
         return Judgement(WRONG, expected=expected, causes=["your formula has no value at most points (a log or a "
                                                            "power of a negative number?)"])
-    if all(close(a, b) for a, b in zip(mine, truth)):
+    if all(close(a, b) for a, b in zip(mine, truth, strict=True)):
         proved = _simplifies_to_zero(net, names, expr, template)
         how = "identical after simplifying" if proved else f"equal at the data point and {len(used) - 1} random points"
         return Judgement(RIGHT, method=how)
-    i = next(k for k, (a, b) in enumerate(zip(mine, truth)) if not close(a, b))
+    i = next(k for k, (a, b) in enumerate(zip(mine, truth, strict=True)) if not close(a, b))
     j = Judgement(WRONG, expected=expected, method=f"values at {len(used)} points")
     j.point = _where(net, names, used[i], expr, template, mine[i], truth[i])
     j.difference = f"{_n(mine[i] - truth[i])} at {used[i].where}"
@@ -58,9 +60,7 @@ def bad_factors(net: Network, names: Names, expr: sympy.Expr) -> list[str]:
     found = []
     for sym in sorted(expr.free_symbols & set(names.derivs), key=str):
         top, bottom = names.derivs[sym]
-        if top != L_NODE and step(net, top, bottom) is None:
-            found.append(f"wrong factor {sym}: {why_not(net, top, bottom)}")
-        elif bottom == L_NODE or top[0] in ("p", "x"):
+        if (top != L_NODE and step(net, top, bottom) is None) or bottom == L_NODE or top[0] in ("p", "x"):
             found.append(f"wrong factor {sym}: {why_not(net, top, bottom)}")
     return found
 
@@ -90,10 +90,8 @@ def _simplifies_to_zero(net: Network, names: Names, expr, template: str | None) 
 def _where(net, names, s: State, expr, template, mine, truth) -> list[str]:
     syms = set(expr.free_symbols)
     if template:
-        try:
+        with contextlib.suppress(ExpressionError):
             syms |= parse_answer(names_of(template), names)[0].expr.free_symbols
-        except ExpressionError:
-            pass
     env = environment(net, names, s, sympy.Add(*syms) if syms else sympy.Integer(0))
     shown = ", ".join(f"{names_of('{' + str(k) + '}')} = {_n(v)}" for k, v in sorted(env.items(), key=lambda kv: str(kv[0])))
     return [f"at {s.where}" + (f" ({shown})" if shown else ""), f"yours = {_n(mine)}, expected = {_n(truth)}"]
@@ -112,7 +110,7 @@ def causes(net: Network, q: Quantity, states: list[State], mine, truth) -> list[
 
 
 def _causes(net: Network, q: Quantity, states: list[State], mine, truth) -> list[str]:
-    ratios = [a / b for a, b in zip(mine, truth) if abs(b) > mpmath.mpf(10) ** -30]
+    ratios = [a / b for a, b in zip(mine, truth, strict=True) if abs(b) > mpmath.mpf(10) ** -30]
     found = []
     if len(ratios) >= 3:
         found += _ratio_causes(net, q, states, mine, truth)
@@ -123,7 +121,7 @@ def _causes(net: Network, q: Quantity, states: list[State], mine, truth) -> list
 
 def _ratio_causes(net: Network, q: Quantity, states, mine, truth) -> list[str]:
     def constant(c):
-        return all(close(a, c * b) for a, b in zip(mine, truth))
+        return all(close(a, c * b) for a, b in zip(mine, truth, strict=True))
 
     if constant(-1):
         return ["sign: your formula is the negative of the expected one"]
@@ -132,11 +130,11 @@ def _ratio_causes(net: Network, q: Quantity, states, mine, truth) -> list[str]:
             rule = LOSS_RULES.get(net.loss, "see its definition in the notes")
             return [f"a factor of 2 from the loss convention: yours is {what} the expected value; "
                     f"this network's loss is {net.loss} ({rule})"]
-    for name, per_state in _candidates(net, states).items():
+    for per_state in _candidates(net, states).values():
         for sign, words in ((1, ""), (-1, " and the sign")):
-            if all(close(a, sign * f * b) for a, b, f in zip(mine, truth, per_state[0])):
+            if all(close(a, sign * f * b) for a, b, f in zip(mine, truth, per_state[0], strict=True)):
                 return [per_state[1] + words]
-            if all(close(a * f, sign * b) for a, b, f in zip(mine, truth, per_state[0])):
+            if all(close(a * f, sign * b) for a, b, f in zip(mine, truth, per_state[0], strict=True)):
                 return [per_state[2] + words]
     return []
 
@@ -179,9 +177,9 @@ def _path_causes(net: Network, q: Quantity, states, mine, truth) -> list[str]:
         except LinkError:
             return []
     for route, per in per_path:
-        if all(close(a, b - c) for a, b, c in zip(mine, truth, per)):
+        if all(close(a, b - c) for a, b, c in zip(mine, truth, per, strict=True)):
             return [f"a missing path: {route} is not in your sum"]
     for route, per in per_path:
-        if all(close(a, c) for a, c in zip(mine, per)):
+        if all(close(a, c) for a, c in zip(mine, per, strict=True)):
             return [f"only one path: yours is the path {route}; {q.key} sums {len(found)} paths"]
     return []

@@ -3,16 +3,17 @@ worked step with the numbers put in. A formula is a template: `{O2}*(1 - {O2})` 
 names or with the values of a state."""
 from __future__ import annotations
 
+import itertools
 import re
 
 import mpmath
 
 from derive import losses
 from derive.calculus.grad import routes, uses
-from derive.spec.model import Network
-from derive.numbers import Num, exact_decimal, show
 from derive.check.names import L_NODE, Node, Quantity, label
 from derive.check.truth import State, local, node_value, total, value
+from derive.numbers import Num, exact_decimal, show
+from derive.spec.model import Network
 
 MAX_PATHS_SHOWN = 8
 DIGITS = 5
@@ -124,11 +125,11 @@ def paths(net: Network, target: Node, limit: int = 64) -> list[list[Node]]:
 
 
 def chain(path: list[Node]) -> str:
-    return " * ".join(f"d{label(a)}/d{label(b)}" for a, b in zip(path, path[1:]))
+    return " * ".join(f"d{label(a)}/d{label(b)}" for a, b in itertools.pairwise(path))
 
 
 def path_formula(net: Network, path: list[Node]) -> str:
-    factors = [head_formula(net, path[1][1])] + [step_formula(net, a, b) for a, b in zip(path[1:], path[2:])]
+    factors = [head_formula(net, path[1][1])] + [step_formula(net, a, b) for a, b in itertools.pairwise(path[1:])]
     return " * ".join(f for f in factors if f != "1") or "1"
 
 
@@ -136,7 +137,7 @@ def path_value(net: Network, s: State, path: list[Node]) -> Num:
     out = path[1][1]
     head = losses.gradient(net.loss, s.fwd.outputs(), s.fwd.targets())[net.outputs.index(out)]
     result = head
-    for a, b in zip(path[1:], path[2:]):
+    for a, b in itertools.pairwise(path[1:]):
         result = result * local(net, s, a, b)
     return result
 

@@ -4,15 +4,16 @@ every path of the network exactly once. Missing paths, paths that do not exist a
 named with the reason."""
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 
 import sympy
 
-from derive.spec.model import Network
 from derive.check.formulas import chain, paths
 from derive.check.names import L_NODE, Names, Node, Quantity, label
 from derive.check.numeric import RIGHT, WRONG, Judgement
 from derive.check.truth import step, why_not
+from derive.spec.model import Network
 
 MAX_TERMS = 256
 
@@ -59,7 +60,7 @@ def expected_paths(net: Network, q: Quantity) -> list[list[Node]]:
 
 def _fine(net: Network, coarse: list[Node]) -> list[Node]:
     fine = list(coarse[:2])
-    for a, b in zip(coarse[1:], coarse[2:]):
+    for a, b in itertools.pairwise(coarse[1:]):
         fine += step(net, a, b)[1:]
     return fine
 

@@ -9,12 +9,12 @@ from fractions import Fraction
 import mpmath
 
 from derive import losses
-from derive.errors import DeriveError, NotDifferentiable
 from derive.calculus.grad import ZERO, Backward, backward, successors, uses
 from derive.calculus.graph import Forward, forward
-from derive.spec.model import DataPoint, Network
-from derive.numbers import Carry, Num
 from derive.check.names import L_NODE, Node, Quantity
+from derive.errors import DeriveError, NotDifferentiable
+from derive.numbers import Carry, Num
+from derive.spec.model import DataPoint, Network
 
 EXACT = Carry()  # marking compares with full precision, whatever the network file carries
 
@@ -44,8 +44,8 @@ def state(net: Network, point: DataPoint, where: str, params=None, overrides=Non
 def random_states(net: Network, count: int, seed: int = 20240) -> list[State]:
     """Forward passes at random parameters, inputs and targets: where two formulas are compared."""
     rng = random.Random(seed)
-    found = []
-    for i in range(count * 3):
+    found: list[State] = []
+    for _ in range(count * 3):
         params = {p: _rand(rng, 1) for p in net.parameters}
         inputs = {x: _rand(rng, 2) for x in net.inputs}
         point = DataPoint(inputs, _targets(rng, net))
@@ -105,11 +105,11 @@ def step(net: Network, top: Node, bottom: Node) -> list[Node] | None:
     if bottom == ("z", m.name) and top[0] == "O":
         return [top, bottom]
     if bottom[0] == "z" and bottom[1] in _sources(m) and not net.neuron(bottom[1]).activation.couples_outputs:
-        return inner + [("O", bottom[1]), bottom]
+        return [*inner, ("O", bottom[1]), bottom]
     if bottom[0] in ("O", "x") and bottom[1] in _sources(m):
-        return inner + [bottom]
+        return [*inner, bottom]
     if bottom[0] == "p" and bottom[1] in _params(m):
-        return inner + [bottom]
+        return [*inner, bottom]
     return None
 
 

@@ -23,11 +23,10 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, Multiple
 
 from derive.activations import Activation
 from derive.calculus.grad import backward, uses
-from derive.calculus.graph import forward
+from derive.calculus.graph import columns_of, forward
 from derive.latex import tex_name
-from derive.calculus.graph import columns_of
-from derive.spec.model import DataPoint, Network
 from derive.numbers import Num, show
+from derive.spec.model import DataPoint, Network
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
@@ -178,7 +177,7 @@ def activations_plot() -> dict:
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(10.5, 3.6), layout="constrained")
         axes = fig.subplots(1, 3)
-        for ax, panel in zip(axes, SMOOTH):
+        for ax, panel in zip(axes[: len(SMOOTH)], SMOOTH, strict=True):  # the last panel is ReLU's
             data[panel.name] = _smooth_panel(ax, Activation(panel.name), zs, panel)
         data["relu"] = _relu_panel(axes[2])
         fig.suptitle("Activations (solid) and their derivatives (dashed): the largest slope of each is marked", fontsize=11)
@@ -202,7 +201,7 @@ SMOOTH = (_Panel("sigmoid", (r"$\sigma(z)$", r"$\sigma'(z) = \sigma(z)\,(1-\sigm
 
 def _smooth_panel(ax, act: Activation, zs, panel: _Panel) -> dict:
     values = [act.value(Num(z)) for z in zs]
-    slopes = [act.derivative(Num(z), o) for z, o in zip(zs, values)]
+    slopes = [act.derivative(Num(z), o) for z, o in zip(zs, values, strict=True)]
     fz = [float(z) for z in zs]
     f_label, d_label = panel.labels
     ax.plot(fz, [to_float(v) for v in values], color=BLUE, lw=2, label=f_label)
@@ -279,7 +278,7 @@ def _draw_layers(ax, by_layer: dict, skipped: list, dps: int) -> dict:
         xs = [layer + (0.3 * (i / (n - 1) - 0.5) if n > 1 else 0) for i in range(n)]
         ax.plot(xs, [v for _, v in points], "o", color=BLUE, ms=5, alpha=0.8, zorder=5,
                 label="one weight" if layer == min(logs) else None)
-        for x, (p, v) in zip(xs, points):
+        for x, (p, v) in zip(xs, points, strict=True):
             if label_each:
                 ax.annotate(_math(p), (x, v), xytext=(5, 3), textcoords="offset points", fontsize=9)
     layers = sorted(means)
@@ -306,7 +305,7 @@ def _decade_axis(ax, values: list[float]) -> None:
     ax.yaxis.set_major_locator(MultipleLocator(step))
     if high - low <= 12:  # minor ticks at 2…9 × 10^k, while there are few enough decades to see them
         ax.yaxis.set_minor_locator(FixedLocator([k + math.log10(m) for k in range(low, high + 1) for m in range(2, 10)]))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"$10^{{{int(round(v))}}}$"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"$10^{{{round(v)}}}$"))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("layer (column of the neuron the weight feeds)")
     ax.set_ylabel(r"$|\partial L/\partial w|$ (log scale)")

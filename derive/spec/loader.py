@@ -9,9 +9,18 @@ from pathlib import Path
 import yaml
 
 from derive import losses
-from derive.spec.model import (TOP_KEYS, DataPoint, Network, Spec, _read_neuron, read_inputs, read_name, read_number,
-                    read_parameters)
 from derive.numbers import Carry
+from derive.spec.model import (
+    TOP_KEYS,
+    DataPoint,
+    Network,
+    Spec,
+    _read_neuron,
+    read_inputs,
+    read_name,
+    read_number,
+    read_parameters,
+)
 from derive.spec.source import Collector, close_match, compose, suggest
 from derive.spec.training import read_training
 
@@ -187,8 +196,8 @@ def _topological(c: Collector, spec: Spec) -> list[str] | None:
     start = cycle.index(min(cycle, key=position.get))
     cycle = cycle[start:] + cycle[:start]  # begin where the file does
     path = f"$.neurons.{cycle[0]}"
-    shown = cycle if len(cycle) <= 12 else cycle[:6] + [f"... ({len(cycle)} neurons) ..."] + cycle[-2:]
-    shown = shown + [cycle[0]]
+    shown = cycle if len(cycle) <= 12 else [*cycle[:6], f"... ({len(cycle)} neurons) ...", *cycle[-2:]]
+    shown = [*shown, cycle[0]]
     c.error(c.keys.get(path, spec.nodes[cycle[0]]), path, "the neurons form a cycle: " + " → ".join(shown),
             "a feed-forward network must be acyclic; remove one of these connections")
     return None
@@ -318,7 +327,7 @@ def _point_inputs(c, fields, spec, path, row, check):
             c.error(fields["x"], path + ".x",
                     f"x has {len(items)} values but the network has {len(names)} inputs ({_listing(names)})",
                     "give one value per input, in that order")
-        return None if None in vals or len(vals) != len(names) else dict(zip(names, vals))
+        return None if None in vals or len(vals) != len(names) else dict(zip(names, vals, strict=True))
     values = {}
     for n in names:
         if n not in fields:

@@ -178,7 +178,7 @@ def depth_doc(net, variants, point: int, pictures=None) -> TrainDoc:
             "comparison": comparison, "headers": headers,
             "scales": scales, "big": scales[-1] if len(scales) > 1 else None,
             "quarter_power": tn.text(Num(Fraction(1, 4 ** links))),
-            "exploding": [h for h, v in zip(headers, variants) if (abs(v.rows[links - 1].product).mp > 1)],
-            "vanishing": [h for h, v in zip(headers, variants) if (abs(v.rows[links - 1].product).mp < 0.01)],
+            "exploding": [h for h, v in zip(headers, variants, strict=True) if (abs(v.rows[links - 1].product).mp > 1)],
+            "vanishing": [h for h, v in zip(headers, variants, strict=True) if (abs(v.rows[links - 1].product).mp < 0.01)],
             "all_within": all(r["within"] for b in blocks if b["activation"] == "sigmoid" for r in b["rows"])}
     return TrainDoc("study_depth", net.title, net.source, body, depth_json(net, variants), pictures)

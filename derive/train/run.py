@@ -6,18 +6,18 @@ does the optimizer move them. Batches are taken in the order the data are writte
 run is repeatable and can be checked step by step against another implementation."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Callable
 
 import mpmath
 
-from derive.train import optimizers
-from derive.errors import DeriveError, NotDifferentiable
 from derive.calculus.grad import Backward, backward, check_differentiable
 from derive.calculus.graph import Forward, forward
-from derive.spec.model import OPTIMIZERS, Network
+from derive.errors import DeriveError, NotDifferentiable
 from derive.numbers import WORK_DIGITS, Num
+from derive.spec.model import OPTIMIZERS, Network
+from derive.train import optimizers
 from derive.train.optimizers import ZERO, num_sqrt
 
 DIVERGED = 10 ** 9  # a parameter this large means the run has blown up: stop, say so

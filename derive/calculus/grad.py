@@ -76,7 +76,9 @@ def backward(fwd: Forward) -> Backward:
     with mpmath.workdps(fwd.dps):
         yhat = losses.gradient(net.loss, fwd.outputs(), fwd.targets())
         dL_dyhat = dict(zip(net.outputs, yhat, strict=True))
-        dL_dO, delta, fprime = {}, {}, {}
+        dL_dO: dict[str, Num] = {}
+        delta: dict[str, Num] = {}
+        fprime: dict[str, Num] = {}
         softmax = [n for n in net.neurons if n.activation.couples_outputs]
         if softmax:
             _softmax_deltas(fwd, softmax, dL_dyhat, dL_dO, delta)
@@ -128,7 +130,7 @@ def routes(net: Network, start: str, limit: int, succ=None, counts: dict[str, in
     out: list[list[str]] = []
     if not counts.get(start):
         return out
-    stack = [(start, (start,))]
+    stack: list[tuple[str, tuple[str, ...]]] = [(start, (start,))]
     while stack and len(out) <= limit:
         node, trail = stack.pop()
         if node in outputs:

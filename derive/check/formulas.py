@@ -176,6 +176,7 @@ def worked(net: Network, s: State, q: Quantity) -> list[str]:
             return [f"new({q.name}) = {q.name} - eta*dL/d{q.name} = {number(Num(net.parameters[q.name]))} - "
                     f"{number(Num(net.learning_rate))}*({number(g)}) = {v}"]
         template = expected_formula(net, q)
+        assert template is not None  # every quantity but a chain-rule structure has a formula
         return [f"{q.key} = {names_of(template)} = {numbers_of(template, s)} = {v}"]
 
 

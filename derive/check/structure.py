@@ -12,7 +12,7 @@ import sympy
 from derive.check.formulas import chain, paths
 from derive.check.names import L_NODE, Names, Node, Quantity, label
 from derive.check.numeric import RIGHT, WRONG, Judgement
-from derive.check.truth import step, why_not
+from derive.check.truth import link, step, why_not
 from derive.spec.model import Network
 
 MAX_TERMS = 256
@@ -31,7 +31,9 @@ def judge_chain(net: Network, names: Names, q: Quantity, expr: sympy.Expr) -> Ju
     shown = " + ".join(_coarse_chain(p) for p in expected) if q.top == L_NODE else _d(q.top, q.bottom)
     if _term_bound(expr) > MAX_TERMS:
         return Judgement(WRONG, expected=shown, causes=[f"more than {MAX_TERMS} terms: too many to read as a sum of paths"])
-    issues, got, totals = [], Counter(), []
+    issues: list[str] = []
+    got: Counter = Counter()
+    totals: list[str] = []
     terms = sympy.Add.make_args(sympy.expand(expr))
     for i, term in enumerate(terms, 1):
         where = f"term {i}" if len(terms) > 1 else "your chain"
@@ -54,14 +56,14 @@ def judge_chain(net: Network, names: Names, q: Quantity, expr: sympy.Expr) -> Ju
 def expected_paths(net: Network, q: Quantity) -> list[list[Node]]:
     """The fine paths (with z nodes) that d(top)/d(bottom) sums over."""
     if q.top != L_NODE:
-        return [step(net, q.top, q.bottom)]
+        return [link(net, q.top, q.bottom)]
     return [_fine(net, p) for p in paths(net, q.bottom, MAX_TERMS)]
 
 
 def _fine(net: Network, coarse: list[Node]) -> list[Node]:
     fine = list(coarse[:2])
     for a, b in itertools.pairwise(coarse[1:]):
-        fine += step(net, a, b)[1:]
+        fine += link(net, a, b)[1:]
     return fine
 
 
@@ -127,7 +129,7 @@ def _expand(net, q, ordered, where, totals) -> tuple[list[tuple], list[str]]:
                 totals.append(_d(top, bottom))
             starts = [_fine(net, h) for h in heads]
             continue
-        starts = [s + step(net, top, bottom)[1:] for s in starts]
+        starts = [s + link(net, top, bottom)[1:] for s in starts]
     return ([] if issues else [tuple(s) for s in starts]), issues
 
 

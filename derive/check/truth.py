@@ -122,6 +122,14 @@ def _params(neuron) -> set[str]:
     return names | ({neuron.bias} if isinstance(neuron.bias, str) else set())
 
 
+def link(net: Network, top: Node, bottom: Node) -> list[Node]:
+    """The fine path of a step that must exist (a pair along a path of the network)."""
+    found = step(net, top, bottom)
+    if found is None:
+        raise LinkError(why_not(net, top, bottom))
+    return found
+
+
 def why_not(net: Network, top: Node, bottom: Node) -> str:
     """Why d(top)/d(bottom) is not a step of a path, in words."""
     from derive.check.names import label
@@ -165,7 +173,7 @@ def local(net: Network, s: State, top: Node, bottom: Node) -> Num:
         raise LinkError(why_not(net, top, bottom))
     back = _back(s)
     m = net.neuron(top[1])
-    f = back.fprime[m.name] if top[0] == "O" else Num(1)
+    f = back.fprime[m.name] if top[0] == "O" else Num(Fraction(1))
     if bottom == ("z", m.name):
         return f
     if bottom[0] == "p":
@@ -192,7 +200,7 @@ def total(net: Network, s: State, bottom: Node) -> Num:
         return back.gradients[name]
     if kind == "x":
         return sum((back.delta[m] * s.fwd.weight(w) for m, w in successors(net)[name]), ZERO)
-    return Num(1)
+    return Num(Fraction(1))
 
 
 def value(net: Network, s: State, q: Quantity) -> Num:
@@ -220,7 +228,8 @@ def _back(s: State) -> Backward:
     if s.back is None:
         from derive.calculus.grad import check_differentiable
 
-        check_differentiable(s.fwd.net)
+        check_differentiable(s.fwd.net)  # raises the reason there is no backward pass
+    assert s.back is not None
     return s.back
 
 

@@ -304,7 +304,7 @@ def _decade_axis(ax, values: list[float]) -> None:
     ax.set_ylim(low, high)
     ax.yaxis.set_major_locator(MultipleLocator(step))
     if high - low <= 12:  # minor ticks at 2…9 × 10^k, while there are few enough decades to see them
-        ax.yaxis.set_minor_locator(FixedLocator([k + math.log10(m) for k in range(low, high + 1) for m in range(2, 10)]))
+        ax.yaxis.set_minor_locator(FixedLocator([k + math.log10(m) for k in range(int(low), int(high) + 1) for m in range(2, 10)]))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"$10^{{{round(v)}}}$"))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("layer (column of the neuron the weight feeds)")

@@ -5,6 +5,7 @@ import re
 from collections import deque
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -14,6 +15,7 @@ from derive.spec.model import (
     TOP_KEYS,
     DataPoint,
     Network,
+    Neuron,
     Spec,
     _read_neuron,
     read_inputs,
@@ -38,6 +40,7 @@ def load(text: str, name: str = "<text>") -> Network:
     c = Collector(name, root)
     items = c.mapping(root, "$", "the network file", "start from examples/pass_fail.yaml (see README: Input format)")
     c.raise_if_any()
+    assert items is not None  # raise_if_any raised where the file is not a mapping
     top = {k: (kn, vn) for k, kn, vn in items}
     c.unknown_keys(items, TOP_KEYS, "$", "the network file")
     if "layers" in top:
@@ -48,6 +51,7 @@ def load(text: str, name: str = "<text>") -> Network:
         spec = _explicit(c, top)
     net = _assemble(c, top, spec, name)
     c.raise_if_any()
+    assert net is not None  # _assemble gives None only with problems, which raise_if_any raised
     return net
 
 
@@ -73,7 +77,9 @@ def _listing(names: list[str], most: int = 12) -> str:
 
 def _read_neurons(c: Collector, top):
     """Neurons by name, where each was written, and the names of neurons written wrongly."""
-    neurons, nodes, broken = {}, {}, set()
+    neurons: dict[str, Neuron] = {}
+    nodes: dict[str, Any] = {}
+    broken: set[str] = set()
     if "neurons" not in top:
         return neurons, nodes, broken
     items = c.mapping(top["neurons"][1], "$.neurons", "neurons", NEURONS_HINT)
@@ -83,7 +89,7 @@ def _read_neurons(c: Collector, top):
         path = f"$.neurons.{key}"
         name = read_name(c, knode, path, "neuron name")
         neuron = _read_neuron(c, name, vnode, path) if name else None
-        if neuron:
+        if name and neuron:
             neurons[name], nodes[name] = neuron, knode
         elif name:
             broken.add(name)
@@ -114,7 +120,7 @@ def _assemble(c: Collector, top, spec: Spec, name: str) -> Network | None:
         c.error(top["learning_rate"][1], "$.learning_rate", "the learning rate must not be negative",
                 "a small positive number such as 0.1")
     title = c.scalar(top["title"][1], "$.title", "title") if "title" in top else Path(name).stem
-    if c.problems or order is None:
+    if c.problems or order is None or title is None or eta is None:  # each of these None has a problem
         return None
     return Network(title=title, inputs=spec.inputs, neurons=tuple(spec.neurons[n] for n in order),
                    outputs=tuple(outputs), parameters=spec.parameters, loss=loss, learning_rate=eta,
@@ -193,7 +199,7 @@ def _topological(c: Collector, spec: Spec) -> list[str] | None:
         return order
     placed, position = set(order), {n: i for i, n in enumerate(spec.neurons)}
     cycle = _find_cycle({n: remaining[n] for n in spec.neurons if n not in placed})
-    start = cycle.index(min(cycle, key=position.get))
+    start = cycle.index(min(cycle, key=lambda n: position[n]))
     cycle = cycle[start:] + cycle[:start]  # begin where the file does
     path = f"$.neurons.{cycle[0]}"
     shown = cycle if len(cycle) <= 12 else [*cycle[:6], f"... ({len(cycle)} neurons) ...", *cycle[-2:]]
@@ -234,7 +240,7 @@ def _outputs(c: Collector, top, spec: Spec) -> list[str]:
     return outs
 
 
-def _place(c: Collector, spec: Spec, neuron: str, key: str):
+def _place(c: Collector, spec: Spec, neuron: str, key: str) -> tuple[Any, str]:
     """(node, path) of a neuron's `key`: in the explicit form that line, in the dense form `$.<key>`."""
     path = f"$.neurons.{neuron}.{key}"
     if path in c.values:

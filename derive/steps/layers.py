@@ -42,7 +42,7 @@ def layers_of(net) -> Layers:
 
 def abbreviate(terms: list[str], keep: int = KEEP_TERMS) -> list[str]:
     """The first `keep` terms, ⋯, and the last two, when there are more than keep + 3."""
-    return terms if len(terms) <= keep + 3 else terms[:keep] + [r"\cdots"] + terms[-2:]
+    return terms if len(terms) <= keep + 3 else [*terms[:keep], r"\cdots", *terms[-2:]]
 
 
 def count_text(n: int) -> str:

@@ -3,7 +3,7 @@ the first step (or every step) in full, one table row per step, epochs, and the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import mpmath
 
@@ -78,7 +78,7 @@ def facts(r: Run, tn: TexNumbers) -> dict:
 def step_detail(r: Run, s: Step, tn: TexNumbers, zt: dict) -> TrainStep:
     net = r.net
     names = list(net.parameters)
-    with mpmath.workdps(max(pt.fwd.dps for pt in s.points)):
+    with mpmath.workdps(max(_kept(pt.fwd).dps for pt in s.points)):
         points = tuple(point_detail(net, pt, tn, zt) for pt in s.points)
         scale = "" if len(s.points) == 1 else (rf"\tfrac{{1}}{{{len(s.points)}}}" if r.settings.reduction == "mean" else "")
         combine = tuple(_combined(p, s, scale, tn) for p in names)
@@ -215,6 +215,16 @@ def final(r: Run, tn: TexNumbers) -> dict:
             "norm_end": tn.text(last.norm), "epochs_done": len(r.epochs) - 1}
 
 
+T = TypeVar("T")
+
+
+def _kept(value: T | None) -> T:
+    """A step's forward pass or gradients, which the run keeps for every step written out in full."""
+    if value is None:
+        raise ValueError("the run did not keep this step's values; it is not one written out in full")
+    return value
+
+
 def softmax_section(r: Run, tn: TexNumbers) -> dict | None:
     """The softmax Jacobian at the first data point, once, and ∂L/∂z = O − y worked from it."""
     net = r.net
@@ -222,7 +232,7 @@ def softmax_section(r: Run, tn: TexNumbers) -> dict | None:
     first = r.steps[0].points[0] if r.steps else None
     if not soft or first is None or first.fwd is None:
         return None
-    fwd, back = first.fwd, first.back
+    fwd, back = first.fwd, _kept(first.back)
     O = {n: fwd.neurons[n].O for n in soft}
     zt = z_names([n.name for n in net.neurons])
     with mpmath.workdps(fwd.dps):

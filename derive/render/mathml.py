@@ -6,8 +6,8 @@ every command; the caller then shows the TeX source instead, and counts it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 
 from latex2mathml.converter import convert
 

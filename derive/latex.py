@@ -1,4 +1,5 @@
 """TeX for the names a user chose, and a SymPy LaTeX printer that writes them unchanged."""
+
 from __future__ import annotations
 
 import re
@@ -42,6 +43,7 @@ def delta_names(neurons: list[str]) -> dict[str, str]:
 def _subscripts(neurons: list[str]) -> dict[str, str]:
     """A neuron's subscript: the digits of O21, else its TeX name; the full TeX name for every neuron
     when two would share one."""
+
     def sub(n: str) -> str:
         m = _INDEXED.match(n)
         return m.group(2) if m else tex_name(n)

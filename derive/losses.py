@@ -1,4 +1,5 @@
 """Loss functions over a network's outputs: value, ∂L/∂ŷ, TeX, and an independent SymPy form."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,8 +11,15 @@ import sympy
 from derive.errors import DeriveError
 from derive.numbers import Num
 
-NAMES = ("error", "squared_error", "half_squared_error", "mse", "mae",
-         "binary_cross_entropy", "categorical_cross_entropy")
+NAMES = (
+    "error",
+    "squared_error",
+    "half_squared_error",
+    "mse",
+    "mae",
+    "binary_cross_entropy",
+    "categorical_cross_entropy",
+)
 
 DESCRIPTIONS = {
     "error": "the plain difference between target and prediction, y − ŷ (as the seed lecture first shows it)",
@@ -72,11 +80,15 @@ class Loss:
 
     def plain_gradient(self, o: str, y: str, k: int) -> str:
         """∂L/∂ŷ for one of k outputs in the answer language of derive check."""
-        return {"error": "-1", "squared_error": f"2*({o} - {y})", "half_squared_error": f"({o} - {y})",
-                "mse": f"2/{k}*({o} - {y})" if k > 1 else f"2*({o} - {y})",
-                "mae": f"sign({o} - {y})" + (f"/{k}" if k > 1 else ""),
-                "binary_cross_entropy": f"({o} - {y})/({o}*(1 - {o}))",
-                "categorical_cross_entropy": f"-{y}/{o}"}[self.name]
+        return {
+            "error": "-1",
+            "squared_error": f"2*({o} - {y})",
+            "half_squared_error": f"({o} - {y})",
+            "mse": f"2/{k}*({o} - {y})" if k > 1 else f"2*({o} - {y})",
+            "mae": f"sign({o} - {y})" + (f"/{k}" if k > 1 else ""),
+            "binary_cross_entropy": f"({o} - {y})/({o}*(1 - {o}))",
+            "categorical_cross_entropy": f"-{y}/{o}",
+        }[self.name]
 
 
 def of(name: str) -> Loss:
@@ -109,8 +121,10 @@ def _xlog(t: Num, p: Num) -> Num:
     if t.is_zero():
         return Num(Fraction(0))
     if p.sign() <= 0:
-        raise DeriveError("cross-entropy is infinite here: a prediction is exactly 0 (or 1) where the target "
-                          "says otherwise, and ln 0 = −∞. Use smaller weights or `carry: exact`.")
+        raise DeriveError(
+            "cross-entropy is infinite here: a prediction is exactly 0 (or 1) where the target "
+            "says otherwise, and ln 0 = −∞. Use smaller weights or `carry: exact`."
+        )
     if p.exact == 1:
         return Num(Fraction(0))
     return Num(None, t.mp * mpmath.log(p.mp))
@@ -130,9 +144,11 @@ def gradient(name: str, yhat: list[Num], y: list[Num]) -> list[Num]:
             out.append(Num(Fraction((p - t).sign(), k)))
         elif name == "binary_cross_entropy":
             if (p * (1 - p)).is_zero():
-                raise DeriveError("binary cross-entropy has no gradient here: a prediction is exactly 0 or 1 "
-                                  "(written down that way by the carry mode), where ln ŷ or ln(1 − ŷ) is infinite. "
-                                  "Use `carry: exact` or more digits.")
+                raise DeriveError(
+                    "binary cross-entropy has no gradient here: a prediction is exactly 0 or 1 "
+                    "(written down that way by the carry mode), where ln ŷ or ln(1 − ŷ) is infinite. "
+                    "Use `carry: exact` or more digits."
+                )
             out.append((p - t) / (p * (1 - p)))
         elif name == "categorical_cross_entropy":
             out.append(-t / p if not t.is_zero() else Num(Fraction(0)))
@@ -168,7 +184,9 @@ def tex_gradient(name: str, p: str, t: str, k: int) -> str:
         "squared_error": rf"-2\left({t} - {p}\right)",
         "half_squared_error": rf"-\left({t} - {p}\right)",
         "mse": rf"-\tfrac{{2}}{{{k}}}\left({t} - {p}\right)",
-        "mae": rf"\tfrac{{1}}{{{k}}}\operatorname{{sign}}\left({p} - {t}\right)" if k > 1 else rf"\operatorname{{sign}}\left({p} - {t}\right)",
+        "mae": rf"\tfrac{{1}}{{{k}}}\operatorname{{sign}}\left({p} - {t}\right)"
+        if k > 1
+        else rf"\operatorname{{sign}}\left({p} - {t}\right)",
         "binary_cross_entropy": rf"\frac{{{p} - {t}}}{{{p}\,(1 - {p})}}",
         "categorical_cross_entropy": rf"-\frac{{{t}}}{{{p}}}",
     }[name]

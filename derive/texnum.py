@@ -1,4 +1,5 @@
 """Numbers as they appear inside TeX formulas: shown digits, ≈ for inexact values, brackets for negatives."""
+
 from __future__ import annotations
 
 from derive.latex import number

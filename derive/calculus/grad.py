@@ -1,4 +1,5 @@
 """Gradients by back-propagation (δ recursion, linear in the edges) and the chain-rule paths behind them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -60,11 +61,15 @@ def uses(net: Network) -> dict[str, list[Use]]:
 def check_differentiable(net: Network) -> None:
     steps = [n.name for n in net.neurons if not n.activation.differentiable]
     if steps:
-        raise NotDifferentiable(f"{', '.join(steps)} use the step activation, which has no useful derivative "
-                                "(0 everywhere, undefined at the threshold): gradients cannot flow through it")
+        raise NotDifferentiable(
+            f"{', '.join(steps)} use the step activation, which has no useful derivative "
+            "(0 everywhere, undefined at the threshold): gradients cannot flow through it"
+        )
     if not losses.of(net.loss).minimisable:
-        raise NotDifferentiable("the loss `error` (y − ŷ) is a difference, not a loss to minimise: its derivative "
-                                "is −1 whatever the weights, so it never reaches a minimum")
+        raise NotDifferentiable(
+            "the loss `error` (y − ŷ) is a difference, not a loss to minimise: its derivative "
+            "is −1 whatever the weights, so it never reaches a minimum"
+        )
 
 
 def backward(fwd: Forward) -> Backward:
@@ -86,14 +91,18 @@ def backward(fwd: Forward) -> Backward:
         for n in reversed(net.neurons):
             if n.name in delta:
                 continue
-            total = dot(((delta[m], weights[w] if isinstance(w, str) else Num(w)) for m, w in succ[n.name]),
-                        dL_dyhat.get(n.name, ZERO))
+            total = dot(
+                ((delta[m], weights[w] if isinstance(w, str) else Num(w)) for m, w in succ[n.name]),
+                dL_dyhat.get(n.name, ZERO),
+            )
             v = fwd.neurons[n.name]
             fprime[n.name] = n.activation.derivative(v.z, v.O)
             dL_dO[n.name] = total
             delta[n.name] = total * fprime[n.name]
-        grads = {p: dot((delta[u.neuron], fwd.value(u.source) if u.source else ONE) for u in found)
-                 for p, found in uses(net).items()}
+        grads = {
+            p: dot((delta[u.neuron], fwd.value(u.source) if u.source else ONE) for u in found)
+            for p, found in uses(net).items()
+        }
     return Backward(dL_dyhat, dL_dO, delta, fprime, grads)
 
 

@@ -1,4 +1,5 @@
 """The forward pass: every neuron's z and O for one data point, exactly or as a hand calculation carries it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,8 +47,13 @@ class Forward:
         return [Num(t) for t in self.point.targets]
 
 
-def forward(net: Network, point: DataPoint, carry: Carry | None = None,
-            params: dict[str, Fraction] | None = None, overrides: dict | None = None) -> Forward:
+def forward(
+    net: Network,
+    point: DataPoint,
+    carry: Carry | None = None,
+    params: dict[str, Fraction] | None = None,
+    overrides: dict | None = None,
+) -> Forward:
     """One forward pass. With a carry mode, each hidden activation is cut to the carry's decimals and
     each output to `show` significant digits before use, as a person writes them down. `overrides`
     maps ("z" or "O", neuron) to a value used in place of the computed one (a person's own answer)."""

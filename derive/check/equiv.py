@@ -1,6 +1,7 @@
 """Judging a formula: equal to the expected one or not, by simplification and by values at random
 points (where every O and z is what a forward pass gives, so O2·(1 − O2) and σ(z2)(1 − σ(z2)) agree);
 when not equal, a point where they differ and the likely cause, read from yours ÷ expected."""
+
 from __future__ import annotations
 
 import contextlib
@@ -17,13 +18,17 @@ from derive.check.truth import LinkError, State, step, value, why_not
 from derive.spec.model import Network
 
 MAX_EXPAND_OPS = 80
-LOSS_RULES = {"squared_error": "L = (y − ŷ)², so ∂L/∂ŷ = 2(ŷ − y)", "half_squared_error": "L = ½(y − ŷ)², so ∂L/∂ŷ = ŷ − y",
-              "mse": "L = (1/K)Σ(y − ŷ)², so ∂L/∂ŷ = (2/K)(ŷ − y)"}
+LOSS_RULES = {
+    "squared_error": "L = (y − ŷ)², so ∂L/∂ŷ = 2(ŷ − y)",
+    "half_squared_error": "L = ½(y − ŷ)², so ∂L/∂ŷ = ŷ − y",
+    "mse": "L = (1/K)Σ(y − ŷ)², so ∂L/∂ŷ = (2/K)(ŷ − y)",
+}
 MIN_POINTS = 5
 
 
-def judge_formula(net: Network, names: Names, q: Quantity, expr: sympy.Expr, states: list[State],
-                  template: str | None) -> Judgement:
+def judge_formula(
+    net: Network, names: Names, q: Quantity, expr: sympy.Expr, states: list[State], template: str | None
+) -> Judgement:
     """`states[0]` is the data point itself; the rest are random points."""
     bad = bad_factors(net, names, expr)
     expected = names_of(template) if template else ""
@@ -35,14 +40,19 @@ def judge_formula(net: Network, names: Names, q: Quantity, expr: sympy.Expr, sta
             a = evaluate(expr, environment(net, names, s, expr))
         except Undefined as exc:
             if s is states[0]:
-                return Judgement(WRONG, expected=expected, causes=[f"your formula has no value at the data point: {exc}"])
+                return Judgement(
+                    WRONG, expected=expected, causes=[f"your formula has no value at the data point: {exc}"]
+                )
             continue
         mine.append(a)
         truth.append(value(net, s, q).mp)
         used.append(s)
     if len(used) < MIN_POINTS:
-        return Judgement(WRONG, expected=expected, causes=["your formula has no value at most points (a log or a "
-                                                           "power of a negative number?)"])
+        return Judgement(
+            WRONG,
+            expected=expected,
+            causes=["your formula has no value at most points (a log or a power of a negative number?)"],
+        )
     if all(close(a, b) for a, b in zip(mine, truth, strict=True)):
         proved = _simplifies_to_zero(net, names, expr, template)
         how = "identical after simplifying" if proved else f"equal at the data point and {len(used) - 1} random points"
@@ -93,7 +103,9 @@ def _where(net, names, s: State, expr, template, mine, truth) -> list[str]:
         with contextlib.suppress(ExpressionError):
             syms |= parse_answer(names_of(template), names)[0].expr.free_symbols
     env = environment(net, names, s, sympy.Add(*syms) if syms else sympy.Integer(0))
-    shown = ", ".join(f"{names_of('{' + str(k) + '}')} = {_n(v)}" for k, v in sorted(env.items(), key=lambda kv: str(kv[0])))
+    shown = ", ".join(
+        f"{names_of('{' + str(k) + '}')} = {_n(v)}" for k, v in sorted(env.items(), key=lambda kv: str(kv[0]))
+    )
     return [f"at {s.where}" + (f" ({shown})" if shown else ""), f"yours = {_n(mine)}, expected = {_n(truth)}"]
 
 
@@ -128,8 +140,10 @@ def _ratio_causes(net: Network, q: Quantity, states, mine, truth) -> list[str]:
     for c, what in ((2, "twice"), (mpmath.mpf(1) / 2, "half"), (-2, "minus twice"), (-mpmath.mpf(1) / 2, "minus half")):
         if constant(c):
             rule = LOSS_RULES.get(net.loss, "see its definition in the notes")
-            return [f"a factor of 2 from the loss convention: yours is {what} the expected value; "
-                    f"this network's loss is {net.loss} ({rule})"]
+            return [
+                f"a factor of 2 from the loss convention: yours is {what} the expected value; "
+                f"this network's loss is {net.loss} ({rule})"
+            ]
     for per_state in _candidates(net, states).values():
         for sign, words in ((1, ""), (-1, " and the sign")):
             if all(close(a, sign * f * b) for a, b, f in zip(mine, truth, per_state[0], strict=True)):
@@ -146,8 +160,11 @@ def _candidates(net: Network, states) -> dict[str, tuple[list, str, str]]:
         if all(s.back is not None and n.name in s.back.fprime for s in states):
             f = [s.back.fprime[n.name].mp for s in states]
             prime = n.activation.prime_words(n.name)
-            found[f"f'({n.name})"] = (f, f"an extra activation derivative of {n.name}: {prime} appears once too often",
-                                      f"a missing activation derivative of {n.name}: the factor {prime} is missing")
+            found[f"f'({n.name})"] = (
+                f,
+                f"an extra activation derivative of {n.name}: {prime} appears once too often",
+                f"a missing activation derivative of {n.name}: the factor {prime} is missing",
+            )
     for name in list(net.inputs) + [n.name for n in net.neurons] + list(net.parameters):
         vals = [_plain(s, name) for s in states]
         found[name] = (vals, f"an extra factor {name}", f"a missing factor {name}")

@@ -1,6 +1,7 @@
 """The expected formula of every quantity in plain maths (the same notation answers use), and the
 worked step with the numbers put in. A formula is a template: `{O2}*(1 - {O2})` is shown with the
 names or with the values of a state."""
+
 from __future__ import annotations
 
 import itertools
@@ -33,6 +34,7 @@ def numbers_of(template: str, s: State) -> str:
     def put(m):
         text = number(slot_value(s, m.group(1)))
         return f"({text})" if text.startswith("-") else text
+
     return _SLOT.sub(put, template)
 
 
@@ -121,7 +123,7 @@ def paths(net: Network, target: Node, limit: int = 64) -> list[list[Node]]:
     for neuron, tail in ends:
         for route in routes(net, neuron, limit):
             found.append([L_NODE] + [("O", r) for r in route] + tail)
-    return found[:limit + 1]
+    return found[: limit + 1]
 
 
 def chain(path: list[Node]) -> str:
@@ -173,8 +175,10 @@ def worked(net: Network, s: State, q: Quantity) -> list[str]:
             g = total(net, s, ("p", q.name))
             if q.name in net.freeze:
                 return [f"new({q.name}) = {q.name} = {v} ({q.name} is frozen)"]
-            return [f"new({q.name}) = {q.name} - eta*dL/d{q.name} = {number(Num(net.parameters[q.name]))} - "
-                    f"{number(Num(net.learning_rate))}*({number(g)}) = {v}"]
+            return [
+                f"new({q.name}) = {q.name} - eta*dL/d{q.name} = {number(Num(net.parameters[q.name]))} - "
+                f"{number(Num(net.learning_rate))}*({number(g)}) = {v}"
+            ]
         template = expected_formula(net, q)
         assert template is not None  # every quantity but a chain-rule structure has a formula
         return [f"{q.key} = {names_of(template)} = {numbers_of(template, s)} = {v}"]
@@ -195,4 +199,3 @@ def _worked_total(net: Network, s: State, q: Quantity, v: str) -> list[str]:
     if len(found) > 1:
         lines.append(f"{q.key} = sum of the {len(found)} paths = {v}")
     return lines
-

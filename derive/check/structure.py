@@ -2,6 +2,7 @@
 must be a chain of steps that join up from the top to the bottom, and together the terms must cover
 every path of the network exactly once. Missing paths, paths that do not exist and wrong factors are
 named with the reason."""
+
 from __future__ import annotations
 
 import itertools
@@ -30,7 +31,9 @@ def judge_chain(net: Network, names: Names, q: Quantity, expr: sympy.Expr) -> Ju
     expected = expected_paths(net, q)
     shown = " + ".join(_coarse_chain(p) for p in expected) if q.top == L_NODE else _d(q.top, q.bottom)
     if _term_bound(expr) > MAX_TERMS:
-        return Judgement(WRONG, expected=shown, causes=[f"more than {MAX_TERMS} terms: too many to read as a sum of paths"])
+        return Judgement(
+            WRONG, expected=shown, causes=[f"more than {MAX_TERMS} terms: too many to read as a sum of paths"]
+        )
     issues: list[str] = []
     got: Counter = Counter()
     totals: list[str] = []
@@ -44,12 +47,18 @@ def judge_chain(net: Network, names: Names, q: Quantity, expr: sympy.Expr) -> Ju
     for p in want - got:
         issues.append(f"missing path {_route(p)} ({_coarse_chain(p)})")
     for p in got - want:
-        issues.append(f"the path {_route(p)} appears {got[p]} times (a number {got[p]} in front of it, "
-                      "or the same path written twice): each path counts once")
+        issues.append(
+            f"the path {_route(p)} appears {got[p]} times (a number {got[p]} in front of it, "
+            "or the same path written twice): each path counts once"
+        )
     if issues:
         return Judgement(WRONG, expected=shown, causes=issues)
     one = len(totals) == 1
-    note = f"{', '.join(totals)} stand{'s' if one else ''} for every path below {'it' if one else 'them'}" if totals else ""
+    note = (
+        f"{', '.join(totals)} stand{'s' if one else ''} for every path below {'it' if one else 'them'}"
+        if totals
+        else ""
+    )
     return Judgement(RIGHT, note=note, method="every path once, every factor a step of the network")
 
 
@@ -107,8 +116,10 @@ def _join(links: list[tuple[Node, Node]], q: Quantity) -> tuple[list, str]:
     if remaining:
         rest = ", ".join(_d(a, b) for a, b in remaining)
         after = _d(*ordered[-1]) if ordered else "the start"
-        return [], (f"({written}): the factors do not join up: after {after} the next factor must start at "
-                    f"{label(at)}, but what is left is {rest}")
+        return [], (
+            f"({written}): the factors do not join up: after {after} the next factor must start at "
+            f"{label(at)}, but what is left is {rest}"
+        )
     if at != q.bottom:
         return [], f"({written}): the chain ends at {label(at)}, not at {label(q.bottom)}"
     return ordered, ""

@@ -1,5 +1,6 @@
 """What each quantity is worth: at full precision, at random points, and "given your earlier answers"
 (a forward pass with the person's own values put in, and the chain rule run on from there)."""
+
 from __future__ import annotations
 
 import random
@@ -280,7 +281,9 @@ class _Replay:
 
     def local(self, top: Node, bottom: Node) -> Num:
         m = self.net.neuron(top[1])
-        self.touched |= {top[1]} | {e.source for e in m.edges if e.source in self.succ and e.source not in self.net.inputs}
+        self.touched |= {top[1]} | {
+            e.source for e in m.edges if e.source in self.succ and e.source not in self.net.inputs
+        }
         return local(self.net, self.s, top, bottom)
 
     def step_value(self, top: Node, bottom: Node) -> Num:

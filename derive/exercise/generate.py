@@ -1,6 +1,7 @@
 """Generating a class: every student's folder (sheet, blank answers, key), spread over processes, then
 the instructor's summary. A student's files depend only on the exercise, the seed and their id, so
 the result is the same whatever the number of processes or the order they finish in."""
+
 from __future__ import annotations
 
 import csv
@@ -41,8 +42,12 @@ def student_files(job: Job, student: Student) -> tuple[dict[str, str | bytes], D
     d = draw_student(job.ex, job.seed, student.id)
     ctx = context(job.ex, student, d)
     sheet = sheet_markdown(ctx)
-    files: dict[str, str | bytes] = {"network.yaml": d.text, "sheet.md": sheet, DIAGRAM: sheet_svg(d.network),
-                                     "answers.yaml": blank_answers(job.ex, student)}
+    files: dict[str, str | bytes] = {
+        "network.yaml": d.text,
+        "sheet.md": sheet,
+        DIAGRAM: sheet_svg(d.network),
+        "answers.yaml": blank_answers(job.ex, student),
+    }
     if job.formats & {"tex", "pdf"}:
         tex = sheet_tex(sheet, job.ex.title, d.network)
         if "tex" in job.formats:
@@ -59,8 +64,13 @@ def build_student(job: Job, student: Student) -> dict:
     folder = Path(job.out) / student.id
     for name, content in files.items():
         write(content, str(folder / name))
-    return {"id": student.id, "name": student.name, "tries": d.tries,
-            "drawn": {k: decimal(v) for k, v in d.drawn.items()}, "answers": d.answers}
+    return {
+        "id": student.id,
+        "name": student.name,
+        "tries": d.tries,
+        "drawn": {k: decimal(v) for k, v in d.drawn.items()},
+        "answers": d.answers,
+    }
 
 
 def _attempt(job: Job, student: Student) -> tuple[str, dict | str]:
@@ -115,8 +125,15 @@ def run(job: Job, students: list[Student], jobs: int, progress: Callable[[int], 
     return [results[s.id][1] for s in students]
 
 
-def generate(ex: Exercise, students: list[Student], seed: int, out: str, formats: set[str], jobs: int,
-             progress: Callable[[int], None] | None = None) -> list[dict]:
+def generate(
+    ex: Exercise,
+    students: list[Student],
+    seed: int,
+    out: str,
+    formats: set[str],
+    jobs: int,
+    progress: Callable[[int], None] | None = None,
+) -> list[dict]:
     """Every student's folder under `out`, then summary.md, summary.csv and exercise.json."""
     job = Job(ex, seed, frozenset(formats), out)
     rows = run(job, students, jobs, progress)
@@ -130,13 +147,25 @@ def write_class(job: Job, rows: list[dict]) -> None:
     labels = [q.label for q in ex.questions]
     env = markdown_environment()
     summary = env.get_template("exercise/summary.md.j2").render(
-        title=ex.title, source=ex.source, network=ex.network_file, seed=job.seed, rows=rows, drawn=drawn,
-        questions=labels, formats=sorted(job.formats | {"md"}))
+        title=ex.title,
+        source=ex.source,
+        network=ex.network_file,
+        seed=job.seed,
+        rows=rows,
+        drawn=drawn,
+        questions=labels,
+        formats=sorted(job.formats | {"md"}),
+    )
     write(summary, str(out / "summary.md"))
     write(summary_csv(rows, drawn, labels), str(out / "summary.csv"))
-    manifest = {"title": ex.title, "exercise": ex.source, "network": ex.network_file, "seed": job.seed,
-                "questions": [{"label": q.label, "key": q.key} for q in ex.questions],
-                "students": [{"id": r["id"], "name": r["name"]} for r in rows]}
+    manifest = {
+        "title": ex.title,
+        "exercise": ex.source,
+        "network": ex.network_file,
+        "seed": job.seed,
+        "questions": [{"label": q.label, "key": q.key} for q in ex.questions],
+        "students": [{"id": r["id"], "name": r["name"]} for r in rows],
+    }
     write(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", str(out / MANIFEST))
 
 
@@ -146,8 +175,15 @@ def summary_csv(rows: list[dict], drawn: list[str], labels: list[str]) -> str:
     w = csv.writer(out, lineterminator="\n")
     w.writerow(["id", "name", "draws", *drawn, *labels])
     for r in rows:
-        w.writerow([r["id"], cell(r["name"]), r["tries"], *(r["drawn"].get(k, "") for k in drawn),
-                    *(r["answers"][q] for q in labels)])
+        w.writerow(
+            [
+                r["id"],
+                cell(r["name"]),
+                r["tries"],
+                *(r["drawn"].get(k, "") for k in drawn),
+                *(r["answers"][q] for q in labels),
+            ]
+        )
     return out.getvalue()
 
 

@@ -1,6 +1,7 @@
 """A student's answer key: the expected answer to each question, then the full worked solution of their
 own network (derive's lecture notes), in every format asked for. key.md (exercise/key.md.j2, then the
 notes' Markdown) is the key's one source of words: its HTML and LaTeX are written from it."""
+
 from __future__ import annotations
 
 import json
@@ -30,17 +31,27 @@ def key_context(ex: Exercise, student: Student, d: Draw) -> dict:
     """The questions with their expected answers, and the answers file filled in with them."""
     net = d.network
     zs = z_names([n.name for n in net.neurons])
-    rows = [{"number": i, "label": q.label, "key": q.key, "what": question_tex(q, net, zs), "chain": q.chain,
-             "expected": d.answers[q.label], "tex": None if q.chain else number(d.answers[q.label])}
-            for i, q in enumerate(ex.questions, 1)]
-    filled = [{"key": yaml_key(k), "text": text}  # every key of the exercise is asked, so it has a text
-              for k in ex.keys()  # noqa: SIM118 -- Exercise.keys() is a method of ours, not a dict's
-              if (text := filled_answer(ex, d.answers, k)) is not None]
+    rows = [
+        {
+            "number": i,
+            "label": q.label,
+            "key": q.key,
+            "what": question_tex(q, net, zs),
+            "chain": q.chain,
+            "expected": d.answers[q.label],
+            "tex": None if q.chain else number(d.answers[q.label]),
+        }
+        for i, q in enumerate(ex.questions, 1)
+    ]
+    filled = [
+        {"key": yaml_key(k), "text": text}  # every key of the exercise is asked, so it has a text
+        for k in ex.keys()  # noqa: SIM118 -- Exercise.keys() is a method of ours, not a dict's
+        if (text := filled_answer(ex, d.answers, k)) is not None
+    ]
     for f in filled:  # a number stays plain; a structure is quoted, as YAML could misread `*` or `: `
         f["yaml"] = f["text"] if NUMBER.fullmatch(f["text"]) else folded(json.dumps(f["text"]), len(f["key"]) + 4)
     carry = net.carry.describe() if net.carry.mode != "exact" else None
-    return {"title": ex.title, "student": student, "rows": rows, "filled": filled, "carry": carry,
-            "tries": d.tries}
+    return {"title": ex.title, "student": student, "rows": rows, "filled": filled, "carry": carry, "tries": d.tries}
 
 
 def folded(quoted: str, taken: int) -> str:
@@ -87,9 +98,12 @@ def key_files(ex: Exercise, student: Student, d: Draw, formats: set[str]) -> dic
 def key_json(ctx: dict, notes_json: str) -> str:
     """The notes' JSON (every number at full precision) with the exercise's answers in front."""
     data = json.loads(notes_json)
-    key = {"student": {"id": ctx["student"].id, "name": ctx["student"].name}, "draws": ctx["tries"],
-           "answers": {r["label"]: r["expected"] for r in ctx["rows"]},
-           "answers_file": {f["key"]: f["text"] for f in ctx["filled"]}}
+    key = {
+        "student": {"id": ctx["student"].id, "name": ctx["student"].name},
+        "draws": ctx["tries"],
+        "answers": {r["label"]: r["expected"] for r in ctx["rows"]},
+        "answers_file": {f["key"]: f["text"] for f in ctx["filled"]},
+    }
     return json.dumps({"exercise": key, **data}, indent=2, ensure_ascii=False) + "\n"
 
 

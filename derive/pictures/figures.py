@@ -6,6 +6,7 @@ returns {"svg": str, "png": bytes, "data": {...}}; the output is byte-for-byte r
 hash salt, no dates, no software stamp) and leaves matplotlib's global state untouched: each figure
 is a `Figure` on its own Agg canvas, drawn inside `matplotlib.rc_context`.
 """
+
 from __future__ import annotations
 
 import io
@@ -32,10 +33,20 @@ if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
 STYLE: dict[RcKeyType, Any] = {  # rcParams: values of many types
-    "svg.hashsalt": "derive", "svg.fonttype": "path", "font.size": 10, "axes.titlesize": 11,
-    "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.25,
-    "mathtext.fontset": "dejavusans", "figure.dpi": 100, "savefig.dpi": 150, "savefig.bbox": "tight",
-    "legend.frameon": False, "legend.fontsize": 9,
+    "svg.hashsalt": "derive",
+    "svg.fonttype": "path",
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.25,
+    "mathtext.fontset": "dejavusans",
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+    "savefig.bbox": "tight",
+    "legend.frameon": False,
+    "legend.fontsize": 9,
 }
 BLUE, RED, GREEN, GREY = "#2f5d8a", "#d1495b", "#2e8b57", "#8a8a8a"
 SAMPLES = 200
@@ -107,8 +118,20 @@ def descent_curve(net: Network, point=1, param: str = "w1", span=None) -> dict:
     lo, hi = _span(w0, _fraction(w_new), span)
     xs = [lo + (hi - lo) * Fraction(k, SAMPLES - 1) for k in range(SAMPLES)]
     ys = [_loss_at(net, dp, param, x) for x in xs]
-    facts = {"param": param, "point": number, "w": Num(w0), "loss": fwd.loss, "gradient": grad, "eta": Num(eta),
-             "w_new": w_new, "loss_new": new_loss, "lo": lo, "hi": hi, "change": change, "dps": fwd.dps}
+    facts = {
+        "param": param,
+        "point": number,
+        "w": Num(w0),
+        "loss": fwd.loss,
+        "gradient": grad,
+        "eta": Num(eta),
+        "w_new": w_new,
+        "loss_new": new_loss,
+        "lo": lo,
+        "hi": hi,
+        "change": change,
+        "dps": fwd.dps,
+    }
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(6.4, 4.2))
         ax = fig.add_subplot()
@@ -144,28 +167,67 @@ def _draw_descent(ax, xs, ys, f: dict) -> dict:
         tx = [Num(f["w"].exact - reach), Num(f["w"].exact + reach)]
         ty = [f["loss"] + f["gradient"] * (x - f["w"]) for x in tx]
     slope = f"slope $\\partial L/\\partial {tex_name(p)}$ = {_text(f['gradient'])}"
-    (tangent,) = ax.plot([to_float(x) for x in tx], [to_float(y) for y in ty], color=RED, lw=1.4, ls="--",
-                         label=f"tangent, {slope}", gid="tangent")
+    (tangent,) = ax.plot(
+        [to_float(x) for x in tx],
+        [to_float(y) for y in ty],
+        color=RED,
+        lw=1.4,
+        ls="--",
+        label=f"tangent, {slope}",
+        gid="tangent",
+    )
     w, L, wn, Ln = (to_float(f[k]) for k in ("w", "loss", "w_new", "loss_new"))
     ax.plot([w], [L], "o", color=BLUE, ms=7, zorder=5, gid="current")
-    (landing,) = ax.plot([wn], [Ln], "o", color=GREEN, ms=7, zorder=5, gid="update",
-                         label=f"after one step: {name} = {_text(f['w_new'])}, $L$ = {_text(f['loss_new'])}\n"
-                               f"({_change(f)})")
-    ax.annotate("", xy=(wn, Ln), xytext=(w, L), zorder=4,
-                arrowprops={"arrowstyle": "-|>", "color": GREEN, "lw": 1.8, "shrinkA": 4, "shrinkB": 5})
+    (landing,) = ax.plot(
+        [wn],
+        [Ln],
+        "o",
+        color=GREEN,
+        ms=7,
+        zorder=5,
+        gid="update",
+        label=f"after one step: {name} = {_text(f['w_new'])}, $L$ = {_text(f['loss_new'])}\n({_change(f)})",
+    )
+    ax.annotate(
+        "",
+        xy=(wn, Ln),
+        xytext=(w, L),
+        zorder=4,
+        arrowprops={"arrowstyle": "-|>", "color": GREEN, "lw": 1.8, "shrinkA": 4, "shrinkB": 5},
+    )
     rising = f["gradient"].sign() > 0  # put the note on the side of the point away from the curve
-    ax.annotate(f"now: {name} = {_text(f['w'])}\n$L$ = {_text(f['loss'])}", xy=(w, L), xytext=(-10 if rising else 10, 12),
-                textcoords="offset points", ha="right" if rising else "left", fontsize=9, color=BLUE)
+    ax.annotate(
+        f"now: {name} = {_text(f['w'])}\n$L$ = {_text(f['loss'])}",
+        xy=(w, L),
+        xytext=(-10 if rising else 10, 12),
+        textcoords="offset points",
+        ha="right" if rising else "left",
+        fontsize=9,
+        color=BLUE,
+    )
     ax.set_xlabel(name)
     ax.set_ylabel("$L$")
     ax.ticklabel_format(useOffset=False)
-    ax.set_title(f"One gradient-descent step on {name}: {name} $- \\eta\\,\\partial L/\\partial {tex_name(p)}$, "
-                 f"$\\eta$ = {_text(f['eta'])}", fontsize=10)
+    ax.set_title(
+        f"One gradient-descent step on {name}: {name} $- \\eta\\,\\partial L/\\partial {tex_name(p)}$, "
+        f"$\\eta$ = {_text(f['eta'])}",
+        fontsize=10,
+    )
     ax.legend(loc="best")
-    return {"param": p, "point": f["point"], "w": w, "loss": L, "gradient": to_float(f["gradient"]),
-            "eta": to_float(f["eta"]), "w_new": wn, "loss_new": Ln, "curve": {"x": fx, "y": fy},
-            "tangent": tangent.get_xydata().tolist(), "update": landing.get_xydata().tolist()[0],
-            "exact": {k: show(f[k], 20)[0] for k in ("w", "loss", "gradient", "w_new", "loss_new")}}
+    return {
+        "param": p,
+        "point": f["point"],
+        "w": w,
+        "loss": L,
+        "gradient": to_float(f["gradient"]),
+        "eta": to_float(f["eta"]),
+        "w_new": wn,
+        "loss_new": Ln,
+        "curve": {"x": fx, "y": fy},
+        "tangent": tangent.get_xydata().tolist(),
+        "update": landing.get_xydata().tolist()[0],
+        "exact": {k: show(f[k], 20)[0] for k in ("w", "loss", "gradient", "w_new", "loss_new")},
+    }
 
 
 # -- activations and their derivatives -------------------------------------------------------------
@@ -180,7 +242,9 @@ def activations_plot() -> dict:
         for ax, panel in zip(axes[: len(SMOOTH)], SMOOTH, strict=True):  # the last panel is ReLU's
             data[panel.name] = _smooth_panel(ax, Activation(panel.name), zs, panel)
         data["relu"] = _relu_panel(axes[2])
-        fig.suptitle("Activations (solid) and their derivatives (dashed): the largest slope of each is marked", fontsize=11)
+        fig.suptitle(
+            "Activations (solid) and their derivatives (dashed): the largest slope of each is marked", fontsize=11
+        )
         return _output(fig, data)
 
 
@@ -195,8 +259,10 @@ class _Panel:
     legend: str
 
 
-SMOOTH = (_Panel("sigmoid", (r"$\sigma(z)$", r"$\sigma'(z) = \sigma(z)\,(1-\sigma(z))$"), None, "upper left"),
-          _Panel("tanh", (r"$\tanh(z)$", r"$\tanh'(z) = 1-\tanh^{2}(z)$"), (-1.15, 1.4), "lower right"))
+SMOOTH = (
+    _Panel("sigmoid", (r"$\sigma(z)$", r"$\sigma'(z) = \sigma(z)\,(1-\sigma(z))$"), None, "upper left"),
+    _Panel("tanh", (r"$\tanh(z)$", r"$\tanh'(z) = 1-\tanh^{2}(z)$"), (-1.15, 1.4), "lower right"),
+)
 
 
 def _smooth_panel(ax, act: Activation, zs, panel: _Panel) -> dict:
@@ -210,8 +276,14 @@ def _smooth_panel(ax, act: Activation, zs, panel: _Panel) -> dict:
     peak = _text(top)
     ax.axhline(to_float(top), color=GREY, lw=0.8, ls=":")
     ax.plot([0], [to_float(top)], "o", color=RED, ms=6, zorder=5, gid=f"{act.name}-max")
-    ax.annotate(f"max {peak} at $z$ = 0", xy=(0, to_float(top)), xytext=(10, 6),
-                textcoords="offset points", fontsize=9, color=RED)
+    ax.annotate(
+        f"max {peak} at $z$ = 0",
+        xy=(0, to_float(top)),
+        xytext=(10, 6),
+        textcoords="offset points",
+        fontsize=9,
+        color=RED,
+    )
     ax.set_title(act.name)
     if panel.ylim:
         ax.set_ylim(*panel.ylim)
@@ -228,9 +300,15 @@ def _relu_panel(ax) -> dict:
     ax.plot([0, 6], [1, 1], color=RED, lw=1.8, ls="--")
     ax.plot([0], [1], "o", mfc="white", mec=RED, ms=6, zorder=5, gid="relu-open")
     ax.plot([0], [to_float(at_zero)], "o", color=RED, ms=6, zorder=6, gid="relu-zero")
-    ax.annotate(f"ReLU$'$(0) = {_text(at_zero)}\n(the convention)", xy=(0, to_float(at_zero)), xytext=(14, 22),
-                textcoords="offset points", fontsize=9, color=RED,
-                arrowprops={"arrowstyle": "-", "color": RED, "lw": 0.8})
+    ax.annotate(
+        f"ReLU$'$(0) = {_text(at_zero)}\n(the convention)",
+        xy=(0, to_float(at_zero)),
+        xytext=(14, 22),
+        textcoords="offset points",
+        fontsize=9,
+        color=RED,
+        arrowprops={"arrowstyle": "-", "color": RED, "lw": 0.8},
+    )
     ax.set_ylim(-0.5, 4)
     ax.set_title("ReLU")
     ax.set_xlabel("$z$")
@@ -276,19 +354,41 @@ def _draw_layers(ax, by_layer: dict, skipped: list, dps: int) -> dict:
     for layer, points in logs.items():
         n = len(points)
         xs = [layer + (0.3 * (i / (n - 1) - 0.5) if n > 1 else 0) for i in range(n)]
-        ax.plot(xs, [v for _, v in points], "o", color=BLUE, ms=5, alpha=0.8, zorder=5,
-                label="one weight" if layer == min(logs) else None)
+        ax.plot(
+            xs,
+            [v for _, v in points],
+            "o",
+            color=BLUE,
+            ms=5,
+            alpha=0.8,
+            zorder=5,
+            label="one weight" if layer == min(logs) else None,
+        )
         for x, (p, v) in zip(xs, points, strict=True):
             if label_each:
                 ax.annotate(_math(p), (x, v), xytext=(5, 3), textcoords="offset points", fontsize=9)
     layers = sorted(means)
     ax.plot(layers, [means[k] for k in layers], ":", color=RED, lw=1.2, zorder=2)
-    ax.hlines([means[k] for k in layers], [k - 0.22 for k in layers], [k + 0.22 for k in layers], color=RED, lw=2.5,
-              zorder=4, label="layer mean", gid="layer-mean")
+    ax.hlines(
+        [means[k] for k in layers],
+        [k - 0.22 for k in layers],
+        [k + 0.22 for k in layers],
+        color=RED,
+        lw=2.5,
+        zorder=4,
+        label="layer mean",
+        gid="layer-mean",
+    )
     _decade_axis(ax, [v for points in logs.values() for _, v in points] + list(means.values()))
     note = f" ({len(skipped)} zero gradient{'s' if len(skipped) != 1 else ''} not shown)" if skipped else ""
-    ratio = (f"\nthe mean of layer {layers[0]} is {_ratio(means[layers[0]] - means[layers[-1]])} "
-             f"times that of layer {layers[-1]}") if len(layers) > 1 else ""
+    ratio = (
+        (
+            f"\nthe mean of layer {layers[0]} is {_ratio(means[layers[0]] - means[layers[-1]])} "
+            f"times that of layer {layers[-1]}"
+        )
+        if len(layers) > 1
+        else ""
+    )
     title = f"Size of each weight's gradient by layer{note}{ratio}"
     ax.set_title(title, fontsize=10)
     if layers:
@@ -304,7 +404,9 @@ def _decade_axis(ax, values: list[float]) -> None:
     ax.set_ylim(low, high)
     ax.yaxis.set_major_locator(MultipleLocator(step))
     if high - low <= 12:  # minor ticks at 2…9 × 10^k, while there are few enough decades to see them
-        ax.yaxis.set_minor_locator(FixedLocator([k + math.log10(m) for k in range(int(low), int(high) + 1) for m in range(2, 10)]))
+        ax.yaxis.set_minor_locator(
+            FixedLocator([k + math.log10(m) for k in range(int(low), int(high) + 1) for m in range(2, 10)])
+        )
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"$10^{{{round(v)}}}$"))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("layer (column of the neuron the weight feeds)")
@@ -314,7 +416,7 @@ def _decade_axis(ax, values: list[float]) -> None:
 def _ratio(log10: float) -> str:
     """10^log10 as a lecturer would write it: 0.00033, 2.5, or 3.1 × 10^-12."""
     if -4 <= log10 <= 5:
-        return f"{10 ** log10:.2g}"
+        return f"{10**log10:.2g}"
     exponent = math.floor(log10)
     return f"${10 ** (log10 - exponent):.2g} \\times 10^{{{exponent}}}$"
 
@@ -322,5 +424,5 @@ def _ratio(log10: float) -> str:
 def _decades(low: float, high: float) -> tuple[float, float, float]:
     """Axis limits on whole decades and a step of 1, 2, 5, 10, 20, 50 … decades between labels."""
     low, high = math.floor(low - 0.05), math.ceil(high + 0.05)
-    step = next(s * 10 ** k for k in range(10) for s in (1, 2, 5) if (high - low) / (s * 10 ** k) <= 8)
+    step = next(s * 10**k for k in range(10) for s in (1, 2, 5) if (high - low) / (s * 10**k) <= 8)
     return low, high, step

@@ -5,6 +5,7 @@ emphasis and eat backslashes), converted to MathML, and kept in Python-Markdown'
 HTML, which puts it back after conversion (and lets `toc` make heading ids from its text). Raw
 HTML in the Markdown is not passed through: it comes out as text.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,24 +24,29 @@ from derive.templating import environment
 PAGE_TEMPLATE = "html/page.html.j2"
 _IMG = re.compile(r"<img\b[^>]*>")
 _ATTR = r'\s{}="([^"]*)"'
-_MIME = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-         ".gif": "image/gif", ".webp": "image/webp"}
+_MIME = {
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+}
 
 
-def render_html(markdown_text: str, title: str, templates: Path | None = None,
-                base_dir: Path | None = None) -> str:
+def render_html(markdown_text: str, title: str, templates: Path | None = None, base_dir: Path | None = None) -> str:
     """One HTML page for the Markdown notes. `title` is plain text (escaped here); `templates` is a
     folder whose html/page.html.j2 replaces the built-in page; images the Markdown references are
     read relative to `base_dir` and embedded as data: URIs (none is read without it)."""
     return render_html_report(markdown_text, title, templates, base_dir)[0]
 
 
-def render_html_report(markdown_text: str, title: str, templates: Path | None = None,
-                       base_dir: Path | None = None) -> tuple[str, list[str]]:
+def render_html_report(
+    markdown_text: str, title: str, templates: Path | None = None, base_dir: Path | None = None
+) -> tuple[str, list[str]]:
     """(page, formulas that could not be converted and are shown as TeX source instead)."""
     failures: list[str] = []
-    md = markdown.Markdown(extensions=["tables", "toc", "fenced_code", _Maths(failures)],
-                           output_format="html")
+    md = markdown.Markdown(extensions=["tables", "toc", "fenced_code", _Maths(failures)], output_format="html")
     body = _inline_images(md.convert(markdown_text), base_dir)
     page = _environment(templates).get_template(PAGE_TEMPLATE).render(title=title, body=body)
     return page, failures
@@ -51,6 +57,7 @@ def _environment(extra: Path | None) -> jinja2.Environment:
 
 
 # ---- maths --------------------------------------------------------------------------------------
+
 
 def formula_html(tex: str, display: bool, failures: list[str], alone: bool = True) -> str:
     """MathML for one formula; its TeX source in <code class="tex"> (and counted) if that fails.
@@ -88,8 +95,10 @@ class _Maths(MathsExtension):
 
 # ---- images -------------------------------------------------------------------------------------
 
+
 def _inline_images(body: str, base_dir: Path | None) -> str:
     """Every <img> gets a data: URI read from `base_dir`, or becomes its alt text if it cannot."""
+
     def one(m: re.Match) -> str:
         tag = m.group(0)
         src = re.search(_ATTR.format("src"), tag)
@@ -98,7 +107,8 @@ def _inline_images(body: str, base_dir: Path | None) -> str:
             alt = re.search(_ATTR.format("alt"), tag)
             return f'<span class="missing-image">[image: {alt.group(1) if alt else ""}]</span>'
         assert src is not None  # a data URI was made from it
-        return tag[:src.start()] + f' src="{data}"' + tag[src.end():]
+        return tag[: src.start()] + f' src="{data}"' + tag[src.end() :]
+
     return _IMG.sub(one, body)
 
 

@@ -3,6 +3,7 @@
 `to_mathml` returns None when a formula cannot be converted into well-formed MathML that keeps
 every command; the caller then shows the TeX source instead, and counts it.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,9 +16,22 @@ _NAME = r"\\(?:ln|log|exp|tanh|max|min|sin|cos)(?![A-Za-z])|\\operatorname\{[^{}
 
 # Commands after which TeX puts no thin space before an operator name (binary operators,
 # relations, spaces, openings); after a letter, digit, Greek letter or closing bracket it does.
-_NOT_ORDINARY = {r"\cdot", r"\times", r"\pm", r"\to", r"\le", r"\ge", r"\approx", r"\left",
-                 r"\bigl", r"\quad", r"\qquad", r"\mathrel", r"\ne", r"\in"} | {
-    r"\ln", r"\log", r"\exp", r"\tanh", r"\max", r"\min", r"\sin", r"\cos"}
+_NOT_ORDINARY = {
+    r"\cdot",
+    r"\times",
+    r"\pm",
+    r"\to",
+    r"\le",
+    r"\ge",
+    r"\approx",
+    r"\left",
+    r"\bigl",
+    r"\quad",
+    r"\qquad",
+    r"\mathrel",
+    r"\ne",
+    r"\in",
+} | {r"\ln", r"\log", r"\exp", r"\tanh", r"\max", r"\min", r"\sin", r"\cos"}
 
 # TeX rewritten before conversion. Each entry names what latex2mathml 3.81 gets wrong without it.
 TEX_REWRITES: list[tuple[re.Pattern, str | Callable[[re.Match], str]]] = [
@@ -30,14 +44,17 @@ TEX_REWRITES: list[tuple[re.Pattern, str | Callable[[re.Match], str]]] = [
     (re.compile(r"\\mathrel\{\+\}="), r"\\mathrel{+=}"),
     # `\lvert … \rvert` gives bare bars, whose form (and spacing) then depends on their position;
     # as a \left…\right pair they are a fenced group.
-    (re.compile(r"\\lvert(?![A-Za-z])((?:(?!\\[lr]vert(?![A-Za-z])).)*?)\\rvert(?![A-Za-z])", re.DOTALL),
-     r"\\left\\lvert \1\\right\\rvert "),
+    (
+        re.compile(r"\\lvert(?![A-Za-z])((?:(?!\\[lr]vert(?![A-Za-z])).)*?)\\rvert(?![A-Za-z])", re.DOTALL),
+        r"\\left\\lvert \1\\right\\rvert ",
+    ),
     # `y \ln O_{1}` comes out as <mi>y</mi><mi>ln</mi><mi>O</mi>, run together; TeX puts a thin
     # space between an operator name and a letter (or closing bracket) on either side of it.
-    (re.compile(r"(\\[A-Za-z]+|[A-Za-z0-9})\]])\s*(?=" + _NAME + ")"),
-     lambda m: m.group(0) if m.group(1) in _NOT_ORDINARY else m.group(1) + r"\, "),
-    (re.compile("(" + _NAME + r")\s*(?=[A-Za-z0-9]|\\(?!left|right|bigl|bigr|[,;:!]|q?quad)[A-Za-z])"),
-     r"\1\\, "),
+    (
+        re.compile(r"(\\[A-Za-z]+|[A-Za-z0-9})\]])\s*(?=" + _NAME + ")"),
+        lambda m: m.group(0) if m.group(1) in _NOT_ORDINARY else m.group(1) + r"\, ",
+    ),
+    (re.compile("(" + _NAME + r")\s*(?=[A-Za-z0-9]|\\(?!left|right|bigl|bigr|[,;:!]|q?quad)[A-Za-z])"), r"\1\\, "),
 ]
 
 _LARGE_OPERATORS = {"\u2211", "\u220f"}  # ∑ ∏ take their limits below in display style
@@ -91,8 +108,12 @@ def _fix_tags(root: ET.Element) -> None:
             el.tag = "mi"  # \operatorname{ReLU}, \max, \partial: ordinary symbols in TeX, not spaced
         elif el.tag == "mo" and el.get("minsize") and el.get("minsize") == el.get("maxsize"):
             _fixed_size_bracket(el)
-        elif el.tag in ("msub", "msubsup") and first is not None and first.tag == "mo" \
-                and (first.text or "") in _LARGE_OPERATORS:
+        elif (
+            el.tag in ("msub", "msubsup")
+            and first is not None
+            and first.tag == "mo"
+            and (first.text or "") in _LARGE_OPERATORS
+        ):
             el.tag = "munder" if el.tag == "msub" else "munderover"
             first.set("movablelimits", "true")
     for el in elements:

@@ -1,6 +1,7 @@
 """Where the maths is in a document's Markdown, for every writer: each `$…$` and `$$…$$` outside code
 is taken out before Python-Markdown parses the text (it would read `_…_` as emphasis and eat
 backslashes) and handed to the writer's `store`, which returns what stands in its place."""
+
 from __future__ import annotations
 
 import re
@@ -48,7 +49,8 @@ def _blocks(text: str) -> Iterator[tuple[str, bool]]:
             continue
         code_line = line.startswith(("    ", "\t"))
         indented = (indented and (code_line or not stripped)) or (
-            prev_blank and not in_list and code_line and bool(stripped))
+            prev_blank and not in_list and code_line and bool(stripped)
+        )
         if not indented and stripped:
             in_list = bool(_LIST_ITEM.match(line)) or (in_list and line[:1] in " \t")
         prev_blank = not stripped
@@ -60,7 +62,7 @@ def _protect_inline(s: str, store: Callable[[str, bool, bool], str]) -> str:
     while i < len(s):
         c = s[i]
         if c == "\\":  # an escaped character (`\$` included) is never a delimiter
-            out.append(s[i:i + 2])
+            out.append(s[i : i + 2])
             i += 2
         elif c == "`":
             end = _code_span_end(s, i)
@@ -79,7 +81,7 @@ def _protect_inline(s: str, store: Callable[[str, bool, bool], str]) -> str:
 def _alone(s: str, start: int, end: int) -> bool:
     """Whether s[start:end] is all there is between the blank lines around it."""
     after = s.find("\n\n", end)
-    return not s[s.rfind("\n\n", 0, start) + 1:start].strip() and not s[end:None if after < 0 else after].strip()
+    return not s[s.rfind("\n\n", 0, start) + 1 : start].strip() and not s[end : None if after < 0 else after].strip()
 
 
 def _code_span_end(s: str, i: int) -> int:

@@ -1,4 +1,5 @@
 """Rendering: one Jinja2 environment per output format, built on demand, templates only read steps."""
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,13 @@ def _align(line: str) -> str:
     return line.replace(" = ", " &= ", 1)
 
 
-MARKDOWN_FILTERS: dict[str, Callable[..., Any]] = {"md": md_escape, "tex": _tex_inline, "factor_line": _factor_line, "align": _align,
-                    "texname": tex_name}
+MARKDOWN_FILTERS: dict[str, Callable[..., Any]] = {
+    "md": md_escape,
+    "tex": _tex_inline,
+    "factor_line": _factor_line,
+    "align": _align,
+    "texname": tex_name,
+}
 
 
 def markdown_environment(extra: Path | None = None, **filters) -> jinja2.Environment:
@@ -81,13 +87,27 @@ def render(doc: Document, fmt: str, templates: Path | None = None, base_dir: Pat
 
 
 def to_json(doc: Document) -> str:
-    data = {"title": doc.title, "source": doc.source, "conventions": {
-        "loss": doc.facts["loss"], "learning_rate": doc.facts["eta"], "carry": doc.facts["carry"],
-        "data_point": doc.facts["point_index"]}, **doc.numbers}
+    data = {
+        "title": doc.title,
+        "source": doc.source,
+        "conventions": {
+            "loss": doc.facts["loss"],
+            "learning_rate": doc.facts["eta"],
+            "carry": doc.facts["carry"],
+            "data_point": doc.facts["point_index"],
+        },
+        **doc.numbers,
+    }
     if doc.backward.check is not None:
         c = doc.backward.check
-        data["check"] = {"done": c.done, "agreed": c.agreed, "digits": c.digits, "reason": c.reason,
-                         "method": c.method or None, "sympy_skipped": c.skipped or None}
+        data["check"] = {
+            "done": c.done,
+            "agreed": c.agreed,
+            "digits": c.digits,
+            "reason": c.reason,
+            "method": c.method or None,
+            "sympy_skipped": c.skipped or None,
+        }
     if not doc.backward.available:
         data["gradients_unavailable"] = doc.backward.reason
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

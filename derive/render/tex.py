@@ -1,5 +1,6 @@
 """LaTeX notes and their PDF: a Jinja2 environment with TeX-friendly delimiters, an escaping filter for
 user text, and a sandboxed pdflatex run (no shell escape, paranoid file access, a timeout)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -25,6 +26,7 @@ TEMPLATE = "tex/document.tex.j2"
 TIMEOUT = 60  # seconds for the whole compilation
 PACKAGES = "texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-pictures latexmk"
 
+
 def align(line: str, relation: str = "=") -> str:
     """`lhs = rhs` as an align* row, aligned on the first `relation`; \\fitrhs breaks a long right side."""
     lhs, sep, rhs = line.partition(f" {relation} ")
@@ -40,8 +42,13 @@ def _factor_lines(f) -> str:
     return rf"{symbol} &= \fitrhs{{{formula} {f.eq}}}"
 
 
-TEX_FILTERS = {"tex_escape": tex_escape, "pdf_text": pdf_text, "factor_lines": _factor_lines, "align": align,
-               "texname": tex_name}
+TEX_FILTERS = {
+    "tex_escape": tex_escape,
+    "pdf_text": pdf_text,
+    "factor_lines": _factor_lines,
+    "align": align,
+    "texname": tex_name,
+}
 
 
 def tex_environment(extra: Path | None = None, **filters) -> jinja2.Environment:
@@ -50,8 +57,9 @@ def tex_environment(extra: Path | None = None, **filters) -> jinja2.Environment:
     return environment("tex", extra, {**TEX_FILTERS, **filters})
 
 
-def render_tex(markdown_text: str, title: str, templates: Path | None = None,
-               pictures: Mapping[str, str] | None = None) -> str:
+def render_tex(
+    markdown_text: str, title: str, templates: Path | None = None, pictures: Mapping[str, str] | None = None
+) -> str:
     """A document's Markdown (its one source of words) as a standalone LaTeX document: the tree
     written by derive.render.tex_writer inside tex/document.tex.j2 (preamble and page set-up).
     `pictures` maps an image source the Markdown names to the TeX that draws it."""
@@ -82,8 +90,10 @@ def _commands(name: str) -> list[list[str]]:
     """latexmk when it is there (it reruns as often as references need), else pdflatex twice."""
     pdflatex = shutil.which("pdflatex")
     if not pdflatex:
-        raise DeriveError(f"making a PDF needs pdflatex, which is not installed; install the Debian packages {PACKAGES}"
-                          " (or write the notes as .tex and compile them yourself)")
+        raise DeriveError(
+            f"making a PDF needs pdflatex, which is not installed; install the Debian packages {PACKAGES}"
+            " (or write the notes as .tex and compile them yourself)"
+        )
     flags = ["-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error"]
     latexmk = shutil.which("latexmk")
     if latexmk:
@@ -101,8 +111,15 @@ def _sandbox_env() -> dict[str, str]:
 
 def _run(cmd: list[str], cwd: str, timeout: float) -> tuple[int, str]:
     """Run one TeX command in its own process group, killed with all its children on timeout."""
-    proc = subprocess.Popen(cmd, cwd=cwd, env=_sandbox_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env=_sandbox_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         output = proc.communicate(timeout=timeout)[0]
     except subprocess.TimeoutExpired:
@@ -122,7 +139,7 @@ def first_error(log: str) -> str | None:
     if not match:
         return None
     text = match.group(1).strip()
-    where = re.search(r"^l\.(\d+) ?(.*)$", log[match.end():], re.M)
+    where = re.search(r"^l\.(\d+) ?(.*)$", log[match.end() :], re.M)
     return f"{text} (line {where.group(1)} of the .tex, at `{where.group(2).strip()}`)" if where else text
 
 
@@ -144,8 +161,10 @@ def compile_pdf(tex: str, timeout: float = TIMEOUT, files: Mapping[str, bytes | 
             try:
                 code, output = _run(cmd, tmp, max(deadline - time.monotonic(), 1))
             except subprocess.TimeoutExpired:
-                raise DeriveError(f"LaTeX did not finish within {timeout:g} s, so no PDF was made; "
-                                  "compile the .tex yourself to see where it stops") from None
+                raise DeriveError(
+                    f"LaTeX did not finish within {timeout:g} s, so no PDF was made; "
+                    "compile the .tex yourself to see where it stops"
+                ) from None
             if code != 0:
                 break
         pdf = work / "notes.pdf"
@@ -153,5 +172,7 @@ def compile_pdf(tex: str, timeout: float = TIMEOUT, files: Mapping[str, bytes | 
             return pdf.read_bytes()
         log = work / "notes.log"
         detail = first_error(log.read_text(encoding="utf-8", errors="replace") if log.exists() else "")
-        raise DeriveError("LaTeX could not compile the notes: "
-                          + (detail or output.strip()[-400:] or f"{cmd[0]} exited with code {code}"))
+        raise DeriveError(
+            "LaTeX could not compile the notes: "
+            + (detail or output.strip()[-400:] or f"{cmd[0]} exited with code {code}")
+        )

@@ -6,6 +6,7 @@ element is set in LaTeX: numbered sections where the Markdown numbers its headin
 widest text column wrapped), displayed formulas that break instead of running into the margin
 (\\fitmath, \\fitrhs from tex/preamble.tex.j2), and pictures as the TikZ or PDF the caller drew.
 """
+
 from __future__ import annotations
 
 import re
@@ -94,8 +95,10 @@ class _Writer:
             return f"{keep}\\{command}{{{self.text(numbered.group(2))}}}{label}\n\n"
         title = self.inline(e)
         bookmark = tex_escape("".join(e.itertext()).strip())
-        return (f"{keep}\\{command}*{{{title}}}\\phantomsection{label}"
-                f"\\addcontentsline{{toc}}{{{command}}}{{\\texorpdfstring{{{title}}}{{{bookmark}}}}}\n\n")
+        return (
+            f"{keep}\\{command}*{{{title}}}\\phantomsection{label}"
+            f"\\addcontentsline{{toc}}{{{command}}}{{\\texorpdfstring{{{title}}}{{{bookmark}}}}}\n\n"
+        )
 
     def _block_p(self, e: ET.Element) -> str:
         formula = self.tree.only_formula(e)
@@ -139,30 +142,38 @@ class _Writer:
     def _block_table(self, e: ET.Element) -> str:
         head = [c for row in e.iter("thead") for tr in row for c in tr]
         rows = [list(tr) for body in e.iter("tbody") for tr in body]
-        numeric = [bool(rows) and all(self._is_number(r[i]) for r in rows if i < len(r) and _plain(r[i]))
-                   and any(_plain(r[i]) for r in rows if i < len(r)) for i in range(len(head))]
+        numeric = [
+            bool(rows)
+            and all(self._is_number(r[i]) for r in rows if i < len(r) and _plain(r[i]))
+            and any(_plain(r[i]) for r in rows if i < len(r))
+            for i in range(len(head))
+        ]
         spec, scale = self._columns(head, rows, numeric)
         top = " & ".join(self._head_cell(c, n) for c, n in zip(head, numeric, strict=True)) + " \\\\"
-        body = "".join(" & ".join(self._cell(c, numeric[i] if i < len(numeric) else False)
-                                  for i, c in enumerate(r)) + " \\\\\n" for r in rows)
+        body = "".join(
+            " & ".join(self._cell(c, numeric[i] if i < len(numeric) else False) for i, c in enumerate(r)) + " \\\\\n"
+            for r in rows
+        )
         size = next((command for limit, command in _SIZES if scale <= limit), "\\tiny")
         if len(rows) <= LONG_TABLE:
-            table = (f"\\begin{{tabular}}{{{spec}}}\n\\toprule\n{top}\n\\midrule\n{body}\\bottomrule\n"
-                     "\\end{tabular}")
+            table = f"\\begin{{tabular}}{{{spec}}}\n\\toprule\n{top}\n\\midrule\n{body}\\bottomrule\n\\end{{tabular}}"
             if scale > _SIZES[-1][0]:  # too wide even in the smallest readable size: shrink to the line
                 size, table = "", f"\\resizebox{{\\linewidth}}{{!}}{{{table}}}"
-            return (f"\\par\\nopagebreak\\smallskip\\noindent\\makebox[\\linewidth]{{{size}{table}}}\\par\n\n")
-        return (f"{{{size}\\setlength{{\\tabcolsep}}{{{_gap(scale)}}}\n\\begin{{longtable}}{{{spec}}}\n\\toprule\n{top}\n"
-                f"\\midrule\n\\endhead\n{body}\\bottomrule\n\\end{{longtable}}}}\n\n")
+            return f"\\par\\nopagebreak\\smallskip\\noindent\\makebox[\\linewidth]{{{size}{table}}}\\par\n\n"
+        return (
+            f"{{{size}\\setlength{{\\tabcolsep}}{{{_gap(scale)}}}\n\\begin{{longtable}}{{{spec}}}\n\\toprule\n{top}\n"
+            f"\\midrule\n\\endhead\n{body}\\bottomrule\n\\end{{longtable}}}}\n\n"
+        )
 
-    def _columns(self, head: list[ET.Element], rows: list[list[ET.Element]],
-                 numeric: list[bool]) -> tuple[str, float]:
+    def _columns(self, head: list[ET.Element], rows: list[list[ET.Element]], numeric: list[bool]) -> tuple[str, float]:
         """(column spec, how many lines wide the table is at normal size). r for numbers, l for text;
         when the table is wider than the line, its widest text column becomes a paragraph column
         (p{…}) that takes what the others leave; when they leave it less than a quarter of the line,
         the next widest is wrapped too, and so on, the wrapped columns sharing the room by their text."""
-        widths = [max([self._width(c) for c in [head[i], *(r[i] for r in rows if i < len(r))]], default=0)
-                  for i in range(len(head))]
+        widths = [
+            max([self._width(c) for c in [head[i], *(r[i] for r in rows if i < len(r))]], default=0)
+            for i in range(len(head))
+        ]
         kinds = ["r" if n else "l" for n in numeric]
         total: float = sum(widths) + 2 * len(widths)
         if total > TEXT_WIDTH:
@@ -260,7 +271,7 @@ def _rows(tex: str) -> list[str] | None:
     for i, char in enumerate(tex):
         depth += {"{": 1, "}": -1}.get(char, 0)
         if depth == 0 and tex.startswith(" = ", i):
-            return [f"{tex[:i]} &= {tex[i + 3:]}"]
+            return [f"{tex[:i]} &= {tex[i + 3 :]}"]
     return None
 
 

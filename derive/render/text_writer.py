@@ -11,6 +11,7 @@ bare text, and maths as Unicode where every command in it has a faithful plain-t
 Widths are counted in terminal cells (a wide East Asian character takes two, a combining accent
 none), so columns stay aligned with ✓, σ or ŷ in them.
 """
+
 from __future__ import annotations
 
 import re
@@ -288,34 +289,170 @@ class _Unknown(Exception):
     """A command without a faithful plain-text form: the formula is shown as TeX."""
 
 
-_GREEK = {name: chr(code) for name, code in (
-    ("alpha", 0x3B1), ("beta", 0x3B2), ("gamma", 0x3B3), ("delta", 0x3B4), ("epsilon", 0x3F5),
-    ("varepsilon", 0x3B5), ("zeta", 0x3B6), ("eta", 0x3B7), ("theta", 0x3B8), ("vartheta", 0x3D1),
-    ("iota", 0x3B9), ("kappa", 0x3BA), ("lambda", 0x3BB), ("mu", 0x3BC), ("nu", 0x3BD), ("xi", 0x3BE),
-    ("pi", 0x3C0), ("rho", 0x3C1), ("sigma", 0x3C3), ("varsigma", 0x3C2), ("tau", 0x3C4),
-    ("upsilon", 0x3C5), ("phi", 0x3D5), ("varphi", 0x3C6), ("chi", 0x3C7), ("psi", 0x3C8),
-    ("omega", 0x3C9), ("Gamma", 0x393), ("Delta", 0x394), ("Theta", 0x398), ("Lambda", 0x39B),
-    ("Xi", 0x39E), ("Pi", 0x3A0), ("Sigma", 0x3A3), ("Upsilon", 0x3A5), ("Phi", 0x3A6), ("Psi", 0x3A8),
-    ("Omega", 0x3A9))}
-_SYMBOLS = {"partial": "∂", "nabla": "∇", "infty": "∞", "ldots": "…", "dots": "…", "cdots": "⋯",
-            "prime": "′", "sum": "Σ", "prod": "∏", "ell": "ℓ", "top": "⊤", "circ": "∘", "%": "%",
-            "{": "{", "}": "}", "_": "_", "&": "&", "#": "#", "$": "$", "|": "‖", "lbrace": "{", "rbrace": "}",
-            "langle": "⟨", "rangle": "⟩", "lvert": "|", "rvert": "|", "vert": "|"}
+_GREEK = {
+    name: chr(code)
+    for name, code in (
+        ("alpha", 0x3B1),
+        ("beta", 0x3B2),
+        ("gamma", 0x3B3),
+        ("delta", 0x3B4),
+        ("epsilon", 0x3F5),
+        ("varepsilon", 0x3B5),
+        ("zeta", 0x3B6),
+        ("eta", 0x3B7),
+        ("theta", 0x3B8),
+        ("vartheta", 0x3D1),
+        ("iota", 0x3B9),
+        ("kappa", 0x3BA),
+        ("lambda", 0x3BB),
+        ("mu", 0x3BC),
+        ("nu", 0x3BD),
+        ("xi", 0x3BE),
+        ("pi", 0x3C0),
+        ("rho", 0x3C1),
+        ("sigma", 0x3C3),
+        ("varsigma", 0x3C2),
+        ("tau", 0x3C4),
+        ("upsilon", 0x3C5),
+        ("phi", 0x3D5),
+        ("varphi", 0x3C6),
+        ("chi", 0x3C7),
+        ("psi", 0x3C8),
+        ("omega", 0x3C9),
+        ("Gamma", 0x393),
+        ("Delta", 0x394),
+        ("Theta", 0x398),
+        ("Lambda", 0x39B),
+        ("Xi", 0x39E),
+        ("Pi", 0x3A0),
+        ("Sigma", 0x3A3),
+        ("Upsilon", 0x3A5),
+        ("Phi", 0x3A6),
+        ("Psi", 0x3A8),
+        ("Omega", 0x3A9),
+    )
+}
+_SYMBOLS = {
+    "partial": "∂",
+    "nabla": "∇",
+    "infty": "∞",
+    "ldots": "…",
+    "dots": "…",
+    "cdots": "⋯",
+    "prime": "′",
+    "sum": "Σ",
+    "prod": "∏",
+    "ell": "ℓ",
+    "top": "⊤",
+    "circ": "∘",
+    "%": "%",
+    "{": "{",
+    "}": "}",
+    "_": "_",
+    "&": "&",
+    "#": "#",
+    "$": "$",
+    "|": "‖",
+    "lbrace": "{",
+    "rbrace": "}",
+    "langle": "⟨",
+    "rangle": "⟩",
+    "lvert": "|",
+    "rvert": "|",
+    "vert": "|",
+}
 # Binary operators and relations: set with a space either side, as TeX spaces them.
-_OPERATORS = {"cdot": "·", "times": "×", "div": "÷", "pm": "±", "mp": "∓", "approx": "≈", "neq": "≠",
-              "ne": "≠", "leq": "≤", "le": "≤", "geq": "≥", "ge": "≥", "to": "→", "rightarrow": "→",
-              "leftarrow": "←", "Rightarrow": "⇒", "mapsto": "↦", "equiv": "≡", "sim": "∼", "propto": "∝",
-              "in": "∈", "coloneqq": "≔", "odot": "⊙", "otimes": "⊗", "ast": "∗", "mid": "|"}
+_OPERATORS = {
+    "cdot": "·",
+    "times": "×",
+    "div": "÷",
+    "pm": "±",
+    "mp": "∓",
+    "approx": "≈",
+    "neq": "≠",
+    "ne": "≠",
+    "leq": "≤",
+    "le": "≤",
+    "geq": "≥",
+    "ge": "≥",
+    "to": "→",
+    "rightarrow": "→",
+    "leftarrow": "←",
+    "Rightarrow": "⇒",
+    "mapsto": "↦",
+    "equiv": "≡",
+    "sim": "∼",
+    "propto": "∝",
+    "in": "∈",
+    "coloneqq": "≔",
+    "odot": "⊙",
+    "otimes": "⊗",
+    "ast": "∗",
+    "mid": "|",
+}
 _SPACES = {",": " ", ";": " ", ":": " ", "!": "", " ": " ", "quad": " ", "qquad": " ", "enspace": " "}
-_FUNCTIONS = {"exp", "log", "ln", "sin", "cos", "tan", "tanh", "sinh", "cosh", "max", "min", "arg",
-              "argmax", "argmin", "det", "lim", "sup", "inf"}
-_FONTS = {"text", "mathrm", "mathit", "mathbf", "mathsf", "mathtt", "textrm", "textit", "textbf",
-          "operatorname", "boldsymbol", "bm", "mbox"}
-_SIZES = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr",
-          "displaystyle", "textstyle"}
+_FUNCTIONS = {
+    "exp",
+    "log",
+    "ln",
+    "sin",
+    "cos",
+    "tan",
+    "tanh",
+    "sinh",
+    "cosh",
+    "max",
+    "min",
+    "arg",
+    "argmax",
+    "argmin",
+    "det",
+    "lim",
+    "sup",
+    "inf",
+}
+_FONTS = {
+    "text",
+    "mathrm",
+    "mathit",
+    "mathbf",
+    "mathsf",
+    "mathtt",
+    "textrm",
+    "textit",
+    "textbf",
+    "operatorname",
+    "boldsymbol",
+    "bm",
+    "mbox",
+}
+_SIZES = {
+    "left",
+    "right",
+    "big",
+    "Big",
+    "bigg",
+    "Bigg",
+    "bigl",
+    "bigr",
+    "Bigl",
+    "Bigr",
+    "biggl",
+    "biggr",
+    "displaystyle",
+    "textstyle",
+}
 _CLOSING = {"right", "bigr", "Bigr", "biggr", "Biggr"}  # these end a bracket; \left, \big may open one
-_ACCENTS = {"hat": "\u0302", "widehat": "\u0302", "bar": "\u0304", "overline": "\u0305", "tilde": "\u0303",
-            "dot": "\u0307", "ddot": "\u0308", "vec": "\u20d7"}
+_ACCENTS = {
+    "hat": "\u0302",
+    "widehat": "\u0302",
+    "bar": "\u0304",
+    "overline": "\u0305",
+    "tilde": "\u0303",
+    "dot": "\u0307",
+    "ddot": "\u0308",
+    "vec": "\u20d7",
+}
 _FRACTIONS = {"frac", "dfrac", "tfrac"}
 _SUPERSCRIPT = dict(zip("0123456789+-=()ni", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱ", strict=True))
 _SUBSCRIPT = dict(zip("0123456789+-=()", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎", strict=True))
@@ -403,9 +540,9 @@ class _Maths:
 
     def juxtaposed(self) -> bool:
         """Whether what follows multiplies what came before (no operator, bracket or end between)."""
-        rest = self.tex[self.i:].lstrip()
+        rest = self.tex[self.i :].lstrip()
         while spacing := re.match(r"(\\([,;:! ]|quad|qquad|enspace)(?![A-Za-z])|~)\s*", rest):
-            rest = rest[spacing.end():]  # a space does not stop a product: a/b\, c is still (a/b)·c
+            rest = rest[spacing.end() :]  # a space does not stop a product: a/b\, c is still (a/b)·c
         if not rest or rest[0] in "})]=+-,;.<>&|/*":
             return False
         if rest[0] == "\\":
@@ -444,19 +581,19 @@ class _Maths:
                 self.i += 1  # \left. is an invisible delimiter
             return ""
         if name in _FUNCTIONS:
-            following = self.tex[self.i:self.i + 1]
+            following = self.tex[self.i : self.i + 1]
             return name if following in ("(", "^", "_", "{", "\\", "") else name + " "
         if name in _FONTS:
             return self.argument()
         if name in _FRACTIONS:
-            before = self.tex[:m.start()].rstrip()[-1:]
+            before = self.tex[: m.start()].rstrip()[-1:]
             top, bottom = self.argument().strip(), self.argument().strip()
             fraction = f"{_bracket(top)}/{_bracket(bottom)}"
             # a/b c would read as a/(bc), and 1/a/b as (1/a)/b: a fraction that something multiplies
             # from the right, or that a slash divides, is bracketed.
             return f"({fraction})" if before == "/" or self.juxtaposed() else fraction
         if name == "sqrt":
-            if self.tex[self.i:self.i + 1] == "[":
+            if self.tex[self.i : self.i + 1] == "[":
                 raise _Unknown  # an n-th root has no plain form as short
             body = self.argument().strip()
             return "√" + _bracket(body)

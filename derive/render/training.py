@@ -1,5 +1,6 @@
 """Training notes in every format from one source of words, templates/train/<kind>.md.j2: Markdown as
 written, HTML and LaTeX (then PDF) from it by their writers, JSON from the numbers."""
+
 from __future__ import annotations
 
 import json

@@ -7,6 +7,7 @@ This is the model of pandoc and docutils: the reader builds the tree, a writer k
 markup (derive.render.tex_writer for LaTeX, derive.render.text_writer for plain text; HTML is
 Python-Markdown's own writer with MathML, in derive.render.html).
 """
+
 from __future__ import annotations
 
 import copy
@@ -48,7 +49,7 @@ class Tree:
         last = 0
         for m in TOKEN.finditer(text):
             if m.start() > last:
-                parts.append(text[last:m.start()])
+                parts.append(text[last : m.start()])
             parts.append(self.formulas[int(m.group(1))])
             last = m.end()
         if last < len(text):

@@ -1,4 +1,5 @@
 """Reading a network file: YAML nodes → explicit or dense spec → cross-checked, immutable Network."""
+
 from __future__ import annotations
 
 import re
@@ -57,8 +58,12 @@ def load(text: str, name: str = "<text>") -> Network:
 
 def _explicit(c: Collector, top) -> Spec:
     if "neurons" not in top:
-        c.missing(None, "$.neurons", "the file needs `neurons:` (explicit form) or `layers:` (dense shorthand)",
-                  "see examples/pass_fail.yaml and examples/two_paths_dense.yaml")
+        c.missing(
+            None,
+            "$.neurons",
+            "the file needs `neurons:` (explicit form) or `layers:` (dense shorthand)",
+            "see examples/pass_fail.yaml and examples/two_paths_dense.yaml",
+        )
     if "inputs" not in top:
         c.missing(None, "$.inputs", "missing `inputs:`", "list the input names with a label, e.g. `inputs: {x1: IQ}`")
     inputs = read_inputs(c, top["inputs"][1]) if "inputs" in top else {}
@@ -66,8 +71,12 @@ def _explicit(c: Collector, top) -> Spec:
     params, pnodes = read_parameters(c, top.get("parameters"))
     used = list(dict.fromkeys(w for _, w in _weights(neurons) if isinstance(w, str)))
     if "parameters" not in top and used:
-        c.missing(None, "$.parameters", f"missing `parameters:`; the neurons use {_listing(used)}",
-                  f"give each a starting value, e.g. `parameters: {{{used[0]}: 0.1}}`")
+        c.missing(
+            None,
+            "$.parameters",
+            f"missing `parameters:`; the neurons use {_listing(used)}",
+            f"give each a starting value, e.g. `parameters: {{{used[0]}: 0.1}}`",
+        )
     return Spec(inputs, neurons, nodes, params, pnodes, broken=broken)
 
 
@@ -115,28 +124,55 @@ def _assemble(c: Collector, top, spec: Spec, name: str) -> Network | None:
     carry, show = _numbers(c, top)
     freeze = _freeze(c, top, spec)
     training = read_training(c, top)
-    eta = read_number(c, top["learning_rate"][1], "$.learning_rate", "learning_rate") if "learning_rate" in top else Fraction(1, 10)
+    eta = (
+        read_number(c, top["learning_rate"][1], "$.learning_rate", "learning_rate")
+        if "learning_rate" in top
+        else Fraction(1, 10)
+    )
     if eta is not None and eta < 0:
-        c.error(top["learning_rate"][1], "$.learning_rate", "the learning rate must not be negative",
-                "a small positive number such as 0.1")
+        c.error(
+            top["learning_rate"][1],
+            "$.learning_rate",
+            "the learning rate must not be negative",
+            "a small positive number such as 0.1",
+        )
     title = c.scalar(top["title"][1], "$.title", "title") if "title" in top else Path(name).stem
     if c.problems or order is None or title is None or eta is None:  # each of these None has a problem
         return None
-    return Network(title=title, inputs=spec.inputs, neurons=tuple(spec.neurons[n] for n in order),
-                   outputs=tuple(outputs), parameters=spec.parameters, loss=loss, learning_rate=eta,
-                   data=tuple(data), carry=carry, show=show, freeze=freeze, source=name,
-                   warnings=tuple(c.warnings), training=training)
+    return Network(
+        title=title,
+        inputs=spec.inputs,
+        neurons=tuple(spec.neurons[n] for n in order),
+        outputs=tuple(outputs),
+        parameters=spec.parameters,
+        loss=loss,
+        learning_rate=eta,
+        data=tuple(data),
+        carry=carry,
+        show=show,
+        freeze=freeze,
+        source=name,
+        warnings=tuple(c.warnings),
+        training=training,
+    )
 
 
 def _check_names(c: Collector, spec: Spec) -> None:
     seen: dict[str, str] = {}
-    for kind, section, names in (("input", "inputs", spec.inputs), ("neuron", "neurons", spec.neurons),
-                                 ("parameter", "parameters", spec.param_nodes)):
+    for kind, section, names in (
+        ("input", "inputs", spec.inputs),
+        ("neuron", "neurons", spec.neurons),
+        ("parameter", "parameters", spec.param_nodes),
+    ):
         for n in names:
             if n in seen:
                 path = f"$.{section}.{n}"
-                c.error(c.keys.get(path, spec.nodes.get(n)), path, f"`{n}` names both an {seen[n]} and a {kind}",
-                        "give each a different name")
+                c.error(
+                    c.keys.get(path, spec.nodes.get(n)),
+                    path,
+                    f"`{n}` names both an {seen[n]} and a {kind}",
+                    "give each a different name",
+                )
             seen.setdefault(n, kind)
 
 
@@ -149,11 +185,19 @@ def _check_references(c: Collector, spec: Spec) -> None:
             path = f"$.neurons.{n}.from.{e.source}"
             used_sources.add(e.source)
             if e.source == n:
-                c.error(c.keys.get(path, spec.nodes[n]), path, f"neuron {n} feeds itself",
-                        f"remove `{n}` from its own `from:`; a feed-forward network has no loops")
+                c.error(
+                    c.keys.get(path, spec.nodes[n]),
+                    path,
+                    f"neuron {n} feeds itself",
+                    f"remove `{n}` from its own `from:`; a feed-forward network has no loops",
+                )
             elif check_sources and e.source not in known:
-                c.error(c.keys.get(path, spec.nodes[n]), path, f"`{e.source}` is neither an input nor a neuron",
-                        suggest(e.source, known))
+                c.error(
+                    c.keys.get(path, spec.nodes[n]),
+                    path,
+                    f"`{e.source}` is neither an input nor a neuron",
+                    suggest(e.source, known),
+                )
     _check_parameters(c, spec)
     for i in spec.inputs:
         if i not in used_sources:
@@ -169,10 +213,15 @@ def _check_parameters(c: Collector, spec: Spec) -> None:
         used.add(weight)
         if weight not in defined and "$.parameters" not in c.explained:
             close = close_match(weight, defined)
-            hint = (f"did you mean `{close}`? If not, add " if close else "add ") + \
-                f"`{weight}: 0.1` under `parameters:`"
-            c.error(c.values.get(path, spec.nodes[path.split(".")[2]]), path,
-                    f"parameter `{weight}` has no value in `parameters:`", hint)
+            hint = (
+                f"did you mean `{close}`? If not, add " if close else "add "
+            ) + f"`{weight}: 0.1` under `parameters:`"
+            c.error(
+                c.values.get(path, spec.nodes[path.split(".")[2]]),
+                path,
+                f"parameter `{weight}` has no value in `parameters:`",
+                hint,
+            )
     for p, pnode in spec.param_nodes.items():
         if p not in used:
             c.warn(pnode, f"$.parameters.{p}", f"parameter `{p}` is defined but no edge or bias uses it")
@@ -180,8 +229,10 @@ def _check_parameters(c: Collector, spec: Spec) -> None:
 
 def _topological(c: Collector, spec: Spec) -> list[str] | None:
     """Neurons in forward order (Kahn), or None after naming a cycle."""
-    preds = {n: {e.source for e in neu.edges if e.source in spec.neurons and e.source != n}
-             for n, neu in spec.neurons.items()}
+    preds = {
+        n: {e.source for e in neu.edges if e.source in spec.neurons and e.source != n}
+        for n, neu in spec.neurons.items()
+    }
     succ: dict[str, list[str]] = {n: [] for n in spec.neurons}
     for n, ps in preds.items():
         for p in ps:
@@ -204,8 +255,12 @@ def _topological(c: Collector, spec: Spec) -> list[str] | None:
     path = f"$.neurons.{cycle[0]}"
     shown = cycle if len(cycle) <= 12 else [*cycle[:6], f"... ({len(cycle)} neurons) ...", *cycle[-2:]]
     shown = [*shown, cycle[0]]
-    c.error(c.keys.get(path, spec.nodes[cycle[0]]), path, "the neurons form a cycle: " + " → ".join(shown),
-            "a feed-forward network must be acyclic; remove one of these connections")
+    c.error(
+        c.keys.get(path, spec.nodes[cycle[0]]),
+        path,
+        "the neurons form a cycle: " + " → ".join(shown),
+        "a feed-forward network must be acyclic; remove one of these connections",
+    )
     return None
 
 
@@ -215,7 +270,7 @@ def _find_cycle(preds: dict[str, set[str]]) -> list[str]:
     while True:
         nxt = next(p for p in sorted(preds[path[-1]]) if p in preds)
         if nxt in seen:
-            return list(reversed(path[seen[nxt]:]))
+            return list(reversed(path[seen[nxt] :]))
         seen[nxt] = len(path)
         path.append(nxt)
 
@@ -256,16 +311,25 @@ def _check_activations(c: Collector, spec: Spec, outputs: list[str]) -> None:
     softmax = [n for n, neu in spec.neurons.items() if neu.activation.couples_outputs]
     for n in softmax:
         if n not in outputs or n in fed:
-            c.error(*_place(c, spec, n, "activation"), f"softmax on {n}: softmax belongs on output neurons only",
-                    "use sigmoid, tanh or relu on hidden neurons")
+            c.error(
+                *_place(c, spec, n, "activation"),
+                f"softmax on {n}: softmax belongs on output neurons only",
+                "use sigmoid, tanh or relu on hidden neurons",
+            )
     at_outputs = [n for n in softmax if n in outputs and n not in fed]
     if len(at_outputs) == 1:
-        c.error(*_place(c, spec, at_outputs[0], "activation"), "softmax needs at least two output neurons",
-                "use sigmoid for a single output")
+        c.error(
+            *_place(c, spec, at_outputs[0], "activation"),
+            "softmax needs at least two output neurons",
+            "use sigmoid for a single output",
+        )
     for n, neu in spec.neurons.items():
         if neu.threshold is not None and (n not in outputs or n in fed):
-            c.error(*_place(c, spec, n, "threshold"), f"a threshold belongs on an output neuron, and {n} is hidden",
-                    "remove `threshold:` here, or put it on the output neuron")
+            c.error(
+                *_place(c, spec, n, "threshold"),
+                f"a threshold belongs on an output neuron, and {n} is hidden",
+                "remove `threshold:` here, or put it on the output neuron",
+            )
 
 
 def _loss(c: Collector, top, spec: Spec, outputs: list[str]) -> str:
@@ -276,7 +340,12 @@ def _loss(c: Collector, top, spec: Spec, outputs: list[str]) -> str:
     if name is None:
         return "squared_error"
     if name not in losses.NAMES:
-        c.error(node, "$.loss", f"unknown loss `{name}`", suggest(name, losses.NAMES) + " (allowed: " + ", ".join(losses.NAMES) + ")")
+        c.error(
+            node,
+            "$.loss",
+            f"unknown loss `{name}`",
+            suggest(name, losses.NAMES) + " (allowed: " + ", ".join(losses.NAMES) + ")",
+        )
         return name
     if not outputs or any(o not in spec.neurons for o in outputs):
         return name  # the outputs have a problem of their own
@@ -284,24 +353,40 @@ def _loss(c: Collector, top, spec: Spec, outputs: list[str]) -> str:
     loss = losses.of(name)
     if loss.pairs_with_softmax and not all(a.couples_outputs for a in acts.values()):
         others = _listing([f"{o} is {a.name}" for o, a in acts.items() if not a.couples_outputs])
-        c.error(node, "$.loss", f"{name} needs softmax on every output neuron ({others})",
-                "set `activation: softmax` on the outputs, or use binary_cross_entropy with sigmoid outputs")
+        c.error(
+            node,
+            "$.loss",
+            f"{name} needs softmax on every output neuron ({others})",
+            "set `activation: softmax` on the outputs, or use binary_cross_entropy with sigmoid outputs",
+        )
     if loss.needs_probabilities and not all(a.outputs_probabilities for a in acts.values()):
         others = _listing([f"{o} is {a.name}" for o, a in acts.items() if not a.outputs_probabilities])
-        c.error(node, "$.loss", f"{name} needs outputs between 0 and 1, but {others}",
-                "set `activation: sigmoid` on the outputs, or use squared_error")
+        c.error(
+            node,
+            "$.loss",
+            f"{name} needs outputs between 0 and 1, but {others}",
+            "set `activation: sigmoid` on the outputs, or use squared_error",
+        )
     return name
 
 
 def _data(c: Collector, top, spec: Spec, outputs: list[str]) -> list:
     if "data" not in top:
-        c.missing(None, "$.data", "missing `data:` (no data point to work through)",
-                  "add e.g. `data: [{x1: 95, x2: 4, x3: 4, y: 1}]`")
+        c.missing(
+            None,
+            "$.data",
+            "missing `data:` (no data point to work through)",
+            "add e.g. `data: [{x1: 95, x2: 4, x3: 4, y: 1}]`",
+        )
         return []
     node = top["data"][1]
     if (isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")) or node.value == []:
-        c.error(node, "$.data", "`data:` is empty (no data point to work through)",
-                "add at least one row, e.g. `- {x1: 1, y: 0}`")
+        c.error(
+            node,
+            "$.data",
+            "`data:` is empty (no data point to work through)",
+            "add at least one row, e.g. `- {x1: 1, y: 0}`",
+        )
         return []
     rows = c.sequence(node, "$.data", "data", "one row per data point, e.g. `- {x1: 95, y: 1}`") or []
     inputs_ok = not c.failed("$.inputs", "$.layers", "$.activation") and "$.inputs" not in c.explained
@@ -330,9 +415,12 @@ def _point_inputs(c, fields, spec, path, row, check):
             return None
         vals = [read_number(c, n, f"{path}.x[{j}]", "input value") for j, n in enumerate(items)]
         if check and len(items) != len(names):
-            c.error(fields["x"], path + ".x",
-                    f"x has {len(items)} values but the network has {len(names)} inputs ({_listing(names)})",
-                    "give one value per input, in that order")
+            c.error(
+                fields["x"],
+                path + ".x",
+                f"x has {len(items)} values but the network has {len(names)} inputs ({_listing(names)})",
+                "give one value per input, in that order",
+            )
         return None if None in vals or len(vals) != len(names) else dict(zip(names, vals, strict=True))
     values = {}
     for n in names:
@@ -355,8 +443,12 @@ def _targets(c, fields, path, row, count, check):
     else:
         nodes, ys = [node], [read_number(c, node, path + ".y", "target")]
     if check and len(nodes) != count:
-        c.error(node, path + ".y", f"y has {len(nodes)} value(s) but the network has {count} output(s)",
-                "give one target per output, in the order of `outputs:`")
+        c.error(
+            node,
+            path + ".y",
+            f"y has {len(nodes)} value(s) but the network has {count} output(s)",
+            "give one target per output, in the order of `outputs:`",
+        )
         return None
     return None if None in ys else ys
 
@@ -374,13 +466,18 @@ def _numbers(c: Collector, top) -> tuple[Carry, int]:
         if key == "carry":
             m = CARRY.fullmatch(text.strip())
             if not m or (m.group(1) == "exact") == bool(m.group(2)):
-                c.error(node, "$.numbers.carry", f"carry `{text}` is not understood",
-                        "write `exact`, `round N` or `truncate N` (N decimals, e.g. truncate 3)")
+                c.error(
+                    node,
+                    "$.numbers.carry",
+                    f"carry `{text}` is not understood",
+                    "write `exact`, `round N` or `truncate N` (N decimals, e.g. truncate 3)",
+                )
             else:
                 carry = Carry(m.group(1), int(m.group(2) or 0))
         elif not SHOW.fullmatch(text) or not 1 <= int(text) <= 30:
-            c.error(node, "$.numbers.show", f"show `{text}` must be a whole number of digits from 1 to 30",
-                    "e.g. show: 5")
+            c.error(
+                node, "$.numbers.show", f"show `{text}` must be a whole number of digits from 1 to 30", "e.g. show: 5"
+            )
         else:
             show = int(text)
     return carry, show

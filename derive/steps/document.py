@@ -2,6 +2,7 @@
 parameter's derivation and one update say. Every field is shown text (TeX or plain) or a flag, so
 templates read them as attributes exactly as they would read dict keys (`p.tex`). Frozen: a piece is
 built once and only read after."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -2,6 +2,7 @@
 inputs. Per layer the notes give sizes, value ranges, |δ| and |∂L/∂w|, and path counts; for a network
 whose edges only join neighbouring layers, the forward pass and the δ recursion in matrix form.
 Everything here is one pass over the neurons and edges."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ def abbreviate(terms: list[str], keep: int = KEEP_TERMS) -> list[str]:
 def count_text(n: int) -> str:
     """A count as TeX: in full, with thin spaces, and about how big when it is long."""
     digits = r"\,".join(f"{n:,}".split(","))  # groups of three, thin spaces between
-    if n < 10 ** 6:
+    if n < 10**6:
         return digits
     mantissa, exponent = f"{n:.1e}".split("e")
     return rf"{digits} \approx {mantissa} \times 10^{{{int(exponent)}}}"
@@ -69,10 +70,18 @@ def forward_rows(fwd, layers: Layers, tn) -> list[dict]:
         for i, g in enumerate(layers.groups, 1):
             zs = [fwd.neurons[n].z.mp for n in g]
             os_ = [fwd.neurons[n].O.mp for n in g]
-            rows.append({"layer": i, "neurons": len(g), "activation": _activations(fwd.net, g),
-                         "z_min": tn.text(Num(None, min(zs))), "z_max": tn.text(Num(None, max(zs))),
-                         "O_min": tn.text(Num(None, min(os_))), "O_mean": tn.text(Num(None, mpmath.fsum(os_) / len(os_))),
-                         "O_max": tn.text(Num(None, max(os_)))})
+            rows.append(
+                {
+                    "layer": i,
+                    "neurons": len(g),
+                    "activation": _activations(fwd.net, g),
+                    "z_min": tn.text(Num(None, min(zs))),
+                    "z_max": tn.text(Num(None, max(zs))),
+                    "O_min": tn.text(Num(None, min(os_))),
+                    "O_mean": tn.text(Num(None, mpmath.fsum(os_) / len(os_))),
+                    "O_max": tn.text(Num(None, max(os_))),
+                }
+            )
     return rows
 
 
@@ -92,9 +101,19 @@ def backward_rows(net, fwd, back, counts: dict[str, int], layers: Layers, tn) ->
             paths = [counts[n] for n in g]
             d_mean, d_max = _stats([back.delta[n] for n in g], tn)
             g_mean, g_max = _stats(grads, tn)
-            rows.append({"layer": i, "neurons": len(g), "weights": len(edges), "delta_mean": d_mean,
-                         "delta_max": d_max, "grad_mean": g_mean, "grad_max": g_max,
-                         "paths_min": count_text(min(paths)), "paths_max": count_text(max(paths))})
+            rows.append(
+                {
+                    "layer": i,
+                    "neurons": len(g),
+                    "weights": len(edges),
+                    "delta_mean": d_mean,
+                    "delta_max": d_max,
+                    "grad_mean": g_mean,
+                    "grad_max": g_max,
+                    "paths_min": count_text(min(paths)),
+                    "paths_max": count_text(max(paths)),
+                }
+            )
     return rows
 
 
@@ -110,8 +129,10 @@ def forward_matrix(net, layers: Layers) -> list[str]:
         src = "x" if l == 1 else f"O{_sup(l - 1)}"
         bias = "" if first.bias is None else f" + b{_sup(l)}"
         apply = first.activation.tex_apply(f"z{_sup(l)}")  # softmax too: a layer's softmax is one vector function
-        lines.append(rf"z{_sup(l)} &= W{_sup(l)}\,{src}{bias}, \quad O{_sup(l)} = {apply}"
-                     rf" && W{_sup(l)} \in \mathbb{{R}}^{{{len(g)} \times {before}}}")
+        lines.append(
+            rf"z{_sup(l)} &= W{_sup(l)}\,{src}{bias}, \quad O{_sup(l)} = {apply}"
+            rf" && W{_sup(l)} \in \mathbb{{R}}^{{{len(g)} \times {before}}}"
+        )
         before = len(g)
     return lines
 
@@ -121,16 +142,24 @@ def delta_matrix(net, layers: Layers) -> list[str]:
     top = len(layers.groups)
     last = net.neuron(layers.groups[-1][0])
     if last.activation.couples_outputs:
-        lines = [rf"\delta{_sup(top)} &= \frac{{\partial L}}{{\partial z{_sup(top)}}} && \text{{softmax outputs, as above}}"]
+        lines = [
+            rf"\delta{_sup(top)} &= \frac{{\partial L}}{{\partial z{_sup(top)}}} && \text{{softmax outputs, as above}}"
+        ]
     else:
-        lines = [rf"\delta{_sup(top)} &= {last.activation.tex_prime(f'z{_sup(top)}')} \odot \frac{{\partial L}}{{\partial O{_sup(top)}}}"
-                 rf" && \delta{_sup(top)} \in \mathbb{{R}}^{{{len(layers.groups[-1])}}}"]
+        lines = [
+            rf"\delta{_sup(top)} &= {last.activation.tex_prime(f'z{_sup(top)}')} \odot \frac{{\partial L}}{{\partial O{_sup(top)}}}"
+            rf" && \delta{_sup(top)} \in \mathbb{{R}}^{{{len(layers.groups[-1])}}}"
+        ]
     for l in range(top - 1, 0, -1):
         act = net.neuron(layers.groups[l - 1][0]).activation
-        lines.append(rf"\delta{_sup(l)} &= {act.tex_prime(f'z{_sup(l)}')} \odot \left(W{_sup(l + 1)}\right)^{{\mathsf T}} \delta{_sup(l + 1)}"
-                     rf" && \left(W{_sup(l + 1)}\right)^{{\mathsf T}} \in \mathbb{{R}}^{{{len(layers.groups[l - 1])} \times {len(layers.groups[l])}}}")
-    lines.append(r"\frac{\partial L}{\partial W^{(l)}} &= \delta^{(l)} \left(O^{(l-1)}\right)^{\mathsf T}, \quad"
-                 r" \frac{\partial L}{\partial b^{(l)}} = \delta^{(l)} && O^{(0)} = x")
+        lines.append(
+            rf"\delta{_sup(l)} &= {act.tex_prime(f'z{_sup(l)}')} \odot \left(W{_sup(l + 1)}\right)^{{\mathsf T}} \delta{_sup(l + 1)}"
+            rf" && \left(W{_sup(l + 1)}\right)^{{\mathsf T}} \in \mathbb{{R}}^{{{len(layers.groups[l - 1])} \times {len(layers.groups[l])}}}"
+        )
+    lines.append(
+        r"\frac{\partial L}{\partial W^{(l)}} &= \delta^{(l)} \left(O^{(l-1)}\right)^{\mathsf T}, \quad"
+        r" \frac{\partial L}{\partial b^{(l)}} = \delta^{(l)} && O^{(0)} = x"
+    )
     return lines
 
 
@@ -138,5 +167,9 @@ def path_facts(net, counts: dict[str, int], use_map: dict, order: list[str]) -> 
     """The most paths from one parameter to the loss (and which), and the paths over all parameters."""
     per = {p: sum(counts[u.neuron] for u in use_map[p]) for p in order}
     top = max(order, key=lambda p: per[p]) if order else None
-    return {"most": count_text(per[top]) if top else "0", "most_param": tex_name(top) if top else "",
-            "total": count_text(sum(per.values())), "edges": count_text(net.edge_count())}
+    return {
+        "most": count_text(per[top]) if top else "0",
+        "most_param": tex_name(top) if top else "",
+        "total": count_text(sum(per.values())),
+        "edges": count_text(net.edge_count()),
+    }

@@ -1,5 +1,6 @@
 """A training run as plain data for the templates (Markdown and LaTeX read the same dicts): settings,
 the first step (or every step) in full, one table row per step, epochs, and the final weights."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,12 +41,16 @@ def training_doc(r: Run, detail: set[int] | None, pictures=None) -> TrainDoc:
     zt = z_names([n.name for n in net.neurons])
     full = [s for s in r.steps if (detail is None or s.number in detail) and s.points[0].fwd is not None]
     body = {
-        "facts": facts(r, tn), "detailed": [step_detail(r, s, tn, zt) for s in full],
+        "facts": facts(r, tn),
+        "detailed": [step_detail(r, s, tn, zt) for s in full],
         "columns": [tex_name(p) for p in list(net.parameters)[:MAX_COLUMNS]],
         "hidden_columns": max(0, len(net.parameters) - MAX_COLUMNS),
         "initial": [tn.text(Num(v)) for v in list(net.parameters.values())[:MAX_COLUMNS]],
-        "trace": trace(r, tn), "epochs": epoch_rows(r, tn),
-        "final": final(r, tn), "stopped": r.stopped, "softmax": softmax_section(r, tn),
+        "trace": trace(r, tn),
+        "epochs": epoch_rows(r, tn),
+        "final": final(r, tn),
+        "stopped": r.stopped,
+        "softmax": softmax_section(r, tn),
     }
     body["rows"], body["rows_note"] = rows(r, tn)
     return TrainDoc("training", net.title, net.source, body, training_json(r), pictures)
@@ -58,19 +63,39 @@ def facts(r: Run, tn: TexNumbers) -> dict:
     ys = ["y"] if len(outs) == 1 else [f"y_{{{k}}}" for k in range(1, len(outs) + 1)]
     given = net.training.given if s.optimizer == net.training.optimizer else set()
     return {
-        "optimizer": s.optimizer, "optimizer_title": opt.title, "idea": opt.idea, "formula": list(opt.formula),
-        "hyper": [{"name": k, "tex": HYPER_TEX[k], "value": tn.text(Num(v)), "default": k not in given,
-                   "source": DEFAULT_SOURCE[k]} for k, v in s.hyper.items()],
-        "eta": tn.text(Num(s.eta)), "points": n, "batch_size": size, "full_batch": size == n,
-        "reduction": s.reduction, "epochs": s.epochs, "steps_per_epoch": len(r.batches),
-        "total_steps": len(r.batches) * s.epochs, "uneven": n % size != 0,
-        "loss": net.loss, "loss_description": losses.of(net.loss).description,
+        "optimizer": s.optimizer,
+        "optimizer_title": opt.title,
+        "idea": opt.idea,
+        "formula": list(opt.formula),
+        "hyper": [
+            {
+                "name": k,
+                "tex": HYPER_TEX[k],
+                "value": tn.text(Num(v)),
+                "default": k not in given,
+                "source": DEFAULT_SOURCE[k],
+            }
+            for k, v in s.hyper.items()
+        ],
+        "eta": tn.text(Num(s.eta)),
+        "points": n,
+        "batch_size": size,
+        "full_batch": size == n,
+        "reduction": s.reduction,
+        "epochs": s.epochs,
+        "steps_per_epoch": len(r.batches),
+        "total_steps": len(r.batches) * s.epochs,
+        "uneven": n % size != 0,
+        "loss": net.loss,
+        "loss_description": losses.of(net.loss).description,
         "loss_formula": "L = " + losses.tex_formula(net.loss, outs, ys),
         "frozen": [tex_name(p) for p in net.parameters if p in net.freeze],
-        "carried": net.carry.mode != "exact", "show": net.show,
+        "carried": net.carry.mode != "exact",
+        "show": net.show,
         "data_columns": [tex_name(i) for i in net.inputs] + ys,
-        "data": [[tn.text(Num(p.inputs[i])) for i in net.inputs] + [tn.text(Num(t)) for t in p.targets]
-                 for p in net.data],
+        "data": [
+            [tn.text(Num(p.inputs[i])) for i in net.inputs] + [tn.text(Num(t)) for t in p.targets] for p in net.data
+        ],
         "batches": [", ".join(str(i + 1) for i in b) for b in r.batches],
     }
 
@@ -80,11 +105,14 @@ def step_detail(r: Run, s: Step, tn: TexNumbers, zt: dict) -> TrainStep:
     names = list(net.parameters)
     with mpmath.workdps(max(_kept(pt.fwd).dps for pt in s.points)):
         points = tuple(point_detail(net, pt, tn, zt) for pt in s.points)
-        scale = "" if len(s.points) == 1 else (rf"\tfrac{{1}}{{{len(s.points)}}}" if r.settings.reduction == "mean" else "")
+        scale = (
+            "" if len(s.points) == 1 else (rf"\tfrac{{1}}{{{len(s.points)}}}" if r.settings.reduction == "mean" else "")
+        )
         combine = tuple(_combined(p, s, scale, tn) for p in names)
         loss_terms = " + ".join(tn.arg(pt.loss) for pt in s.points)
-        loss_line = (f"L = {scale}\\left({loss_terms}\\right) {tn.eq(s.loss)}" if scale else
-                     f"L = {loss_terms} {tn.eq(s.loss)}")
+        loss_line = (
+            f"L = {scale}\\left({loss_terms}\\right) {tn.eq(s.loss)}" if scale else f"L = {loss_terms} {tn.eq(s.loss)}"
+        )
         squares = " + ".join(f"{tn.arg(s.grads[p])}^{{2}}" for p in r.trainable)
         norm_line = rf"\lVert g \rVert = \sqrt{{{squares}}} {tn.eq(s.norm)}"
     updates = []
@@ -94,9 +122,17 @@ def step_detail(r: Run, s: Step, tn: TexNumbers, zt: dict) -> TrainStep:
         else:
             lines = [rf"{tex_name(p)} = {tn.text(s.before[p])}"]
         updates.append(Update(tex_name(p), p not in s.records, tuple(lines)))
-    return TrainStep(number=s.number, epoch=s.epoch, points=points, batch=tuple(i + 1 for i in s.batch),
-                     combine=combine, loss_line=loss_line, norm_line=norm_line, updates=tuple(updates),
-                     size=len(s.points))
+    return TrainStep(
+        number=s.number,
+        epoch=s.epoch,
+        points=points,
+        batch=tuple(i + 1 for i in s.batch),
+        combine=combine,
+        loss_line=loss_line,
+        norm_line=norm_line,
+        updates=tuple(updates),
+        size=len(s.points),
+    )
 
 
 def _combined(p: str, s: Step, scale: str, tn: TexNumbers) -> Combined:
@@ -123,8 +159,13 @@ def point_detail(net: Network, pt, tn: TexNumbers, zt: dict) -> PointStep:
         forward_lines.append(f"{tex_name(n.name)} = {arg} {tn.eq(v.O)}")
     yhat, ys = [tn.arg(x) for x in fwd.outputs()], [tn.arg(y) for y in fwd.targets()]
     loss_line = f"L_{{{pt.index + 1}}} = " + losses.tex_formula(net.loss, yhat, ys) + f" {tn.eq(fwd.loss)}"
-    return PointStep(index=pt.index + 1, forward=tuple(forward_lines), loss=loss_line,
-                     deltas=tuple(delta_lines(net, fwd, back, tn, zt)), grads=tuple(grad_lines(net, pt, tn, zt)))
+    return PointStep(
+        index=pt.index + 1,
+        forward=tuple(forward_lines),
+        loss=loss_line,
+        deltas=tuple(delta_lines(net, fwd, back, tn, zt)),
+        grads=tuple(grad_lines(net, pt, tn, zt)),
+    )
 
 
 def delta_lines(net, fwd, back, tn, zt) -> list[str]:
@@ -138,8 +179,10 @@ def delta_lines(net, fwd, back, tn, zt) -> list[str]:
                 y = tn.arg(Num(fwd.point.targets[net.outputs.index(n.name)]))
                 out.append(rf"{d} = {tex_name(n.name)} - y = {tn.arg(fwd.neurons[n.name].O)} - {y} {tn.eq(v)}")
             else:
-                out.append(rf"{d} = {tex_name(n.name)}\Bigl(\tfrac{{\partial L}}{{\partial {tex_name(n.name)}}} - "
-                           rf"\sum_j \tfrac{{\partial L}}{{\partial O_j}} O_j\Bigr) {tn.eq(v)}")
+                out.append(
+                    rf"{d} = {tex_name(n.name)}\Bigl(\tfrac{{\partial L}}{{\partial {tex_name(n.name)}}} - "
+                    rf"\sum_j \tfrac{{\partial L}}{{\partial O_j}} O_j\Bigr) {tn.eq(v)}"
+                )
             continue
         sym = [rf"{_w(w, tn)}\,{dt[m]}" for m, w in succ[n.name]]
         terms = [rf"{tn.arg(fwd.weight(w))} \cdot {tn.arg(back.delta[m])}" for m, w in succ[n.name]]
@@ -147,7 +190,9 @@ def delta_lines(net, fwd, back, tn, zt) -> list[str]:
             sym.insert(0, partial("L", tex_name(n.name)))
             terms.insert(0, tn.arg(back.dL_dyhat[n.name]))
         prime = "1" if n.activation.derivative_is_one else n.activation.tex_prime(zt[n.name])
-        out.append(rf"{d} = {prime} \cdot {_bracket(sym)} = {tn.arg(back.fprime[n.name])} \cdot {_bracket(terms)} {tn.eq(v)}")
+        out.append(
+            rf"{d} = {prime} \cdot {_bracket(sym)} = {tn.arg(back.fprime[n.name])} \cdot {_bracket(terms)} {tn.eq(v)}"
+        )
     return out
 
 
@@ -166,8 +211,12 @@ def grad_lines(net, pt, tn, zt) -> list[str]:
     dt = delta_names(list(zt))
     for p, found in uses(net).items():
         sym = [f"{dt[u.neuron]} \\cdot {tex_name(u.source)}" if u.source else dt[u.neuron] for u in found]
-        num = [f"{tn.arg(back.delta[u.neuron])} \\cdot {tn.arg(fwd.value(u.source))}" if u.source
-               else tn.arg(back.delta[u.neuron]) for u in found]
+        num = [
+            f"{tn.arg(back.delta[u.neuron])} \\cdot {tn.arg(fwd.value(u.source))}"
+            if u.source
+            else tn.arg(back.delta[u.neuron])
+            for u in found
+        ]
         lhs = partial(f"L_{{{pt.index + 1}}}", tex_name(p))
         numbers = " + ".join(num) or "0"
         numbers = "" if len(found) == 1 and found[0].source is None else f" = {numbers}"
@@ -181,20 +230,33 @@ def rows(r: Run, tn: TexNumbers) -> tuple[list[dict], str | None]:
     if len(steps) > MAX_ROWS:
         every = -(-len(steps) // (MAX_ROWS - 20))
         chosen = [s for s in steps if s.number % every == 1 or every == 1 or s.number > len(steps) - 10]
-        note = (f"There are {len(steps):,} steps: one in every {every} is shown, and the last ten; the JSON "
-                "output holds every step")
+        note = (
+            f"There are {len(steps):,} steps: one in every {every} is shown, and the last ten; the JSON "
+            "output holds every step"
+        )
         steps = chosen
     names = list(r.net.parameters)[:MAX_COLUMNS]
-    return [{"number": s.number, "epoch": s.epoch, "batch": ", ".join(str(i + 1) for i in s.batch),
-             "loss": tn.text(s.loss), "norm": tn.text(s.norm), "params": [tn.text(s.after[p]) for p in names]}
-            for s in steps], note
+    return [
+        {
+            "number": s.number,
+            "epoch": s.epoch,
+            "batch": ", ".join(str(i + 1) for i in s.batch),
+            "loss": tn.text(s.loss),
+            "norm": tn.text(s.norm),
+            "params": [tn.text(s.after[p]) for p in names],
+        }
+        for s in steps
+    ], note
 
 
 def epoch_rows(r: Run, tn: TexNumbers, most: int = 60) -> list[dict]:
     """Loss and gradient size over the data set after each epoch; a long run shows every k-th and the last."""
     every = max(1, -(-len(r.epochs) // most))
-    return [{"epoch": e, "loss": tn.text(ev.loss), "norm": tn.text(ev.norm)} for e, ev in enumerate(r.epochs)
-            if e % every == 0 or e == len(r.epochs) - 1]
+    return [
+        {"epoch": e, "loss": tn.text(ev.loss), "norm": tn.text(ev.norm)}
+        for e, ev in enumerate(r.epochs)
+        if e % every == 0 or e == len(r.epochs) - 1
+    ]
 
 
 def trace(r: Run, tn: TexNumbers, count: int = 3) -> dict | None:
@@ -202,17 +264,26 @@ def trace(r: Run, tn: TexNumbers, count: int = 3) -> dict | None:
     if not r.trainable or not r.steps:
         return None
     p = r.trainable[0]
-    steps = [{"number": s.number, "lines": r.optimizer.lines(s.records[p], s.after[p], s.number, tn, tex_name(p))}
-             for s in r.steps[:count]]
+    steps = [
+        {"number": s.number, "lines": r.optimizer.lines(s.records[p], s.after[p], s.number, tn, tex_name(p))}
+        for s in r.steps[:count]
+    ]
     return {"param": tex_name(p), "steps": steps}
 
 
 def final(r: Run, tn: TexNumbers) -> dict:
     net, last = r.net, r.epochs[-1]
-    params = [{"tex": tex_name(p), "initial": tn.text(Num(v)), "final": tn.text(r.final[p]),
-               "frozen": p in net.freeze} for p, v in net.parameters.items()]
-    return {"params": params, "loss_start": tn.text(r.epochs[0].loss), "loss_end": tn.text(last.loss),
-            "norm_end": tn.text(last.norm), "epochs_done": len(r.epochs) - 1}
+    params = [
+        {"tex": tex_name(p), "initial": tn.text(Num(v)), "final": tn.text(r.final[p]), "frozen": p in net.freeze}
+        for p, v in net.parameters.items()
+    ]
+    return {
+        "params": params,
+        "loss_start": tn.text(r.epochs[0].loss),
+        "loss_end": tn.text(last.loss),
+        "norm_end": tn.text(last.norm),
+        "epochs_done": len(r.epochs) - 1,
+    }
 
 
 T = TypeVar("T")
@@ -237,9 +308,24 @@ def softmax_section(r: Run, tn: TexNumbers) -> dict | None:
     zt = z_names([n.name for n in net.neurons])
     with mpmath.workdps(fwd.dps):
         jac = [[tn.text(O[k] * ((1 if k == j else 0) - O[j])) for j in soft] for k in soft]
-        dz = [{"tex": tex_name(k), "line": partial("L", zt[k]) + " = " + " + ".join(
-            f"{tn.arg(back.dL_dyhat[j])} \\cdot {tn.arg(O[j] * ((1 if k == j else 0) - O[k]))}" for j in soft)
-            + f" {tn.eq(back.delta[k])}", "value": tn.text(back.delta[k]),
-            "direct": f"{tn.arg(O[k])} - {tn.arg(Num(fwd.point.targets[net.outputs.index(k)]))}"} for k in soft]
-    return {"names": [tex_name(n) for n in soft], "jacobian": jac, "dz": dz, "point": first.index + 1,
-            "ce": losses.of(net.loss).softmax_shortcut(fwd.point.targets)}
+        dz = [
+            {
+                "tex": tex_name(k),
+                "line": partial("L", zt[k])
+                + " = "
+                + " + ".join(
+                    f"{tn.arg(back.dL_dyhat[j])} \\cdot {tn.arg(O[j] * ((1 if k == j else 0) - O[k]))}" for j in soft
+                )
+                + f" {tn.eq(back.delta[k])}",
+                "value": tn.text(back.delta[k]),
+                "direct": f"{tn.arg(O[k])} - {tn.arg(Num(fwd.point.targets[net.outputs.index(k)]))}",
+            }
+            for k in soft
+        ]
+    return {
+        "names": [tex_name(n) for n in soft],
+        "jacobian": jac,
+        "dz": dz,
+        "point": first.index + 1,
+        "ce": losses.of(net.loss).softmax_shortcut(fwd.point.targets),
+    }

@@ -4,6 +4,7 @@ with one of five optimizers, at full precision (exact where rational, mpmath dig
 Every gradient of a batch is taken at the weights the batch started with (the old weights); only then
 does the optimizer move them. Batches are taken in the order the data are written (no shuffling), so a
 run is repeatable and can be checked step by step against another implementation."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from derive.spec.model import OPTIMIZERS, Network
 from derive.train import optimizers
 from derive.train.optimizers import ZERO, num_sqrt
 
-DIVERGED = 10 ** 9  # a parameter this large means the run has blown up: stop, say so
+DIVERGED = 10**9  # a parameter this large means the run has blown up: stop, say so
 MAX_DENOMINATOR_BITS = 400  # exact values past this are carried as 50+ digit decimals instead
 MAX_STEPS = 200_000
 
@@ -37,16 +38,27 @@ class Settings:
     eta: Fraction
 
 
-def settings_for(net: Network, optimizer: str | None = None, learning_rate: Fraction | None = None,
-                 epochs: int | None = None, batch_size="file", reduction: str | None = None) -> Settings:
+def settings_for(
+    net: Network,
+    optimizer: str | None = None,
+    learning_rate: Fraction | None = None,
+    epochs: int | None = None,
+    batch_size="file",
+    reduction: str | None = None,
+) -> Settings:
     """The network's settings with any override applied (an overridden optimizer takes its defaults)."""
     t = net.training
     if optimizer is not None and optimizer not in OPTIMIZERS:
         raise DeriveError(f"unknown optimizer `{optimizer}` (allowed: {', '.join(OPTIMIZERS)})")
     hyper = t.hyper_parameters() if optimizer in (None, t.optimizer) else dict(OPTIMIZERS[optimizer])
-    return Settings(optimizer or t.optimizer, hyper, t.batch_size if batch_size == "file" else batch_size,
-                    reduction or t.batch_reduction, epochs or t.epochs,
-                    net.learning_rate if learning_rate is None else learning_rate)
+    return Settings(
+        optimizer or t.optimizer,
+        hyper,
+        t.batch_size if batch_size == "file" else batch_size,
+        reduction or t.batch_reduction,
+        epochs or t.epochs,
+        net.learning_rate if learning_rate is None else learning_rate,
+    )
 
 
 @dataclass
@@ -117,16 +129,22 @@ def check_trainable(net: Network) -> None:
         raise DeriveError(f"{net.source} has no parameters to train")
 
 
-def run(net: Network, settings: Settings, keep: Callable[[int], bool] = lambda n: n == 1,
-        progress: Callable[[int], None] | None = None) -> Run:
+def run(
+    net: Network,
+    settings: Settings,
+    keep: Callable[[int], bool] = lambda n: n == 1,
+    progress: Callable[[int], None] | None = None,
+) -> Run:
     """Train; `keep(step)` says which steps keep their forward and backward passes for the notes."""
     if settings.optimizer == "perceptron":
         raise DeriveError("the perceptron rule is not gradient descent; derive.train.perceptron trains it")
     check_trainable(net)
     batches = batches_of(len(net.data), settings.batch_size)
     if len(batches) * settings.epochs > MAX_STEPS:
-        raise DeriveError(f"{len(batches) * settings.epochs:,} steps is more than derive writes notes for "
-                          f"({MAX_STEPS:,}); use fewer epochs or a larger batch_size")
+        raise DeriveError(
+            f"{len(batches) * settings.epochs:,} steps is more than derive writes notes for "
+            f"({MAX_STEPS:,}); use fewer epochs or a larger batch_size"
+        )
     opt = optimizers.make(settings.optimizer, settings.eta, settings.hyper)
     trainable = [p for p in net.parameters if p not in net.freeze]
     result = Run(net, settings, opt, trainable, batches)
@@ -151,8 +169,7 @@ def _step(net, result: Run, params, batch, epoch, keep_passes) -> Step:
     dps = max(WORK_DIGITS, *(pt.dps for pt in points))
     with mpmath.workdps(dps):
         loss, grads = reduce(points, result.settings.reduction, list(net.parameters))
-        step = Step(len(result.steps) + 1, epoch, batch, params, points, loss, grads,
-                    norm(grads, result.trainable))
+        step = Step(len(result.steps) + 1, epoch, batch, params, points, loss, grads, norm(grads, result.trainable))
         t = step.number
         after = dict(params)
         for p in result.trainable:

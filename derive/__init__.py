@@ -89,6 +89,7 @@ def explain(
     point: int = defaults.POINT,
     max_paths: int = defaults.MAX_PATHS,
     verify: bool = True,
+    verify_budget: float = defaults.VERIFY_BUDGET,
     templates: str | None = None,
     derive_in_full: list[str] | None = None,
     max_derivations: int = defaults.MAX_DERIVATIONS,
@@ -100,7 +101,8 @@ def explain(
     `name` is how the source is called in the notes and in messages; `derive_in_full` names the
     parameters whose derivation is written out (default: all of a small network, a few of a big one);
     `pictures` adds diagrams (and plots) as files under `<name>_files/` (in HTML, inlined);
-    `plot_weight` adds the gradient-descent curve of that parameter."""
+    `plot_weight` adds the gradient-descent curve of that parameter; `verify` checks the gradients
+    independently, by SymPy for at most `verify_budget` seconds, else by central differences."""
     from derive.output import safe_stem
     from derive.steps.notes import Options, build
 
@@ -111,6 +113,8 @@ def explain(
         raise DeriveError(f"there is no data point {point}: {net.source} has {len(net.data)}")
     if min(max_paths, max_derivations, max_expression) < 0:
         raise DeriveError("--max-paths, --max-derivations and --max-expression must be 0 or more")
+    if not verify_budget >= 0:  # also refuses NaN
+        raise DeriveError(f"--verify-budget must be 0 or more seconds, not {verify_budget}")
     unknown = [p for p in (derive_in_full or []) + ([plot_weight] if plot_weight else []) if p not in net.parameters]
     if unknown:
         raise DeriveError(
@@ -123,6 +127,7 @@ def explain(
             point=point - 1,
             max_paths=max_paths,
             verify=verify,
+            verify_budget=verify_budget,
             detail=fmt != "json",
             explain=derive_in_full,
             max_derivations=max_derivations,

@@ -213,6 +213,26 @@ class Activation:
             return z
         raise ValueError(n)
 
+    @property
+    def piecewise(self) -> bool:
+        """ReLU, leaky ReLU and the step: a different formula on each side of z = 0."""
+        return self.name in ("relu", "leaky_relu", "step")
+
+    def sympy_active(self, z: sympy.Expr, at: Num) -> sympy.Expr:
+        """f(z) as the formula that applies where z has the value `at`: for a piecewise activation its
+        branch on that side of 0 (a Piecewise of Piecewises makes SymPy's diff and evaluation
+        exponential in depth), for any other `sympy_apply`. At exactly z = 0 the branch is the one
+        whose derivative the notes' convention states: ReLU′(0) = 0 (the 0 branch), leaky ReLU′(0) = its
+        slope (slope·z), and the step is 1 there, as its definition says."""
+        n = self.name
+        if n == "step":
+            return sympy.Integer(1 if at.sign() >= 0 else 0)
+        if n == "relu":
+            return z if at.sign() > 0 else sympy.Integer(0)
+        if n == "leaky_relu":
+            return z if at.sign() > 0 else sympy.Rational(self.slope.numerator, self.slope.denominator) * z
+        return self.sympy_apply(z)
+
 
 def _dec(x: Fraction) -> str:
     from derive.numbers import exact_decimal

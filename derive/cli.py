@@ -112,7 +112,17 @@ def main():
     type=int,
     help="Show an output's composed expression while it has at most this many operations.",
 )
-@click.option("--no-verify", is_flag=True, help="Skip the independent SymPy check of the gradients.")
+@click.option(
+    "--no-verify", is_flag=True, help="Skip the independent check of the gradients (SymPy, else central differences)."
+)
+@click.option(
+    "--verify-budget",
+    default=defaults.VERIFY_BUDGET,
+    show_default=True,
+    type=float,
+    metavar="SECONDS",
+    help="Give the SymPy check at most this long; past it, central differences check the gradients instead.",
+)
 @click.option("--no-pictures", is_flag=True, help="Leave out the network diagrams and plots.")
 @click.option(
     "--plot-weight",
@@ -139,6 +149,7 @@ def render(
     max_derivations,
     max_expression,
     no_verify,
+    verify_budget,
     no_pictures,
     plot_weight,
     explain_params,
@@ -166,16 +177,17 @@ def render(
             point=point,
             max_paths=max_paths,
             verify=not no_verify,
+            verify_budget=verify_budget,
             templates=templates,
             derive_in_full=chosen,
             max_derivations=max_derivations,
             max_expression=max_expression,
             plot_weight=plot_weight,
-            pictures=not no_pictures and (fmt in ("html", "tex", "pdf") or (fmt == "md" and target != "-")),
+            pictures=not no_pictures and (fmt in ("html", "tex", "pdf") or (fmt == "md" and _files_beside(target))),
         )
     warn(notes.network.warnings)
     pics = notes.document.pictures
-    if pics and fmt in ("md", "tex") and target != "-":  # the files the notes link, beside them
+    if pics and fmt in ("md", "tex") and _files_beside(target):  # the files the notes link, beside them
         for_tex = pics.tex_files()
         for name, content in (for_tex if fmt == "tex" else pics.files).items():
             if fmt == "tex" or name not in for_tex:
@@ -183,6 +195,12 @@ def render(
     written = write(notes.text, target)
     if written:
         click.echo(f"wrote {written}", err=True)
+
+
+def _files_beside(target: str) -> bool:
+    """Whether the Markdown's picture files can go beside it: not for standard output, nor for a
+    device or pipe such as /dev/null (its folder is /dev)."""
+    return target != "-" and (not Path(target).exists() or Path(target).is_file())
 
 
 if __name__ == "__main__":

@@ -27,3 +27,6 @@ DEPTH_SCALE = "8"  # study-depth's "large weights" factor
 # Exercise sheets.
 SEED = 2026
 EXERCISE_FORMATS = "md,pdf"
+
+# The independent check of the gradients (derive render --verify-budget, derive.explain).
+VERIFY_BUDGET = 5.0  # seconds of SymPy before its check is given up (central differences check instead)

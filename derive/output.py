@@ -37,6 +37,10 @@ def write(text: str | bytes, target: str) -> str | None:
     path = Path(target)
     if path.is_dir():
         raise DeriveError(f"{target}: is a folder; give a file name with -o")
+    if path.exists() and not path.is_file():  # /dev/null, a pipe: written into, never replaced by a file
+        with path.open("wb") as handle:
+            handle.write(text if isinstance(text, bytes) else text.encode("utf-8"))
+        return str(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

@@ -9,7 +9,8 @@ import sympy
 
 
 class Unsupported(Exception):
-    """An expression node this evaluator does not know; the caller falls back to evalf."""
+    """An expression node this evaluator does not know: the symbolic check is then not done (evalf,
+    the only other way, is exponential in depth on these derivatives)."""
 
 
 def _relation(e, v):
@@ -101,13 +102,18 @@ def evaluate(exprs: list, at: dict, dps: int) -> list:
         return [v(e) for e in exprs]
 
 
-def values(exprs: list, at: dict, digits: int) -> list:
+def values(exprs: list, at: dict, digits: int, tick=None) -> list:
     """Each expression to `digits` significant digits (relative; absolute 10^-digits near zero): raise
-    the precision until two evaluations agree that far, as evalf does."""
+    the precision until two evaluations agree that far, as evalf does. `tick()`, called before each
+    evaluation, may raise to stop (the symbolic check's time budget)."""
     dps = 2 * digits + 20
+    if tick:
+        tick()
     last = evaluate(exprs, at, dps)
     for _ in range(6):
         dps *= 2
+        if tick:
+            tick()
         now = evaluate(exprs, at, dps)
         with mpmath.workdps(dps):
             tol, floor = mpmath.mpf(10) ** -(digits + 5), mpmath.mpf(10) ** -(2 * digits)

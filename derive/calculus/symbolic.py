@@ -1,8 +1,14 @@
-"""SymPy views of the network: each output composed from inputs and parameters, and an independent
-check of back-propagation against SymPy's own derivative of the composed loss."""
+"""SymPy views of the network: each output composed from inputs and parameters, and the independent
+check of back-propagation: SymPy's own derivative of the composed loss, within a time budget, and
+where SymPy does not check, central differences of the forward pass."""
+
 from __future__ import annotations
 
-from dataclasses import dataclass
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import mpmath
@@ -10,9 +16,10 @@ import sympy
 
 from derive import defaults, losses
 from derive.calculus import sym_eval
+from derive.calculus.graph import Forward, forward
 from derive.latex import tex_name, to_tex
-from derive.spec.model import DataPoint, Network
 from derive.numbers import Num
+from derive.spec.model import DataPoint, Network
 
 MAX_CHECK_PARAMS = 60
 MAX_CHECK_OPS = 4000
@@ -85,17 +92,6 @@ def _fewest_ops(net: Network) -> dict[str, int]:
     return least
 
 
-@dataclass(frozen=True)
-class Check:
-    """The outcome of checking back-propagation against SymPy's derivative of the composed loss."""
-
-    done: bool
-    agreed: bool = False
-    digits: int = 0
-    worst: str = ""
-    reason: str = ""
-
-
 def tree_size(net: Network) -> int:
     """Nodes of the composed loss written out as a tree (every use of a neuron repeats its whole
     expression): what SymPy's diff walks. Counted on the network, so nothing is composed to find it;
@@ -112,49 +108,261 @@ def check_cost(net: Network) -> int:
     return tree_size(net) * len(net.parameters)
 
 
-def verify(net: Network, point: DataPoint, grads: dict[str, Num], digits: int = 30) -> Check:
-    """Differentiate the composed loss with SymPy (sigmoid as 1/(1+e^−z), ReLU as a Piecewise) and
-    compare each derivative, evaluated to `digits` digits, with the back-propagated value."""
+@dataclass(frozen=True)
+class Check:
+    """The outcome of the independent check of back-propagation. `method` says what checked: "sympy"
+    (SymPy's derivative of the composed loss), "numeric" (central differences of the forward pass,
+    where SymPy did not check: `skipped` says why), or "" (nothing did: `reason` says why)."""
+
+    done: bool
+    agreed: bool = False
+    digits: int = 0
+    worst: str = ""
+    reason: str = ""
+    method: str = ""
+    skipped: str = ""  # why SymPy did not check, when central differences did instead
+    piecewise: bool = False  # SymPy composed each ReLU, leaky ReLU or step as its branch at this point
+    step: str = ""  # the numeric check's step h, as TeX
+
+
+MAX_ALARM = 1e6  # seconds: a longer budget sets no timer
+
+
+class _OutOfTime(Exception):
+    """The SymPy check's time budget ran out (raised by the alarm, or between derivatives)."""
+
+
+@contextmanager
+def _deadline(seconds: float):
+    """Yield a function that raises _OutOfTime once `seconds` have passed. In the main thread, where
+    Python delivers SIGALRM, an interval timer also interrupts SymPy mid-computation (one diff or one
+    composing can take far longer than the budget); the previous handler and timer are restored
+    whatever happens. Elsewhere only the calls between steps can stop it."""
+    end = time.monotonic() + seconds
+
+    def tick() -> None:
+        if time.monotonic() >= end:
+            raise _OutOfTime
+
+    alarm = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not alarm or seconds > MAX_ALARM:  # beyond it, no time limit worth a timer (and inf overflows one)
+        yield tick
+        return
+
+    def on_alarm(signum, frame):
+        raise _OutOfTime
+
+    old_delay, old_interval = signal.getitimer(signal.ITIMER_REAL)
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    try:  # armed inside: a budget shorter than this line can ring before setitimer returns
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        yield tick
+    finally:
+        _disarm(previous)
+        if old_delay > 0:  # someone else's timer: what was left of it, at least a moment
+            left = old_delay - (time.monotonic() - (end - seconds))
+            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), old_interval)
+
+
+def _disarm(previous) -> None:
+    """Stop the timer and put the previous handler back. An alarm already on its way can still reach
+    our handler until the handler is replaced, so its _OutOfTime is caught here and the two steps
+    are repeated; once `previous` is installed our handler is never called again."""
+    while True:
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+            return
+        except _OutOfTime:
+            continue
+
+
+def verify(
+    net: Network, point: DataPoint, grads: dict[str, Num], digits: int = 30, budget: float = defaults.VERIFY_BUDGET
+) -> Check:
+    """Check the back-propagated `grads` independently: SymPy differentiates the composed loss (sigmoid
+    as 1/(1+e^−z), each ReLU-like neuron as the branch its z takes at this point) and each derivative,
+    evaluated to `digits` digits, is compared; for at most `budget` seconds. Where SymPy does not check
+    (too big, out of time, a derivative it cannot evaluate), central differences of the forward pass
+    do (numeric_check)."""
+    fwd = forward(net, point)  # exact: which side of 0 each z is on, from the forward pass alone
+    why = _sympy_skipped(net, budget)
+    if not why:
+        try:
+            with _deadline(budget) as tick:
+                checked = _sympy_check(net, fwd, grads, digits, tick)
+        except _OutOfTime:
+            checked = f"it did not finish within its time budget of {budget:g} s (--verify-budget)"
+        if isinstance(checked, Check):
+            return checked
+        why = checked
+    return replace(numeric_check(net, point, grads, fwd), skipped=why)
+
+
+def _sympy_skipped(net: Network, budget: float) -> str:
+    """Why SymPy is not even tried ("" if it is): sizes known without composing anything."""
+    if budget <= 0:
+        return f"its time budget is {budget:g} s (--verify-budget)"
     if len(net.parameters) > MAX_CHECK_PARAMS:
-        return Check(False, reason=f"{len(net.parameters)} parameters is more than the {MAX_CHECK_PARAMS} the symbolic check affords")
+        return f"{len(net.parameters)} parameters is more than the {MAX_CHECK_PARAMS} it affords"
     if check_cost(net) > MAX_CHECK_COST:
-        return Check(False, reason=f"written out in full the composed loss has about {tree_size(net)} terms, and "
-                     f"differentiating that {len(net.parameters)} times costs more than the symbolic check affords")
+        return (
+            f"written out in full the composed loss has about {tree_size(net)} terms, and "
+            f"differentiating that {len(net.parameters)} times costs more than it affords"
+        )
+    return ""
+
+
+def _sympy_check(net: Network, fwd: Forward, grads: dict[str, Num], digits: int, tick) -> Check | str:
+    """SymPy's derivative of the composed loss for each parameter against `grads`; a reason (str)
+    where SymPy cannot give every derivative as a number."""
     params = {p: sympy.Symbol(p, real=True) for p in net.parameters}
-    values = {**{k: _rat(v) for k, v in point.inputs.items()}, **params}
-    env = composed(net, lambda n, z: n.activation.sympy_apply(z), values)
-    loss = losses.sympy_value(net.loss, [env[o] for o in net.outputs], [_rat(t) for t in point.targets])
+    values = {**{k: _rat(v) for k, v in fwd.point.inputs.items()}, **params}
+    env = composed(net, lambda n, z: n.activation.sympy_active(z, fwd.neurons[n.name].z), values)
+    loss = losses.sympy_value(net.loss, [env[o] for o in net.outputs], [_rat(t) for t in fwd.point.targets])
+    tick()
     if sympy.count_ops(loss) > MAX_CHECK_OPS:
-        return Check(False, reason="the composed loss is too large for the symbolic check")
+        return "the composed loss is too large for it"
     at = {params[p]: _rat(v) for p, v in net.parameters.items()}
-    derivatives = [sympy.diff(loss, sym) for sym in params.values()]
-    theirs = _values(derivatives, at, digits)
-    if isinstance(theirs, str):
-        return Check(False, reason=f"SymPy left the derivative for {theirs} unevaluated")
+    derivatives = []
+    for sym in params.values():
+        tick()
+        derivatives.append(sympy.diff(loss, sym))
+    try:
+        theirs = sym_eval.values(derivatives, at, digits + 5, tick)
+    except (sym_eval.Unsupported, ZeroDivisionError, ValueError, TypeError) as exc:
+        # No slow fallback (evalf(subs=…) is exponential in depth here): the numeric check takes over.
+        return f"its derivatives could not be evaluated as numbers ({exc or type(exc).__name__})"
     worst, worst_name = mpmath.mpf(0), ""
     with mpmath.workdps(digits + 10):
-        for p, value in zip(params, theirs):
+        for p, value in zip(params, theirs, strict=True):
             ours = grads[p].mp
             err = abs(value - ours) / max(abs(ours), mpmath.mpf(10) ** (-digits))
             if err > worst or not worst_name:
                 worst, worst_name = err, p
     agreed = worst < mpmath.mpf(10) ** (-(digits - 5))
-    return Check(True, agreed, digits - 5, worst_name, "" if agreed else f"{worst_name} differs by {mpmath.nstr(worst, 3)} (relative)")
+    return Check(
+        True,
+        agreed,
+        digits - 5,
+        worst_name,
+        "" if agreed else f"{worst_name} differs by {mpmath.nstr(worst, 3)} (relative)",
+        method="sympy",
+        piecewise=any(n.activation.piecewise for n in net.neurons),
+    )
 
 
-def _values(derivatives, at, digits):
-    """SymPy's derivatives as numbers: each shared subexpression evaluated once (sym_eval), or, for
-    a kind of expression that does not know, SymPy's own evalf; the parameter's name where neither
-    gives a number."""
-    try:
-        return sym_eval.values(derivatives, at, digits + 5)
-    except (sym_eval.Unsupported, ZeroDivisionError, ValueError, TypeError):
-        pass
-    out = []
-    with mpmath.workdps(digits + 10):
-        for sym, d in zip(at, derivatives):
-            exact = d.evalf(digits + 5, subs=at)
-            if not exact.is_Number:
-                return str(sym)
-            out.append(mpmath.mpf(str(exact)))
-    return out
+# -- the numeric check: central differences of the forward pass --------------------------------------
+# Each parameter is moved by ±h and ±2h exactly (Fractions) and the loss recomputed by graph.forward,
+# which works at 50 digits at least (more where a large |z| saturates an activation). For parameters,
+# inputs and z of ordinary size each loss then carries an absolute rounding error of about
+# 10^-48·max(1, |L|); the check allows ε = 10^-(digits − ROUNDING_DIGITS)·max(1, |L|), a margin of a
+# million. D(h) = (L(p+h) − L(p−h))/2h is ∂L/∂p + h²·L‴/6 + O(h⁴), so Richardson's (4·D(h) − D(2h))/3
+# removes the h² term, leaving h⁴·L⁽⁵⁾/30 and a rounding error of at most 1.5·ε/h. With h = 10^-12
+# these are about 10^-48·L⁽⁵⁾ and 10^-30·max(1, |L|): a gradient down to 10^-10·max(1, |L|) agrees to
+# 20 significant digits, a smaller one to as many as the rounding leaves (the notes print the least).
+# (Plain central differences at 50 digits would have to trade one error against the other: h = 10^-20
+# keeps h² small but leaves 10^-22·|L| of rounding, 18 digits for a gradient of 10^-4.)
+NUMERIC_STEP = Fraction(1, 10**12)
+STEP_TEX = "10^{-12}"  # NUMERIC_STEP as the notes write it
+NUMERIC_DIGITS = 20
+ROUNDING_DIGITS = 8  # the loss is trusted to the forward pass's working digits less these
+NUMERIC_PASSES = 4  # forward passes per parameter: p ± h, p ± 2h
+MIN_RESOLVED = 6  # digits of a gradient that central differences must resolve for it to count as checked
+MAX_NUMERIC_COST = 160_000  # passes × parameters × (edges + neurons): about two seconds at most
+
+
+def numeric_check(net: Network, point: DataPoint, grads: dict[str, Num], base: Forward | None = None) -> Check:
+    """Compare each back-propagated gradient with the central differences of the loss. Two kinds of
+    parameter are compared but not counted as checked, and the reason names them: one whose moves
+    take some ReLU-like neuron's z (or an MAE residual) across 0 (across a kink a difference quotient
+    measures neither side's slope), and one whose gradient is so small beside the loss that the
+    forward pass's rounding leaves fewer than MIN_RESOLVED digits of it (a vanishing gradient)."""
+    passes = NUMERIC_PASSES * len(net.parameters)
+    if passes * (net.edge_count() + len(net.neurons)) > MAX_NUMERIC_COST:
+        return Check(
+            False,
+            reason=f"they would need {passes} forward passes of {net.edge_count()} edges, more than the check affords",
+        )
+    base = base or forward(net, point)
+    h = NUMERIC_STEP
+    worst, worst_name, least = mpmath.mpf(-1), "", NUMERIC_DIGITS
+    unjudged: dict[str, str] = {}
+    for p, value in net.parameters.items():
+        moved = [forward(net, point, params={**net.parameters, p: value + k * h}) for k in (1, -1, 2, -2)]
+        crossed = next((c for c in (_crossed(net, base, m) for m in moved) if c), "")
+        if crossed:
+            unjudged[p] = crossed
+            continue
+        dps = max(m.dps for m in moved)
+        with mpmath.workdps(dps + 10):
+            exact = [m.loss.exact for m in moved if m.loss.exact is not None]
+            if len(exact) == len(moved):  # rational all through (linear, ReLU): no rounding at all
+                up, down, up2, down2 = exact
+                estimate = _mpf((4 * (up - down) / (2 * h) - (up2 - down2) / (4 * h)) / 3)
+                rounding = mpmath.mpf(0)
+            else:
+                up, down, up2, down2 = (m.loss.mp for m in moved)
+                hm = _mpf(h)
+                estimate = (4 * (up - down) / (2 * hm) - (up2 - down2) / (4 * hm)) / 3
+                rounding = mpmath.mpf(1.5) * mpmath.mpf(10) ** (ROUNDING_DIGITS - dps) * max(1, abs(base.loss.mp)) / hm
+            ours = grads[p].mp
+            tol = max(mpmath.mpf(10) ** -NUMERIC_DIGITS * abs(ours), rounding)
+            err = abs(estimate - ours)
+            if err > tol:
+                return Check(
+                    True,
+                    False,
+                    NUMERIC_DIGITS,
+                    p,
+                    f"{p}: back-propagation gives {mpmath.nstr(ours, 12)}, "
+                    f"central differences {mpmath.nstr(estimate, 12)}",
+                    method="numeric",
+                    step=STEP_TEX,
+                )
+            if ours != 0 and tol > mpmath.mpf(10) ** -NUMERIC_DIGITS * abs(ours):  # the rounding limits it
+                digits = int(mpmath.floor(-mpmath.log10(tol / abs(ours))))
+                if digits < MIN_RESOLVED:
+                    unjudged[p] = (
+                        f"its gradient, {mpmath.nstr(ours, 3)}, is below what {dps}-digit forward passes resolve"
+                    )
+                    continue
+                least = min(least, digits)
+            nearness = err / tol if tol else mpmath.mpf(0)  # tol = 0: an exact zero, met exactly
+            if nearness > worst:  # the parameter nearest its limit
+                worst, worst_name = nearness, p
+    if unjudged:
+        named = "; ".join(f"{p} ({why})" for p, why in unjudged.items())
+        rest = len(net.parameters) - len(unjudged)
+        kinks = any("z is" in why or "residual" in why for why in unjudged.values())
+        return Check(
+            False,
+            digits=least,
+            reason=f"they agree with back-propagation for {rest} of the "
+            f"{len(net.parameters)} parameters to {least} significant digits, but cannot judge {named}"
+            + (
+                ": a move of 10^-12 takes a kink's argument across 0, where the slope jumps, so a difference "
+                "there measures neither side"
+                if kinks
+                else ""
+            ),
+            method="numeric",
+            step=STEP_TEX,
+        )
+    return Check(True, True, least, worst_name, method="numeric", step=STEP_TEX)
+
+
+def _crossed(net: Network, base: Forward, moved: Forward) -> str:
+    """What changed sides of a kink between the two passes ("" if nothing did)."""
+    for n in net.neurons:
+        if n.activation.piecewise and base.neurons[n.name].z.sign() != moved.neurons[n.name].z.sign():
+            return f"{n.name}'s z is {'0' if base.neurons[n.name].z.is_zero() else 'next to 0'}"
+    if net.loss == "mae":
+        for o, y in zip(net.outputs, base.targets(), strict=True):
+            if (base.neurons[o].O - y).sign() != (moved.neurons[o].O - y).sign():
+                return f"the residual {o} − y is {'0' if (base.neurons[o].O - y).is_zero() else 'next to 0'}"
+    return ""
+
+
+def _mpf(x: Fraction) -> mpmath.mpf:
+    return mpmath.mpf(x.numerator) / x.denominator

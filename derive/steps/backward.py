@@ -49,8 +49,8 @@ def backward_section(net, shown: Forward, exact: Forward, zt, tn: TexNumbers, op
     for i, p in enumerate(order):
         json[p], budget = _json_gradient(net, chain, p, ctx, budget)
         progress.advance(i + 1)
-    progress.stage("symbolic check")
-    check = verify(net, exact.point, back_exact.gradients) if options.verify else None
+    progress.stage("independent check")
+    check = verify(net, exact.point, back_exact.gradients, budget=options.verify_budget) if options.verify else None
     with mpmath.workdps(exact.dps):  # at the working precision, like every other value
         updated = {p: _update(net, p, back_exact.gradients[p], ctx.eta) for p in net.parameters}
     section = BackwardSection(available=True, check=check, json=json, updated_exact=updated, param_count=len(order))

@@ -22,6 +22,7 @@ class Options:
     point: int = defaults.POINT - 1  # which data point (0-based)
     max_paths: int = defaults.MAX_PATHS  # list paths one by one up to this many per parameter
     verify: bool = True
+    verify_budget: float = defaults.VERIFY_BUDGET  # seconds of SymPy before the numeric check takes over
     detail: bool = True  # build the worked derivations (Markdown); JSON needs only the numbers
     explain: list[str] | None = None  # parameters derived in full (default: all, or a few of a big network)
     max_derivations: int = defaults.MAX_DERIVATIONS  # networks with more parameters get full derivations for a sample only

@@ -121,7 +121,7 @@ def test_a_gradient_too_small_to_resolve_is_named_not_counted():
     assert _check(VANISHING)["method"] == "sympy"  # SymPy has no such limit
     check = _check(VANISHING, verify_budget=0)
     assert check["method"] == "numeric" and not check["done"], check
-    assert "for 1 of the 2 parameters" in check["reason"] and "w1 (its gradient, -1.18e-25, is below" in check["reason"]
+    assert "for 1 of the 2 parameters" in check["reason"] and "w1, whose gradient (-1.18e-25) is too small" in check["reason"]
 
 
 def test_a_budget_of_zero_skips_sympy_and_central_differences_check():

@@ -18,7 +18,7 @@ from derive import defaults, losses
 from derive.calculus import sym_eval
 from derive.calculus.graph import Forward, forward
 from derive.latex import tex_name, to_tex
-from derive.numbers import Num
+from derive.numbers import WORK_DIGITS, Num
 from derive.spec.model import DataPoint, Network
 
 MAX_CHECK_PARAMS = 60
@@ -287,12 +287,13 @@ def numeric_check(net: Network, point: DataPoint, grads: dict[str, Num], base: F
     base = base or forward(net, point)
     h = NUMERIC_STEP
     worst, worst_name, least = mpmath.mpf(-1), "", NUMERIC_DIGITS
-    unjudged: dict[str, str] = {}
+    kinks: dict[str, str] = {}  # parameter → what its moves take across 0
+    tiny: dict[str, mpmath.mpf] = {}  # parameter → its gradient, too small to resolve
     for p, value in net.parameters.items():
         moved = [forward(net, point, params={**net.parameters, p: value + k * h}) for k in (1, -1, 2, -2)]
         crossed = next((c for c in (_crossed(net, base, m) for m in moved) if c), "")
         if crossed:
-            unjudged[p] = crossed
+            kinks[p] = crossed
             continue
         dps = max(m.dps for m in moved)
         with mpmath.workdps(dps + 10):
@@ -323,33 +324,41 @@ def numeric_check(net: Network, point: DataPoint, grads: dict[str, Num], base: F
             if ours != 0 and tol > mpmath.mpf(10) ** -NUMERIC_DIGITS * abs(ours):  # the rounding limits it
                 digits = int(mpmath.floor(-mpmath.log10(tol / abs(ours))))
                 if digits < MIN_RESOLVED:
-                    unjudged[p] = (
-                        f"its gradient, {mpmath.nstr(ours, 3)}, is below what {dps}-digit forward passes resolve"
-                    )
+                    tiny[p] = ours
                     continue
                 least = min(least, digits)
             nearness = err / tol if tol else mpmath.mpf(0)  # tol = 0: an exact zero, met exactly
             if nearness > worst:  # the parameter nearest its limit
                 worst, worst_name = nearness, p
-    if unjudged:
-        named = "; ".join(f"{p} ({why})" for p, why in unjudged.items())
-        rest = len(net.parameters) - len(unjudged)
-        kinks = any("z is" in why or "residual" in why for why in unjudged.values())
+    if kinks or tiny:
+        judged = len(net.parameters) - len(kinks) - len(tiny)
+        why = []
+        if tiny:
+            smallest = mpmath.nstr(min(tiny.values(), key=abs), 3)
+            size = f"gradient ({smallest}) is" if len(tiny) == 1 else f"gradients (down to {smallest}) are"
+            why.append(
+                f"{_some(list(tiny))}, whose {size} too small beside the loss for forward passes at "
+                f"{WORK_DIGITS} digits to resolve"
+            )
+        if kinks:
+            why.append(
+                "; ".join(f"{p} ({where})" for p, where in kinks.items()) + ": a move of 10^-12 takes a kink's "
+                "argument across 0, where the slope jumps, so a difference there measures neither side"
+            )
         return Check(
             False,
             digits=least,
-            reason=f"they agree with back-propagation for {rest} of the "
-            f"{len(net.parameters)} parameters to {least} significant digits, but cannot judge {named}"
-            + (
-                ": a move of 10^-12 takes a kink's argument across 0, where the slope jumps, so a difference "
-                "there measures neither side"
-                if kinks
-                else ""
-            ),
+            reason=f"they agree with back-propagation for {judged} of the "
+            f"{len(net.parameters)} parameters to {least} significant digits, but cannot judge " + "; nor ".join(why),
             method="numeric",
             step=STEP_TEX,
         )
     return Check(True, True, least, worst_name, method="numeric", step=STEP_TEX)
+
+
+def _some(names: list[str], shown: int = 5) -> str:
+    """A few names, and how many more: w1, w2, w3, w4, w5 and 33 more."""
+    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def _crossed(net: Network, base: Forward, moved: Forward) -> str:

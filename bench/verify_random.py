@@ -53,7 +53,9 @@ def network(rng: random.Random, index: int) -> str:
     lines, params = [], {}
 
     def neuron(name: str, layer: int, activation: str) -> None:
-        sources = list(layers[layer - 1]) + [s for earlier in layers[: layer - 1] for s in earlier if rng.random() < 0.3]
+        sources = list(layers[layer - 1]) + [
+            s for earlier in layers[: layer - 1] for s in earlier if rng.random() < 0.3
+        ]
         edges = []
         for s in sources:
             w = f"w{sum(p.startswith('w') for p in params) + 1}"
@@ -91,25 +93,32 @@ def network(rng: random.Random, index: int) -> str:
         ys = [_dec(rng, -10, 20, 1) for _ in outs]
     xs = ", ".join(f"{x}: {_dec(rng, -30, 30, 1)}" for x in layers[0])
     y = ys[0] if n_out == 1 else "[" + ", ".join(ys) + "]"
-    return "\n".join([
-        f"title: Random network {index}",
-        "inputs: {" + ", ".join(f"{x}: input {x}" for x in layers[0]) + "}",
-        "neurons:", *lines,
-        f"outputs: [{', '.join(outs)}]",
-        "parameters: {" + ", ".join(f"{k}: {v}" for k, v in params.items()) + "}",
-        f"loss: {loss}",
-        "learning_rate: 0.1",
-        "data:",
-        f"  - {{{xs}, y: {y}}}",
-    ]) + "\n"
+    return (
+        "\n".join(
+            [
+                f"title: Random network {index}",
+                "inputs: {" + ", ".join(f"{x}: input {x}" for x in layers[0]) + "}",
+                "neurons:",
+                *lines,
+                f"outputs: [{', '.join(outs)}]",
+                "parameters: {" + ", ".join(f"{k}: {v}" for k, v in params.items()) + "}",
+                f"loss: {loss}",
+                "learning_rate: 0.1",
+                "data:",
+                f"  - {{{xs}, y: {y}}}",
+            ]
+        )
+        + "\n"
+    )
 
 
 def run(args: list[str]) -> tuple[float, subprocess.CompletedProcess | None]:
     """Whole-process wall time of `derive ARGS`, and its result (None when it ran out of TIMEOUT)."""
     start = time.perf_counter()
     try:
-        done = subprocess.run([sys.executable, "-m", "derive.cli", *args], capture_output=True, text=True,
-                              timeout=TIMEOUT, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "derive.cli", *args], capture_output=True, text=True, timeout=TIMEOUT, check=False
+        )
     except subprocess.TimeoutExpired:
         return time.perf_counter() - start, None
     return time.perf_counter() - start, done
@@ -136,7 +145,10 @@ def main() -> None:
         if max(t_md, t_json) > slowest[1]:
             slowest = (path.name, max(t_md, t_json))
         if md is None or js is None or md.returncode or js.returncode:
-            failures.append(f"{path.name}: " + ("timed out" if md is None or js is None else (md.stderr or js.stderr).strip()[-300:]))
+            failures.append(
+                f"{path.name}: "
+                + ("timed out" if md is None or js is None else (md.stderr or js.stderr).strip()[-300:])
+            )
             methods["failed to render"] += 1
             continue
         check = json.loads(js.stdout).get("check")
@@ -150,16 +162,22 @@ def main() -> None:
         else:
             methods["not checked"] += 1
             failures.append(f"{path.name}: not checked: {check['sympy_skipped']}; {check['reason']}")
-        print(f"{i + 1:4d}/{opts.n}  {path.name}  md {t_md:6.2f} s  json {t_json:6.2f} s  "
-              f"{check and check['method']}", flush=True)
+        print(
+            f"{i + 1:4d}/{opts.n}  {path.name}  md {t_md:6.2f} s  json {t_json:6.2f} s  {check and check['method']}",
+            flush=True,
+        )
     both = [max(a, b) for a, b in zip(md_times, json_times, strict=True)]
     print()
     print(f"networks: {opts.n} (seed {opts.seed}, in {folder})")
     for name, times in (("markdown (-o /dev/null)", md_times), ("json (-f json -o -)", json_times)):
-        print(f"{name:26s} slowest {max(times):6.2f} s   median {statistics.median(times):5.2f} s   "
-              f"over {SLOW:g} s: {sum(t > SLOW for t in times)}")
-    print(f"slowest network: {slowest[0]} ({slowest[1]:.2f} s); networks with either run over {SLOW:g} s: "
-          f"{sum(t > SLOW for t in both)}")
+        print(
+            f"{name:26s} slowest {max(times):6.2f} s   median {statistics.median(times):5.2f} s   "
+            f"over {SLOW:g} s: {sum(t > SLOW for t in times)}"
+        )
+    print(
+        f"slowest network: {slowest[0]} ({slowest[1]:.2f} s); networks with either run over {SLOW:g} s: "
+        f"{sum(t > SLOW for t in both)}"
+    )
     for what, count in sorted(methods.items()):
         print(f"  {what}: {count}")
     for line in failures:

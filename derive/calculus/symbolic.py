@@ -348,8 +348,13 @@ def numeric_check(net: Network, point: DataPoint, grads: dict[str, Num], base: F
         return Check(
             False,
             digits=least,
-            reason=f"they agree with back-propagation for {judged} of the "
-            f"{len(net.parameters)} parameters to {least} significant digits, but cannot judge " + "; nor ".join(why),
+            reason=(
+                f"they agree with back-propagation for {judged} of the {len(net.parameters)} parameters to "
+                f"{least} significant digits, but cannot judge "
+                if judged
+                else "they cannot judge any parameter: "
+            )
+            + "; nor ".join(why),
             method="numeric",
             step=STEP_TEX,
         )

@@ -52,13 +52,13 @@ def load_network(path: str | None = None, *, text: str | None = None, name: str 
 class Notes:
     """Rendered notes; displays itself in Jupyter."""
 
-    text: str
+    text: str | bytes  # bytes for a PDF
     format: str
     network: Network
     document: Document
 
     def __str__(self) -> str:
-        return self.text
+        return self.text if isinstance(self.text, str) else f"<PDF notes, {len(self.text)} bytes>"
 
     def _repr_markdown_(self):
         return self.text if self.format == "md" else None
@@ -77,7 +77,9 @@ class Notes:
 
         if self.format == "html":
             return self.text
-        return render_html(self.text, self.document.title) if self.format == "md" else None
+        if self.format == "md" and isinstance(self.text, str):
+            return render_html(self.text, self.document.title)
+        return None
 
 
 def explain(
@@ -141,7 +143,7 @@ def explain(
     return Notes(_render(doc, fmt, templates), fmt, net, doc)
 
 
-def _render(doc, fmt: str, templates: str | None) -> str:
+def _render(doc, fmt: str, templates: str | None) -> str | bytes:
     """The text of the notes; HTML inlines the pictures, so they are laid out in a scratch folder."""
     import tempfile
 

@@ -1,7 +1,9 @@
 """The worked example as plain data (titles, prose, TeX lines, values) that every template reads."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from derive import defaults, losses, progress
 from derive.calculus.graph import Forward, forward
@@ -25,7 +27,9 @@ class Options:
     verify_budget: float = defaults.VERIFY_BUDGET  # seconds of SymPy before the numeric check takes over
     detail: bool = True  # build the worked derivations (Markdown); JSON needs only the numbers
     explain: list[str] | None = None  # parameters derived in full (default: all, or a few of a big network)
-    max_derivations: int = defaults.MAX_DERIVATIONS  # networks with more parameters get full derivations for a sample only
+    max_derivations: int = (
+        defaults.MAX_DERIVATIONS
+    )  # networks with more parameters get full derivations for a sample only
     max_expression: int = defaults.MAX_EXPRESSION  # operations in a composed output expression before it is left out
 
 
@@ -41,7 +45,9 @@ class Document:
     carry: dict | None
     numbers: dict = field(default_factory=dict)  # every value, for JSON
     values: Forward | None = None  # the forward pass as the notes show it (carried), for the pictures
-    pictures: object = None  # derive.pictures.drawing.Pictures, drawn at render time when asked for
+    # derive.pictures.drawing.Pictures, drawn at render time when asked for (typed Any: the steps layer
+    # does not import pictures, not even for a type)
+    pictures: Any = None
     layers: dict | None = None  # a big network's layer-by-layer view (more parameters than max_derivations)
 
 
@@ -61,9 +67,16 @@ def build(net: Network, options: Options | None = None) -> Document:
     steps = _forward_steps(shown, zt, tn, layers) if detail else []
     progress.stage("back-propagation")
     doc = Document(
-        title=net.title, source=net.source, facts=facts, network=network, forward=steps,
-        loss=_loss_step(shown, tn) if detail else {}, backward=backward_section(net, shown, exact, zt, tn, options),
-        carry=None, layers=_layer_view(net, shown, layers, tn) if layers else None)
+        title=net.title,
+        source=net.source,
+        facts=facts,
+        network=network,
+        forward=steps,
+        loss=_loss_step(shown, tn) if detail else {},
+        backward=backward_section(net, shown, exact, zt, tn, options),
+        carry=None,
+        layers=_layer_view(net, shown, layers, tn) if layers else None,
+    )
     if shown is not exact and options.detail:
         doc.carry = _carry_comparison(net, shown, exact, doc.backward, tn)
     doc.numbers = _numbers(net, exact, doc.backward, options)
@@ -73,9 +86,13 @@ def build(net: Network, options: Options | None = None) -> Document:
 
 
 def _layer_view(net: Network, fwd: Forward, layers: Layers, tn: TexNumbers) -> dict:
-    return {"count": len(layers.groups), "sizes": [len(net.inputs)] + [len(g) for g in layers.groups],
-            "layered": layers.layered, "forward": forward_rows(fwd, layers, tn),
-            "matrix": forward_matrix(net, layers) if layers.layered else None}
+    return {
+        "count": len(layers.groups),
+        "sizes": [len(net.inputs)] + [len(g) for g in layers.groups],
+        "layered": layers.layered,
+        "forward": forward_rows(fwd, layers, tn),
+        "matrix": forward_matrix(net, layers) if layers.layered else None,
+    }
 
 
 def _examples(net: Network, layers: Layers | None) -> list:
@@ -93,11 +110,16 @@ def _facts(net: Network, options: Options, point) -> dict:
             acts.append({"name": a.name, "definition": a.definition(), "convention": a.convention})
     targets = [tex_name("y") if len(net.outputs) == 1 else f"y_{{{i}}}" for i in range(1, len(net.outputs) + 1)]
     return {
-        "loss": net.loss, "loss_description": losses.of(net.loss).description,
+        "loss": net.loss,
+        "loss_description": losses.of(net.loss).description,
         "loss_formula": "L = " + losses.tex_formula(net.loss, [tex_name(o) for o in net.outputs], targets),
-        "eta": TexNumbers(net.show).text(Num(net.learning_rate)), "activations": acts,
-        "carry": net.carry.describe(), "carry_mode": net.carry.mode, "show": net.show,
-        "point_index": options.point + 1, "point_count": len(net.data),
+        "eta": TexNumbers(net.show).text(Num(net.learning_rate)),
+        "activations": acts,
+        "carry": net.carry.describe(),
+        "carry_mode": net.carry.mode,
+        "show": net.show,
+        "point_index": options.point + 1,
+        "point_count": len(net.data),
         "targets": targets,
         "frozen": sorted(net.freeze),
         "softmax_ce": losses.of(net.loss).softmax_shortcut(point.targets),
@@ -112,12 +134,17 @@ def _network(net: Network, zt: dict[str, str], tn: TexNumbers, max_ops: int, lay
         if n.bias is not None:
             terms.append(_w_tex(n.bias, tn))
         z = zt[n.name]
-        neurons.append({
-            "name": n.name, "tex": tex_name(n.name), "activation": n.activation.name,
-            "z_line": f"{z} = " + (" + ".join(short(terms)) or "0"),
-            "O_line": f"{tex_name(n.name)} = " + n.activation.tex_apply(z),
-            "is_output": n.name in net.outputs, "threshold": _opt(n.threshold, tn),
-        })
+        neurons.append(
+            {
+                "name": n.name,
+                "tex": tex_name(n.name),
+                "activation": n.activation.name,
+                "z_line": f"{z} = " + (" + ".join(short(terms)) or "0"),
+                "O_line": f"{tex_name(n.name)} = " + n.activation.tex_apply(z),
+                "is_output": n.name in net.outputs,
+                "threshold": _opt(n.threshold, tn),
+            }
+        )
     rows = LIST_ROWS if layers else TABLE_ROWS
     progress.stage("composed output")
     comp = output_tex(net, max_ops)
@@ -126,12 +153,18 @@ def _network(net: Network, zt: dict[str, str], tn: TexNumbers, max_ops: int, lay
         "inputs": [{"name": k, "tex": tex_name(k), "label": v} for k, v in list(net.inputs.items())[:rows]],
         "hidden_inputs": max(len(net.inputs) - rows, 0),
         "neurons": neurons,
-        "parameters": [{"name": p, "tex": tex_name(p), "value": tn.text(Num(v)), "frozen": p in net.freeze}
-                       for p, v in params[:rows]],
+        "parameters": [
+            {"name": p, "tex": tex_name(p), "value": tn.text(Num(v)), "frozen": p in net.freeze}
+            for p, v in params[:rows]
+        ],
         "hidden_parameters": max(len(params) - rows, 0),
         "outputs": [{"name": o, "tex": tex_name(o), "composed": comp[o]} for o in net.outputs],
-        "sizes": {"inputs": len(net.inputs), "neurons": len(net.neurons), "edges": net.edge_count(),
-                  "parameters": len(net.parameters)},
+        "sizes": {
+            "inputs": len(net.inputs),
+            "neurons": len(net.neurons),
+            "edges": net.edge_count(),
+            "parameters": len(net.parameters),
+        },
     }
 
 
@@ -175,9 +208,14 @@ def _loss_step(fwd: Forward, tn: TexNumbers) -> dict:
     return {
         "substituted": "L = " + losses.tex_formula(net.loss, yhat, ys) + f" {tn.eq(fwd.loss)}",
         "value": tn.text(fwd.loss),
-        "errors": [{"output": tex_name(o), "target": "y" if len(net.outputs) == 1 else f"y_{{{k}}}",
-                    "line": f"{t} - {p} {tn.eq(e)}"}
-                   for k, (o, t, p, e) in enumerate(zip(net.outputs, ys, yhat, fwd.error), 1)],
+        "errors": [
+            {
+                "output": tex_name(o),
+                "target": "y" if len(net.outputs) == 1 else f"y_{{{k}}}",
+                "line": f"{t} - {p} {tn.eq(e)}",
+            }
+            for k, (o, t, p, e) in enumerate(zip(net.outputs, ys, yhat, fwd.error, strict=True), 1)
+        ],
     }
 
 
@@ -185,27 +223,52 @@ def _carry_comparison(net, shown: Forward, exact: Forward, back: BackwardSection
     rows = []
     for n in net.neurons[:TABLE_ROWS]:
         a, b = shown.neurons[n.name].O, exact.neurons[n.name].O
-        rows.append({"quantity": tex_name(n.name), "hand": tn.text(a), "full": tn.text(b), "differs": tn.text(a) != tn.text(b)})
-    rows.append({"quantity": "L", "hand": tn.text(shown.loss), "full": tn.text(exact.loss),
-                 "differs": tn.text(shown.loss) != tn.text(exact.loss)})
+        rows.append(
+            {"quantity": tex_name(n.name), "hand": tn.text(a), "full": tn.text(b), "differs": tn.text(a) != tn.text(b)}
+        )
+    rows.append(
+        {
+            "quantity": "L",
+            "hand": tn.text(shown.loss),
+            "full": tn.text(exact.loss),
+            "differs": tn.text(shown.loss) != tn.text(exact.loss),
+        }
+    )
     for p in back.params:
         if p.row:
-            rows.append({"quantity": partial("L", p.tex), "hand": p.value, "full": p.full_value,
-                         "differs": p.value != p.full_value})
+            rows.append(
+                {
+                    "quantity": partial("L", p.tex),
+                    "hand": p.value,
+                    "full": p.full_value,
+                    "differs": p.value != p.full_value,
+                }
+            )
     hidden = max(len(net.neurons) - TABLE_ROWS, 0) + back.hidden_rows
-    return {"description": net.carry.describe(), "rows": rows, "changed": [r for r in rows if r["differs"]],
-            "hidden": hidden}
+    return {
+        "description": net.carry.describe(),
+        "rows": rows,
+        "changed": [r for r in rows if r["differs"]],
+        "hidden": hidden,
+    }
 
 
 def _numbers(net: Network, exact: Forward, back: BackwardSection, options: Options) -> dict:
     """Every value at full precision, as decimal strings of 20 significant digits, with exact forms."""
+
     def pair(x: Num) -> dict:
         return {"value": json_decimal(x), "exact": exact_text(x)}
 
-    fwd = {n: {"z": json_decimal(v.z), "z_exact": exact_text(v.z), "O": json_decimal(v.O), "O_exact": exact_text(v.O)}
-           for n, v in exact.neurons.items()}
-    out = {"forward": fwd, "loss": json_decimal(exact.loss), "loss_exact": exact_text(exact.loss),
-           "error": [json_decimal(e) for e in exact.error]}
+    fwd = {
+        n: {"z": json_decimal(v.z), "z_exact": exact_text(v.z), "O": json_decimal(v.O), "O_exact": exact_text(v.O)}
+        for n, v in exact.neurons.items()
+    }
+    out: dict[str, Any] = {
+        "forward": fwd,
+        "loss": json_decimal(exact.loss),
+        "loss_exact": exact_text(exact.loss),
+        "error": [json_decimal(e) for e in exact.error],
+    }
     if back.available:
         out["gradients"] = back.json
         out["updated"] = {p: json_decimal(v) for p, v in back.updated_exact.items()}

@@ -1,4 +1,5 @@
 """Activation functions: value, derivative in the textbook form, TeX, and an independent SymPy form."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -24,8 +25,12 @@ DEFINITIONS = {
 
 # The named SymPy functions of sympy_display, and how latex.Printer writes each.
 DISPLAY_FUNCTIONS = {"sigmoid": "sigma", "relu": "ReLU", "leaky_relu": "LReLU", "step": "step"}
-TEX_FUNCTIONS = {"sigma": r"\sigma", "ReLU": r"\operatorname{ReLU}", "LReLU": r"\operatorname{LReLU}",
-                 "step": r"\operatorname{step}"}
+TEX_FUNCTIONS = {
+    "sigma": r"\sigma",
+    "ReLU": r"\operatorname{ReLU}",
+    "LReLU": r"\operatorname{LReLU}",
+    "step": r"\operatorname{step}",
+}
 
 CONVENTIONS = {
     "relu": "ReLU's derivative is taken as 0 at exactly z = 0 (the common convention; it has no derivative there).",
@@ -81,8 +86,10 @@ class Activation:
     def definition(self) -> str:
         if self.name == "leaky_relu":
             a = _dec(self.slope)
-            return (rf"\operatorname{{LReLU}}(z) = \begin{{cases}} z & z > 0 \\ {a}\,z & z \le 0 \end{{cases}}, \qquad "
-                    rf"\operatorname{{LReLU}}'(z) = \begin{{cases}} 1 & z > 0 \\ {a} & z \le 0 \end{{cases}}")
+            return (
+                rf"\operatorname{{LReLU}}(z) = \begin{{cases}} z & z > 0 \\ {a}\,z & z \le 0 \end{{cases}}, \qquad "
+                rf"\operatorname{{LReLU}}'(z) = \begin{{cases}} 1 & z > 0 \\ {a} & z \le 0 \end{{cases}}"
+            )
         return DEFINITIONS[self.name]
 
     # -- numbers ---------------------------------------------------------------------------------
@@ -151,8 +158,11 @@ class Activation:
     def tex_prime(self, z: str) -> str:
         """f′(z) written as a function of z, e.g. σ′(z_1)."""
         return {
-            "sigmoid": rf"\sigma'({z})", "tanh": rf"\tanh'({z})", "relu": rf"\operatorname{{ReLU}}'({z})",
-            "leaky_relu": rf"\operatorname{{LReLU}}'({z})", "linear": rf"f'({z})",
+            "sigmoid": rf"\sigma'({z})",
+            "tanh": rf"\tanh'({z})",
+            "relu": rf"\operatorname{{ReLU}}'({z})",
+            "leaky_relu": rf"\operatorname{{LReLU}}'({z})",
+            "linear": rf"f'({z})",
         }[self.name]
 
     def tex_derivative(self, z: str, out: str, z_value: Num | None = None) -> str:
@@ -174,13 +184,25 @@ class Activation:
     # -- the plain formulas of the marking language (derive check) ------------------------------
     def plain_apply(self, z: str) -> str:
         """O = f(z) in the answer language, e.g. sigmoid({z(O1)})."""
-        return {"sigmoid": f"sigmoid({z})", "tanh": f"tanh({z})", "linear": z, "relu": f"max(0, {z})",
-                "leaky_relu": f"leaky_relu({z})", "step": f"step({z})", "softmax": f"softmax({z})"}[self.name]
+        return {
+            "sigmoid": f"sigmoid({z})",
+            "tanh": f"tanh({z})",
+            "linear": z,
+            "relu": f"max(0, {z})",
+            "leaky_relu": f"leaky_relu({z})",
+            "step": f"step({z})",
+            "softmax": f"softmax({z})",
+        }[self.name]
 
     def plain_derivative(self, out: str, z: str) -> str:
         """f′(z) in the answer language, in the neuron's own output where the textbook does."""
-        return {"sigmoid": f"{out}*(1 - {out})", "tanh": f"(1 - {out}^2)", "linear": "1", "relu": f"relu'({z})",
-                "leaky_relu": f"leaky_relu'({z})"}.get(self.name, f"f'({z})")
+        return {
+            "sigmoid": f"{out}*(1 - {out})",
+            "tanh": f"(1 - {out}^2)",
+            "linear": "1",
+            "relu": f"relu'({z})",
+            "leaky_relu": f"leaky_relu'({z})",
+        }.get(self.name, f"f'({z})")
 
     def prime_words(self, neuron: str) -> str:
         """f′ of a neuron as a marker's comment names it."""

@@ -1,5 +1,6 @@
 """The backward half of the notes: for every parameter its chain-rule paths, factor by factor, the
 δ recursion that computes the same numbers in one sweep, the check, and the update."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -77,7 +78,9 @@ def _context(net) -> _Context:
     return _Context(path_counts(net), uses(net), succ, weight_of, Num(net.learning_rate))
 
 
-def _notes(section: BackwardSection, net, shown, back, back_exact, order, ctx: _Context, zt, tn, options) -> BackwardSection:
+def _notes(
+    section: BackwardSection, net, shown, back, back_exact, order, ctx: _Context, zt, tn, options
+) -> BackwardSection:
     """The parts of the Markdown and LaTeX notes: derivations of the chosen parameters, the update
     table's rows (at most TABLE_ROWS), the sweep, the depth table, and for a big network (more
     parameters than --max-derivations) the layer-by-layer summary."""
@@ -86,20 +89,33 @@ def _notes(section: BackwardSection, net, shown, back, back_exact, order, ctx: _
     rows = set(order[:TABLE_ROWS])
     chain = _Chain(shown, back, zt, tn, ctx.weight_of)
     dt = delta_names([n.name for n in net.neurons])
-    params = tuple(_derivation(chain, tn, back_exact, p, ctx, dt, options.max_paths, p in chosen, p in rows)
-                   for p in order if p in chosen or p in rows)
+    params = tuple(
+        _derivation(chain, tn, back_exact, p, ctx, dt, options.max_paths, p in chosen, p in rows)
+        for p in order
+        if p in chosen or p in rows
+    )
     deltas = tuple(_deltas(net, shown, back, zt, dt, tn, ctx.succ, big))
-    return replace(section, params=params, hidden_rows=len(order) - len(rows), explained=len(chosen),
-                   deltas=deltas, hidden_deltas=len(net.neurons) - len(deltas),
-                   depth=depth_section(shown, back, zt, tn),
-                   layers=_layer_section(net, shown, back, ctx, tn) if big else None)
+    return replace(
+        section,
+        params=params,
+        hidden_rows=len(order) - len(rows),
+        explained=len(chosen),
+        deltas=deltas,
+        hidden_deltas=len(net.neurons) - len(deltas),
+        depth=depth_section(shown, back, zt, tn),
+        layers=_layer_section(net, shown, back, ctx, tn) if big else None,
+    )
 
 
 def _layer_section(net, fwd, back, ctx, tn) -> dict:
     found = layers_of(net)
-    return {"rows": backward_rows(net, fwd, back, ctx.counts, found, tn), "layered": found.layered,
-            "matrix": delta_matrix(net, found) if found.layered else None, "count": len(found.groups),
-            "paths": path_facts(net, ctx.counts, ctx.uses, list(ctx.uses))}  # ties: the first written
+    return {
+        "rows": backward_rows(net, fwd, back, ctx.counts, found, tn),
+        "layered": found.layered,
+        "matrix": delta_matrix(net, found) if found.layered else None,
+        "count": len(found.groups),
+        "paths": path_facts(net, ctx.counts, ctx.uses, list(ctx.uses)),
+    }  # ties: the first written
 
 
 def explained(order: list[str], names: list[str] | None, limit: int) -> set[str]:
@@ -184,10 +200,20 @@ def _head(fwd, back, o, zt, tn) -> Term:
     if net.neuron(o).activation.couples_outputs:
         value = back.delta[o]
         if losses.of(net.loss).softmax_shortcut(fwd.point.targets):
-            return Term(partial("L", zt[o]), f"{O} - {y}",
-                        f"{_fmt(tn, fwd.neurons[o].O)} - {_fmt(tn, yv)}" if tn else "", value, f"dL/dz({o})")
-        return Term(partial("L", zt[o]), rf"{O}\left({partial('L', O)} - \sum_j {partial('L', 'O_j')}\, O_j\right)",
-                    "", value, f"dL/dz({o})")
+            return Term(
+                partial("L", zt[o]),
+                f"{O} - {y}",
+                f"{_fmt(tn, fwd.neurons[o].O)} - {_fmt(tn, yv)}" if tn else "",
+                value,
+                f"dL/dz({o})",
+            )
+        return Term(
+            partial("L", zt[o]),
+            rf"{O}\left({partial('L', O)} - \sum_j {partial('L', 'O_j')}\, O_j\right)",
+            "",
+            value,
+            f"dL/dz({o})",
+        )
     formula = losses.tex_gradient(net.loss, O, y, k)
     subst = losses.tex_gradient(net.loss, _fmt(tn, fwd.neurons[o].O), _fmt(tn, yv), k) if tn else ""
     return Term(partial("L", O), formula, subst, back.dL_dyhat[o], f"dL/d{o}")
@@ -223,7 +249,7 @@ def _tail(fwd, back, use, zt, tn) -> Term:
     n, p = use.neuron, use.param
     net = fwd.net
     src_tex = tex_name(use.source) if use.source else ""
-    src_val = fwd.value(use.source) if use.source else Num(1)
+    src_val = fwd.value(use.source) if use.source else Num(Fraction(1))
     if net.neuron(n).activation.couples_outputs:
         return Term(partial(zt[n], tex_name(p)), src_tex or "1", _fmt(tn, src_val), src_val, f"dz({n})/d{p}")
     formula, subst = _local(fwd, back, n, zt, tn, src_tex, _fmt(tn, src_val) if use.source else "")
@@ -252,8 +278,17 @@ def _paths(chain: _Chain, use_list, limit, ctx: _Context) -> list[_Found]:
 
 
 # -- one parameter ------------------------------------------------------------------------------------
-def _derivation(chain: _Chain, tn: TexNumbers, back_exact, p, ctx: _Context, dt: dict[str, str], max_paths: int,
-                full: bool, row: bool = True) -> Derivation:
+def _derivation(
+    chain: _Chain,
+    tn: TexNumbers,
+    back_exact,
+    p,
+    ctx: _Context,
+    dt: dict[str, str],
+    max_paths: int,
+    full: bool,
+    row: bool = True,
+) -> Derivation:
     """One parameter's derivation; `tn` is the chain's own (the notes' chain shows numbers, JSON's does not)."""
     fwd, back = chain.fwd, chain.back
     net = fwd.net
@@ -264,7 +299,7 @@ def _derivation(chain: _Chain, tn: TexNumbers, back_exact, p, ctx: _Context, dt:
     if full and count <= max_paths:
         with mpmath.workdps(fwd.dps):
             found = _paths(chain, use_list, count, ctx)
-            total = sum((x.product for x in found), Num(0))
+            total = sum((x.product for x in found), Num(Fraction(0)))
         _assert_close(total, g, p)
         paths = tuple(_path(chain, tn, p, x) for x in found)
         if len(found) > 1:
@@ -278,11 +313,25 @@ def _derivation(chain: _Chain, tn: TexNumbers, back_exact, p, ctx: _Context, dt:
     head = rf"{tex_name(p)}^{{\text{{new}}}} = {tn.text(old)}"
     update_line = head if frozen else rf"{head} - {tn.text(ctx.eta)} \cdot {tn.arg(g)} {tn.eq(new)}"
     return Derivation(
-        name=p, tex=tex_name(p), kind="bias" if all(u.source is None for u in use_list) else "weight",
+        name=p,
+        tex=tex_name(p),
+        kind="bias" if all(u.source is None for u in use_list) else "weight",
         uses=tuple(UseTex(tex_name(u.neuron), tex_name(u.source) if u.source else None) for u in use_list),
-        path_count=count, value=tn.text(g), eq=tn.eq(g), full_value=tn.text(back_exact.gradients[p]),
-        frozen=frozen, tied=len(use_list) > 1, full=full, row=row, update_line=update_line,
-        old=tn.text(old), new=tn.text(new), paths=paths, sum_line=sum_line, delta_uses=delta_uses)
+        path_count=count,
+        value=tn.text(g),
+        eq=tn.eq(g),
+        full_value=tn.text(back_exact.gradients[p]),
+        frozen=frozen,
+        tied=len(use_list) > 1,
+        full=full,
+        row=row,
+        update_line=update_line,
+        old=tn.text(old),
+        new=tn.text(new),
+        paths=paths,
+        sum_line=sum_line,
+        delta_uses=delta_uses,
+    )
 
 
 def _path(chain: _Chain, tn: TexNumbers, p: str, found: _Found) -> Path:
@@ -292,7 +341,8 @@ def _path(chain: _Chain, tn: TexNumbers, p: str, found: _Found) -> Path:
         chain=r" \cdot ".join(t.symbol for t in terms),
         factors=tuple(_factor(t, tn) for t in terms),
         product_line=r" \cdot ".join(tn.arg(t.value) for t in terms) + f" {tn.eq(found.product)}",
-        product=tn.text(found.product))
+        product=tn.text(found.product),
+    )
 
 
 def _factor(t: Term, tn: TexNumbers) -> Factor:
@@ -304,8 +354,10 @@ def _factor(t: Term, tn: TexNumbers) -> Factor:
 def _delta_use(u, fwd, back, dt, tn) -> DeltaUse:
     delta = dt[u.neuron]
     src = tex_name(u.source) if u.source else "1"
-    srcv = fwd.value(u.source) if u.source else Num(1)
-    return DeltaUse(rf"{partial('L', tex_name(u.param))} \mathrel{{+}}= {delta} \cdot {src} = {tn.arg(back.delta[u.neuron])} \cdot {tn.arg(srcv)}")
+    srcv = fwd.value(u.source) if u.source else Num(Fraction(1))
+    return DeltaUse(
+        rf"{partial('L', tex_name(u.param))} \mathrel{{+}}= {delta} \cdot {src} = {tn.arg(back.delta[u.neuron])} \cdot {tn.arg(srcv)}"
+    )
 
 
 def _deltas(net, fwd, back, zt, dt, tn, succ, big: bool = False) -> list[DeltaRow]:
@@ -319,10 +371,18 @@ def _deltas(net, fwd, back, zt, dt, tn, succ, big: bool = False) -> list[DeltaRo
             terms.insert(0, partial("L", tex_name(n.name)))
         act = n.activation
         prime = "" if act.couples_outputs or act.derivative_is_one else act.tex_prime(zt[n.name])
-        rows.append(DeltaRow(neuron=tex_name(n.name), delta=delta, z=zt[n.name],
-                             sum=" + ".join(abbreviate(terms) if big else terms), prime=prime,
-                             value=tn.text(back.delta[n.name]), eq=tn.eq(back.delta[n.name]),
-                             softmax=act.couples_outputs))
+        rows.append(
+            DeltaRow(
+                neuron=tex_name(n.name),
+                delta=delta,
+                z=zt[n.name],
+                sum=" + ".join(abbreviate(terms) if big else terms),
+                prime=prime,
+                value=tn.text(back.delta[n.name]),
+                eq=tn.eq(back.delta[n.name]),
+                softmax=act.couples_outputs,
+            )
+        )
     return rows
 
 
@@ -341,7 +401,13 @@ def _json_gradient(net, chain: _Chain, p, ctx: _Context, budget: int) -> tuple[d
     if count <= min(JSON_MAX_PATHS, budget):
         with mpmath.workdps(chain.fwd.dps):
             found = _paths(chain, use_list, count, ctx)
-        out["paths"] = [{"route": ["L", *x.route, p], "factors": [chain.json(k) for k in x.keys],
-                         "product": json_decimal(x.product)} for x in found]
+        out["paths"] = [
+            {
+                "route": ["L", *x.route, p],
+                "factors": [chain.json(k) for k in x.keys],
+                "product": json_decimal(x.product),
+            }
+            for x in found
+        ]
         budget -= count
     return out, budget

@@ -1,5 +1,7 @@
-"""A class's marks as a person reads them (a terminal table, Markdown) and as a spreadsheet reads them
-(CSV: one row per student, one column per question)."""
+"""A class's marks as a person reads them (Markdown, and that Markdown laid out for a terminal by
+derive.render.text_writer) and as a spreadsheet reads them (CSV: one row per student, one column per
+question)."""
+
 from __future__ import annotations
 
 import csv
@@ -7,7 +9,7 @@ import io
 from typing import Any
 
 from derive.check.numeric import CARRIED, RIGHT, TRUNCATED, WRONG
-from derive.check.report import SHORT, environment
+from derive.check.report import SHORT, as_format, environment
 from derive.exercise.generate import cell
 from derive.exercise.marking import ClassMarks, Result
 
@@ -20,28 +22,41 @@ def short(status: str | None) -> str:
 
 
 def table_data(cm: ClassMarks) -> dict:
-    """Rows per student and per question, with the widths a terminal table needs."""
+    """Rows per student and per question."""
     students: list[dict[str, Any]] = [
-        {"id": r.student.id, "name": r.student.name, "status": r.status, "message": r.message,
-         "right": r.count(True), "wrong": r.count(False),
-         "marks": [short(r.verdicts[q].status) if q in r.verdicts else NOT_ANSWERED_MARK for q in cm.questions]}
-        for r in cm.results]
+        {
+            "id": r.student.id,
+            "name": r.student.name,
+            "status": r.status,
+            "message": r.message,
+            "right": r.count(True),
+            "wrong": r.count(False),
+            "marks": [short(r.verdicts[q].status) if q in r.verdicts else NOT_ANSWERED_MARK for q in cm.questions],
+        }
+        for r in cm.results
+    ]
     questions = []
     for q in cm.questions:
         got = [r.verdicts[q].status for r in cm.results if q in r.verdicts]
-        questions.append({"question": q, **{s: got.count(s) for s in STATUSES},
-                          "missing": len(cm.results) - sum(1 for g in got if g is not None)})
-    widths = {"id": max([2] + [len(s["id"]) for s in students]),
-              "question": max([8] + [len(q) for q in cm.questions]),
-              "asked": [max(len(q), 2) for q in cm.questions]}
-    return {"title": cm.title, "asked": cm.questions, "students": students, "questions": questions,
-            "problems": cm.problems, "widths": widths}
+        questions.append(
+            {
+                "question": q,
+                **{s: got.count(s) for s in STATUSES},
+                "missing": len(cm.results) - sum(1 for g in got if g is not None),
+            }
+        )
+    return {
+        "title": cm.title,
+        "asked": cm.questions,
+        "students": students,
+        "questions": questions,
+        "problems": cm.problems,
+    }
 
 
 def render(cm: ClassMarks, fmt: str) -> str:
     """The class's marks as `text` (terminal) or `md`."""
-    ext = "txt" if fmt == "text" else "md"
-    return environment().get_template(f"exercise/marks.{ext}.j2").render(t=table_data(cm))
+    return as_format(environment().get_template("exercise/marks.md.j2").render(t=table_data(cm)), fmt)
 
 
 def marks_csv(cm: ClassMarks) -> str:
@@ -53,8 +68,20 @@ def marks_csv(cm: ClassMarks) -> str:
     for r in cm.results:
         marks = [SHORT[status] if q in r.verdicts and (status := r.verdicts[q].status) else "" for q in cm.questions]
         right, wrong = r.count(True), r.count(False)
-        w.writerow([r.student.id, cell(r.student.name), cell(r.file or ""), r.status, *marks, right, wrong,
-                    len(cm.questions) - right - wrong, len(cm.questions), cell(_first_line(r))])
+        w.writerow(
+            [
+                r.student.id,
+                cell(r.student.name),
+                cell(r.file or ""),
+                r.status,
+                *marks,
+                right,
+                wrong,
+                len(cm.questions) - right - wrong,
+                len(cm.questions),
+                cell(_first_line(r)),
+            ]
+        )
     return out.getvalue()
 
 

@@ -1,6 +1,7 @@
 """The exercise file: which network, which numbers are drawn from which ranges, which questions are
 asked, and what counts as a degenerate draw. Read like a network file: safe YAML, and every mistake
 reported at once with file:line:column, key path and hint."""
+
 from __future__ import annotations
 
 import math
@@ -13,12 +14,12 @@ from typing import Any
 
 import yaml
 
-from derive import load_network
 from derive.calculus.grad import check_differentiable
 from derive.check.answers import parse_key
 from derive.check.names import L_NODE, Names, Quantity
 from derive.errors import NotDifferentiable
 from derive.numbers import parse_number
+from derive.spec.loader import load
 from derive.spec.model import Network
 from derive.spec.source import Collector, compose, read_text, suggest
 
@@ -31,8 +32,10 @@ MAX_SIZE = Fraction(10) ** 6
 MAX_QUESTIONS, MAX_TRIES = 100, 10_000
 CHAIN = re.compile(r"chain\s+(.+)", re.S)
 RANGE_HINT = "write {low: -0.5, high: 0.5, decimals: 2}, or a list of values to choose from such as [0, 1]"
-QUESTION_HINT = ("a key of `derive check`'s answers format: z(O1), O1, L, error, dL/dw4, dL/dO2, dO2/dO1, new(w4); "
-                 "`chain dL/dw1` asks for the chain-rule structure")
+QUESTION_HINT = (
+    "a key of `derive check`'s answers format: z(O1), O1, L, error, dL/dw4, dL/dO2, dO2/dO1, new(w4); "
+    "`chain dL/dw1` asks for the chain-rule structure"
+)
 
 
 @dataclass(frozen=True)
@@ -44,11 +47,11 @@ class Range:
     decimals: int
 
     def bounds(self) -> tuple[int, int]:
-        return math.ceil(self.low * 10 ** self.decimals), math.floor(self.high * 10 ** self.decimals)
+        return math.ceil(self.low * 10**self.decimals), math.floor(self.high * 10**self.decimals)
 
     def draw(self, rng: random.Random) -> Fraction:
         lo, hi = self.bounds()
-        return Fraction(rng.randint(lo, hi), 10 ** self.decimals)
+        return Fraction(rng.randint(lo, hi), 10**self.decimals)
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,8 @@ class Avoid:
     |g| below `min_gradient`, a loss below `min_loss`; after `tries` draws the student is an error."""
 
     saturated: Fraction = Fraction(4)
-    min_gradient: Fraction = Fraction(1, 10 ** 4)
-    min_loss: Fraction = Fraction(1, 10 ** 3)
+    min_gradient: Fraction = Fraction(1, 10**4)
+    min_loss: Fraction = Fraction(1, 10**3)
     tries: int = 100
 
 
@@ -121,25 +124,34 @@ def load_exercise(path: str) -> Exercise:
     draws = _random(c, root, top.get("random"), net)
     questions = _questions(c, root, top.get("questions"), net)
     c.raise_if_any()
-    return Exercise(path, title or f"Exercise: {net.title}", instructions, network_file, net, *draws,
-                    tuple(questions), avoid)
+    return Exercise(
+        path, title or f"Exercise: {net.title}", instructions, network_file, net, *draws, tuple(questions), avoid
+    )
 
 
 def _network(c: Collector, root, node, path: str) -> tuple[Network | None, str]:
     """The network the file names, relative to the exercise file (its own problems raise at once)."""
     if node is None:
-        c.missing(root, "$.network", "the exercise names no network", "add `network: ../pass_fail.yaml` "
-                  "(a path relative to this file)")
+        c.missing(
+            root,
+            "$.network",
+            "the exercise names no network",
+            "add `network: ../pass_fail.yaml` (a path relative to this file)",
+        )
         return None, ""
     text = c.scalar(node, "$.network", "network")
     if text is None:
         return None, ""
     target = Path(path).parent / text
     if not target.is_file():
-        c.error(node, "$.network", f"no network file `{text}` next to the exercise ({target} does not exist)",
-                "the path is relative to the exercise file, e.g. ../pass_fail.yaml")
+        c.error(
+            node,
+            "$.network",
+            f"no network file `{text}` next to the exercise ({target} does not exist)",
+            "the path is relative to the exercise file, e.g. ../pass_fail.yaml",
+        )
         return None, text
-    return load_network(str(target)), text
+    return load(read_text(str(target)), str(target)), text
 
 
 def _number(c: Collector, node, path: str, what: str, low: Fraction | None = None) -> Fraction | None:
@@ -191,8 +203,12 @@ def _draw_spec(c: Collector, node, path: str) -> Range | Choice | None:
     spec = Range(low, high, decimals)
     lo, hi = spec.bounds()
     if lo > hi:
-        c.error(node, path, f"no number with {decimals} decimals lies from {low} to {high}",
-                "make sure low ≤ high, or allow more decimals")
+        c.error(
+            node,
+            path,
+            f"no number with {decimals} decimals lies from {low} to {high}",
+            "make sure low ≤ high, or allow more decimals",
+        )
         return None
     return spec
 
@@ -202,8 +218,9 @@ def _draws(c: Collector, node, path: str, names: list[str], what: str) -> dict[s
     given: dict[str, Range | Choice | None] = {}
     for key, knode, vnode in c.mapping(node, path, what, "e.g. {all: {low: -0.5, high: 0.5, decimals: 2}}") or []:
         if key != "all" and key not in names:
-            c.error(knode, f"{path}.{key}", f"`{key}` is not one of the network's {what}",
-                    suggest(key, [*names, "all"]))
+            c.error(
+                knode, f"{path}.{key}", f"`{key}` is not one of the network's {what}", suggest(key, [*names, "all"])
+            )
             continue
         given[key] = _draw_spec(c, vnode, f"{path}.{key}")
     default = given.pop("all", None)
@@ -218,8 +235,11 @@ def _targets(c: Collector, node, net: Network) -> dict[int, Range | Choice]:
         elif key in net.outputs:
             index = net.outputs.index(key)
         else:
-            hint = (f"the network has {len(net.outputs)} outputs: name each one ({', '.join(net.outputs)})"
-                    if key == "y" else suggest(key, ["y", *net.outputs]))
+            hint = (
+                f"the network has {len(net.outputs)} outputs: name each one ({', '.join(net.outputs)})"
+                if key == "y"
+                else suggest(key, ["y", *net.outputs])
+            )
             c.error(knode, f"$.random.targets.{key}", f"`{key}` is not a target of the network", hint)
             continue
         spec = _draw_spec(c, vnode, f"$.random.targets.{key}")
@@ -228,17 +248,25 @@ def _targets(c: Collector, node, net: Network) -> dict[int, Range | Choice]:
     return found
 
 
-def _random(c: Collector, root, node, net: Network) -> tuple[dict[str, Range | Choice], dict[str, Range | Choice],
-                                                             dict[int, Range | Choice]]:
+def _random(
+    c: Collector, root, node, net: Network
+) -> tuple[dict[str, Range | Choice], dict[str, Range | Choice], dict[int, Range | Choice]]:
     if node is None:
-        c.missing(root, "$.random", "nothing is drawn: every student would get the same numbers",
-                  "add random: {parameters: {all: {low: -0.5, high: 0.5, decimals: 2}}}")
+        c.missing(
+            root,
+            "$.random",
+            "nothing is drawn: every student would get the same numbers",
+            "add random: {parameters: {all: {low: -0.5, high: 0.5, decimals: 2}}}",
+        )
         return {}, {}, {}
     items = c.mapping(node, "$.random", "random", "give `parameters`, `inputs` and/or `targets`") or []
     c.unknown_keys(items, RANDOM_KEYS, "$.random", "random")
     fields = {k: v for k, _, v in items}
-    params = _draws(c, fields["parameters"], "$.random.parameters", list(net.parameters), "parameters") \
-        if "parameters" in fields else {}
+    params = (
+        _draws(c, fields["parameters"], "$.random.parameters", list(net.parameters), "parameters")
+        if "parameters" in fields
+        else {}
+    )
     inputs = _draws(c, fields["inputs"], "$.random.inputs", list(net.inputs), "inputs") if "inputs" in fields else {}
     targets = _targets(c, fields["targets"], net) if "targets" in fields else {}
     if items and not (params or inputs or targets) and not c.failed("$.random"):
@@ -262,8 +290,12 @@ def _questions(c: Collector, root, node, net: Network) -> list[Question]:
         if question is None:
             continue
         if question.label in seen:
-            c.error(qnode, f"$.questions[{i}]", f"`{text}` asks the same as question {seen[question.label]}",
-                    "ask each quantity once")
+            c.error(
+                qnode,
+                f"$.questions[{i}]",
+                f"`{text}` asks the same as question {seen[question.label]}",
+                "ask each quantity once",
+            )
             continue
         seen[question.label] = i + 1
         found.append(question)
@@ -277,15 +309,20 @@ def _question(c: Collector, node, path: str, text: str, net: Network, names: Nam
         c.error(node, path, f"question `{text[:40]}`: {problem}", QUESTION_HINT)
         return None
     if m and (quantity.kind != "d" or quantity.top != L_NODE):
-        c.error(node, path, f"`{text[:40]}`: a chain-rule structure is asked of a derivative of L",
-                "e.g. `chain dL/dw1`")
+        c.error(
+            node, path, f"`{text[:40]}`: a chain-rule structure is asked of a derivative of L", "e.g. `chain dL/dw1`"
+        )
         return None
     if quantity.kind in ("d", "new"):
         try:
             check_differentiable(net)
         except NotDifferentiable as exc:
-            c.error(node, path, f"`{text[:40]}` asks for a gradient, but the network has none: {exc}",
-                    "ask for forward values (z, O, L) only")
+            c.error(
+                node,
+                path,
+                f"`{text[:40]}` asks for a gradient, but the network has none: {exc}",
+                "ask for forward values (z, O, L) only",
+            )
             return None
     label = ("chain " if m else "") + quantity.key
     return Question(label, quantity.key, quantity, bool(m))
@@ -297,8 +334,11 @@ def _avoid(c: Collector, node) -> Avoid:
         return Avoid()
     c.unknown_keys(items, AVOID_KEYS, "$.avoid", "avoid")
     fields = {k: v for k, _, v in items}
-    values: dict[str, Any] = {k: _number(c, fields[k], f"$.avoid.{k}", k, low=Fraction(0))
-              for k in ("saturated", "min_gradient", "min_loss") if k in fields}
+    values: dict[str, Any] = {
+        k: _number(c, fields[k], f"$.avoid.{k}", k, low=Fraction(0))
+        for k in ("saturated", "min_gradient", "min_loss")
+        if k in fields
+    }
     if "tries" in fields:
         values["tries"] = _count(c, fields["tries"], "$.avoid.tries", "tries", 1, MAX_TRIES)
     return Avoid(**{k: v for k, v in values.items() if v is not None})

@@ -1,5 +1,6 @@
 """Two studies the seed lecture states in words: the learning rate (too small, right, too large, far too
 large) and the vanishing or exploding gradient along a chain of neurons, for sigmoid, tanh and ReLU."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -10,6 +11,7 @@ from itertools import pairwise
 
 import mpmath
 
+from derive import defaults
 from derive.activations import Activation
 from derive.calculus.depth import longest_chain
 from derive.calculus.grad import backward, uses
@@ -22,13 +24,19 @@ from derive.train.run import Run, run, settings_for
 CONVERGED = Fraction(1, 100)  # the gradient has fallen to 1% of where it started
 MAX_RATES = 8
 DEPTH_ACTIVATIONS = ("sigmoid", "tanh", "relu")
-BOUND = {"sigmoid": Fraction(1, 4), "tanh": Fraction(1), "relu": Fraction(1), "leaky_relu": Fraction(1),
-         "linear": Fraction(1), "softmax": Fraction(1, 4)}
+BOUND = {
+    "sigmoid": Fraction(1, 4),
+    "tanh": Fraction(1),
+    "relu": Fraction(1),
+    "leaky_relu": Fraction(1),
+    "linear": Fraction(1),
+    "softmax": Fraction(1, 4),
+}
 KEEP_FOR_LOSS = {"binary_cross_entropy": "sigmoid", "categorical_cross_entropy": "softmax"}
 RULES = {
     "diverging": "the loss ended higher than it started, or the weights blew up",
     "oscillating": "in at least half of the epochs the update pointed against the one before: the weights jump "
-                   "back and forth across the minimum",
+    "back and forth across the minimum",
     "good": f"the gradient fell to {CONVERGED.numerator}% or less of its size at the start, without oscillating",
     "slow": "the loss fell, but the gradient has not come down to 1% of its start: more epochs are needed",
 }
@@ -43,8 +51,13 @@ class RateResult:
     pairs: int  # consecutive pairs of updates compared
 
 
-def study_lr(net: Network, rates: list[Fraction], epochs: int, optimizer: str | None = None,
-             progress: Callable[[int], None] | None = None) -> list[RateResult]:
+def study_lr(
+    net: Network,
+    rates: list[Fraction],
+    epochs: int,
+    optimizer: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[RateResult]:
     """The same network trained with each learning rate, each judged by the rules in RULES."""
     if not rates or len(rates) > MAX_RATES:
         raise DeriveError(f"give between 1 and {MAX_RATES} learning rates, e.g. --rates 0.01,0.1,1,10")
@@ -156,13 +169,26 @@ def _variant(net, chain, act, scale, point) -> Variant:
             link = fp * wv if wv is not None else None
             if link is not None and wv is not None:  # the same test: link is None exactly when wv is
                 product, bound = product * link, bound * BOUND[n.activation.name] * abs(wv)
-            rows.append(ChainRow(name, n.activation.name, fwd.neurons[name].z, fp,
-                                 BOUND[n.activation.name], w, wv, link, product if link is not None else None,
-                                 bound if link is not None else None, back.delta[name]))
+            rows.append(
+                ChainRow(
+                    name,
+                    n.activation.name,
+                    fwd.neurons[name].z,
+                    fp,
+                    BOUND[n.activation.name],
+                    w,
+                    wv,
+                    link,
+                    product if link is not None else None,
+                    bound if link is not None else None,
+                    back.delta[name],
+                )
+            )
     first = v.neuron(chain[-1])
     w1 = next((e.weight for e in first.edges if isinstance(e.weight, str)), None)
-    return Variant(act, scale, v, rows, w1, back.gradients[w1] if w1 else None,
-                   keep if keep and chain[0] in net.outputs else None)
+    return Variant(
+        act, scale, v, rows, w1, back.gradients[w1] if w1 else None, keep if keep and chain[0] in net.outputs else None
+    )
 
 
 def _fprime(fwd, back, name: str) -> Num:
@@ -175,4 +201,4 @@ def _fprime(fwd, back, name: str) -> Num:
 
 def default_epochs(net: Network) -> int:
     """The file's epochs when it sets them, else enough to tell the four behaviours apart."""
-    return net.training.epochs if "epochs" in net.training.given else 50
+    return net.training.epochs if "epochs" in net.training.given else defaults.STUDY_EPOCHS

@@ -18,7 +18,8 @@ from derive.output import write  # noqa: E402
 
 FORMATS = ("md", "json", "html", "tex")  # and pdf, compiled from the tex (see main)
 PLOT_WEIGHT = {"pass_fail": "w4", "two_paths": "w1"}  # examples that also show the descent curve
-PLOTS = ("activations.svg", "layer_gradients.svg", "descent_", "loss.svg", "boundary.svg", "rates.svg",
+PLOTS = ("activations.svg", "layer_gradients.svg", "activations.pdf", "layer_gradients.pdf", "descent_", "loss.svg",
+         "boundary.svg", "rates.svg",
          "depth.svg")  # matplotlib's: checked for presence only
 TRAINING = [  # (command, example, what): `derive COMMAND examples/EXAMPLE.yaml` writes EXAMPLE_WHAT.*
     ("train", "training_pass_fail", "training"), ("train", "softmax_3class", "training"),

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from derive import DeriveError, defaults, explain, load_network, progress
-from derive.cli_common import CONTEXT, document_options, warn
+from derive.cli_common import CONTEXT, document_options, refuse_overwrite, warn
 from derive.output import safe_stem, write
 
 EXTENSIONS = {"md": "md", "json": "json", "html": "html", "tex": "tex", "pdf": "pdf"}
@@ -63,12 +63,18 @@ class DefaultGroup(click.Group):
 
     def invoke(self, ctx):
         """Runs the subcommand; a DeriveError from any of them (a bad file, a bad value) is a message
-        for the user, not a bug, so it is printed as one line without a traceback, with exit code 2."""
+        for the user, not a bug, so it is printed as one line without a traceback, with exit code 2
+        (1 for a failed write: derive.output.OutputError). An OSError no writer turned into a message
+        (a full disk, a closed pipe) is one line with exit code 1 too."""
         try:
             return super().invoke(ctx)
         except DeriveError as exc:
             click.echo(f"derive: error: {exc}", err=True)
-            ctx.exit(2)
+            ctx.exit(getattr(exc, "exit_code", 2))
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"derive: error: {where}{exc.strerror or exc}", err=True)
+            ctx.exit(1)
 
 
 @click.group(cls=DefaultGroup, context_settings=CONTEXT)
@@ -170,6 +176,7 @@ def render(
         return
     chosen = [p.strip() for p in explain_params.split(",") if p.strip()] if explain_params else None
     target = output or f"output/{safe_stem(network or 'pass_fail')}.{EXTENSIONS[fmt]}"
+    refuse_overwrite([network], [target])
     with progress.shown():  # a bar on a terminal, once the run has taken a couple of seconds
         notes = explain(
             network,

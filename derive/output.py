@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -25,33 +27,101 @@ def _umask() -> int:
     return mask
 
 
-def write(text: str | bytes, target: str) -> str | None:
-    """Write `text` (or bytes) to `target` ('-' for standard output); returns the path written."""
-    if target == "-":
+class OutputError(DeriveError):
+    """Writing failed (a full disk, a closed pipe): printed as one line with exit code 1."""
+
+    exit_code = 1
+
+
+# Names for standard output besides '-'.
+STDOUT_NAMES = ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
+
+
+def _is_devnull(path: str) -> bool:
+    try:
+        return os.path.samefile(path, os.devnull)
+    except OSError:
+        return False
+
+
+def check_target(target: str) -> None:
+    """Raise DeriveError unless `target` is a place derive may write: standard output, /dev/null, a
+    new path, or a regular writable file with one name (or a link to one). Nothing is touched."""
+    if target in STDOUT_NAMES or _is_devnull(target):
+        return
+    path = Path(target)
+    if path.is_symlink():
+        real = Path(os.path.realpath(target))
+        if not real.is_file():
+            raise DeriveError(f"{target}: is a link to {real}, which is not a regular file; give another path with -o")
+        path = real
+    if path.is_dir():
+        raise DeriveError(f"{target}: is a folder; give a file name with -o")
+    if not path.exists():
+        return
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise DeriveError(f"{target}: is not a regular file (a device, pipe or socket); give a file path with -o")
+    if not info.st_mode & 0o222 or not os.access(path, os.W_OK):
+        raise DeriveError(f"{target}: is read-only; make it writable or give another path with -o")
+    if info.st_nlink > 1:
+        raise DeriveError(
+            f"{target}: has {info.st_nlink} hard links, and replacing it would split them; "
+            "remove it first or give another path with -o"
+        )
+
+
+def _stdout(text: str | bytes) -> None:
+    try:
         if isinstance(text, bytes):
             sys.stdout.buffer.write(text)
         else:
             sys.stdout.write(text)
         sys.stdout.flush()
+    except OSError as exc:
+        _drop_stdout()
+        raise OutputError(f"cannot write to standard output: {exc.strerror or exc}") from None
+
+
+def _drop_stdout() -> None:
+    """After a failed write, what is left in standard output's buffer is thrown away, so Python's
+    own flush at exit does not fail a second time with a traceback."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        pass
+
+
+def write(text: str | bytes, target: str) -> str | None:
+    """Write `text` (or bytes) to `target` ('-' or /dev/stdout for standard output, /dev/null to
+    discard); returns the path written. A file is written atomically: a temporary file beside it,
+    then a rename, so a failure leaves the old file (or none) and no temporary file. A link is
+    followed to the regular file it names, which is replaced; the link stays."""
+    if target in STDOUT_NAMES:
+        _stdout(text)
         return None
-    path = Path(target)
-    if path.is_dir():
-        raise DeriveError(f"{target}: is a folder; give a file name with -o")
-    if path.exists() and not path.is_file():  # /dev/null, a pipe: written into, never replaced by a file
-        with path.open("wb") as handle:
-            handle.write(text if isinstance(text, bytes) else text.encode("utf-8"))
-        return str(path)
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
+    if _is_devnull(target):
+        return target
+    check_target(target)
+    path = Path(os.path.realpath(target)) if Path(target).is_symlink() else Path(target)
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise DeriveError(f"cannot write {target}: {exc.strerror}") from None
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
     try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a written file gets the usual mode
+        os.chmod(tmp, mode)  # mkstemp makes 0600; a new file gets the usual mode, a replaced one keeps its own
         with os.fdopen(fd, "wb") as handle:
-            handle.write(text if isinstance(text, bytes) else text.encode("utf-8"))
+            handle.write(data)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return str(path)
+    return str(target)

@@ -12,10 +12,25 @@ calling what is not safe) with `StrictUndefined`. The kinds differ only in their
 The built-in environment of a kind (with a given set of filters) is built once and shared, so each
 template compiles once per process; a folder `extra` gets a fresh one every time, so an override
 that appears while a notebook runs is seen.
+
+Beyond the sandbox, a template from someone else is held to bounds (`render_template`):
+
+- a template file must lie inside its folder once links are resolved, be a regular file and be at
+  most `MAX_TEMPLATE_BYTES` long;
+- `range` stops at the sandbox's 100,000 items; `*`, `**`, `+` and the filters refuse to build a
+  string or list of more than `MAX_ITEMS` items or a number of more than `MAX_DIGITS` digits;
+- a rendering stops past `MAX_OUTPUT` characters or `TIME_BUDGET` seconds (checked at every call,
+  operator, filter, piece of output and pass of a loop);
+- any mistake in a template (syntax, an undefined name, a missing include, endless recursion, a bound
+  passed) is one `DeriveError` naming the template file and line.
 """
 
 from __future__ import annotations
 
+import contextvars
+import functools
+import os
+import time
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +38,14 @@ from typing import Any
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from derive.errors import DeriveError
+
+MAX_TEMPLATE_BYTES = 1_000_000
+MAX_ITEMS = 10_000_000  # characters of a string, items of a list, built by one operator or filter
+MAX_DIGITS = 10_000  # digits of a number built by `**` or `*`
+MAX_OUTPUT = 100_000_000  # characters one rendering may write
+TIME_BUDGET = 120.0  # seconds one rendering may take
 
 KINDS = ("md", "text", "html", "svg", "tex")
 _TEX_SYNTAX = {
@@ -65,9 +88,9 @@ def _shared(kind: str, filters: tuple) -> jinja2.Environment:
 
 
 def _build(kind: str, extra: Path | None, filters: tuple) -> jinja2.Environment:
-    loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(extra))] if extra else []
-    loaders.append(jinja2.FileSystemLoader(str(template_dir())))
-    env = ImmutableSandboxedEnvironment(
+    loaders: list[jinja2.BaseLoader] = [_FolderLoader(extra)] if extra else []
+    loaders.append(_FolderLoader(template_dir()))
+    env = _BoundedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
         autoescape=kind in ("html", "svg"),
@@ -77,4 +100,206 @@ def _build(kind: str, extra: Path | None, filters: tuple) -> jinja2.Environment:
         **(_TEX_SYNTAX if kind == "tex" else {}),
     )
     env.filters.update(dict(filters))
+    for name, f in list(env.filters.items()):
+        env.filters[name] = _bounded_filter(name, f)
     return env
+
+
+class TemplateBoundError(jinja2.TemplateRuntimeError):
+    """A template went past one of the bounds above."""
+
+
+class _FolderLoader(jinja2.BaseLoader):
+    """Templates from one folder; a file (or a folder on its way) that is a link leading out of it, a
+    file that is not a regular file or one over MAX_TEMPLATE_BYTES is refused, not followed."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.root = os.path.realpath(folder)
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        pieces = jinja2.loaders.split_template_path(template)
+        path = os.path.join(self.folder, *pieces)
+        if not os.path.lexists(path):
+            raise jinja2.TemplateNotFound(template)
+        real = os.path.realpath(path)
+        if os.path.commonpath([self.root, real]) != self.root:
+            raise DeriveError(
+                f"{path}: the template is a link to {real}, outside the templates folder {self.folder}; "
+                "copy the file into the folder instead"
+            )
+        if not os.path.isfile(real):
+            raise DeriveError(f"{path}: the template is not a regular file; give a file of Jinja2 text")
+        size = os.path.getsize(real)
+        if size > MAX_TEMPLATE_BYTES:
+            raise DeriveError(f"{path}: the template is {size:,} bytes, over the limit of {MAX_TEMPLATE_BYTES:,}")
+        try:
+            with open(real, encoding="utf-8") as handle:
+                source = handle.read()
+        except UnicodeDecodeError:
+            raise DeriveError(f"{path}: the template is not UTF-8 text; save it as UTF-8") from None
+        mtime = os.path.getmtime(real)
+        return source, path, lambda: os.path.exists(real) and os.path.getmtime(real) == mtime
+
+    def list_templates(self) -> list[str]:
+        found = []
+        for folder, _, files in os.walk(self.folder):
+            found += [os.path.relpath(os.path.join(folder, f), self.folder).replace(os.sep, "/") for f in files]
+        return sorted(found)
+
+
+# The deadline and characters left of the rendering under way in this thread (set by render_template).
+_BUDGET: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("derive_template_budget", default=None)
+
+
+def _tick() -> None:
+    budget = _BUDGET.get()
+    if budget is not None and time.monotonic() > budget[0]:
+        raise TemplateBoundError(f"the template took longer than {TIME_BUDGET:g} seconds")
+
+
+def _size(value: Any) -> int:
+    return len(value) if isinstance(value, (str, bytes, list, tuple)) else 0
+
+
+def _check_result(value: Any, what: str) -> Any:
+    if isinstance(value, (str, bytes, list, tuple)) and len(value) > MAX_ITEMS:
+        raise TemplateBoundError(f"{what} would make {len(value):,} items, over the limit of {MAX_ITEMS:,}")
+    return value
+
+
+def _digits(n: int) -> int:
+    return int(abs(n).bit_length() * 0.30103) + 1
+
+
+def _bounded_binop(op: str, left: Any, right: Any) -> Any:
+    """`*`, `**` and `+`, refusing to build anything too big before building it."""
+    _tick()
+    numbers = all(isinstance(x, int) and not isinstance(x, bool) for x in (left, right))
+    if op == "**":
+        if numbers and right > 0 and abs(left) > 1 and _digits(left) * right > MAX_DIGITS:
+            raise TemplateBoundError(f"{left} ** {right} would have more than {MAX_DIGITS:,} digits")
+        if not numbers and isinstance(right, int) and abs(right) > MAX_DIGITS:
+            raise TemplateBoundError(f"a power of {right} is refused (at most {MAX_DIGITS:,})")
+        return left**right
+    if op == "*":
+        if numbers:
+            if _digits(left) + _digits(right) > MAX_DIGITS:
+                raise TemplateBoundError(f"a product would have more than {MAX_DIGITS:,} digits")
+            return left * right
+        for seq, n in ((left, right), (right, left)):
+            if isinstance(n, int) and _size(seq) * max(n, 0) > MAX_ITEMS:
+                raise TemplateBoundError(
+                    f"repetition would make {_size(seq) * n:,} items, over the limit of {MAX_ITEMS:,}"
+                )
+        return left * right
+    if _size(left) + _size(right) > MAX_ITEMS:
+        raise TemplateBoundError(f"joining would make more than {MAX_ITEMS:,} items")
+    return left + right
+
+
+class _TickingCodeGenerator(jinja2.compiler.CodeGenerator):
+    """Compiles every block body (each pass of a loop, each branch, each macro) to start by checking
+    the time budget, so loops that call nothing cannot spin past it."""
+
+    def blockvisit(self, nodes: Any, frame: Any) -> None:
+        self.writeline("environment.derive_tick()")
+        super().blockvisit(nodes, frame)
+
+
+class _BoundedEnvironment(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, with operators, calls and attribute look-ups checked against the bounds."""
+
+    intercepted_binops = frozenset({"*", "**", "+"})
+    code_generator_class = _TickingCodeGenerator
+    derive_tick = staticmethod(_tick)
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        return _bounded_binop(operator, left, right)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        _tick()
+        for value in (*args, *kwargs.values()):
+            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ITEMS:
+                raise TemplateBoundError(f"a call with the number {value} is refused (at most {MAX_ITEMS:,})")
+        return _check_result(super().call(__context, __obj, *args, **kwargs), "a call")
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        _tick()
+        return super().getattr(obj, attribute)
+
+
+def _bounded_filter(name: str, f: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(f)
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        _tick()
+        strings = 0
+        for value in (*args, *kwargs.values()):
+            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ITEMS:
+                raise TemplateBoundError(f"the filter {name} with the number {value} is refused")
+            strings += len(value) if isinstance(value, str) else 0
+        if (
+            name == "replace"
+            and len(args) >= 3
+            and isinstance(args[2], str)
+            and strings * (len(args[2]) + 1) > MAX_ITEMS
+        ):
+            raise TemplateBoundError(f"the filter replace could make more than {MAX_ITEMS:,} characters")
+        return _check_result(f(*args, **kwargs), f"the filter {name}")
+
+    return bounded
+
+
+def render_template(env: jinja2.Environment, name: str, **context: Any) -> str:
+    """`name` from `env` rendered with `context`, within the bounds above; a mistake in the template
+    becomes one DeriveError naming its file and line."""
+    token = _BUDGET.set([time.monotonic() + TIME_BUDGET])
+    try:
+        parts: list[str] = []
+        written = 0
+        for piece in env.get_template(name).generate(**context):
+            written += len(piece)
+            if written > MAX_OUTPUT:
+                raise TemplateBoundError(f"the template wrote more than {MAX_OUTPUT:,} characters")
+            _tick()
+            parts.append(piece)
+        return "".join(parts)
+    except jinja2.TemplateSyntaxError as exc:
+        where = f"{exc.filename or exc.name or name}:{exc.lineno}"
+        raise DeriveError(f"{where}: template syntax error: {exc.message}; fix the template") from None
+    except jinja2.TemplateNotFound as exc:
+        raise DeriveError(
+            f"{_where(exc, name)}: the template asks for {exc.name!r}, which is in no templates folder"
+        ) from None
+    except (
+        jinja2.TemplateError,
+        OverflowError,
+        RecursionError,
+        TypeError,
+        ValueError,
+        ArithmeticError,
+        LookupError,
+    ) as exc:
+        what = (
+            "endless recursion"
+            if isinstance(exc, RecursionError)
+            else str(exc).splitlines()[0]
+            if str(exc)
+            else type(exc).__name__
+        )
+        raise DeriveError(f"{_where(exc, name)}: template error: {what}; fix the template") from None
+    finally:
+        _BUDGET.reset(token)
+
+
+def _where(exc: BaseException, name: str) -> str:
+    """file:line of the innermost template frame in the traceback (Jinja2 rewrites frames to the
+    template's own file and line), else the template's name."""
+    found = name
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if not filename.endswith(".py") and not filename.startswith("<"):
+            found = f"{filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found

@@ -11,7 +11,7 @@ import click
 from derive import defaults
 from derive.check import check_answers
 from derive.check.report import FORMATS, render, to_csv
-from derive.cli_common import CONTEXT, format_option, output_option, warn
+from derive.cli_common import CONTEXT, format_option, output_option, refuse_overwrite, warn
 from derive.errors import DeriveError
 from derive.output import write
 from derive.spec.loader import load
@@ -43,8 +43,10 @@ def check(network, answers, fmt, summary, csv_path, output):
     """
     net = load(read_text(network), network)
     warn(net.warnings)
+    files = _answer_files(answers)
+    refuse_overwrite([network, *files], [output, csv_path])
     reports, failed = [], 0
-    for path in _answer_files(answers):
+    for path in files:
         try:
             reports.append(check_answers(net, path))
         except DeriveError as exc:  # one unreadable file: report it, mark the others (exit 2 at the end)

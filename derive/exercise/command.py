@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from derive import defaults
-from derive.cli_common import CONTEXT, format_option, output_option, warn
+from derive.cli_common import CONTEXT, format_option, input_files, output_option, refuse_overwrite, warn
 from derive.errors import DeriveError
 from derive.exercise.generate import FORMATS, generate
 from derive.exercise.roster import counted, read_roster
@@ -122,10 +122,11 @@ def exercise_mark(exercise_dir, submissions, csv_path, fmt, feedback):
     from derive.exercise.marking import UNREADABLE, mark_class
     from derive.exercise.report import marks_csv, render
 
-    cm = mark_class(exercise_dir, submissions)
     csv_target = csv_path or str(Path(exercise_dir) / "marks.csv")
-    write(marks_csv(cm), csv_target)
     beside = Path(csv_target).with_suffix(".md") if csv_target != "-" else Path(exercise_dir) / "marks.md"
+    refuse_overwrite(input_files([exercise_dir, submissions], (".yaml", ".yml", ".json")), [csv_target, str(beside)])
+    cm = mark_class(exercise_dir, submissions)
+    write(marks_csv(cm), csv_target)
     write(render(cm, "md"), str(beside))
     if feedback:
         _feedback(cm, exercise_dir)

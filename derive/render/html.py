@@ -19,7 +19,7 @@ import markdown
 
 from derive.render.mathml import to_mathml
 from derive.render.maths import MathsExtension
-from derive.templating import environment
+from derive.templating import environment, render_template
 
 PAGE_TEMPLATE = "html/page.html.j2"
 _IMG = re.compile(r"<img\b[^>]*>")
@@ -48,7 +48,7 @@ def render_html_report(
     failures: list[str] = []
     md = markdown.Markdown(extensions=["tables", "toc", "fenced_code", _Maths(failures)], output_format="html")
     body = _inline_images(md.convert(markdown_text), base_dir)
-    page = _environment(templates).get_template(PAGE_TEMPLATE).render(title=title, body=body)
+    page = render_template(_environment(templates), PAGE_TEMPLATE, title=title, body=body)
     return page, failures
 
 

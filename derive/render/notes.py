@@ -15,7 +15,7 @@ from derive.escape import md_escape
 from derive.latex import tex_name
 from derive.steps.document import Factor
 from derive.steps.notes import Document
-from derive.templating import environment
+from derive.templating import environment, render_template
 
 FORMATS = defaults.NOTES_FORMATS
 
@@ -64,7 +64,7 @@ def draw_pictures(doc: Document, folder: str, plot_weight: str | None = None):
 
 def markdown(doc: Document, templates: Path | None = None) -> str:
     """The notes' one source of words: their Markdown, from notes.md.j2."""
-    text = markdown_environment(templates).get_template("notes.md.j2").render(doc=doc)
+    text = render_template(markdown_environment(templates), "notes.md.j2", doc=doc)
     return re.sub(r"\n{3,}", "\n\n", text)
 
 

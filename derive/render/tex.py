@@ -20,7 +20,7 @@ from derive.errors import DeriveError
 from derive.escape import pdf_text, tex_escape
 from derive.latex import tex_name
 from derive.render import tex_writer, tree
-from derive.templating import environment
+from derive.templating import environment, render_template
 
 TEMPLATE = "tex/document.tex.j2"
 TIMEOUT = 60  # seconds for the whole compilation
@@ -64,7 +64,7 @@ def render_tex(
     written by derive.render.tex_writer inside tex/document.tex.j2 (preamble and page set-up).
     `pictures` maps an image source the Markdown names to the TeX that draws it."""
     body = tex_writer.write(tree.parse(markdown_text), pictures)
-    page = tex_environment(templates).get_template(TEMPLATE).render(title=title, body=body)
+    page = render_template(tex_environment(templates), TEMPLATE, title=title, body=body)
     return re.sub(r"\n{3,}", "\n\n", page).lstrip()  # %# comment lines leave empty lines behind
 
 

@@ -16,6 +16,7 @@ from derive.render.html import render_html
 from derive.render.notes import markdown_environment
 from derive.render.tex import compile_pdf, picture_tex, render_tex
 from derive.steps.training import TrainDoc
+from derive.templating import render_template
 
 FORMATS = ("md", "json", "html", "tex", "pdf")
 
@@ -33,7 +34,7 @@ def draw(folder: str, charts: dict[str, dict | None]) -> Pictures:
 
 def markdown(doc: TrainDoc, templates: Path | None = None) -> str:
     """The document's one source of words: its Markdown, from train/<kind>.md.j2."""
-    text = markdown_environment(templates).get_template(f"train/{doc.kind}.md.j2").render(doc=doc)
+    text = render_template(markdown_environment(templates), f"train/{doc.kind}.md.j2", doc=doc)
     return re.sub(r"\n{3,}", "\n\n", text)
 
 

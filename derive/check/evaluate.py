@@ -13,6 +13,7 @@ from derive.spec.model import Network
 
 DPS = 40
 MAX_MAGNITUDE = 10**5  # |exp argument| and |exponent · log base| above this overflow
+MAX_BINARY_EXPONENT = 332_200  # a value beyond 10^±100,000 (2^±332,200) is refused, not computed on
 
 
 class Undefined(Exception):
@@ -50,7 +51,14 @@ def _symbol_value(net: Network, names: Names, s: State, sym) -> Num:
 def evaluate(expr: sympy.Expr, env: dict) -> mpmath.mpf:
     """The value of `expr` with the symbols of `env`."""
     with mpmath.workdps(DPS):
-        return _eval(expr, env)
+        v = _eval(expr, env)
+        if not mpmath.isfinite(v):
+            raise Undefined("the value is not a finite number")
+        if v and abs(mpmath.mag(v)) > MAX_BINARY_EXPONENT:
+            raise Undefined(
+                f"the value is about 10^{int(mpmath.mag(v) * 0.30103)}: too {'large' if mpmath.mag(v) > 0 else 'small'}"
+            )
+        return v
 
 
 def _eval(e, env):

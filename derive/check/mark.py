@@ -7,14 +7,25 @@ import contextlib
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-import mpmath
-
 from derive.check.answers import Answer, AnswerFile
 from derive.check.equiv import judge_formula
 from derive.check.evaluate import Undefined, evaluate
 from derive.check.formulas import expected_formula, number, worked
 from derive.check.names import L_NODE, LOSS, Names, Quantity
-from derive.check.numeric import CARRIED, ORDER, RIGHT, WRONG, Judgement, judge_number, numeric_causes, written
+from derive.check.numeric import (
+    CARRIED,
+    MAX_DIGITS,
+    ORDER,
+    RIGHT,
+    WRONG,
+    Judgement,
+    Written,
+    fraction,
+    judge_number,
+    numeric_causes,
+    to_digits,
+    written,
+)
 from derive.check.structure import is_chain, judge_chain
 from derive.check.truth import LinkError, State, feeds, given, random_states, state, value
 from derive.errors import DeriveError
@@ -149,7 +160,8 @@ class Marker:
         return "formula", judge_formula(self.net, self.names, q, p.expr, self.states(), template)
 
     # -- numbers --------------------------------------------------------------------------------------
-    def judge_value(self, q: Quantity, text: str) -> Judgement:
+    def judge_value(self, q: Quantity, text: str | Written) -> Judgement:
+        """`text` is a literal as written, or the Written of a computed constant."""
         truth = value(self.net, self.truth, q)
         earlier = self.earlier(q)
         mine, given_names = None, []
@@ -158,22 +170,23 @@ class Marker:
             given_names = self.roots(q, used)
         j = judge_number(text, truth, mine, given_names)
         if j.status == WRONG:
-            j.causes = numeric_causes(written(text), truth, self.alternatives(q))
+            j.causes = numeric_causes(written(text) if isinstance(text, str) else text, truth, self.alternatives(q))
         return j
 
     def judge_constant(self, q: Quantity, p) -> Judgement:
         """A formula of numbers only ((1 - 0.51129)^2): judged to as many significant digits as its most
-        precise decimal has; exactly when it has no decimals (1/3)."""
+        precise decimal has; exactly when it has no decimals (1/3, 10^-61). Its value is never turned
+        into text and read back, so it may be as small or as large as the grammar lets it be."""
         if p.expr.is_Rational and not p.decimals:
-            return self.judge_value(q, f"{p.expr.p}/{p.expr.q}")
+            return self.judge_value(q, Written(Fraction(int(p.expr.p), int(p.expr.q)), None, False))
         try:
             v = evaluate(p.expr, {})
         except Undefined as exc:
             return Judgement(WRONG, causes=[f"your numbers have no value: {exc}"])
-        digits = max(written(d).digits for d in p.decimals) if p.decimals else 30
-        return self.judge_value(
-            q, mpmath.nstr(v, digits, strip_zeros=False, min_fixed=-mpmath.inf, max_fixed=mpmath.inf)
-        )
+        places = [written(d) for d in p.decimals]
+        digits = max(w.digits for w in places) if places else MAX_DIGITS
+        finest = min((w.ulp for w in places if w.ulp is not None), default=None)
+        return self.judge_value(q, to_digits(fraction(Num(None, v)), digits, finest))
 
     def earlier(self, q: Quantity) -> dict[Quantity, Fraction]:
         """The person's own numbers that come before `q` in the computation."""

@@ -1,10 +1,12 @@
 """Judging a number: its tolerance comes from the digits written (0.759 is judged to 3 decimals, 4.9975e-3
-to 5 significant digits); the truncation of the true value is accepted and said so."""
+to 5 significant digits, and never to more than MAX_DIGITS significant digits); the truncation of the
+true value is accepted and said so. Everything here is exact (Fractions, Decimals built from their
+digits), so no answer, however many places or however large its exponent, meets a precision limit."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from fractions import Fraction
 
 import mpmath
@@ -13,6 +15,8 @@ from derive.check.formulas import number
 from derive.numbers import Num, parse_number
 
 RIGHT, TRUNCATED, CARRIED, WRONG = "right", "truncated", "carried", "wrong"
+MAX_DIGITS = 30  # significant digits an answer is judged to at most; the true values carry many more
+MAX_FIXED = 40  # an expected value longer than this in fixed notation is shown as 1.234e-56
 ORDER = {RIGHT: 0, TRUNCATED: 1, CARRIED: 2, WRONG: 3}
 
 
@@ -41,16 +45,50 @@ class Written:
 
 
 def written(text: str) -> Written:
-    value = parse_number(text)
-    if "/" in text:
-        return Written(value, None, False)
-    try:
-        parts = Decimal(text.strip()).as_tuple()
-    except InvalidOperation:
-        return Written(value, None, False)
+    """A literal as the person wrote it: a number token the parser has checked with parse_number,
+    perhaps with a sign put before it (so it may be one character longer than parse_number reads)."""
+    s = text.strip()
+    if "/" in s:
+        return Written(parse_number(s), None, False)
+    d = Decimal(s)  # exact: building a Decimal from text never rounds
+    parts = d.as_tuple()
     digits = len("".join(map(str, parts.digits)).lstrip("0")) or 1
-    assert isinstance(parts.exponent, int), "parse_number took the text, so it is finite (not n, N or F)"
-    return Written(value, Fraction(10) ** parts.exponent, "e" in text.lower(), digits)
+    assert isinstance(parts.exponent, int), "the grammar's numbers are finite (not n, N or F)"
+    return Written(Fraction(d), Fraction(10) ** parts.exponent, "e" in s.lower(), digits)
+
+
+def to_digits(value: Fraction, digits: int, zero_ulp: Fraction | None = None) -> Written:
+    """A computed value (of an answer such as (1 - 0.51129)^2 or exp(-3)) as if written with `digits`
+    significant digits (at most MAX_DIGITS); zero has no significant digits, so it is judged to
+    `zero_ulp` (the finest place the answer wrote), or exactly."""
+    if value == 0:
+        return Written(value, zero_ulp, False, 1)
+    digits = max(1, min(digits, MAX_DIGITS))
+    ulp = Fraction(10) ** (exponent(abs(value)) - digits + 1)
+    return Written(rounded(value, ulp), ulp, False, digits)
+
+
+def exponent(x: Fraction) -> int:
+    """floor(log10(x)) of a positive x, exactly (estimated from bit lengths, then corrected)."""
+    bits = x.numerator.bit_length() - x.denominator.bit_length()
+    e = int(bits * 0.30102999566398120)
+    while Fraction(10) ** e > x:
+        e -= 1
+    while Fraction(10) ** (e + 1) <= x:
+        e += 1
+    return e
+
+
+def bounded(w: Written, truth: Fraction) -> Written:
+    """`w` judged to at most MAX_DIGITS significant digits of the larger of it and the true value:
+    the places past those say nothing a hand derivation can be marked on."""
+    size = max(abs(w.value), abs(truth))
+    if w.ulp is None or size == 0:
+        return w
+    floor = Fraction(10) ** (exponent(size) - MAX_DIGITS + 1)
+    if w.ulp >= floor:
+        return w
+    return replace(w, ulp=floor, digits=min(w.digits, MAX_DIGITS))
 
 
 def fraction(x: Num) -> Fraction:
@@ -87,18 +125,23 @@ def is_truncation(w: Written, x: Num) -> bool:
 
 
 def show_like(w: Written, value: Fraction) -> str:
-    """`value` written with the same digits as the answer (0.760 for an answer 0.759)."""
+    """`value` written with the same digits as the answer (0.760 for an answer 0.759); `value` is a
+    multiple of the answer's ulp (a power of ten), so its Decimal is built from its digits, exactly."""
     if w.ulp is None:
         return str(value)
-    d = Decimal(value.numerator) / Decimal(value.denominator)
-    q = d.quantize(Decimal(w.ulp.numerator) / Decimal(w.ulp.denominator))
-    return f"{q:e}" if w.scientific else f"{q:f}"
+    places = -exponent(w.ulp)
+    n = rounded(value, w.ulp) / w.ulp
+    assert n.denominator == 1, "rounded() gives a multiple of the ulp"
+    d = Decimal((int(n < 0), tuple(int(c) for c in str(abs(n.numerator))), -places))
+    fixed = f"{d:f}"
+    return f"{d:e}" if w.scientific or len(fixed) > MAX_FIXED else fixed
 
 
-def judge_number(text: str, truth: Num, mine: Num | None, given: list[str]) -> Judgement:
-    """`mine` is the value given the person's earlier answers (None when they change nothing)."""
-    w = written(text)
-    full = number(truth, max(5, w.digits + 1))
+def judge_number(text: str | Written, truth: Num, mine: Num | None, given: list[str]) -> Judgement:
+    """`text` is the answer's literal, or the Written of a computed one; `mine` is the value given the
+    person's earlier answers (None when they change nothing)."""
+    w = bounded(written(text) if isinstance(text, str) else text, fraction(truth))
+    full = number(truth, max(5, min(w.digits, MAX_DIGITS) + 1))
     if matches(w, truth):
         return Judgement(RIGHT)
     # Rounding your own earlier value correctly is credited before truncating the true one.
@@ -127,6 +170,7 @@ def judge_number(text: str, truth: Num, mine: Num | None, given: list[str]) -> J
 
 def numeric_causes(w: Written, truth: Num, alternatives: dict[str, Num]) -> list[str]:
     """Likely slips: the answer matches −value, 2·value, value/2, or a named alternative."""
+    w = bounded(w, fraction(truth))
     causes = []
     convention = "(the loss convention: (y − ŷ)² has derivative 2(ŷ − y), ½(y − ŷ)² has ŷ − y)"
     checks = [

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,11 +15,11 @@ from derive.check.mark import Report, mark
 from derive.check.names import Names, Quantity
 from derive.check.numeric import ORDER, WRONG
 from derive.check.structure import is_chain
-from derive.errors import DeriveError
+from derive.errors import DeriveError, SpecError, clean
 from derive.exercise.generate import MANIFEST
 from derive.exercise.roster import Student
 from derive.spec.loader import load
-from derive.spec.source import compose, read_text
+from derive.spec.source import MAX_BYTES, compose, read_text
 
 NOT_ANSWERED = None
 MARKED, BLANK, MISSING, UNREADABLE = "marked", "blank", "not handed in", "unreadable"
@@ -71,21 +72,46 @@ def read_manifest(out_dir: str) -> dict:
 
 
 def find_submissions(folder: str) -> list[Path]:
-    """`<id>.yaml` files and `<id>/answers.yaml` folders, in name order."""
+    """`<id>.yaml` files and `<id>/answers.yaml` folders, in name order. Symbolic links are listed
+    too (never followed: marking refuses them, so a link cannot bring another file's text in)."""
     root = Path(folder)
     if not root.is_dir():
         raise DeriveError(f"{folder}: no such folder of answers files")
-    found = [p for p in root.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml")]
-    found += [
-        p / name
-        for p in root.iterdir()
-        if p.is_dir()
-        for name in ("answers.yaml", "answers.yml")
-        if (p / name).is_file()
-    ]
+    found = []
+    for p in root.iterdir():
+        if p.is_symlink():
+            found += [p] if p.suffix in (".yaml", ".yml") or p.is_dir() else []
+        elif p.is_dir():
+            found += [
+                p / name for name in ("answers.yaml", "answers.yml") if (p / name).is_symlink() or (p / name).exists()
+            ]
+        elif p.suffix in (".yaml", ".yml"):
+            found.append(p)
     if not found:
         raise DeriveError(f"{folder}: holds no answers files (<id>.yaml, or <id>/answers.yaml)")
     return sorted(found)
+
+
+def named_for(path: Path) -> str:
+    """The student a file's name says: `s001.yaml`, or `s001/answers.yaml` (a link to a folder: `s001`)."""
+    return path.parent.name if path.name in ("answers.yaml", "answers.yml") else path.stem
+
+
+def read_submission(path: Path) -> str:
+    """The text of a handed-in file, or a DeriveError that says in a few words why it cannot be marked."""
+    for p in (path, path.parent) if path.name in ("answers.yaml", "answers.yml") else (path,):
+        if p.is_symlink():
+            raise DeriveError(f"{p}: a symbolic link, not followed: hand in the file itself")
+    with contextlib.suppress(OSError):  # read_text says why a file cannot be looked at
+        if path.stat().st_size > MAX_BYTES:
+            raise DeriveError(f"{path}: larger than {MAX_BYTES // 1000} kB: an answers file is a few lines")
+    try:
+        return read_text(str(path))
+    except SpecError as exc:  # read_text's only SpecError: bytes that are not UTF-8 text
+        first = exc.problems[0]
+        raise DeriveError(
+            f"{path}:{first.line}:{first.column}: not UTF-8 text: {first.message}; save the answers as UTF-8 text"
+        ) from None
 
 
 def student_of(path: Path, text: str) -> str:
@@ -126,25 +152,55 @@ def drop_blank_answers(text: str, name: str) -> tuple[str, int]:
 
 
 def mark_class(out_dir: str, submissions: str) -> ClassMarks:
-    """Every student of the class (in roster order), marked against their own network."""
+    """Every student of the class (in roster order), marked against their own network. A file that
+    cannot be read, whose name and `student:` name two students, or that is one of two files for one
+    student is reported in that student's row; only a file that belongs to nobody is a class problem."""
     manifest = read_manifest(out_dir)
     students = [Student(s["id"], s["name"]) for s in manifest["students"]]
     by_id = {s.id: s for s in students}
-    handed: dict[str, tuple[Path, str]] = {}
+    handed: dict[str, list[Path]] = {}
+    texts: dict[Path, str] = {}
+    refused: dict[Path, str] = {}  # why a file is not marked, for its student's row
     problems: list[str] = []
     for path in find_submissions(submissions):
-        text = read_text(str(path))
-        ident = student_of(path, text)
-        if ident not in by_id:
-            problems.append(f"{path}: student `{ident[:40]}` is not in the class of {out_dir}; not marked")
-        elif ident in handed:
-            problems.append(f"{path}: a second answers file for {ident} (the first is {handed[ident][0]}); not marked")
+        named = named_for(path)
+        try:
+            texts[path] = read_submission(path)
+        except DeriveError as exc:
+            if named in by_id:
+                handed.setdefault(named, []).append(path)
+                refused[path] = str(exc)
+            else:
+                problems.append(f"{clean(str(exc), False)}; its name matches no student of the class; not marked")
+            continue
+        ident = student_of(path, texts[path])
+        if ident != named and named in by_id:
+            handed.setdefault(named, []).append(path)
+            refused[path] = (
+                f"{path} is named for {named} but says `student: {clean(ident[:40])}`; not marked "
+                "(rename the file or correct its student: line)"
+            )
+        elif ident not in by_id:
+            where = clean(str(path), False)  # a file name is the student's text too
+            problems.append(f"{where}: student `{clean(ident[:40])}` is not in the class of {out_dir}; not marked")
         else:
-            handed[ident] = (path, text)
-    results = [
-        mark_student(out_dir, manifest, s, *handed[s.id]) if s.id in handed else Result(s, None, MISSING)
-        for s in students
-    ]
+            handed.setdefault(ident, []).append(path)
+    results = []
+    for s in students:
+        paths = handed.get(s.id, [])
+        if not paths:
+            results.append(Result(s, None, MISSING))
+        elif len(paths) > 1:
+            shown = ", ".join(str(p) for p in paths)
+            results.append(
+                Result(
+                    s, shown, UNREADABLE, f"{len(paths)} answers files for {s.id} ({shown}); none is marked: keep one"
+                )
+            )
+        elif paths[0] in refused:
+            results.append(Result(s, str(paths[0]), UNREADABLE, refused[paths[0]]))
+        else:
+            results.append(mark_student(out_dir, manifest, s, paths[0], texts[paths[0]]))
     return ClassMarks(manifest["title"], [q["label"] for q in manifest["questions"]], results, problems)
 
 

@@ -6,7 +6,11 @@ import re
 from dataclasses import dataclass
 
 MAX_SHOWN = 20  # problems printed per file; the rest are counted
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Control and bidi characters, and those that show as nothing (zero-width, soft hyphen, fillers).
+_CONTROL = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
+    r"\u00ad\u034f\u115f\u1160\u180b-\u180e\u200b-\u200d\u2060-\u2064\u3164\ufe00-\ufe0f\ufeff\uffa0]"
+)
 _LONG = re.compile(r"[^\s.`\[\]]{49,}")
 
 

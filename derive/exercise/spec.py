@@ -143,6 +143,14 @@ def _network(c: Collector, root, node, path: str) -> tuple[Network | None, str]:
     if text is None:
         return None, ""
     target = Path(path).parent / text
+    if target.is_dir():
+        c.error(
+            node,
+            "$.network",
+            f"`{text}` is a folder ({target}), not a network file",
+            "name the network's .yaml file inside it, e.g. ../pass_fail.yaml (relative to the exercise file)",
+        )
+        return None, text
     if not target.is_file():
         c.error(
             node,

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from derive import losses
-from derive.numbers import Carry
+from derive.numbers import Carry, exact_decimal
 from derive.spec.model import (
     TOP_KEYS,
     DataPoint,
@@ -19,6 +19,8 @@ from derive.spec.model import (
     Neuron,
     Spec,
     _read_neuron,
+    learning_rate_problem,
+    notation_clash,
     read_inputs,
     read_name,
     read_number,
@@ -120,7 +122,7 @@ def _assemble(c: Collector, top, spec: Spec, name: str) -> Network | None:
     outputs = _outputs(c, top, spec)
     _check_activations(c, spec, outputs)
     loss = _loss(c, top, spec, outputs)
-    data = _data(c, top, spec, outputs)
+    data = _data(c, top, spec, outputs, loss)
     carry, show = _numbers(c, top)
     freeze = _freeze(c, top, spec)
     training = read_training(c, top)
@@ -129,13 +131,9 @@ def _assemble(c: Collector, top, spec: Spec, name: str) -> Network | None:
         if "learning_rate" in top
         else Fraction(1, 10)
     )
-    if eta is not None and eta < 0:
-        c.error(
-            top["learning_rate"][1],
-            "$.learning_rate",
-            "the learning rate must not be negative",
-            "a small positive number such as 0.1",
-        )
+    refused = learning_rate_problem(eta) if eta is not None else None
+    if refused is not None:
+        c.error(top["learning_rate"][1], "$.learning_rate", *refused)
     title = c.scalar(top["title"][1], "$.title", "title") if "title" in top else Path(name).stem
     if c.problems or order is None or title is None or eta is None:  # each of these None has a problem
         return None
@@ -174,6 +172,34 @@ def _check_names(c: Collector, spec: Spec) -> None:
                     "give each a different name",
                 )
             seen.setdefault(n, kind)
+    _check_notation(c, spec, seen)
+
+
+# A name in place of a generated symbol: the first of these letters with the name's own index that
+# the network does not use yet.
+_RENAME = {"input": "xui", "neuron": "Ohn", "parameter": "wbpv"}
+
+
+def _check_notation(c: Collector, spec: Spec, kinds: dict[str, str]) -> None:
+    """Refuse names the notes or the answers would confuse with a generated symbol (z1 with the
+    weighted sum z₁ of neuron O1, dw1 with the derivative sign before w1, …), once, where defined."""
+    neurons, names = list(spec.neurons) + sorted(spec.broken), set(kinds)
+    for n, kind in kinds.items():
+        why = notation_clash(n, neurons, names)
+        if why is None:
+            continue
+        section = {"input": "inputs", "neuron": "neurons", "parameter": "parameters"}[kind]
+        path = f"$.{section}.{n}"
+        index = "".join(ch for ch in n if ch.isdigit()) or "1"
+        other = next(
+            (f"{letter}{index}" for letter in _RENAME[kind] if f"{letter}{index}" not in names), f"{kind}{index}"
+        )
+        c.error(
+            c.keys.get(path, spec.nodes.get(n, spec.param_nodes.get(n))),
+            path,
+            f"{kind} name `{n}` collides with the notation: {why}",
+            f"rename it everywhere it is written, e.g. to `{other}`",
+        )
 
 
 def _check_references(c: Collector, spec: Spec) -> None:
@@ -370,7 +396,7 @@ def _loss(c: Collector, top, spec: Spec, outputs: list[str]) -> str:
     return name
 
 
-def _data(c: Collector, top, spec: Spec, outputs: list[str]) -> list:
+def _data(c: Collector, top, spec: Spec, outputs: list[str], loss: str) -> list:
     if "data" not in top:
         c.missing(
             None,
@@ -400,15 +426,28 @@ def _data(c: Collector, top, spec: Spec, outputs: list[str]) -> list:
         fields = {k: v for k, _, v in items}
         if inputs_ok:
             c.unknown_keys(items, set(spec.inputs) | {"x", "y"}, path, "a data point", spec.inputs or None)
-        values = _point_inputs(c, fields, spec, path, row, inputs_ok)
+        values = _point_inputs(c, items, spec, path, row, inputs_ok)
         targets = _targets(c, fields, path, row, len(outputs), shape_ok)
+        if targets is not None and loss in TARGET_RULES:
+            _check_targets(c, fields["y"], path + ".y", targets, loss)
         if values is not None and targets is not None:
             points.append(DataPoint(values, tuple(targets)))
     return points
 
 
-def _point_inputs(c, fields, spec, path, row, check):
+def _point_inputs(c, items, spec, path, row, check):
     names = list(spec.inputs)
+    fields = {k: v for k, _, v in items}
+    named = [(k, knode) for k, knode, _ in items if k in spec.inputs and k != "x"]
+    if "x" in fields and named:
+        key, knode = named[0]
+        c.error(
+            knode,
+            f"{path}.{key}",
+            f"this data point gives its inputs twice: as the list `x:` and by name (`{key}:`)",
+            "write them one way: either `x: [...]` with one value per input in order, or each input by name",
+        )
+        return None
     if "x" in fields:
         items = c.sequence(fields["x"], path + ".x", "x", "e.g. x: [0.5, -1.0], one value per input")
         if items is None:
@@ -451,6 +490,33 @@ def _targets(c, fields, path, row, count, check):
         )
         return None
     return None if None in ys else ys
+
+
+TARGET_RULES = {
+    "binary_cross_entropy": "binary_cross_entropy targets are probabilities: each y lies between 0 and 1",
+    "categorical_cross_entropy": "categorical_cross_entropy targets are probabilities: each y lies between "
+    "0 and 1 and together they sum to 1",
+}
+
+
+def _check_targets(c: Collector, node, path: str, targets: list[Fraction], loss: str) -> None:
+    """Targets a cross-entropy can take: probabilities (BCE each in [0, 1]; CE also summing to 1)."""
+    items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+    for j, (y, item) in enumerate(zip(targets, items, strict=True)):
+        if not 0 <= y <= 1:
+            where = f"{path}[{j}]" if isinstance(node, yaml.SequenceNode) else path
+            c.error(item, where, f"target `{item.value}` is outside [0, 1]: {TARGET_RULES[loss]}", _target_hint(loss))
+            return
+    total = sum(targets, Fraction(0))
+    if loss == "categorical_cross_entropy" and total != 1:
+        shown = exact_decimal(total, 12) or str(total)
+        c.error(node, path, f"the targets sum to {shown}: {TARGET_RULES[loss]}", _target_hint(loss))
+
+
+def _target_hint(loss: str) -> str:
+    if loss == "binary_cross_entropy":
+        return "write 1 or 0 for the class (or a probability such as 0.8)"
+    return "write the class one-hot, e.g. [0, 1, 0], or probabilities such as [0.2, 0.7, 0.1]"
 
 
 def _numbers(c: Collector, top) -> tuple[Carry, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
@@ -17,7 +18,39 @@ from derive.spec.source import Collector, suggest
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")  # used with fullmatch: `$` would let "O1\n" through
 NUMERIC = re.compile(r"\s*[-+.0-9]", re.ASCII)  # names start with a letter: this can only be a number
-RESERVED = {"L", "y", "z", "eta", "sigma", "delta", "e"}
+# Words the notes or the answer grammar (derive/check/grammar.py, derive/check/names.py) give a
+# meaning of their own, with that meaning: a name spelt like one would be typeset like it, or be read
+# as it in an answer.
+RESERVED = {
+    "L": "the notes write the loss as L",
+    "y": "the notes write the target as y",
+    "z": "the notes write a weighted sum as z",
+    "e": "answers read `e` as Euler's number (e^-z)",
+    "eta": "the notes write the learning rate as η, and answers read `eta` as η",
+    "sigma": "answers read `sigma` as the sigmoid σ(…)",
+    "delta": "the notes write ∂L/∂z as δ, and answers read `delta` as δ",
+    "sigmoid": "answers read `sigmoid` as the function σ(…), so an answer could not use this name",
+    "exp": "answers read `exp` as the exponential function exp(…), so an answer could not use this name",
+    "ln": "answers read `ln` as the natural logarithm ln(…), so an answer could not use this name",
+    "log": "answers read `log` as the natural logarithm log(…), so an answer could not use this name",
+    "tanh": "answers read `tanh` as the function tanh(…), so an answer could not use this name",
+    "d": "answers read `d` as the d of a derivative (dL/dw1), so an answer could not use this name",
+    "loss": "an answer's key `loss` means the loss L",
+    "error": "an answer's key `error` means the error y − ŷ",
+}
+# Symbols the notes generate with an index: z₁ and δ₁ for neuron O1 (or h1), y₁ for output 1.
+INDEXED_SYMBOLS = {
+    "z": ("z", "the weighted sum"),
+    "delta": ("δ", "δ = ∂L/∂z"),
+    "y": ("y", "the target"),
+}
+_NEURON_INDEX = re.compile(r"[A-Za-z]+[0-9]+", re.ASCII)  # O21 → z₂₁, as derive.latex subscripts it
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_INDEXED_NAME = re.compile(r"(z|delta|y)_?([0-9]+(?:_[0-9]+)?)", re.ASCII)
+# Characters that show as nothing (or as a plain space) in an editor and a terminal.
+# (Control characters are escaped by derive.errors.clean, as \n or \x1b.)
+_INVISIBLE = {"Cf", "Co", "Cn", "Zs", "Zl", "Zp", "Mn", "Me"}
+_HANGUL_FILLERS = set("\u115f\u1160\u3164\uffa0")
 TOP_KEYS = {
     "title",
     "inputs",
@@ -127,13 +160,42 @@ class Network:
         return sum(len(n.edges) for n in self.neurons)
 
 
-# -- reading pieces --------------------------------------------------------------------------------
+# -- names ---------------------------------------------------------------------------------------
+def _hidden(ch: str) -> bool:
+    return ch != " " and (unicodedata.category(ch) in _INVISIBLE or ch in _HANGUL_FILLERS)
+
+
+def visible(text: str) -> str:
+    """`text` with every invisible character (zero-width, non-breaking space, control, combining
+    mark) written as an escape such as \\u200b, so a message shows what an editor hides."""
+    return "".join(f"\\u{ord(ch):04x}" if _hidden(ch) else ch for ch in text)
+
+
+def _example_name(what: str) -> str:
+    """A name of the kind `what` describes, for hints."""
+    if "input" in what:
+        return "x1"
+    if any(word in what for word in ("parameter", "weight", "bias")):
+        return "w1"
+    return "O1"
+
+
 def read_name(c: Collector, node, path: str, what: str) -> str | None:
     text = c.scalar(node, path, what)
     if text is None:
         return None
     if not NAME.fullmatch(text):
-        shown = text if len(text) <= 40 else text[:37] + "..."
+        hidden = next((ch for ch in text if _hidden(ch)), None)
+        shown = visible(text if len(text) <= 40 else text[:37] + "...")
+        if hidden is not None:
+            c.error(
+                node,
+                visible(path),
+                f"{what} `{shown}` contains an invisible character, U+{ord(hidden):04X} "
+                f"({unicodedata.name(hidden, 'unnamed').lower()})",
+                "delete it (most editors do not show it): names use only ASCII letters, digits and _",
+            )
+            return None
         c.error(
             node,
             path,
@@ -145,11 +207,58 @@ def read_name(c: Collector, node, path: str, what: str) -> str | None:
         c.error(
             node,
             path,
-            f"{what} `{text}` is reserved for the notation (L, y, z, e, eta, sigma, delta)",
-            "choose another name, such as O1 or w1",
+            f"{what} `{text}` is reserved: {RESERVED[text]}",
+            f"choose another name, such as {_example_name(what)}",
         )
         return None
     return text
+
+
+def notation_clash(name: str, neurons: list[str], names: set[str]) -> str | None:
+    """Why `name` would be confused with a symbol the notes generate (z₁, δ₁, y₁ for an index; zO1,
+    deltaO1 for a neuron; dw1 for another name, read as the derivative sign before it; w1new for a
+    parameter), or None. `neurons` and `names` are every neuron and every name of the network."""
+    m = _INDEXED_NAME.fullmatch(name)
+    if m:
+        stem, index = m.groups()
+        symbol, meaning = INDEXED_SYMBOLS[stem]
+        shown = symbol + _subscript(index)
+        if stem == "y":
+            return f"the notes write {meaning} of output {index} as {shown}, and answers read `{name}` as it"
+        owner = next(
+            (n for n in neurons if n != name and _NEURON_INDEX.fullmatch(n) and n.lstrip(_LETTERS) == index), None
+        )
+        whose = f"of neuron {owner}" if owner else f"of a neuron with index {index}"
+        return f"the notes write {meaning} {whose} as {shown}, and answers read `{name}` as it"
+    for stem, (symbol, meaning) in INDEXED_SYMBOLS.items():
+        rest = name[len(stem) :].lstrip("_") if name.startswith(stem) else ""
+        if stem != "y" and rest in neurons and rest != name:
+            return f"answers read `{name}` as {meaning} of neuron {rest}, {symbol}({rest})"
+    if name.startswith("d") and name[1:] in names:
+        return f"answers read `{name}` as d {name[1:]}, the derivative sign d before `{name[1:]}` (as in dL/{name})"
+    for ending in ("_new", "new"):
+        base = name.removesuffix(ending)
+        if base != name and base in names:
+            return f"answers read `{name}` as the updated value of `{base}`, new({base})"
+    return None
+
+
+def _subscript(index: str) -> str:
+    return index.translate(str.maketrans("0123456789_", "₀₁₂₃₄₅₆₇₈₉,"))
+
+
+def learning_rate_problem(value: Fraction) -> tuple[str, str] | None:
+    """(message, hint) when `value` is not a usable learning rate, the one rule of the file's
+    `learning_rate` and of the command-line options that override it."""
+    if value < 0:
+        return (
+            "the learning rate must not be negative (a step against the gradient would climb the loss)",
+            "a small positive number such as 0.1",
+        )
+    return None
+
+
+# -- reading pieces --------------------------------------------------------------------------------
 
 
 def read_number(c: Collector, node, path: str, what: str) -> Fraction | None:
@@ -162,9 +271,11 @@ def read_number(c: Collector, node, path: str, what: str) -> Fraction | None:
     try:
         return parse_number(text)
     except ValueError as exc:
-        shown = text if len(text) <= 30 else text[:27] + "..."
-        problem, _, why = str(exc).partition(" (")  # "is too large (the limit is ...)"
-        c.error(node, path, f"{what} `{shown}` {problem}", why.rstrip(")") or "write a decimal such as 0.01")
+        shown = visible(text if len(text) <= 30 else text[:27] + "...")
+        problem, _, why = str(exc).rpartition(" (")  # "is too large (the limit is ...)": the hint is last
+        if not problem:
+            problem, why = why, ""
+        c.error(node, path, f"{what} `{shown}` {problem}", why.removesuffix(")") or "write a decimal such as 0.01")
         return None
 
 
@@ -207,7 +318,9 @@ def read_activation(c: Collector, node, path: str) -> Activation | None:
 
 def read_weight(c: Collector, node, path: str, what: str) -> str | Fraction | None:
     """A parameter name or a fixed number (a value that starts like a number is read as one)."""
-    if isinstance(node, yaml.ScalarNode) and (node.tag.endswith((":int", ":float")) or NUMERIC.match(node.value)):
+    if isinstance(node, yaml.ScalarNode) and (
+        node.tag.endswith((":int", ":float")) or NUMERIC.match(node.value) or node.value.lstrip()[:1].isdecimal()
+    ):  # a digit of another script (٣, ３) starts a number too, which read_number then refuses with the reason
         return read_number(c, node, path, what)
     return read_name(c, node, path, what)
 
@@ -294,6 +407,8 @@ def read_parameters(c: Collector, entry) -> tuple[dict[str, Fraction], dict[str,
         value = read_number(c, vnode, f"$.parameters.{key}", f"parameter {key}")
         if name:
             nodes[name] = knode
+        elif NAME.fullmatch(plain := "".join(ch for ch in key if not _hidden(ch))):
+            nodes[plain] = knode  # reported with its invisible character; the edges that use it are right
         if name and value is not None:
             params[name] = value
     return params, nodes

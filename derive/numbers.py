@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import MAX_EMAX, MIN_EMIN, ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
@@ -27,15 +28,21 @@ def digits_for(max_abs_z) -> int:
 JSON_DIGITS = 20
 MAX_ABS = Fraction(10) ** 15
 
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?$")
-_RATIO = re.compile(r"^[+-]?\d+/\d+$")
+# ASCII only: `\d` would also match Arabic-Indic (٣) or full-width (３) digits, which the JSON Schema
+# (ECMAScript regular expressions) refuses; derive and the schema keep one rule.
+_NUMBER = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?$", re.ASCII)
+_RATIO = re.compile(r"^[+-]?[0-9]+/[0-9]+$", re.ASCII)
+_GROUPED = re.compile(r"^[+-]?[0-9]{1,3}(?:([_, '\u00a0\u202f])[0-9]{3})+(\.[0-9]*)?$")
+_SIGNS = {"\u2212": "minus sign", "\u2013": "en dash", "\u2014": "em dash", "\ufe63": "small hyphen-minus"}
 
 
 def parse_number(text: str) -> Fraction:
-    """The exact value of a decimal (`0.01`, `-2.5e-3`) or ratio (`1/3`); ValueError says why not."""
+    """The exact value of a decimal (`0.01`, `-2.5e-3`) or ratio (`1/3`); ValueError says why not.
+    Only ASCII digits are read; the message of a ValueError ends in a hint in brackets."""
     s = text.strip()
     if len(s) > 60:
         raise ValueError("is too long for a number (at most 60 characters)")
+    _refuse_lookalikes(s)
     if _RATIO.match(s):
         num, den = s.split("/")
         if int(den) == 0:
@@ -48,6 +55,34 @@ def parse_number(text: str) -> Fraction:
     if abs(value) > MAX_ABS:
         raise ValueError("is too large (the limit is 10^15 in size)")
     return value
+
+
+def _refuse_lookalikes(s: str) -> None:
+    """A ValueError naming what makes `s` look like a number without being one: digits of another
+    script, a typographic minus, or digits grouped with `_`, `,` or spaces."""
+    odd = next((ch for ch in s if not ch.isascii()), None)
+    if odd is not None and odd.isdecimal():
+        ascii_digit = str(unicodedata.decimal(odd))
+        raise ValueError(
+            f"uses the digit {odd} (U+{ord(odd):04X} {unicodedata.name(odd, 'a digit')}), which is not an "
+            f"ASCII digit (write numbers with the digits 0-9: {ascii_digit} for {odd})"
+        )
+    if odd in _SIGNS:
+        raise ValueError(f"has a {_SIGNS[odd]} (U+{ord(odd):04X}) where a minus goes (write the ASCII `-`: -0.5)")
+    if odd is not None:
+        raise ValueError(
+            f"contains `{odd}` (U+{ord(odd):04X} {unicodedata.name(odd, 'a non-ASCII character')}) "
+            "(write numbers with ASCII only: digits 0-9, `.`, `-`, `e`, or a ratio such as 1/3)"
+        )
+    grouped = _GROUPED.match(s)
+    if grouped:
+        sep = {"_": "`_`", ",": "commas", "'": "`'`"}.get(grouped.group(1), "spaces")
+        plain = re.sub(r"[_, '\u00a0\u202f]", "", s)
+        raise ValueError(f"groups its digits with {sep} (write {plain}: numbers have no digit separators)")
+    if re.fullmatch(r"[+-]?[0-9]+,[0-9]+", s):
+        raise ValueError(f"has a decimal comma (write {s.replace(',', '.')}: the decimal point is `.`)")
+    if "_" in s and re.fullmatch(r"[+-]?[0-9_.eE+-]+", s):
+        raise ValueError(f"contains `_` (write {s.replace('_', '')}: numbers have no digit separators)")
 
 
 class Num:

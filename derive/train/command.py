@@ -39,6 +39,19 @@ def _number(text: str, what: str) -> Fraction:
         raise DeriveError(f"{what} `{text}` {exc}") from None
 
 
+def _rate(text: str, what: str) -> Fraction:
+    """A learning rate from the command line, under the rule of the file's `learning_rate`."""
+    from derive.spec.model import learning_rate_problem
+
+    value = _number(text, what)
+    refused = learning_rate_problem(value)
+    if refused is not None:
+        raise DeriveError(
+            f"{what} `{text[:30]}`: {refused[0]}; give {refused[1]} (the rule of `learning_rate:` in a file too)"
+        )
+    return value
+
+
 def _batch(text: str | None):
     if text is None:
         return "file"
@@ -136,7 +149,7 @@ def train(
     s = settings_for(
         net,
         optimizer,
-        None if learning_rate is None else _number(learning_rate, "--learning-rate"),
+        None if learning_rate is None else _rate(learning_rate, "--learning-rate"),
         epochs,
         _batch(batch_size),
         batch_reduction,
@@ -204,7 +217,7 @@ def study_lr(network, fmt, output, templates, rates, epochs, optimizer, no_pictu
     from derive.train.studies import study_lr as study
 
     net = _load(network)
-    chosen = [_number(t.strip(), "learning rate") for t in rates.split(",") if t.strip()]
+    chosen = [_rate(t.strip(), "--rates") for t in rates.split(",") if t.strip()]
     n = epochs or default_epochs(net)
     total = len(chosen) * n * len(batches_of(len(net.data), settings_for(net).batch_size))
     with progress(total, "learning rates") as bar:

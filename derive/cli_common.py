@@ -4,8 +4,8 @@ its own list of formats and its own help text; the option's name, type and behav
 once. Errors are not handled here: derive's command group (derive.cli) prints every DeriveError.
 
 It also refuses, before any work, an output path that is one of the command's inputs or a place
-derive does not write (`refuse_overwrite`): `document_options` does it for a command's `network` and
-`-o`, and the other commands call it with their own inputs and outputs.
+derive does not write (`refuse_overwrite`): `document_options` does it for a command's `network`,
+`--templates` and `-o`, and the other commands call it with their own inputs and outputs.
 
 Imports only click, os and derive.defaults, derive.errors and derive.output, so any command module can
 use it without a cycle.
@@ -54,12 +54,14 @@ def templates_option() -> Callable[[F], F]:
 
 def document_options(formats: Sequence[str], format_help: str, output_help: str) -> Callable[[F], F]:
     """-f/--format, -o/--output and --templates, in that order, for a command that writes a document;
-    an -o that names the command's `network` (or a place derive does not write) is refused at once."""
+    an -o that names the command's `network` or one of its templates (or a place derive does not
+    write) is refused at once."""
 
     def decorate(f: F) -> F:
         @functools.wraps(f)
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            refuse_overwrite([kwargs.get("network")], [kwargs.get("output")])
+            templates = input_files([kwargs.get("templates")], (".j2",), depth=3)
+            refuse_overwrite([kwargs.get("network"), *templates], [kwargs.get("output")])
             return f(*args, **kwargs)
 
         g: Any = guarded

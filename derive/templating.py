@@ -17,8 +17,9 @@ Beyond the sandbox, a template from someone else is held to bounds (`render_temp
 
 - a template file must lie inside its folder once links are resolved, be a regular file and be at
   most `MAX_TEMPLATE_BYTES` long;
-- `range` stops at the sandbox's 100,000 items; `*`, `**`, `+` and the filters refuse to build a
-  string or list of more than `MAX_ITEMS` items or a number of more than `MAX_DIGITS` digits;
+- `range` stops at the sandbox's 100,000 items; `*`, `**`, `+`, `%`, str methods and the filters
+  refuse to build a string or list of more than `MAX_ITEMS` items (or a format wider than 7 digits)
+  or a number of more than `MAX_DIGITS` digits;
 - a rendering stops past `MAX_OUTPUT` characters or `TIME_BUDGET` seconds (checked at every call,
   operator, filter, piece of output and pass of a loop);
 - any mistake in a template (syntax, an undefined name, a missing include, endless recursion, a bound
@@ -30,6 +31,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -173,7 +175,7 @@ def _digits(n: int) -> int:
 
 
 def _bounded_binop(op: str, left: Any, right: Any) -> Any:
-    """`*`, `**` and `+`, refusing to build anything too big before building it."""
+    """`*`, `**`, `+` and `%`, refusing to build anything too big before building it."""
     _tick()
     numbers = all(isinstance(x, int) and not isinstance(x, bool) for x in (left, right))
     if op == "**":
@@ -193,6 +195,10 @@ def _bounded_binop(op: str, left: Any, right: Any) -> Any:
                     f"repetition would make {_size(seq) * n:,} items, over the limit of {MAX_ITEMS:,}"
                 )
         return left * right
+    if op == "%":
+        if isinstance(left, str) and _wide(left):
+            raise TemplateBoundError("a format with a width of more than 7 digits is refused")
+        return left % right
     if _size(left) + _size(right) > MAX_ITEMS:
         raise TemplateBoundError(f"joining would make more than {MAX_ITEMS:,} items")
     return left + right
@@ -210,7 +216,7 @@ class _TickingCodeGenerator(jinja2.compiler.CodeGenerator):
 class _BoundedEnvironment(ImmutableSandboxedEnvironment):
     """The immutable sandbox, with operators, calls and attribute look-ups checked against the bounds."""
 
-    intercepted_binops = frozenset({"*", "**", "+"})
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
     code_generator_class = _TickingCodeGenerator
     derive_tick = staticmethod(_tick)
 
@@ -219,9 +225,11 @@ class _BoundedEnvironment(ImmutableSandboxedEnvironment):
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         _tick()
-        for value in (*args, *kwargs.values()):
-            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ITEMS:
-                raise TemplateBoundError(f"a call with the number {value} is refused (at most {MAX_ITEMS:,})")
+        owner = getattr(getattr(__obj, "__wrapped__", __obj), "__self__", None)  # the sandbox wraps str.format
+        if isinstance(owner, (str, bytes, list, tuple)) or __obj is __self.globals.get("range"):
+            _refuse_big(args, kwargs, "a call")
+            if isinstance(owner, str) and getattr(__obj, "__name__", "") in ("format", "format_map") and _wide(owner):
+                raise TemplateBoundError("a format with a width of more than 7 digits is refused")
         return _check_result(super().call(__context, __obj, *args, **kwargs), "a call")
 
     def getattr(self, obj: Any, attribute: str) -> Any:
@@ -229,15 +237,30 @@ class _BoundedEnvironment(ImmutableSandboxedEnvironment):
         return super().getattr(obj, attribute)
 
 
+# Jinja2's filters whose numbers say how big a result to build.
+_WIDTH_FILTERS = frozenset({"center", "indent", "wordwrap", "truncate", "batch", "slice", "format"})
+
+
+def _refuse_big(args: tuple, kwargs: dict, what: str) -> None:
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ITEMS:
+            raise TemplateBoundError(f"{what} with the number {value} is refused (at most {MAX_ITEMS:,})")
+
+
+def _wide(fmt: str) -> bool:
+    """Whether a format string asks for a width or precision of 8 digits or more."""
+    return re.search(r"\d{8,}", fmt) is not None
+
+
 def _bounded_filter(name: str, f: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(f)
     def bounded(*args: Any, **kwargs: Any) -> Any:
         _tick()
-        strings = 0
-        for value in (*args, *kwargs.values()):
-            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ITEMS:
-                raise TemplateBoundError(f"the filter {name} with the number {value} is refused")
-            strings += len(value) if isinstance(value, str) else 0
+        if name in _WIDTH_FILTERS:
+            _refuse_big(args, kwargs, f"the filter {name}")
+        if name == "format" and args and isinstance(args[0], str) and _wide(args[0]):
+            raise TemplateBoundError("a format with a width of more than 7 digits is refused")
+        strings = sum(len(value) for value in (*args, *kwargs.values()) if isinstance(value, str))
         if (
             name == "replace"
             and len(args) >= 3

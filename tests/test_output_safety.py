@@ -252,6 +252,13 @@ def test_notes_onto_their_own_network_are_refused(tmp_path, net):
     result = run("train", net, "-o", net)
     assert result.exit_code == 2
     one_line_error(result, "is an input")
+    (tmp_path / "tpl" / "train").mkdir(parents=True)
+    own = tmp_path / "tpl" / "train" / "training.md.j2"
+    own.write_text("# {{ doc.title }}\n")
+    before = snapshot(tmp_path)
+    result = run("train", net, "--templates", tmp_path / "tpl", "-o", own)
+    assert result.exit_code == 2
+    one_line_error(result, str(own), "is an input")
     assert snapshot(tmp_path) == before
 
 

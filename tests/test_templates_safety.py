@@ -99,6 +99,9 @@ def test_template_that_is_not_a_regular_file_is_refused_without_blocking(tmp_pat
         ("{{ 'x'.ljust(10**9) }}", "10,000,000"),
         ("{% set s = 'x' * 9000000 %}{{ s + s }}", "joining"),
         ("{{ 1.5 ** 100000000 }}", "power"),
+        ("{{ '{:>1000000000}'.format(1) }}", "width"),
+        ("{{ '%1000000000s' % 1 }}", "width"),
+        ("{{ '%1000000000s' | format(1) }}", "width"),
     ],
 )
 def test_huge_work_stops_at_once(tmp_path, body, words):
@@ -109,6 +112,16 @@ def test_huge_work_stops_at_once(tmp_path, body, words):
     message = str(info.value)
     assert message.startswith(f"{tmp_path / 't.j2'}:2: template error: "), message
     assert words in message
+
+
+def test_big_numbers_from_the_document_still_pass(tmp_path):
+    """The caps are on what a template builds, not on the numbers it shows: a network may well have
+    10^20 chain-rule paths."""
+    (tmp_path / "t.j2").write_text(
+        "{% macro show(n) %}[{{ n | md }}]{% endmacro %}{{ show(n) }} {{ n * 2 }} {{ n + 1 }}"
+    )
+    env = environment("md", tmp_path, {"md": str})
+    assert render_template(env, "t.j2", n=10**20) == f"[{10**20}] {2 * 10**20} {10**20 + 1}"
 
 
 def test_time_and_output_budgets(tmp_path, monkeypatch):

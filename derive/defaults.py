@@ -21,6 +21,7 @@ REPORT_FORMAT = "text"  # derive check and exercise-mark: a report for the termi
 
 # The training studies.
 STUDY_RATES = "0.01,0.1,1,10"  # slow, good, oscillating and diverging on the shipped examples
+MAX_EPOCHS = 10_000  # the most epochs a file (`epochs:`) or --epochs may ask for; a worked example needs tens
 STUDY_EPOCHS = 50  # study-lr's epochs per rate when the file sets none: enough to tell those four apart
 DEPTH_SCALE = "8"  # study-depth's "large weights" factor
 

@@ -213,16 +213,21 @@ def dot(pairs, start: Num | None = None) -> Num:
 
 
 def exact_decimal(value: Fraction, max_places: int = 20) -> str | None:
-    """`value` as a terminating decimal string, or None when it has no short one."""
+    """`value` as a terminating decimal string, or None when it has no short one. Gives up as soon as
+    the denominator shows more than `max_places` places (or a factor other than 2 and 5), so a long
+    exact fraction costs at most `max_places` small divisions."""
     den = value.denominator
-    places = 0
-    while den % 10 == 0:
-        den //= 10
-        places += 1
-    while den % 2 == 0 or den % 5 == 0:
-        den = den // 2 if den % 2 == 0 else den // 5
-        places += 1
-    if den != 1 or places > max_places:
+    twos = (den & -den).bit_length() - 1  # the factors 2, found at once
+    if twos > max_places:
+        return None
+    den >>= twos
+    fives = 0
+    while den % 5 == 0:
+        fives += 1
+        if fives > max_places:
+            return None
+        den //= 5
+    if den != 1:
         return None
     with localcontext() as ctx:
         ctx.prec = 200

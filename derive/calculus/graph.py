@@ -51,7 +51,7 @@ def forward(
     net: Network,
     point: DataPoint,
     carry: Carry | None = None,
-    params: dict[str, Fraction] | None = None,
+    params: dict[str, Fraction] | dict[str, Num] | None = None,
     overrides: dict | None = None,
 ) -> Forward:
     """One forward pass. With a carry mode, each hidden activation is cut to the carry's decimals and
@@ -70,7 +70,7 @@ def forward(
 def _forward(net, point, carry, params, dps, overrides) -> Forward:
     with mpmath.workdps(dps):
         inputs = {k: Num(v) for k, v in point.inputs.items()}
-        pvals = {k: Num(v) for k, v in (params or net.parameters).items()}
+        pvals = {k: Num.of(v) for k, v in (params or net.parameters).items()}  # a Num as it is (training)
         values: dict[str, Num] = dict(inputs)
         neurons: dict[str, NeuronValues] = {}
         softmax = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import click
 from derive import defaults
 from derive.cli_common import CONTEXT, format_option, input_files, output_option, refuse_overwrite, warn
 from derive.errors import DeriveError
-from derive.exercise.generate import FORMATS, generate
+from derive.exercise.generate import FORMATS, Interrupted, generate
 from derive.exercise.roster import counted, read_roster
 from derive.exercise.spec import load_exercise
 from derive.output import safe_stem, write
@@ -71,8 +72,17 @@ def exercise(exercise_file, roster, count, seed, output, formats, jobs):
     students = read_roster(roster) if roster else counted(count)
     out = output or f"output/exercise_{safe_stem(exercise_file)}"
     workers = max(1, jobs if jobs is not None else os.cpu_count() or 1)
-    with _progress(len(students)) as tick:
-        generate(ex, students, seed, out, chosen, workers, tick)
+    try:
+        with _progress(len(students)) as tick:
+            generate(ex, students, seed, out, chosen, workers, tick)
+    except Interrupted as stop:
+        name = signal.Signals(stop.signum).name
+        click.echo(
+            f"derive: stopped by {name}: {stop.done} of {stop.total} student folders were complete in {out}; "
+            "the worker processes are ended and no half-written folder is left (run again to finish)",
+            err=True,
+        )
+        sys.exit(128 + stop.signum)
     click.echo(
         f"wrote {len(students)} student folder{'s' if len(students) != 1 else ''}, summary.md and summary.csv in {out}",
         err=True,

@@ -4,9 +4,16 @@ the result is the same whatever the number of processes or the order they finish
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import multiprocessing
+import os
+import shutil
+import signal
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -15,7 +22,7 @@ from pathlib import Path
 from derive.errors import DeriveError
 from derive.exercise.draw import Draw, draw_student
 from derive.exercise.keys import key_files
-from derive.exercise.roster import Student
+from derive.exercise.roster import ID, Student
 from derive.exercise.sheets import DIAGRAM, blank_answers, context, decimal, sheet_markdown, sheet_svg, sheet_tex
 from derive.exercise.spec import Exercise
 from derive.output import write
@@ -25,6 +32,8 @@ from derive.render.tex import compile_pdf
 FORMATS = ("md", "html", "tex", "pdf")  # md (with key.json and answers.yaml) is always written
 MANIFEST = "exercise.json"  # what `derive exercise-mark` reads: the questions and the students
 MAX_ERRORS = 20
+PARTIAL_PREFIX = ".partial-"  # a student's folder while it is written (a student id never starts with a dot)
+WORKER_GRACE = 3.0  # seconds a worker has to tidy up after SIGTERM before it is killed
 
 
 @dataclass(frozen=True)
@@ -59,11 +68,19 @@ def student_files(job: Job, student: Student) -> tuple[dict[str, str | bytes], D
 
 
 def build_student(job: Job, student: Student) -> dict:
-    """Write one student's folder; their row of the instructor's summary."""
+    """Write one student's folder; their row of the instructor's summary. The files go into a hidden
+    folder first, renamed into place when complete, so an interrupted run leaves no half-written
+    student (a folder from an earlier run is replaced whole)."""
     files, d = student_files(job, student)
     folder = Path(job.out) / student.id
-    for name, content in files.items():
-        write(content, str(folder / name))
+    partial = Path(job.out) / f"{PARTIAL_PREFIX}{student.id}.{os.getpid()}"
+    try:
+        for name, content in files.items():
+            write(content, str(partial / name))
+        _into_place(partial, folder)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     return {
         "id": student.id,
         "name": student.name,
@@ -71,6 +88,57 @@ def build_student(job: Job, student: Student) -> dict:
         "drawn": {k: decimal(v) for k, v in d.drawn.items()},
         "answers": d.answers,
     }
+
+
+def _into_place(partial: Path, folder: Path) -> None:
+    """Rename the complete `partial` folder to `folder`; an old `folder` is moved aside, then removed."""
+    old = None
+    if folder.is_dir() and not folder.is_symlink():
+        old = folder.with_name(f"{PARTIAL_PREFIX}{folder.name}.{os.getpid()}.old")
+        os.replace(folder, old)
+    try:
+        os.replace(partial, folder)
+    except OSError as exc:
+        if old is not None:
+            os.replace(old, folder)
+        raise DeriveError(f"cannot write {folder}: {exc.strerror or exc}") from None
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def remove_partial(out: str) -> None:
+    """Remove the hidden folders of students that were being written when a run was stopped."""
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(out):
+            if entry.name.startswith(PARTIAL_PREFIX) and entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+
+
+class Interrupted(BaseException):
+    """The run was stopped by a signal (SIGTERM or SIGINT): every worker has been ended and no
+    half-written student folder is left. `done` students were complete."""
+
+    def __init__(self, signum: int, done: int, total: int):
+        super().__init__(signum, done, total)
+        self.signum, self.done, self.total = signum, done, total
+
+
+def _raise_terminated(signum, frame):
+    raise KeyboardInterrupt(signum)
+
+
+@contextlib.contextmanager
+def _signals_interrupt():
+    """SIGTERM raises in the main process as SIGINT does (KeyboardInterrupt), so a stopped run can end
+    its workers and tidy up; the previous handler comes back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _attempt(job: Job, student: Student) -> tuple[str, dict | str]:
@@ -86,14 +154,26 @@ _JOB: Job | None = None  # each worker process's job, set once by _init
 
 
 def _init(job: Job) -> None:
+    """A worker: SIGINT is the parent's to handle (a terminal sends it to the whole group); SIGTERM,
+    which the parent sends to end it, unwinds the student being written, so their hidden folder and
+    any LaTeX folder are removed before the worker exits."""
     global _JOB
     _JOB = job
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _exit_worker)
+
+
+def _exit_worker(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 def _work(student: Student) -> tuple[str, dict | str]:
     if _JOB is None:
         raise RuntimeError("a worker runs only after _init has given it the job")
-    return _attempt(_JOB, student)
+    try:
+        return _attempt(_JOB, student)
+    except SystemExit as exc:  # SIGTERM: the student's folder is tidied up; end here, not at the next task
+        os._exit(exc.code if isinstance(exc.code, int) else 1)
 
 
 def run(job: Job, students: list[Student], jobs: int, progress: Callable[[int], None] | None = None) -> list[dict]:
@@ -101,28 +181,62 @@ def run(job: Job, students: list[Student], jobs: int, progress: Callable[[int], 
     the students not yet started, and every error so far is raised together."""
     results: dict[str, tuple] = {}
     tick = progress or (lambda n: None)
-    if jobs <= 1 or len(students) <= 1:
-        for s in students:
-            results[s.id] = _attempt(job, s)
-            tick(1)
-            if results[s.id][0] == "error":
-                break
-    else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(students)), initializer=_init, initargs=(job,)) as pool:
-            futures = {pool.submit(_work, s): s for s in students}
-            for done in as_completed(futures):
-                if done.cancelled():
-                    continue
-                results[futures[done].id] = done.result()
-                tick(1)
-                if results[futures[done].id][0] == "error":
-                    for f in futures:
-                        f.cancel()
+    try:
+        with _signals_interrupt():
+            if jobs <= 1 or len(students) <= 1:
+                for s in students:
+                    results[s.id] = _attempt(job, s)
+                    tick(1)
+                    if results[s.id][0] == "error":
+                        break
+            else:
+                _in_pool(job, students, jobs, results, tick)
+    except KeyboardInterrupt as exc:
+        remove_partial(job.out)
+        signum = exc.args[0] if exc.args and isinstance(exc.args[0], int) else signal.SIGINT
+        done = sum(1 for r in results.values() if r[0] == "ok")
+        raise Interrupted(signum, done, len(students)) from None
     errors = [r[1] for r in results.values() if r[0] == "error"]
     if errors:
         more = f"\n... and {len(errors) - MAX_ERRORS} more" if len(errors) > MAX_ERRORS else ""
         raise DeriveError("\n".join(errors[:MAX_ERRORS]) + more)
     return [results[s.id][1] for s in students]
+
+
+def _in_pool(job: Job, students: list[Student], jobs: int, results: dict, tick) -> None:
+    """The students spread over `jobs` processes. The first error cancels the students not yet
+    started; a signal (KeyboardInterrupt here) cancels them and ends the running workers at once."""
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(students)), initializer=_init, initargs=(job,))
+    try:
+        futures = {pool.submit(_work, s): s for s in students}
+        for done in as_completed(futures):
+            if done.cancelled():
+                continue
+            results[futures[done].id] = done.result()
+            tick(1)
+            if results[futures[done].id][0] == "error":
+                for f in futures:
+                    f.cancel()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        _end_workers()
+        raise
+    pool.shutdown(wait=True)
+
+
+def _end_workers() -> None:
+    """SIGTERM to every worker process of this process (they remove what they were writing), then
+    SIGKILL to any still there after a few seconds."""
+    workers = multiprocessing.active_children()
+    for w in workers:
+        w.terminate()
+    deadline = time.monotonic() + WORKER_GRACE
+    for w in workers:
+        w.join(max(deadline - time.monotonic(), 0.01))
+    for w in workers:
+        if w.is_alive():
+            w.kill()
+            w.join(1)
 
 
 def generate(
@@ -167,6 +281,35 @@ def write_class(job: Job, rows: list[dict]) -> None:
         "students": [{"id": r["id"], "name": r["name"]} for r in rows],
     }
     write(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", str(out / MANIFEST))
+
+
+def manifest_problem(manifest) -> str | None:
+    """What is wrong with a manifest read back from disk (`derive exercise-mark`), or None when it has
+    the shape write_class gives it: a title, questions with a label and a key, students with an id
+    (a roster id, so it is a safe folder name) and a name."""
+
+    def texts(item, keys: tuple[str, ...], where: str) -> str | None:
+        if not isinstance(item, dict):
+            return f"{where} is not an object"
+        missing = [k for k in keys if not isinstance(item.get(k), str)]
+        return f"{where} has no text `{missing[0]}`" if missing else None
+
+    if not isinstance(manifest, dict):
+        return "the file is not a JSON object"
+    if not isinstance(manifest.get("title"), str):
+        return "no text `title`"
+    for part in ("questions", "students"):
+        if not isinstance(manifest.get(part), list):
+            return f"no list `{part}`"
+    for i, q in enumerate(manifest["questions"]):
+        if (problem := texts(q, ("label", "key"), f"questions[{i}]")) is not None:
+            return problem
+    for i, s in enumerate(manifest["students"]):
+        if (problem := texts(s, ("id", "name"), f"students[{i}]")) is not None:
+            return problem
+        if not ID.fullmatch(s["id"]):
+            return f"students[{i}].id is not a student id (letters, digits, _ and -)"
+    return None
 
 
 def summary_csv(rows: list[dict], drawn: list[str], labels: list[str]) -> str:

@@ -16,7 +16,7 @@ from derive.check.names import Names, Quantity
 from derive.check.numeric import ORDER, WRONG
 from derive.check.structure import is_chain
 from derive.errors import DeriveError, SpecError, clean
-from derive.exercise.generate import MANIFEST
+from derive.exercise.generate import MANIFEST, manifest_problem
 from derive.exercise.roster import Student
 from derive.spec.loader import load
 from derive.spec.source import MAX_BYTES, compose, read_text
@@ -66,9 +66,12 @@ def read_manifest(out_dir: str) -> dict:
     if not path.is_file():
         raise DeriveError(f"{out_dir}: no {MANIFEST} here; give the folder `derive exercise` wrote (-o)")
     try:
-        return json.loads(read_text(str(path)))
-    except (ValueError, KeyError) as exc:
+        manifest = json.loads(read_text(str(path)))
+    except (ValueError, KeyError, RecursionError) as exc:
         raise DeriveError(f"{path}: not the manifest derive exercise writes ({exc})") from None
+    if (problem := manifest_problem(manifest)) is not None:
+        raise DeriveError(f"{path}: not the manifest derive exercise writes ({problem}); run `derive exercise` again")
+    return manifest
 
 
 def find_submissions(folder: str) -> list[Path]:

@@ -8,8 +8,10 @@ import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +26,8 @@ from derive.templating import environment, render_template
 
 TEMPLATE = "tex/document.tex.j2"
 TIMEOUT = 60  # seconds for the whole compilation
+TEMP_PREFIX = "derive-tex-"  # the temporary folders of a compilation
+STALE_AFTER = 3600  # seconds after which a left-behind derive-tex-* folder of ours is removed
 PACKAGES = "texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-pictures latexmk"
 
 
@@ -122,7 +126,7 @@ def _run(cmd: list[str], cwd: str, timeout: float) -> tuple[int, str]:
     )
     try:
         output = proc.communicate(timeout=timeout)[0]
-    except subprocess.TimeoutExpired:
+    except BaseException:  # the timeout, or SIGTERM/SIGINT unwinding: no TeX may outlive its folder
         with contextlib.suppress(OSError):
             if hasattr(os, "killpg"):
                 os.killpg(proc.pid, signal.SIGKILL)  # latexmk and the pdflatex it started
@@ -143,12 +147,61 @@ def first_error(log: str) -> str | None:
     return f"{text} (line {where.group(1)} of the .tex, at `{where.group(2).strip()}`)" if where else text
 
 
+def remove_stale(folder: str | None = None, now: float | None = None) -> list[str]:
+    """Remove LaTeX folders a killed run left behind (`kill -9` cannot be tidied up after): in the
+    temporary directory, named derive-tex-*, real folders (not links), owned by this user and not
+    changed for STALE_AFTER seconds. Once per process; returns the paths removed."""
+    global _swept
+    if folder is None:
+        if _swept:
+            return []
+        _swept = True
+    where = folder or tempfile.gettempdir()
+    now = time.time() if now is None else now
+    removed = []
+    with contextlib.suppress(OSError), os.scandir(where) as entries:
+        for entry in entries:
+            if not entry.name.startswith(TEMP_PREFIX):
+                continue
+            with contextlib.suppress(OSError):
+                info = entry.stat(follow_symlinks=False)
+                mine = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+                if stat.S_ISDIR(info.st_mode) and mine and now - info.st_mtime > STALE_AFTER:
+                    shutil.rmtree(entry.path)
+                    removed.append(entry.path)
+    return removed
+
+
+_swept = False
+
+
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+@contextlib.contextmanager
+def _terminate_unwinds():
+    """While a PDF is made in the main thread, SIGTERM unwinds (as Ctrl-C does) instead of ending the
+    process on the spot, so the TeX processes are killed and the temporary folder removed. A handler
+    someone else installed is left in place."""
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+    signal.signal(signal.SIGTERM, _terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def compile_pdf(tex: str, timeout: float = TIMEOUT, files: Mapping[str, bytes | str] | None = None) -> bytes:
     """Compile a standalone LaTeX document in a temporary directory and return the PDF; `files` (relative
     path to content) are written beside it first, for the document to include."""
     commands = _commands("notes.tex")
     deadline = time.monotonic() + timeout
-    with tempfile.TemporaryDirectory(prefix="derive-tex-") as tmp:
+    remove_stale()
+    with _terminate_unwinds(), tempfile.TemporaryDirectory(prefix=TEMP_PREFIX) as tmp:
         work = Path(tmp)
         (work / "notes.tex").write_text(tex, encoding="utf-8")
         for name, content in (files or {}).items():

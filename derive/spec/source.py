@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 import unicodedata
-from pathlib import Path
 
 import yaml
 
@@ -62,20 +63,52 @@ class _Loader(yaml.SafeLoader):
 
 
 def read_text(path: str) -> str:
-    """The text of `path` as UTF-8, or a DeriveError saying why it cannot be read."""
-    p = Path(path)
-    if not p.exists():
-        raise DeriveError(f"{path}: no such file (check the path; run `derive` with no file for the built-in example)")
-    if p.is_dir():
-        raise DeriveError(f"{path}: is a folder, not a network file")
+    """The text of `path` as UTF-8, or a DeriveError saying why it cannot be read. Only a regular
+    file is opened: a FIFO, a device, a socket or a folder is refused before `open`, which would
+    block on a FIFO with no writer (and a device may never end)."""
     try:
-        with p.open("rb") as handle:
-            data = handle.read(MAX_BYTES + 1)  # never more: the path may be a device or a pipe
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise DeriveError(
+            f"{path}: no such file (check the path; run `derive` with no file for the built-in example)"
+        ) from None
     except OSError as exc:
         raise DeriveError(f"{path}: cannot be read ({exc.strerror})") from None
+    _regular(path, info.st_mode)
+    try:
+        # O_NONBLOCK: should the path become a FIFO between the check and the open, open returns at once
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise DeriveError(f"{path}: cannot be read ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as handle:
+        _regular(path, os.fstat(fd).st_mode)  # what was opened, not what was looked at
+        try:
+            data = handle.read(MAX_BYTES + 1)  # never more
+        except OSError as exc:
+            raise DeriveError(f"{path}: cannot be read ({exc.strerror})") from None
     if len(data) > MAX_BYTES:
         raise DeriveError(f"{path}: the file is larger than {MAX_BYTES // 1000} kB; a network file is a few lines")
     return decode(data, path)
+
+
+def _regular(path: str, mode: int) -> None:
+    """Refuse anything but a regular file, naming what it is."""
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise DeriveError(f"{path}: is a folder, not a file; give the path of a file inside it")
+    kind = (
+        "a named pipe (FIFO)"
+        if stat.S_ISFIFO(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "not a regular file"
+    )
+    raise DeriveError(
+        f"{path}: is {kind}, not a regular file; derive reads only ordinary files (save it to a file first)"
+    )
 
 
 def decode(data: bytes, name: str) -> str:

@@ -8,11 +8,12 @@ from fractions import Fraction
 
 import yaml
 
+from derive import defaults
 from derive.spec.model import OPTIMIZERS, Training, read_number
 from derive.spec.source import Collector, close_match, suggest
 
 WHOLE = re.compile(r"\+?[0-9]{1,7}", re.ASCII)
-MAX_EPOCHS = 10_000  # a worked example needs tens; this only stops a typo from running for hours
+MAX_EPOCHS = defaults.MAX_EPOCHS  # a worked example needs tens; this only stops a typo from running for hours
 MAX_BATCH = 1_000_000
 REDUCTIONS = ("mean", "sum")
 OPTIMIZER_HINT = "e.g. `optimizer: adam` or `optimizer: {name: momentum, beta: 0.9}`"

@@ -62,13 +62,19 @@ def _batch(text: str | None):
     return int(text)
 
 
-def _detail(text: str) -> set[int] | None:
+def _detail(text: str, steps: int) -> set[int] | None:
+    """The steps written out in full; a number past the run's last step is refused, not allocated."""
     if text == "all":
         return None
     if text == "first":
         return {1}
-    if not text.isdigit() or int(text) < 1:
-        raise DeriveError(f"--detail `{text}` must be `first`, `all` or a number of steps (1 or more)")
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise DeriveError(f"--detail `{text[:30]}` must be `first`, `all` or a number of steps (1 or more)")
+    if len(text) > 12 or int(text) > steps:
+        raise DeriveError(
+            f"--detail {text[:30]} is past the last step: this run has {steps:,} step{'s' if steps != 1 else ''}; "
+            f"give a number from 1 to {steps:,}, or `all`"
+        )
     return set(range(1, int(text) + 1))
 
 
@@ -127,7 +133,12 @@ def _pictures(fmt: str, output: str | None, network: str, what: str, no_pictures
     help="Override the file's optimizer (with its default hyper-parameters).",
 )
 @click.option("--learning-rate", default=None, metavar="ETA", help="Override the file's learning_rate.")
-@click.option("--epochs", type=click.IntRange(1, 10_000), default=None, help="Override the file's epochs.")
+@click.option(
+    "--epochs",
+    type=click.IntRange(1, defaults.MAX_EPOCHS),
+    default=None,
+    help=f"Override the file's epochs (1 to {defaults.MAX_EPOCHS:,}).",
+)
 @click.option("--batch-size", default=None, metavar="N|full", help="Override the file's batch_size.")
 @click.option(
     "--batch-reduction",
@@ -158,8 +169,8 @@ def train(
     if s.optimizer == "perceptron":
         doc = _perceptron(net, s, folder)
     else:
-        chosen = _detail(detail)
         total = -(-len(net.data) // (s.batch_size or len(net.data))) * s.epochs
+        chosen = _detail(detail, total)
         with progress(total, "training") as bar:
             r = run(net, s, keep=(lambda n: True) if chosen is None else chosen.__contains__, progress=bar)
         pics = train_render.draw(folder, {"loss": _loss_chart(r)}) if folder else None
@@ -195,7 +206,7 @@ def _perceptron(net, s, folder):
 )
 @click.option(
     "--epochs",
-    type=click.IntRange(1, 10_000),
+    type=click.IntRange(1, defaults.MAX_EPOCHS),
     default=None,
     help=f"Epochs per rate (default: the file's epochs if it sets them, else {defaults.STUDY_EPOCHS}).",
 )

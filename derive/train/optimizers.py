@@ -15,6 +15,7 @@ from derive.numbers import Num
 from derive.texnum import TexNumbers
 
 ZERO = Num(Fraction(0))
+MAX_EXACT_POWER_BITS = 128  # a bias correction 1 − βᵗ stays an exact fraction while βᵗ's denominator is this short
 
 
 def num_sqrt(x: Num) -> Num:
@@ -43,10 +44,19 @@ class Optimizer:
         self.eta = Num(eta)
         self.h = {k: Num(v) for k, v in hyper.items()}
         self.state: dict[str, dict[str, Num]] = {}
+        # The constants of an update: exact at the first step (its notes show exact numbers), at
+        # working precision after it (the state is carried so then), each 1 − β formed once.
+        exact = {"eta": self.eta, **self.h, **{"1-" + k: 1 - v for k, v in self.h.items()}}
+        self._exact = exact
+        self._working = {k: Num(None, v.mp) for k, v in exact.items()}
+
+    def consts(self, t: int) -> dict[str, Num]:
+        """η, the hyper-parameters and 1 − each, for step t."""
+        return self._exact if t == 1 else self._working
 
     def update(self, p: str, w: Num, g: Num, t: int) -> tuple[Num, dict[str, Num]]:
         """(new value, the step's intermediate values for the notes); callers hold mpmath.workdps."""
-        return w - self.eta * g, {"w": w, "g": g}
+        return w - self.consts(t)["eta"] * g, {"w": w, "g": g}
 
     def lines(self, rec: dict[str, Num], new: Num, t: int, tn: TexNumbers, w_tex: str) -> list[str]:
         """The update with this step's numbers substituted, one TeX line per formula line."""
@@ -67,12 +77,13 @@ class Momentum(Optimizer):
     )
 
     def update(self, p, w, g, t):
+        c = self.consts(t)
         v_old = self._old(p, "v")
-        v = self.h["beta"] * v_old + g
+        v = c["beta"] * v_old + g
         self.state[p]["v"] = v
-        return w - self.eta * self._direction(g, v), {"w": w, "g": g, "v_old": v_old, "v": v}
+        return w - c["eta"] * self._direction(g, v, c), {"w": w, "g": g, "v_old": v_old, "v": v}
 
-    def _direction(self, g: Num, v: Num) -> Num:
+    def _direction(self, g: Num, v: Num, c: dict[str, Num]) -> Num:
         return v
 
     def lines(self, rec, new, t, tn, w_tex):
@@ -95,8 +106,8 @@ class Nesterov(Momentum):
         "the look-ahead gradient of Nesterov's method rewritten at the current weights (as PyTorch does)"
     )
 
-    def _direction(self, g, v):
-        return g + self.h["beta"] * v
+    def _direction(self, g, v, c):
+        return g + c["beta"] * v
 
     def lines(self, rec, new, t, tn, w_tex):
         b = tn.arg(self.h["beta"])
@@ -121,12 +132,12 @@ class RMSProp(Optimizer):
     )
 
     def update(self, p, w, g, t):
+        c = self.consts(t)
         s_old = self._old(p, "s")
-        rho = self.h["rho"]
-        s = rho * s_old + (1 - rho) * g * g
+        s = c["rho"] * s_old + c["1-rho"] * g * g
         root = num_sqrt(s)
         self.state[p]["s"] = s
-        new = w - self.eta * g / (root + self.h["epsilon"])
+        new = w - c["eta"] * g / (root + c["epsilon"])
         return new, {"w": w, "g": g, "s_old": s_old, "s": s, "root": root}
 
     def lines(self, rec, new, t, tn, w_tex):
@@ -150,6 +161,7 @@ class Adam(Optimizer):
         r"\hat m_{t} = \frac{m_{t}}{1 - \beta_{1}^{t}}, \qquad \hat v_{t} = \frac{v_{t}}{1 - \beta_{2}^{t}}",
         r"w_{t} = w_{t-1} - \eta\, \frac{\hat m_{t}}{\sqrt{\hat v_{t}} + \epsilon}",
     )
+    _corrected: tuple[int, Num, Num] = (0, ZERO, ZERO)  # the step t of the last bias corrections, and them
     idea = (
         "momentum (the mean m of recent gradients) and RMSProp (the mean v of their squares) together; "
         "m and v start at 0, so early on they are too small; dividing each by one minus its decay rate "
@@ -157,15 +169,15 @@ class Adam(Optimizer):
     )
 
     def update(self, p, w, g, t):
-        b1, b2 = self.h["beta1"], self.h["beta2"]
+        c = self.consts(t)
         m_old, v_old = self._old(p, "m"), self._old(p, "v")
-        m = b1 * m_old + (1 - b1) * g
-        v = b2 * v_old + (1 - b2) * g * g
-        c1, c2 = 1 - _power(b1, t), 1 - _power(b2, t)
+        m = c["beta1"] * m_old + c["1-beta1"] * g
+        v = c["beta2"] * v_old + c["1-beta2"] * g * g
+        c1, c2 = self._corrections(t)
         mhat, vhat = m / c1, v / c2
         root = num_sqrt(vhat)
         self.state[p].update(m=m, v=v)
-        new = w - self.eta * mhat / (root + self.h["epsilon"])
+        new = w - c["eta"] * mhat / (root + c["epsilon"])
         return new, {
             "w": w,
             "g": g,
@@ -179,6 +191,12 @@ class Adam(Optimizer):
             "vhat": vhat,
             "root": root,
         }
+
+    def _corrections(self, t: int) -> tuple[Num, Num]:
+        """1 − β₁ᵗ and 1 − β₂ᵗ, formed once per step (not once per parameter)."""
+        if self._corrected[0] != t:
+            self._corrected = (t, 1 - _power(self.h["beta1"], t), 1 - _power(self.h["beta2"], t))
+        return self._corrected[1], self._corrected[2]
 
     def lines(self, rec, new, t, tn, w_tex):
         b1, b2, eps = self.h["beta1"], self.h["beta2"], tn.arg(self.h["epsilon"])
@@ -197,7 +215,11 @@ class Adam(Optimizer):
 
 
 def _power(b: Num, t: int) -> Num:
-    return Num(b.exact**t) if b.exact is not None else Num(None, b.mp**t)
+    """b^t: exact while it is short (0.999^t has 3t decimals: exact up to t = 12, 0.9^t up to t = 32),
+    at working precision after that, so its cost stays the same whatever t is."""
+    if b.exact is not None and b.exact.denominator.bit_length() * t <= MAX_EXACT_POWER_BITS:
+        return Num(b.exact**t)
+    return Num(None, b.mp**t)
 
 
 CLASSES = {cls.name: cls for cls in (Optimizer, Momentum, Nesterov, RMSProp, Adam)}

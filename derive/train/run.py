@@ -7,12 +7,15 @@ run is repeatable and can be checked step by step against another implementation
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 import mpmath
 
+from derive import defaults
 from derive.calculus.grad import Backward, backward, check_differentiable
 from derive.calculus.graph import Forward, forward
 from derive.errors import DeriveError, NotDifferentiable
@@ -50,6 +53,8 @@ def settings_for(
     t = net.training
     if optimizer is not None and optimizer not in OPTIMIZERS:
         raise DeriveError(f"unknown optimizer `{optimizer}` (allowed: {', '.join(OPTIMIZERS)})")
+    if epochs is not None and not 1 <= epochs <= defaults.MAX_EPOCHS:
+        raise DeriveError(f"epochs {epochs:,} is out of range: give 1 to {defaults.MAX_EPOCHS:,}")
     hyper = t.hyper_parameters() if optimizer in (None, t.optimizer) else dict(OPTIMIZERS[optimizer])
     return Settings(
         optimizer or t.optimizer,
@@ -150,6 +155,27 @@ def run(
     result = Run(net, settings, opt, trainable, batches)
     params = {p: Num(v) for p, v in net.parameters.items()}
     result.epochs.append(evaluate(net, params, settings.reduction, trainable))
+    with _collector_paused():
+        _train(net, settings, result, params, batches, trainable, keep, progress)
+    return result
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Python's cycle collector off while training: a step makes thousands of short-lived numbers
+    and no cycles, and each collection would also walk every step kept so far (a long run spent
+    40% of its time there, more the longer it ran). Restored afterwards, whatever happens."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _train(net, settings, result: Run, params, batches, trainable, keep, progress) -> None:
+    """Every epoch's batches, one step each; stops early (saying why) when the run blows up."""
     for epoch in range(1, settings.epochs + 1):
         for batch in batches:
             step = _step(net, result, params, batch, epoch, keep(len(result.steps) + 1))
@@ -159,9 +185,8 @@ def run(
                 progress(1)
             if (reason := _blown_up(params)) is not None:
                 result.stopped = f"step {step.number} (epoch {epoch}): {reason}"
-                return result
+                return
         result.epochs.append(evaluate(net, params, settings.reduction, trainable))
-    return result
 
 
 def _step(net, result: Run, params, batch, epoch, keep_passes) -> Step:
@@ -174,13 +199,16 @@ def _step(net, result: Run, params, batch, epoch, keep_passes) -> Step:
         after = dict(params)
         for p in result.trainable:
             new, record = result.optimizer.update(p, params[p], grads[p], t)
-            after[p], step.records[p] = settle(new), record
+            after[p], step.records[p] = settle(new, t), record
+        for state in result.optimizer.state.values():
+            for key, value in state.items():
+                state[key] = settle(value, t)
     step.after = after
     return step
 
 
 def _point(net, params, index, keep) -> PointResult:
-    fwd = forward(net, net.data[index], params={p: as_fraction(v) for p, v in params.items()})
+    fwd = forward(net, net.data[index], params=params)  # weights carried at working precision stay mpfs
     back = backward(fwd)
     return PointResult(index, fwd.loss, back.gradients, fwd if keep else None, back if keep else None, fwd.dps)
 
@@ -205,20 +233,12 @@ def evaluate(net: Network, params: dict[str, Num], reduction: str, trainable: li
         return Evaluation(loss, grads, norm(grads, trainable), params)
 
 
-def as_fraction(x: Num) -> Fraction:
-    """The exact value of a Num: its fraction, or the binary number mpmath holds."""
-    if x.exact is not None:
-        return x.exact
-    sign, man, exp, _ = x.mp._mpf_
-    if not man and exp:
-        raise DeriveError("a value became infinite or undefined during training (the run diverged)")
-    value = Fraction(man) * (Fraction(2) ** exp)
-    return -value if sign else value
-
-
-def settle(x: Num) -> Num:
-    """Exact values stay exact while their denominators stay short; then they become decimals of 50+ digits."""
-    if x.exact is not None and x.exact.denominator.bit_length() > MAX_DENOMINATOR_BITS:
+def settle(x: Num, t: int = 1) -> Num:
+    """The value carried into step t + 1. The first step's results stay exact while their denominators
+    stay short; from the second step on, every weight and optimizer state is carried at working
+    precision (WORK_DIGITS or more), so no exact denominator grows from step to step and every step
+    costs the same."""
+    if x.exact is not None and (t > 1 or x.exact.denominator.bit_length() > MAX_DENOMINATOR_BITS):
         return Num(None, x.mp)
     return x
 

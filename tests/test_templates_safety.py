@@ -143,7 +143,9 @@ def test_time_and_output_budgets(tmp_path, monkeypatch):
         ("a\nb\n{% if %}\n", 3, "syntax error"),
         ("a\n{{ nope }}\n", 2, "'nope' is undefined"),
         ("a\nb\n{% include 'missing.md.j2' %}\n", 3, "'missing.md.j2'"),
-        ("{% macro f() %}\n{{ f() }}{% endmacro %}{{ f() }}", 2, "endless recursion"),
+        # the macro spans lines 1–2, and which frame the recursion limit hits depends on how deep the
+        # caller's own stack already is
+        ("{% macro f() %}\n{{ f() }}{% endmacro %}{{ f() }}", (1, 2), "endless recursion"),
         ("a\n{{ doc.title.nope }}\n", 2, "nope"),
     ],
 )
@@ -151,7 +153,8 @@ def test_template_mistakes_are_one_line_with_file_and_line(tmp_path, body, line,
     with pytest.raises(DeriveError) as info:
         render_template(environment("md", tmp_path), _write(tmp_path, "t.j2", body), doc={"title": "x"})
     message = str(info.value)
-    assert message.startswith(f"{tmp_path / 't.j2'}:{line}: "), message
+    lines = line if isinstance(line, tuple) else (line,)
+    assert any(message.startswith(f"{tmp_path / 't.j2'}:{n}: ") for n in lines), message
     assert words in message and "\n" not in message
 
 

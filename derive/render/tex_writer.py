@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
 from derive.escape import tex_escape
-from derive.render.tree import Formula, Tree
+from derive.render.tree import Formula, InlineWriter, Tree
 
 LONG_TABLE = 20  # rows: a longer table breaks across pages (a longtable) and repeats its head
 TEXT_WIDTH = 78  # characters of 11 pt text per line on A4 with 2.5 cm margins, roughly
@@ -31,7 +31,7 @@ def write(tree: Tree, pictures: Mapping[str, str] | None = None) -> str:
     return _Writer(tree, pictures or {}).blocks(tree.root).strip() + "\n"
 
 
-class _Writer:
+class _Writer(InlineWriter):
     def __init__(self, tree: Tree, pictures: Mapping[str, str]):
         self.tree = tree
         self.pictures = pictures
@@ -216,14 +216,6 @@ class _Writer:
         return f"${text.replace('−', '-')}$"
 
     # -- inline ------------------------------------------------------------------------------------
-    def inline(self, e: ET.Element) -> str:
-        """The element's text and inline children (its own tag is the caller's business)."""
-        out = [self.text(e.text)]
-        for child in e:
-            out.append(self.span(child))
-            out.append(self.text(child.tail))
-        return "".join(out)
-
     def span(self, e: ET.Element) -> str:
         inner = self.inline(e)
         if e.tag == "strong":

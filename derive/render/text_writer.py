@@ -19,7 +19,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 
-from derive.render.tree import Formula, Tree
+from derive.render.tree import Formula, InlineWriter, Tree
 
 WIDTH = 100  # characters per line: what a terminal of today shows without wrapping
 GAP = 2  # spaces between table columns
@@ -70,7 +70,7 @@ def _words(text: str) -> list[str]:
     return [w for w in re.split(r"[ \t\n\r\f\v]+", text) if w]
 
 
-class _Writer:
+class _Writer(InlineWriter):
     def __init__(self, tree: Tree):
         self.tree = tree
 
@@ -209,13 +209,6 @@ class _Writer:
         return " ".join(_words(self.inline(c).replace(_BREAK, " ")))
 
     # -- inline: text with _KEEP for spaces that must not break and _BREAK for hard breaks ---------
-    def inline(self, e: ET.Element) -> str:
-        out = [self.text(e.text)]
-        for child in e:
-            out.append(self.span(child))
-            out.append(self.text(child.tail))
-        return "".join(out)
-
     def span(self, e: ET.Element) -> str:
         if e.tag == "code":
             return "".join(e.itertext())

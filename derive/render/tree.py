@@ -64,6 +64,25 @@ class Tree:
         return self.formulas[int(m.group(1))] if m else None
 
 
+class InlineWriter:
+    """What every writer does with inline content: its own text, then each child's markup and the
+    text after it. A writer says how to write text (`text`) and each inline element (`span`)."""
+
+    def text(self, text: str | None) -> str:
+        raise NotImplementedError
+
+    def span(self, e: ET.Element) -> str:
+        raise NotImplementedError
+
+    def inline(self, e: ET.Element) -> str:
+        """The element's text and inline children (its own tag is the caller's business)."""
+        out = [self.text(e.text)]
+        for child in e:
+            out.append(self.span(child))
+            out.append(self.text(child.tail))
+        return "".join(out)
+
+
 def parse(text: str) -> Tree:
     """The tree of a Markdown document (tables, heading ids as in the HTML, maths as tokens)."""
     tree = Tree(ET.Element("div"))

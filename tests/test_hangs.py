@@ -169,3 +169,29 @@ def test_sigterm_ends_the_exercise_workers_and_leaves_no_half_folder(tmp_path):
     for p in folders:  # every folder there is complete
         assert {"network.yaml", "sheet.md", "answers.yaml", "key.md", "key.json"} <= {f.name for f in p.iterdir()}
     assert not (out / "exercise.json").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="needs pdflatex (Debian texlive packages)")
+def test_sigterm_during_a_pdf_leaves_no_tex_folder(tmp_path):
+    """SIGTERM while LaTeX runs: derive stops, TeX stops with it, and its derive-tex-* folder is gone.
+    A private TMPDIR, so the folders of other runs on this machine are not counted."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    proc = subprocess.Popen([DERIVE, str(ROOT / "examples" / "two_paths.yaml"), "-f", "pdf", "-o", str(tmp_path / "n.pdf")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(p.name.startswith("derive-tex-") for p in scratch.iterdir()):
+            time.sleep(0.02)
+        assert proc.poll() is None, "the PDF was finished before its TeX folder could be seen"
+        time.sleep(0.3)  # let LaTeX start inside it
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode != 0 and "Traceback" not in err
+    assert not [p.name for p in scratch.iterdir() if p.name.startswith("derive-tex-")]
+    assert not (tmp_path / "n.pdf").exists()

@@ -136,6 +136,8 @@ def explain(
             max_expression=max_expression,
         ),
     )
+    if pictures and plot_weight is None:
+        plot_weight = net.plot_weight  # the file's own `render: {plot_weight: …}`
     if (pictures or plot_weight) and fmt != "json":
         from derive.render.notes import draw_pictures
 

@@ -17,7 +17,6 @@ from derive import explain  # noqa: E402
 from derive.output import write  # noqa: E402
 
 FORMATS = ("md", "json", "html", "tex")  # and pdf, compiled from the tex (see main)
-PLOT_WEIGHT = {"pass_fail": "w4", "two_paths": "w1"}  # examples that also show the descent curve
 PLOTS = ("activations.svg", "layer_gradients.svg", "activations.pdf", "layer_gradients.pdf", "descent_", "loss.svg",
          "boundary.svg", "rates.svg",
          "depth.svg")  # matplotlib's: checked for presence only
@@ -39,8 +38,7 @@ def expected_outputs() -> dict[Path, str | bytes]:
     for example in networks():
         rel = example.relative_to(ROOT).as_posix()
         for fmt in FORMATS:
-            notes = explain(str(example), name=rel, fmt=fmt, pictures=fmt != "json",
-                            plot_weight=PLOT_WEIGHT.get(example.stem) if fmt != "json" else None)
+            notes = explain(str(example), name=rel, fmt=fmt, pictures=fmt != "json")  # `render:` in the file
             files[ROOT / "output" / f"{example.stem}.{fmt}"] = notes.text
             if fmt == "md":
                 for name, content in notes.document.pictures.files.items():

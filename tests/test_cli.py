@@ -1,6 +1,7 @@
 """The command line as a user runs it: files written, standard output, exit codes, no tracebacks."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -121,10 +122,35 @@ def test_expand_writes_every_key_and_reads_back_to_the_same_network(tmp_path):
     assert first.exit_code == 0, first.output
     for line in ("activation: {name: leaky_relu, slope: 0.05}", "threshold: 0.4", 'w2: "1/3"',
                  "freeze: [b3, w2]", "optimizer: {name: adam, beta1: 0.8}", "batch_size: full",
-                 "batch_reduction: sum", "epochs: 3", "y: [1, 0]", "carry: truncate 4"):
+                 "batch_reduction: sum", "epochs: 3", "y: [1, 0]", "carry: truncate 4",
+                 "render: {plot_weight: w4}"):
         assert line in first.output, line
     (tmp_path / "explicit.yaml").write_text(first.output)
     assert runner.invoke(main, ["--expand", str(tmp_path / "explicit.yaml")]).output == first.output
     a = json.loads(runner.invoke(main, [str(source), "-f", "json", "-o", "-"]).output)
     b = json.loads(runner.invoke(main, [str(tmp_path / "explicit.yaml"), "-f", "json", "-o", "-"]).output)
     assert a["gradients"] == b["gradients"] and a["forward"] == b["forward"]
+
+
+@pytest.mark.slow
+def test_the_readme_first_command_regenerates_the_committed_notes(tmp_path):
+    """`derive examples/pass_fail.yaml` (the README's first command) writes output/pass_fail.md byte
+    for byte as committed, descent curve included: the file declares `render: {plot_weight: w4}`."""
+    (tmp_path / "examples").mkdir()
+    shutil.copy(ROOT / "examples" / "pass_fail.yaml", tmp_path / "examples" / "pass_fail.yaml")
+    r = run(["examples/pass_fail.yaml"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    written = tmp_path / "output" / "pass_fail.md"
+    assert written.read_text(encoding="utf-8") == (ROOT / "output" / "pass_fail.md").read_text(encoding="utf-8")
+    assert "pass_fail_files/descent_w4.svg" in written.read_text(encoding="utf-8")
+    for svg in (ROOT / "output" / "pass_fail_files").glob("*.svg"):  # matplotlib's plot: present
+        got = tmp_path / "output" / "pass_fail_files" / svg.name
+        assert got.exists() and (svg.name.startswith("descent_") or got.read_bytes() == svg.read_bytes()), svg.name
+
+
+def test_a_render_plot_weight_that_is_no_parameter_is_refused(tmp_path):
+    text = (ROOT / "examples" / "pass_fail.yaml").read_text().replace("render: {plot_weight: w4}", "render: {plot_weight: w9}")
+    (tmp_path / "n.yaml").write_text(text)
+    r = run(["n.yaml", "-o", "n.md"], tmp_path)
+    assert r.returncode == 2 and "$.render.plot_weight: `w9` is not a parameter" in r.stderr
+    assert "did you mean `w4`?" in r.stderr and not (tmp_path / "n.md").exists()

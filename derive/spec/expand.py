@@ -83,6 +83,7 @@ def expand_text(net: Network) -> str:
         f"learning_rate: {yaml_number(net.learning_rate)}",
         *([f"freeze: [{', '.join(sorted(net.freeze))}]"] if net.freeze else []),
         *_training(net),
+        *([f"render: {{plot_weight: {net.plot_weight}}}"] if net.plot_weight else []),
         "data:",
         *(_point(p) for p in net.data),
         "numbers:",

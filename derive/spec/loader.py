@@ -13,6 +13,7 @@ import yaml
 from derive import losses
 from derive.numbers import Carry, exact_decimal
 from derive.spec.model import (
+    RENDER_KEYS,
     TOP_KEYS,
     DataPoint,
     Network,
@@ -125,6 +126,7 @@ def _assemble(c: Collector, top, spec: Spec, name: str) -> Network | None:
     data = _data(c, top, spec, outputs, loss)
     carry, show = _numbers(c, top)
     freeze = _freeze(c, top, spec)
+    plot_weight = _render_options(c, top, spec)
     training = read_training(c, top)
     eta = (
         read_number(c, top["learning_rate"][1], "$.learning_rate", "learning_rate")
@@ -149,6 +151,7 @@ def _assemble(c: Collector, top, spec: Spec, name: str) -> Network | None:
         carry=carry,
         show=show,
         freeze=freeze,
+        plot_weight=plot_weight,
         source=name,
         warnings=tuple(c.warnings),
         training=training,
@@ -547,6 +550,25 @@ def _numbers(c: Collector, top) -> tuple[Carry, int]:
         else:
             show = int(text)
     return carry, show
+
+
+def _render_options(c: Collector, top, spec: Spec) -> str | None:
+    """`render:`, how the file's own notes are rendered (so `derive FILE` gives them as committed):
+    `plot_weight`, the parameter whose gradient-descent curve the notes show."""
+    if "render" not in top:
+        return None
+    hint = "e.g. render: {plot_weight: w4}"
+    items = c.mapping(top["render"][1], "$.render", "render", hint) or []
+    c.unknown_keys(items, RENDER_KEYS, "$.render", "render")
+    found = {k: v for k, _, v in items}
+    if "plot_weight" not in found:
+        return None
+    name = read_name(c, found["plot_weight"], "$.render.plot_weight", "parameter")
+    defined = set(spec.parameters) | set(spec.param_nodes)
+    if name and name not in defined and "$.parameters" not in c.explained:
+        c.error(found["plot_weight"], "$.render.plot_weight", f"`{name}` is not a parameter", suggest(name, defined))
+        return None
+    return name
 
 
 def _freeze(c: Collector, top, spec: Spec) -> frozenset[str]:

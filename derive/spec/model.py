@@ -69,7 +69,9 @@ TOP_KEYS = {
     "batch_size",
     "batch_reduction",
     "epochs",
+    "render",
 }
+RENDER_KEYS = {"plot_weight"}
 NEURON_KEYS = {"from", "bias", "activation", "threshold"}
 
 
@@ -145,6 +147,7 @@ class Network:
     carry: Carry = Carry()
     show: int = 5
     freeze: frozenset[str] = frozenset()
+    plot_weight: str | None = None  # `render: {plot_weight: w4}`: the notes show its descent curve
     source: str = "<text>"
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
     training: Training = Training()

@@ -146,17 +146,7 @@ def explain(
 
 
 def _render(doc, fmt: str, templates: str | None) -> str | bytes:
-    """The text of the notes; HTML inlines the pictures, so they are laid out in a scratch folder."""
-    import tempfile
-
+    """The text of the notes (bytes for a PDF); HTML embeds the pictures from memory."""
     from derive.render.notes import render
 
-    extra = Path(templates) if templates else None
-    if fmt != "html" or doc.pictures is None:
-        return render(doc, fmt, extra)
-    with tempfile.TemporaryDirectory() as scratch:
-        for name, content in doc.pictures.files.items():
-            path = Path(scratch) / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-        return render(doc, fmt, extra, Path(scratch))
+    return render(doc, fmt, Path(templates) if templates else None)

@@ -220,3 +220,10 @@ def test_the_request_detector_sees_a_page_that_does_fetch(browser_runs):
     """Control: the same harness, on a page with a remote image (and no policy), records it."""
     _, runs = browser_runs
     assert "http://derive-canary.invalid/x.png" in runs["canary"].page_requests
+
+
+def test_pictures_held_in_memory_are_embedded_and_others_stay_their_alt_text():
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1"/></svg>'
+    page = render_html("![the net](n_files/net.svg)\n\n![gone](n_files/gone.svg)\n", "t", files={"n_files/net.svg": svg})
+    assert f'src="data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}"' in page
+    assert "[image: gone]" in page

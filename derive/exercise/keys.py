@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
-from pathlib import Path
 
 from derive.exercise.draw import Draw, filled_answer
 from derive.exercise.roster import Student
@@ -108,11 +106,5 @@ def key_json(ctx: dict, notes_json: str) -> str:
 
 
 def _html(markdown: str, files: dict[str, str | bytes], title: str) -> str:
-    """key.md as one HTML page; its pictures (in `files`) are laid out in a scratch folder to be embedded."""
-    with tempfile.TemporaryDirectory() as scratch:
-        for name, content in files.items():
-            if "/" in name:  # a picture, in the notes' pictures folder
-                path = Path(scratch) / name
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-        return render_html(markdown, title, None, Path(scratch))
+    """key.md as one HTML page, its pictures (the entries of `files` in a folder) embedded."""
+    return render_html(markdown, title, files={n: c for n, c in files.items() if "/" in n})  # the pictures

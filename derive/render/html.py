@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -34,20 +35,31 @@ _MIME = {
 }
 
 
-def render_html(markdown_text: str, title: str, templates: Path | None = None, base_dir: Path | None = None) -> str:
+def render_html(
+    markdown_text: str,
+    title: str,
+    templates: Path | None = None,
+    base_dir: Path | None = None,
+    files: Mapping[str, str | bytes] | None = None,
+) -> str:
     """One HTML page for the Markdown notes. `title` is plain text (escaped here); `templates` is a
     folder whose html/page.html.j2 replaces the built-in page; images the Markdown references are
-    read relative to `base_dir` and embedded as data: URIs (none is read without it)."""
-    return render_html_report(markdown_text, title, templates, base_dir)[0]
+    embedded as data: URIs, taken from `files` (path as linked: content) or read relative to
+    `base_dir` (none is read without one of them)."""
+    return render_html_report(markdown_text, title, templates, base_dir, files)[0]
 
 
 def render_html_report(
-    markdown_text: str, title: str, templates: Path | None = None, base_dir: Path | None = None
+    markdown_text: str,
+    title: str,
+    templates: Path | None = None,
+    base_dir: Path | None = None,
+    files: Mapping[str, str | bytes] | None = None,
 ) -> tuple[str, list[str]]:
     """(page, formulas that could not be converted and are shown as TeX source instead)."""
     failures: list[str] = []
     md = markdown.Markdown(extensions=["tables", "toc", "fenced_code", _Maths(failures)], output_format="html")
-    body = _inline_images(md.convert(markdown_text), base_dir)
+    body = _inline_images(md.convert(markdown_text), base_dir, files or {})
     page = render_template(_environment(templates), PAGE_TEMPLATE, title=title, body=body)
     return page, failures
 
@@ -96,13 +108,14 @@ class _Maths(MathsExtension):
 # ---- images -------------------------------------------------------------------------------------
 
 
-def _inline_images(body: str, base_dir: Path | None) -> str:
-    """Every <img> gets a data: URI read from `base_dir`, or becomes its alt text if it cannot."""
+def _inline_images(body: str, base_dir: Path | None, files: Mapping[str, str | bytes]) -> str:
+    """Every <img> gets a data: URI from `files` or read from `base_dir`, or becomes its alt text."""
 
     def one(m: re.Match) -> str:
         tag = m.group(0)
         src = re.search(_ATTR.format("src"), tag)
-        data = _data_uri(html.unescape(src.group(1)) if src else "", base_dir)
+        link = html.unescape(src.group(1)) if src else ""
+        data = _given(unquote(link), files) or _data_uri(link, base_dir)
         if data is None:
             alt = re.search(_ATTR.format("alt"), tag)
             return f'<span class="missing-image">[image: {alt.group(1) if alt else ""}]</span>'
@@ -110,6 +123,16 @@ def _inline_images(body: str, base_dir: Path | None) -> str:
         return tag[: src.start()] + f' src="{data}"' + tag[src.end() :]
 
     return _IMG.sub(one, body)
+
+
+def _given(src: str, files: Mapping[str, str | bytes]) -> str | None:
+    """A picture the caller holds in memory, by the path the Markdown links."""
+    content = files.get(src)
+    mime = _MIME.get(Path(src).suffix.lower())
+    if content is None or mime is None:
+        return None
+    raw = content.encode("utf-8") if isinstance(content, str) else content
+    return f"data:{mime};base64,{base64.b64encode(raw).decode('ascii')}"
 
 
 def _data_uri(src: str, base_dir: Path | None) -> str | None:

@@ -75,7 +75,8 @@ def render(doc: Document, fmt: str, templates: Path | None = None, base_dir: Pat
     if fmt == "html":
         from derive.render.html import render_html
 
-        return render_html(markdown(doc, templates), doc.title, templates, base_dir)
+        files = doc.pictures.files if doc.pictures else None  # embedded from memory
+        return render_html(markdown(doc, templates), doc.title, templates, base_dir, files)
     if fmt in ("tex", "pdf"):
         from derive.render.tex import compile_pdf, picture_tex, render_tex
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
 from functools import partial
 from pathlib import Path
 
@@ -52,13 +51,7 @@ def render(doc: TrainDoc, fmt: str, templates: Path | None = None) -> str | byte
 
 
 def _html(doc: TrainDoc, templates: Path | None) -> str:
-    """HTML inlines the pictures, so they are laid out in a scratch folder first."""
-    text = markdown(doc, templates)
-    if doc.pictures is None:
-        return render_html(text, doc.title, templates)
-    with tempfile.TemporaryDirectory() as scratch:
-        for name, content in doc.pictures.files.items():
-            path = Path(scratch) / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content, encoding="utf-8") if isinstance(content, str) else path.write_bytes(content)
-        return render_html(text, doc.title, templates, Path(scratch))
+    """HTML embeds the pictures, from memory."""
+    return render_html(
+        markdown(doc, templates), doc.title, templates, files=doc.pictures.files if doc.pictures else None
+    )

@@ -6,11 +6,14 @@ as text (Markdown or JSON), so tests and notebooks need not touch the disk.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 from derive import defaults
 from derive.errors import DeriveError, SpecError
@@ -61,25 +64,63 @@ class Notes:
         return self.text if isinstance(self.text, str) else f"<PDF notes, {len(self.text)} bytes>"
 
     def _repr_markdown_(self):
-        return self.text if self.format == "md" else None
+        """The Markdown notes with their pictures inlined as data: URIs (the notes are made in
+        memory, so the folder their links name does not exist); a picture not at hand is left out."""
+        if self.format != "md" or not isinstance(self.text, str):
+            return None
+        return _inline_markdown_images(self.text, self._pictures())
 
     def _repr_latex_(self):
         """The forward pass, loss and gradients as one aligned block, for Jupyter's maths display."""
+        from dataclasses import replace
+        from types import SimpleNamespace
+
         from derive.render.notes import markdown_environment
 
-        if not self.document.forward:
+        doc = self.document
+        if not doc.forward:
             return None
-        return markdown_environment().get_template("summary.tex.j2").render(doc=self.document)
+        # "≈ 0.51129 → 0.51129" says nothing: the arrow stays only where the carried value reads differently
+        forward = [
+            replace(s, carried=None) if s.carried and s.O_line.endswith(" " + s.carried.value) else s
+            for s in doc.forward
+        ]
+        view = SimpleNamespace(forward=forward, loss=doc.loss, backward=doc.backward)
+        return markdown_environment().get_template("summary.tex.j2").render(doc=view)
 
     def _repr_html_(self):
-        """The notes as self-contained HTML (maths as MathML)."""
+        """The notes as an HTML fragment for a notebook's output: maths as MathML, styles scoped to
+        its <div class="derive-notes">, pictures inlined as data: URIs."""
         from derive.render.html import render_html
 
-        if self.format == "html":
-            return self.text
-        if self.format == "md" and isinstance(self.text, str):
-            return render_html(self.text, self.document.title)
-        return None
+        if self.format not in ("md", "html"):
+            return None
+        from derive.render.notes import markdown
+
+        text = self.text if self.format == "md" and isinstance(self.text, str) else markdown(self.document)
+        return render_html(text, self.document.title, files=self._pictures(), fragment=True)
+
+    def _pictures(self) -> dict[str, str | bytes]:
+        pictures = getattr(self.document, "pictures", None)
+        return dict(pictures.files) if pictures else {}
+
+
+_MD_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(([^)\s]+)\)")
+_MIME = {".svg": "image/svg+xml", ".png": "image/png"}
+
+
+def _inline_markdown_images(text: str, files: dict[str, str | bytes]) -> str:
+    """Every Markdown image `![alt](path)` with its picture in `files` as a data: URI; the rest removed."""
+
+    def one(m: re.Match) -> str:
+        link = unquote(m.group(2))
+        content, mime = files.get(link), _MIME.get(Path(link).suffix.lower())
+        if content is None or mime is None:
+            return ""
+        raw = content.encode("utf-8") if isinstance(content, str) else content
+        return f"![{m.group(1)}](data:{mime};base64,{base64.b64encode(raw).decode('ascii')})"
+
+    return _MD_IMAGE.sub(one, text)
 
 
 def explain(

@@ -41,12 +41,15 @@ def render_html(
     templates: Path | None = None,
     base_dir: Path | None = None,
     files: Mapping[str, str | bytes] | None = None,
+    *,
+    fragment: bool = False,
 ) -> str:
     """One HTML page for the Markdown notes. `title` is plain text (escaped here); `templates` is a
     folder whose html/page.html.j2 replaces the built-in page; images the Markdown references are
     embedded as data: URIs, taken from `files` (path as linked: content) or read relative to
-    `base_dir` (none is read without one of them)."""
-    return render_html_report(markdown_text, title, templates, base_dir, files)[0]
+    `base_dir` (none is read without one of them). `fragment`: a <div class="derive-notes"> to
+    place inside another page (a notebook's output) instead, its styles scoped to that class."""
+    return render_html_report(markdown_text, title, templates, base_dir, files, fragment=fragment)[0]
 
 
 def render_html_report(
@@ -55,12 +58,15 @@ def render_html_report(
     templates: Path | None = None,
     base_dir: Path | None = None,
     files: Mapping[str, str | bytes] | None = None,
+    *,
+    fragment: bool = False,
 ) -> tuple[str, list[str]]:
     """(page, formulas that could not be converted and are shown as TeX source instead)."""
     failures: list[str] = []
     md = markdown.Markdown(extensions=["tables", "toc", "fenced_code", _Maths(failures)], output_format="html")
     body = _inline_images(md.convert(markdown_text), base_dir, files or {})
-    page = render_template(_environment(templates), PAGE_TEMPLATE, title=title, body=body)
+    extra = {"fragment": True} if fragment else {}  # a page template of the user's need not know it
+    page = render_template(_environment(templates), PAGE_TEMPLATE, title=title, body=body, **extra)
     return page, failures
 
 

@@ -134,6 +134,8 @@ class Num:
         o = o if type(o) is Num else Num.of(o)
         if self.exact is not None and o.exact is not None:
             return Num(self.exact * o.exact)
+        if self.exact == 0 or o.exact == 0:  # 0 times anything finite is exactly 0, not ≈ 0
+            return Num(Fraction(0))
         return Num(None, self.mp * o.mp)
 
     __rmul__ = __mul__
@@ -194,6 +196,8 @@ def dot(pairs, start: Num | None = None) -> Num:
             if x and y:
                 d = x.denominator * y.denominator
                 sums[d] = sums.get(d, 0) + x.numerator * y.numerator
+        elif x == 0 or y == 0:  # an exact 0 makes the term exactly 0
+            continue
         else:
             raws.append(mul(a.mp._mpf_, b.mp._mpf_))
     if start is not None:

@@ -31,6 +31,12 @@ def _tex_inline(text: str) -> str:
     return f"${text}$"
 
 
+def _join_and(items) -> str:
+    """a, b and c"""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def _align(line: str) -> str:
     return line.replace(" = ", " &= ", 1)
 
@@ -40,6 +46,7 @@ MARKDOWN_FILTERS: dict[str, Callable[..., Any]] = {
     "tex": _tex_inline,
     "factor_line": _factor_line,
     "align": _align,
+    "join_and": _join_and,
     "texname": tex_name,
 }
 

@@ -83,7 +83,7 @@ def expand_text(net: Network) -> str:
         f"learning_rate: {yaml_number(net.learning_rate)}",
         *([f"freeze: [{', '.join(sorted(net.freeze))}]"] if net.freeze else []),
         *_training(net),
-        *([f"render: {{plot_weight: {net.plot_weight}}}"] if net.plot_weight else []),
+        *_render(net),
         "data:",
         *(_point(p) for p in net.data),
         "numbers:",
@@ -91,3 +91,11 @@ def expand_text(net: Network) -> str:
         f"  show: {net.show}",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _render(net) -> list[str]:
+    """The `render:` block, when the file had one."""
+    items = ([f"plot_weight: {net.plot_weight}"] if net.plot_weight else []) + (
+        [f"explain: [{', '.join(net.explain)}]"] if net.explain else []
+    )
+    return [f"render: {{{', '.join(items)}}}"] if items else []

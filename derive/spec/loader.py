@@ -126,7 +126,7 @@ def _assemble(c: Collector, top, spec: Spec, name: str) -> Network | None:
     data = _data(c, top, spec, outputs, loss)
     carry, show = _numbers(c, top)
     freeze = _freeze(c, top, spec)
-    plot_weight = _render_options(c, top, spec)
+    plot_weight, explain = _render_options(c, top, spec)
     training = read_training(c, top)
     eta = (
         read_number(c, top["learning_rate"][1], "$.learning_rate", "learning_rate")
@@ -152,6 +152,7 @@ def _assemble(c: Collector, top, spec: Spec, name: str) -> Network | None:
         show=show,
         freeze=freeze,
         plot_weight=plot_weight,
+        explain=explain,
         source=name,
         warnings=tuple(c.warnings),
         training=training,
@@ -552,23 +553,37 @@ def _numbers(c: Collector, top) -> tuple[Carry, int]:
     return carry, show
 
 
-def _render_options(c: Collector, top, spec: Spec) -> str | None:
+def _render_options(c: Collector, top, spec: Spec) -> tuple[str | None, tuple[str, ...]]:
     """`render:`, how the file's own notes are rendered (so `derive FILE` gives them as committed):
-    `plot_weight`, the parameter whose gradient-descent curve the notes show."""
+    `plot_weight`, the parameter whose gradient-descent curve the notes show, and `explain`, the
+    parameters derived first, in that order."""
     if "render" not in top:
-        return None
-    hint = "e.g. render: {plot_weight: w4}"
+        return None, ()
+    hint = "e.g. render: {plot_weight: w4, explain: [w4, w1]}"
     items = c.mapping(top["render"][1], "$.render", "render", hint) or []
     c.unknown_keys(items, RENDER_KEYS, "$.render", "render")
     found = {k: v for k, _, v in items}
-    if "plot_weight" not in found:
-        return None
-    name = read_name(c, found["plot_weight"], "$.render.plot_weight", "parameter")
     defined = set(spec.parameters) | set(spec.param_nodes)
-    if name and name not in defined and "$.parameters" not in c.explained:
-        c.error(found["plot_weight"], "$.render.plot_weight", f"`{name}` is not a parameter", suggest(name, defined))
-        return None
-    return name
+    known = "$.parameters" in c.explained
+    plot_weight = None
+    if "plot_weight" in found:
+        name = read_name(c, found["plot_weight"], "$.render.plot_weight", "parameter")
+        if name and name not in defined and not known:
+            c.error(found["plot_weight"], "$.render.plot_weight", f"`{name}` is not a parameter", suggest(name, defined))
+        else:
+            plot_weight = name
+    explain: list[str] = []
+    if "explain" in found:
+        nodes = c.sequence(found["explain"], "$.render.explain", "explain", "e.g. explain: [w4, w1]") or []
+        for i, node in enumerate(nodes):
+            n = read_name(c, node, f"$.render.explain[{i}]", "parameter")
+            if n and n not in defined and not known:
+                c.error(node, f"$.render.explain[{i}]", f"`{n}` is not a parameter", suggest(n, defined))
+            elif n in explain:
+                c.error(node, f"$.render.explain[{i}]", f"`{n}` is listed twice", "name each parameter once")
+            elif n:
+                explain.append(n)
+    return plot_weight, tuple(explain)
 
 
 def _freeze(c: Collector, top, spec: Spec) -> frozenset[str]:

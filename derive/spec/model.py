@@ -71,7 +71,7 @@ TOP_KEYS = {
     "epochs",
     "render",
 }
-RENDER_KEYS = {"plot_weight"}
+RENDER_KEYS = {"plot_weight", "explain"}
 NEURON_KEYS = {"from", "bias", "activation", "threshold"}
 
 
@@ -148,6 +148,7 @@ class Network:
     show: int = 5
     freeze: frozenset[str] = frozenset()
     plot_weight: str | None = None  # `render: {plot_weight: w4}`: the notes show its descent curve
+    explain: tuple[str, ...] = ()  # `render: {explain: [w4, w1]}`: derived first, in this order
     source: str = "<text>"
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
     training: Training = Training()

@@ -17,7 +17,7 @@ from derive.calculus.symbolic import verify
 from derive.errors import NotDifferentiable
 from derive.latex import delta_names, partial, tex_name
 from derive.numbers import Num, exact_text, json_decimal
-from derive.steps.document import BackwardSection, DeltaRow, DeltaUse, Derivation, Factor, Path, UseTex
+from derive.steps.document import Alike, AlikeRow, BackwardSection, DeltaRow, DeltaUse, Derivation, Factor, Path, UseTex
 from derive.steps.layers import TABLE_ROWS, abbreviate, backward_rows, delta_matrix, layers_of, path_facts
 from derive.texnum import TexNumbers
 
@@ -84,20 +84,27 @@ def _notes(
     """The parts of the Markdown and LaTeX notes: derivations of the chosen parameters, the update
     table's rows (at most TABLE_ROWS), the sweep, the depth table, and for a big network (more
     parameters than --max-derivations) the layer-by-layer summary."""
-    chosen = explained(order, options.explain, options.max_derivations)
+    names = options.explain or list(net.explain) or None
+    full, alike = choose(net, order, ctx, names, options.max_derivations)
     big = len(order) > options.max_derivations
     rows = set(order[:TABLE_ROWS])
     chain = _Chain(shown, back, zt, tn, ctx.weight_of)
     dt = delta_names([n.name for n in net.neurons])
-    params = tuple(
-        _derivation(chain, tn, back_exact, p, ctx, dt, options.max_paths, p in chosen, p in rows)
+    chosen = set(full)
+    made = {
+        p: _derivation(chain, tn, back_exact, p, ctx, dt, options.max_paths, p in chosen, p in rows)
         for p in order
-        if p in chosen or p in rows
+        if p in chosen or p in rows or any(p in same for same in alike.values())
+    }
+    derived = tuple(
+        replace(made[p], alike=_alike(chain, tn, p, alike[p], made, ctx, zt)) if alike.get(p) else made[p] for p in full
     )
     deltas = tuple(_deltas(net, shown, back, zt, dt, tn, ctx.succ, big))
     return replace(
         section,
-        params=params,
+        params=tuple(made[p] for p in order if p in chosen or p in rows),
+        derived=derived,
+        alike_count=sum(len(same) for same in alike.values()),
         hidden_rows=len(order) - len(rows),
         explained=len(chosen),
         deltas=deltas,
@@ -118,12 +125,72 @@ def _layer_section(net, fwd, back, ctx, tn) -> dict:
     }  # ties: the first written
 
 
-def explained(order: list[str], names: list[str] | None, limit: int) -> set[str]:
-    """The parameters whose derivation is written out in full: those named, else all up to `limit`,
-    else a sample (the one nearest the loss and the six nearest the inputs, where gradients vanish)."""
-    if names:
-        return set(names)
-    return set(order if len(order) <= limit else order[:1] + order[-6:])
+def featured(net, order: list[str], ctx: _Context) -> list[str]:
+    """The lecture's two derivations: the weight nearest the loss (its w4: one short path), then the
+    input weight that reaches the loss along the most paths (its w1: the longest chains, and the
+    sum over paths when there are several)."""
+    weights = [p for p in order if any(u.source is not None for u in ctx.uses[p])]
+    if not weights:
+        return order[:1]
+    position = {p: i for i, p in enumerate(net.parameters)}
+    inputs = [p for p in weights if any(u.source in net.inputs for u in ctx.uses[p])] or weights
+    deepest = max(inputs, key=lambda p: (param_path_count(net, ctx.uses[p], ctx.counts), -position[p]))
+    return list(dict.fromkeys([weights[0], deepest]))
+
+
+def choose(net, order: list[str], ctx: _Context, names: list[str] | None, limit: int):
+    """The parameters derived in full, in the order the notes give them, and for each the parameters
+    with the same breakdown (they enter the same neuron, so only the last input differs), which the
+    notes summarise after it. Named ones (`--explain` or the file's `render: {explain: …}`) come first
+    and are the only full ones; else the lecture's two, then one parameter per neuron. A network
+    with more parameters than `limit` gets a sample and no summaries."""
+
+    def neuron(p: str) -> str | None:  # a tied parameter has no single neuron: never "the same"
+        return ctx.uses[p][0].neuron if len(ctx.uses[p]) == 1 else None
+
+    first = featured(net, order, ctx)
+    depth: dict[str, int] = {}  # links from a neuron to the loss, along its longest route
+    for n in reversed(net.neurons):
+        depth[n.name] = 1 + max((depth[m] for m, _ in ctx.succ.get(n.name, ())), default=-1)
+    position = {p: i for i, p in enumerate(net.parameters)}
+    order = sorted(order, key=lambda p: (min(depth[u.neuron] for u in ctx.uses[p]), position[p]))
+    if len(order) > limit:
+        sample = list(names) if names else first + order[:1] + order[-6:]
+        return list(dict.fromkeys(sample)), {}
+    full: list[str] = []
+    shown: dict[str, str] = {}  # neuron -> the parameter derived for it
+    alike: dict[str, list[str]] = {}
+    for p in list(names or first) + [q for q in order if q not in (names or first)]:
+        n = neuron(p)
+        if n is not None and n in shown:
+            if p not in (names or ()):
+                alike[shown[n]].append(p)
+            continue
+        if names is None or p in names:
+            full.append(p)
+            alike[p] = []
+            if n is not None:
+                shown[n] = p
+    return full, alike
+
+
+def _alike(chain: _Chain, tn: TexNumbers, p: str, same: list[str], made: dict, ctx: _Context, zt) -> Alike:
+    """What the notes say after `p`'s derivation about the parameters that enter its neuron too."""
+    fwd, back = chain.fwd, chain.back
+    n = ctx.uses[p][0].neuron
+    shared = partial("L", zt[n])
+    delta = back.delta[n]
+
+    def source(q: str) -> tuple[str, Num]:
+        src = ctx.uses[q][0].source
+        return (tex_name(src), fwd.value(src)) if src else ("1", Num(Fraction(1)))
+
+    rows = []
+    for q in same:
+        src_tex, src_val = source(q)
+        line = rf"{shared} \cdot {src_tex} = {tn.arg(delta)} \cdot {tn.arg(src_val)} {tn.eq(back.gradients[q])}"
+        rows.append(AlikeRow(tex_name(q), src_tex, line, made[q].value, made[q].new, made[q].frozen, made[q].zero))
+    return Alike(tex_name(n), source(p)[0], shared, tn.eq(delta), made[p].path_count, tuple(rows))
 
 
 def _order(net, all_uses) -> list[str]:
@@ -331,6 +398,7 @@ def _derivation(
         paths=paths,
         sum_line=sum_line,
         delta_uses=delta_uses,
+        zero=g.exact == 0,
     )
 
 

@@ -82,6 +82,33 @@ class DeltaUse:
 
 
 @dataclass(frozen=True)
+class AlikeRow:
+    """A parameter whose derivation is a shown one's with another last input: its gradient, the
+    shared ∂L/∂z times that input."""
+
+    tex: str
+    source: str  # the input it multiplies, in TeX ("1" for a bias)
+    line: str  # ∂L/∂z · input = numbers ≈ value
+    value: str
+    new: str
+    frozen: bool
+    zero: bool
+
+
+@dataclass(frozen=True)
+class Alike:
+    """The parameters that enter the same neuron as a shown one, so their chain-rule products are
+    the shown one's with the last input changed (the lecture's "same breakdown")."""
+
+    neuron: str  # TeX of the neuron they feed
+    source: str  # what the shown parameter multiplies, in TeX ("1" for a bias)
+    shared: str  # ∂L/∂z_n, in TeX
+    shared_value: str  # with its "= v" or "≈ v"
+    path_count: int
+    rows: tuple[AlikeRow, ...]
+
+
+@dataclass(frozen=True)
 class Derivation:
     """One parameter: its gradient (by paths, or from δ when the paths are too many), and its update.
     `full`: derived in the notes; `row`: a row of the update table."""
@@ -104,6 +131,8 @@ class Derivation:
     paths: tuple[Path, ...] | None = None
     sum_line: str | None = None
     delta_uses: tuple[DeltaUse, ...] | None = None
+    alike: Alike | None = None  # parameters with the same breakdown, said after this one
+    zero: bool = False  # the gradient is exactly 0: the update leaves the parameter where it is
 
 
 @dataclass(frozen=True)
@@ -133,7 +162,9 @@ class BackwardSection:
     json: dict[str, dict] = field(default_factory=dict)  # per parameter: value, exact form, paths
     updated_exact: dict[str, Num] = field(default_factory=dict)
     param_count: int = 0
-    params: tuple[Derivation, ...] = ()
+    params: tuple[Derivation, ...] = ()  # the update table's order (nearest the loss first)
+    derived: tuple[Derivation, ...] = ()  # the ones derived in full, in the order the notes give them
+    alike_count: int = 0  # parameters summarised after a derivation of the same shape
     hidden_rows: int = 0  # parameters past the update table's rows
     explained: int = 0  # parameters derived in full
     deltas: tuple[DeltaRow, ...] = ()

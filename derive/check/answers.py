@@ -4,14 +4,17 @@ Every problem is reported with file, line, column and key path, all at once."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from derive.calculus.grad import check_differentiable
+from derive.check.lenient import read_leniently, unreadable_hint
 from derive.check.names import L_NODE, Names, Quantity, label
 from derive.check.parse import ExpressionError, Part, parse_answer
 from derive.check.truth import step, why_not
-from derive.errors import NotDifferentiable, Problem
+from derive.errors import NotDifferentiable
 from derive.spec.model import Network
 from derive.spec.source import Collector, compose, read_text
 
@@ -25,13 +28,17 @@ KEY_HINT = (
 
 @dataclass
 class Answer:
-    """One answer as written, with the quantity it is for and its parsed sides."""
+    """One answer as written, with the quantity it is for and its parsed sides. An answer the grammar
+    cannot read has no parts and says why in `problem` (file:line:column: message; hint); `read_as`
+    says how what was written around it was read (`≈` dropped, a decimal comma)."""
 
     key: str
     quantity: Quantity
     text: str
     parts: list[Part]
     line: int
+    problem: str = ""
+    read_as: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -42,6 +49,7 @@ class AnswerFile:
     network: str | None
     answers: list[Answer]
     names: Names  # what the derivatives in the answers mean
+    unanswered: list[str] = field(default_factory=list)  # keys left empty: not answered, not wrong
 
 
 def read_answers(path: str, net: Network, names: Names | None = None, text: str | None = None) -> AnswerFile:
@@ -57,15 +65,16 @@ def read_answers(path: str, net: Network, names: Names | None = None, text: str 
     student = c.scalar(top["student"][1], "$.student", "student") if "student" in top else None
     network = c.scalar(top["network"][1], "$.network", "network") if "network" in top else None
     point = _point(c, top.get("point"), net)
-    answers = []
+    answers: list[Answer] = []
+    unanswered: list[str] = []
     if "answers" not in top:
         c.missing(
             root, "$.answers", "the file has no `answers:`", "add `answers:` with one `quantity: value` line each"
         )
     else:
-        answers = _answers(c, top["answers"][1], net, names)
+        answers = _answers(c, top["answers"][1], net, names, unanswered)
     c.raise_if_any()
-    return AnswerFile(path, student or Path(path).stem, point, network, answers, names)
+    return AnswerFile(path, student or Path(path).stem, point, network, answers, names, unanswered)
 
 
 def _point(c: Collector, entry, net: Network) -> int:
@@ -83,7 +92,7 @@ def _point(c: Collector, entry, net: Network) -> int:
     return int(text) if text is not None else 1
 
 
-def _answers(c: Collector, node, net: Network, names: Names) -> list[Answer]:
+def _answers(c: Collector, node, net: Network, names: Names, unanswered: list[str]) -> list[Answer]:
     found: list[Answer] = []
     seen: dict[Quantity, tuple[str, int]] = {}
     items = c.mapping(node, "$.answers", "answers", "one `quantity: value` line each") or []
@@ -98,6 +107,10 @@ def _answers(c: Collector, node, net: Network, names: Names) -> list[Answer]:
     for key, knode, vnode in items:
         path = f"$.answers.{key}"
         quantity = _key(c, key, knode, path, net, names)
+        if isinstance(vnode, yaml.ScalarNode) and not vnode.tag.endswith(":bool") and not vnode.value.strip():
+            if quantity is not None:
+                unanswered.append(key)  # an empty line is not answered, as on an exercise sheet
+            continue
         text = c.scalar(vnode, path, f"the answer for {key}")
         if quantity is None or text is None:
             continue
@@ -110,25 +123,19 @@ def _answers(c: Collector, node, net: Network, names: Names) -> list[Answer]:
             )
             continue
         seen[quantity] = (key, knode.start_mark.line + 1)
+        reading = read_leniently(text, lambda word: names.resolve(word) is not None)
+        line = vnode.start_mark.line + 1
         try:
-            parts = parse_answer(text, names)
+            parts = parse_answer(reading.text, names)
         except ExpressionError as exc:
-            c.problems.append(_expression_problem(c.name, vnode, path, exc))
+            # one answer the grammar cannot read is that answer's problem; the others are marked
+            of = "the text read" if reading.notes else "the answer"
+            where = f" (character {exc.position + 1} of {of})" if exc.position is not None else ""
+            problem = f"line {line}: {exc.bare}{where}; {unreadable_hint(text, exc.hint)}"
+            found.append(Answer(key, quantity, text, [], line, problem, reading.notes))
             continue
-        found.append(Answer(key, quantity, text, parts, vnode.start_mark.line + 1))
+        found.append(Answer(key, quantity, text, parts, line, "", reading.notes))
     return found
-
-
-def _expression_problem(name: str, node, path: str, exc: ExpressionError) -> Problem:
-    """The place of a problem inside an answer: exact for one-line plain or single-quoted text."""
-    line, column = node.start_mark.line + 1, node.start_mark.column + 1
-    simple = node.style in (None, "'") and "\n" not in node.value and "''" not in node.value
-    if exc.position is not None and simple:
-        column += exc.position + (1 if node.style == "'" else 0)
-        message = exc.bare
-    else:
-        message = str(exc).split(" (")[0] if exc.hint else str(exc)
-    return Problem(name, line, column, path, f"cannot read the answer: {message}", exc.hint)
 
 
 _NEW = (

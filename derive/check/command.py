@@ -10,9 +10,11 @@ import click
 
 from derive import defaults
 from derive.check import check_answers
+from derive.check.numeric import CHECK_DIGITS, Policy, policy_problem
 from derive.check.report import FORMATS, render, to_csv
 from derive.cli_common import CONTEXT, format_option, output_option, refuse_overwrite, warn
 from derive.errors import DeriveError
+from derive.numbers import parse_number
 from derive.output import write
 from derive.spec.loader import load
 from derive.spec.source import read_text
@@ -30,8 +32,22 @@ from derive.spec.source import read_text
     metavar="PATH",
     help="Also write every student's marks as CSV ('-' for standard output).",
 )
+@click.option(
+    "--digits",
+    type=int,
+    default=CHECK_DIGITS,
+    show_default=True,
+    help="The fewest significant digits a number may have to be right (0.8 has 1); 0 for no minimum.",
+)
+@click.option(
+    "--rel-tol",
+    "rel_tol",
+    default=None,
+    metavar="X",
+    help="Also accept a number within this relative distance of the true value (0.001 is 0.1%).",
+)
 @output_option("Where to write the report; '-' is standard output.", default="-")
-def check(network, answers, fmt, summary, csv_path, output):
+def check(network, answers, fmt, summary, csv_path, digits, rel_tol, output):
     """Mark the answers in ANSWERS (YAML files, or folders of them) against NETWORK.
 
     Numbers are judged to the digits written, with follow-through: an answer that is wrong only because
@@ -41,22 +57,36 @@ def check(network, answers, fmt, summary, csv_path, output):
     \b
     Exit codes: 0 all right, 1 something wrong, 2 a file could not be read.
     """
+    policy = _policy(digits, rel_tol)
     net = load(read_text(network), network)
     warn(net.warnings)
     files = _answer_files(answers)
     refuse_overwrite([network, *files], [output, csv_path])
-    reports, failed = [], 0
+    reports, failed = [], []
     for path in files:
         try:
-            reports.append(check_answers(net, path))
-        except DeriveError as exc:  # one unreadable file: report it, mark the others (exit 2 at the end)
+            reports.append(check_answers(net, path, policy=policy))
+        except DeriveError as exc:  # a file that is not an answers file: said, and a row of the summary
             click.echo(f"derive: error: {exc}", err=True)
-            failed += 1
-    if reports:
-        write(render(reports, fmt, summary), output)
+            failed.append((path, str(exc)))
+    if reports or (failed and (summary or csv_path)):
+        write(render(reports, fmt, summary, failed), output)
         if csv_path:
-            write(to_csv(reports), csv_path)
+            write(to_csv(reports, failed), csv_path)
     sys.exit(2 if failed else 0 if all(r.all_right for r in reports) else 1)
+
+
+def _policy(digits: int, rel_tol: str | None) -> Policy:
+    tol = None
+    if rel_tol is not None:
+        try:
+            tol = parse_number(rel_tol)
+        except ValueError as exc:
+            raise click.BadParameter(f"{rel_tol!r} {exc}", param_hint="--rel-tol") from None
+    problem = policy_problem(digits, tol)
+    if problem:
+        raise click.BadParameter(problem, param_hint="--rel-tol" if "tolerance" in problem else "--digits")
+    return Policy(digits, tol)
 
 
 def _answer_files(paths) -> list[str]:

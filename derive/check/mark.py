@@ -14,12 +14,15 @@ from derive.check.formulas import expected_formula, number, worked
 from derive.check.names import L_NODE, LOSS, Names, Quantity
 from derive.check.numeric import (
     CARRIED,
+    DEFAULT_POLICY,
     MAX_DIGITS,
     ORDER,
     RIGHT,
     WRONG,
     Judgement,
+    Policy,
     Written,
+    credited,
     fraction,
     judge_number,
     numeric_causes,
@@ -40,18 +43,20 @@ class Line:
     """The outcome for one answer, as the report shows it."""
 
     key: str
+    quantity: Quantity  # what the key names (z1 and z(O1) are one quantity)
     answer: str
-    kind: str  # number | formula | chain
+    kind: str  # number | formula | chain | unreadable
     status: str
     parts: list[Judgement]
     worked: list[str]
     line: int
     value: str | None = None  # the true value at full precision
     carried_into: list[str] = field(default_factory=list)
+    read_as: list[str] = field(default_factory=list)  # how what was written around the answer was read
 
     @property
     def right(self) -> bool:
-        return self.status != WRONG
+        return credited(self.status)
 
 
 @dataclass
@@ -61,6 +66,7 @@ class Report:
     network: str
     point: int
     lines: list[Line]
+    unanswered: list[str] = field(default_factory=list)  # keys left empty
 
     def count(self, status: str) -> int:
         return sum(1 for x in self.lines if x.status == status)
@@ -73,8 +79,17 @@ class Report:
 class Marker:
     """Marks the answers of one file against one network."""
 
-    def __init__(self, net: Network, names: Names, af: AnswerFile):
+    def __init__(
+        self,
+        net: Network,
+        names: Names,
+        af: AnswerFile,
+        policy: Policy = DEFAULT_POLICY,
+        policies: dict[Quantity, Policy] | None = None,
+    ):
+        """`policy` says what a number must be to be right; `policies` overrides it per quantity."""
         self.net, self.names, self.af = net, names, af
+        self.policy, self.policies = policy, policies or {}
         self.point = net.data[af.point - 1]
         self.truth = state(net, self.point, "the data point")
         self._random: list[State] | None = None
@@ -109,7 +124,7 @@ class Marker:
         for q, line in lines.items():
             line.carried_into = [x.key for x in lines.values() if any(q.key in g for p in x.parts for g in _roots(p))]
         ordered = [lines[a.quantity] for a in self.af.answers]
-        return Report(self.af.source, self.af.student, self.net.source, self.af.point, ordered)
+        return Report(self.af.source, self.af.student, self.net.source, self.af.point, ordered, self.af.unanswered)
 
     def rank(self, q: Quantity) -> tuple:
         """Where `q` comes in the computation: forward in neuron order, then the loss, then the backward
@@ -130,6 +145,10 @@ class Marker:
 
     def line(self, a: Answer) -> Line:
         q = a.quantity
+        if a.problem:
+            j = Judgement(WRONG, f"unreadable: {a.problem}")
+            self.results[q] = j
+            return Line(a.key, q, a.text, "unreadable", WRONG, [j], [], a.line, read_as=a.read_as)
         parts, kinds = list(a.parts), []
         if len(parts) > 1 and _restates(parts[0].expr, q, self.names):
             parts = parts[1:]
@@ -141,11 +160,11 @@ class Marker:
         status = max((j.status for j in judged), key=ORDER.__getitem__)
         self.results[q] = judged[-1]
         try:
-            steps = worked(self.net, self.truth, q) if status == WRONG else []
+            steps = worked(self.net, self.truth, q) if not credited(status) else []
             true_value = json_decimal(value(self.net, self.truth, q))
         except (LinkError, DeriveError):
             steps, true_value = [], None
-        return Line(a.key, a.text, kinds[-1], status, judged, steps, a.line, true_value)
+        return Line(a.key, q, a.text, kinds[-1], status, judged, steps, a.line, true_value, read_as=a.read_as)
 
     def judge_part(self, q: Quantity, p) -> tuple[str, Judgement]:
         if _restates(p.expr, q, self.names):
@@ -168,7 +187,7 @@ class Marker:
         if earlier:
             mine, used = given(self.net, self.point, q, earlier)
             given_names = self.roots(q, used)
-        j = judge_number(text, truth, mine, given_names)
+        j = judge_number(text, truth, mine, given_names, self.policies.get(q, self.policy))
         if j.status == WRONG:
             j.causes = numeric_causes(written(text) if isinstance(text, str) else text, truth, self.alternatives(q))
         return j
@@ -264,6 +283,8 @@ def _plain(v: Fraction) -> str:
     return number(Num(v), 30)
 
 
-def mark(net: Network, af: AnswerFile) -> Report:
-    """The report for one answers file."""
-    return Marker(net, af.names, af).mark()
+def mark(
+    net: Network, af: AnswerFile, policy: Policy = DEFAULT_POLICY, policies: dict[Quantity, Policy] | None = None
+) -> Report:
+    """The report for one answers file, numbers judged by `policy` (or per quantity by `policies`)."""
+    return Marker(net, af.names, af, policy, policies).mark()

@@ -15,9 +15,54 @@ from derive.check.formulas import number
 from derive.numbers import Num, parse_number
 
 RIGHT, TRUNCATED, CARRIED, WRONG = "right", "truncated", "carried", "wrong"
+TOO_FEW = "too few digits"  # the value is right to the digits written, but fewer digits than asked
 MAX_DIGITS = 30  # significant digits an answer is judged to at most; the true values carry many more
 MAX_FIXED = 40  # an expected value longer than this in fixed notation is shown as 1.234e-56
-ORDER = {RIGHT: 0, TRUNCATED: 1, CARRIED: 2, WRONG: 3}
+ORDER = {RIGHT: 0, TRUNCATED: 1, CARRIED: 2, TOO_FEW: 3, WRONG: 4}
+CREDITED = (RIGHT, TRUNCATED, CARRIED)  # the verdicts that are marked right
+
+
+def credited(status: str) -> bool:
+    """Whether a verdict counts as right (a value with too few digits does not)."""
+    return status in CREDITED
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What a number must be to be marked right. `digits`: the fewest significant digits an answer
+    may have (0.8 has 1); an answer that equals the true value exactly needs no more digits than it
+    has. `rel_tol`: a value within this relative distance of the true one is right too, whatever its
+    last digit; None judges to the digits written alone."""
+
+    digits: int = 0
+    rel_tol: Fraction | None = None
+
+    def describe(self) -> str:
+        parts = []
+        if self.digits:
+            parts.append(f"at least {self.digits} significant digit{'s' if self.digits != 1 else ''}")
+        if self.rel_tol is not None:
+            parts.append(f"within a relative tolerance of {percent(self.rel_tol)}")
+        return " and ".join(parts) or "to the digits written"
+
+
+def percent(x: Fraction) -> str:
+    """A relative tolerance as a person reads it: 0.001 is 0.1%."""
+    d = Decimal(x.numerator) / Decimal(x.denominator) * 100
+    return f"{d.normalize():f}%"
+
+
+DEFAULT_POLICY = Policy()
+CHECK_DIGITS = 2  # derive check's minimum when not told (--digits): one significant figure is never right
+
+
+def policy_problem(digits: int | None, rel_tol: Fraction | None) -> str | None:
+    """Why a precision policy makes no sense, or None."""
+    if digits is not None and not 0 <= digits <= MAX_DIGITS:
+        return f"digits {digits}: give a whole number from 0 (no minimum) to {MAX_DIGITS}"
+    if rel_tol is not None and not 0 <= rel_tol < 1:
+        return f"relative tolerance {rel_tol}: give a fraction from 0 to below 1, such as 0.001 (0.1%)"
+    return None
 
 
 @dataclass
@@ -137,10 +182,38 @@ def show_like(w: Written, value: Fraction) -> str:
     return f"{d:e}" if w.scientific or len(fixed) > MAX_FIXED else fixed
 
 
-def judge_number(text: str | Written, truth: Num, mine: Num | None, given: list[str]) -> Judgement:
+def judge_number(
+    text: str | Written, truth: Num, mine: Num | None, given: list[str], policy: Policy = DEFAULT_POLICY
+) -> Judgement:
     """`text` is the answer's literal, or the Written of a computed one; `mine` is the value given the
-    person's earlier answers (None when they change nothing)."""
-    w = bounded(written(text) if isinstance(text, str) else text, fraction(truth))
+    person's earlier answers (None when they change nothing). The policy's minimum of digits turns a
+    verdict that would be right into "too few digits"; its tolerance makes a close value right."""
+    w0 = written(text) if isinstance(text, str) else text
+    j = _judge_value(w0, truth, mine, given, policy)
+    short = _too_few(w0, truth, mine if given else None, policy)
+    if short and credited(j.status):
+        shown = text.strip() if isinstance(text, str) else show_like(w0, w0.value)
+        note = f"{shown} has {w0.digits} significant digit{'s' if w0.digits != 1 else ''}; {policy.digits} are asked"
+        return Judgement(TOO_FEW, f"{j.note}; {note}" if j.note else note, given=j.given)
+    return j
+
+
+def _too_few(w: Written, truth: Num, carried: Num | None, policy: Policy) -> bool:
+    """Fewer significant digits than the policy asks, unless the value is exact (the true value, or the
+    person's own carried value, to the last digit: 2 for an exact 2 needs no 2.000)."""
+    if not policy.digits or w.ulp is None or w.digits >= policy.digits:
+        return False
+    exact = [truth] + ([carried] if carried is not None else [])
+    return not any(fraction(x) == w.value for x in exact)
+
+
+def _within(w: Written, x: Num, policy: Policy) -> bool:
+    t = fraction(x)
+    return policy.rel_tol is not None and abs(w.value - t) <= policy.rel_tol * abs(t)
+
+
+def _judge_value(w0: Written, truth: Num, mine: Num | None, given: list[str], policy: Policy) -> Judgement:
+    w = bounded(w0, fraction(truth))
     full = number(truth, max(5, min(w.digits, MAX_DIGITS) + 1))
     if matches(w, truth):
         return Judgement(RIGHT)
@@ -156,6 +229,16 @@ def judge_number(text: str | Written, truth: Num, mine: Num | None, given: list[
         return Judgement(
             CARRIED, f"correct (truncated) given your {', '.join(given)} (the true value is {full})", given=given
         )
+    if policy.rel_tol is not None:
+        tolerance = percent(policy.rel_tol)
+        if _within(w, truth, policy):
+            return Judgement(RIGHT, f"within {tolerance} of the true value {full}")
+        if carried is not None and _within(w, carried, policy):
+            return Judgement(
+                CARRIED,
+                f"within {tolerance} of the value given your {', '.join(given)} (the true value is {full})",
+                given=given,
+            )
     expected = show_like(w, rounded(fraction(truth), w.ulp)) if w.ulp is not None else full
     diff = Num(w.value) - truth
     j = Judgement(

@@ -9,19 +9,20 @@ import csv
 import io
 import json
 import re
+from pathlib import Path
 
 import jinja2
 
 from derive import templating
 from derive.check.mark import Report
-from derive.check.numeric import CARRIED, RIGHT, TRUNCATED, WRONG
+from derive.check.numeric import CARRIED, RIGHT, TOO_FEW, TRUNCATED, WRONG
 from derive.escape import md_escape
 from derive.render import text_writer, tree
 
 FORMATS = ("text", "md", "json")
-MARKS = {RIGHT: "✓", TRUNCATED: "✓ truncated", CARRIED: "✓ carried forward", WRONG: "✗"}
-SHORT = {RIGHT: "✓", TRUNCATED: "✓t", CARRIED: "✓c", WRONG: "✗"}
-STATUSES = (RIGHT, TRUNCATED, CARRIED, WRONG)
+MARKS = {RIGHT: "✓", TRUNCATED: "✓ truncated", CARRIED: "✓ carried forward", TOO_FEW: "✗ too few digits", WRONG: "✗"}
+SHORT = {RIGHT: "✓", TRUNCATED: "✓t", CARRIED: "✓c", TOO_FEW: "✗d", WRONG: "✗"}
+STATUSES = (RIGHT, TRUNCATED, CARRIED, TOO_FEW, WRONG)
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
@@ -48,12 +49,14 @@ def data(r: Report) -> dict:
     """Everything a report says, as plain data (the JSON output and what templates read)."""
     answers = []
     for x in r.lines:
-        notes = [p.note for p in x.parts if p.note]
+        notes = ["read: " + ", ".join(x.read_as)] if x.read_as else []
+        notes += [p.note for p in x.parts if p.note]
         if x.carried_into:
             notes.append("carried into " + ", ".join(x.carried_into))
         answers.append(
             {
                 "key": x.key,
+                "question": x.quantity.key,
                 "answer": x.answer,
                 "kind": x.kind,
                 "status": x.status,
@@ -80,14 +83,20 @@ def data(r: Report) -> dict:
         "all_right": r.all_right,
         "counts": counts,
         "answered": len(r.lines),
+        "unanswered": r.unanswered,
+        "right": sum(1 for x in r.lines if x.right),
+        "too_few": counts[TOO_FEW],
         "answers": answers,
     }
 
 
-def render(reports: list[Report], fmt: str, summary: bool = False) -> str:
-    """The reports (and, with `summary`, the class tables) as text, Markdown or JSON."""
+def render(reports: list[Report], fmt: str, summary: bool = False, failed: list[tuple[str, str]] | None = None) -> str:
+    """The reports (and, with `summary`, the class tables) as text, Markdown or JSON. `failed`: the
+    files that could not be read as answers files at all, (path, why): each is a row of the summary,
+    so no student given is left out of it."""
+    failed = failed or []
     items = [data(r) for r in reports]
-    table = summary_data(reports) if summary or len(reports) > 1 else None
+    table = summary_data(reports, failed) if summary or len(reports) + len(failed) > 1 else None
     if fmt == "json":
         body = items[0] if len(items) == 1 and table is None else {"reports": items, "summary": table}
         return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
@@ -98,50 +107,72 @@ def render(reports: list[Report], fmt: str, summary: bool = False) -> str:
     return as_format("\n".join(parts), fmt)
 
 
-def summary_data(reports: list[Report]) -> dict:
-    """Per student: counts of each verdict; per question: how the class did."""
-    questions = list(dict.fromkeys(x.key for r in reports for x in r.lines))
+def summary_data(reports: list[Report], failed: list[tuple[str, str]] | None = None) -> dict:
+    """Per student: counts of each verdict; per question: how the class did. A question is one column
+    whatever name each student gave it (z1, z(O1) and z_{1} are z(O1)); an unreadable file is a row."""
+    questions = list(dict.fromkeys(x.quantity for r in reports for x in r.lines))
     students = []
     for r in reports:
-        by_key = {x.key: x.status for x in r.lines}
+        by_key = {x.quantity: x.status for x in r.lines}
         students.append(
             {
                 "student": r.student,
                 "file": r.source,
+                "problem": "",
                 "answered": len(r.lines),
                 "right": sum(1 for x in r.lines if x.right),
-                "wrong": r.count(WRONG),
+                "wrong": r.count(WRONG) + r.count(TOO_FEW),
+                "too_few": r.count(TOO_FEW),
                 "carried": r.count(CARRIED),
                 "truncated": r.count(TRUNCATED),
                 "marks": [SHORT[by_key[k]] if k in by_key else "·" for k in questions],
             }
         )
+    for path, why in failed or []:
+        students.append(
+            {
+                "student": Path(path).stem,
+                "file": path,
+                "problem": "unreadable: " + " ".join(why.split()),
+                "answered": 0,
+                "right": 0,
+                "wrong": 0,
+                "too_few": 0,
+                "carried": 0,
+                "truncated": 0,
+                "marks": ["·" for _ in questions],
+            }
+        )
     per_question = []
     for k in questions:
-        got = [x.status for r in reports for x in r.lines if x.key == k]
+        got = [x.status for r in reports for x in r.lines if x.quantity == k]
         per_question.append(
             {
-                "question": k,
+                "question": k.key,
                 "answered": len(got),
-                "missing": len(reports) - len(got),
+                "missing": len(students) - len(got),
+                "too_few": got.count(TOO_FEW),
                 **{s: got.count(s) for s in STATUSES},
             }
         )
-    return {"students": students, "questions": per_question, "asked": questions}
+    return {"students": students, "questions": per_question, "asked": [k.key for k in questions]}
 
 
-def to_csv(reports: list[Report]) -> str:
-    """One row per student and answer: the marks a spreadsheet needs."""
+def to_csv(reports: list[Report], failed: list[tuple[str, str]] | None = None) -> str:
+    """One row per student and answer: the marks a spreadsheet needs (the question by its one name,
+    z(O1) for z1); a file that could not be read is one row with the verdict `unreadable`."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["student", "file", "question", "answer", "verdict", "expected", "note"])
+    for path, why in failed or []:
+        writer.writerow([_cell(Path(path).stem), _cell(path), "", "", "unreadable", "", _cell(" ".join(why.split()))])
     for r in reports:
         for a in data(r)["answers"]:
             writer.writerow(
                 [
                     _cell(r.student),
                     _cell(r.source),
-                    _cell(a["key"]),
+                    _cell(a["question"]),
                     _cell(a["answer"]),
                     a["status"],
                     _cell(a["expected"]),

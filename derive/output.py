@@ -21,6 +21,19 @@ def safe_stem(name: str) -> str:
     return stem[:80]
 
 
+def shown_path(name: str) -> str:
+    """How notes name their input: relative to where the command ran, or just the file's name when
+    it lies outside that folder, so that no absolute path (a home folder, a user name) is printed in
+    a handout. Names that are not files (`<text>`, the built-in example) stay as they are."""
+    if name.startswith("<") or (not os.path.isabs(name) and not name.startswith("..")):
+        return name
+    try:
+        rel = os.path.relpath(name)
+    except ValueError:  # another drive (Windows)
+        return Path(name).name
+    return Path(name).name if rel.startswith("..") else rel
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

@@ -10,6 +10,7 @@ from derive.calculus.graph import Forward, forward
 from derive.calculus.symbolic import output_tex
 from derive.latex import partial, tex_name, z_names
 from derive.numbers import Num, exact_text, json_decimal
+from derive.output import shown_path
 from derive.spec.model import Network
 from derive.steps.backward import backward_section
 from derive.steps.document import BackwardSection, Carried, ForwardStep, Threshold
@@ -68,7 +69,7 @@ def build(net: Network, options: Options | None = None) -> Document:
     progress.stage("back-propagation")
     doc = Document(
         title=net.title,
-        source=net.source,
+        source=shown_path(net.source),
         facts=facts,
         network=network,
         forward=steps,
@@ -126,6 +127,15 @@ def _facts(net: Network, options: Options, point) -> dict:
     }
 
 
+def _apply(net: Network, n, zt: dict[str, str]) -> str:
+    """f(z) in symbols; softmax as its fraction, since its value needs every z of its group."""
+    if not n.activation.couples_outputs:
+        return n.activation.tex_apply(zt[n.name])
+    group = [zt[m.name] for m in net.neurons if m.activation.couples_outputs]
+    below = " + ".join(f"e^{{{z}}}" for z in group) if len(group) <= 4 else r"\sum_j e^{z_j}"
+    return rf"\frac{{e^{{{zt[n.name]}}}}}{{{below}}}"
+
+
 def _network(net: Network, zt: dict[str, str], tn: TexNumbers, max_ops: int, layers: Layers | None = None) -> dict:
     short = abbreviate if layers else list
     neurons = []
@@ -140,7 +150,7 @@ def _network(net: Network, zt: dict[str, str], tn: TexNumbers, max_ops: int, lay
                 "tex": tex_name(n.name),
                 "activation": n.activation.name,
                 "z_line": f"{z} = " + (" + ".join(short(terms)) or "0"),
-                "O_line": f"{tex_name(n.name)} = " + n.activation.tex_apply(z),
+                "O_line": f"{tex_name(n.name)} = " + _apply(net, n, zt),
                 "is_output": n.name in net.outputs,
                 "threshold": _opt(n.threshold, tn),
             }

@@ -2,6 +2,8 @@
 training keys of the network file."""
 import io
 import json
+import math
+import os
 import re
 import shutil
 import subprocess
@@ -76,7 +78,7 @@ def test_markdown_of_the_first_step_and_the_table(tmp_path):
     assert "### Step 1 (epoch 1): data point 1" in md and "### Step 2 (epoch 1): data point 2" in md
     assert "z_{1} &= 95 \\cdot 0.01 + 4 \\cdot 0.02 + 4 \\cdot 0.03 + 0.001 = 1.151" in md
     assert "\\hat m_{1}" in md and "1 - 0.9^{1}" in md  # Adam's bias correction, with numbers
-    assert md.count("\n| 8 | 2 | 4 |") == 1  # step 8 is a table row
+    assert md.count("\n| 2 | 8 |") == 1  # epoch 2 ends with step 8: a row of the progress table
 
 
 def test_detail_all_writes_every_step(tmp_path):
@@ -162,3 +164,126 @@ def test_training_defaults():
     t = load_network(text=BASE + "optimizer: adam\nbatch_size: full\nepochs: 3\n").training
     assert t.batch_size is None and t.hyper_parameters()["beta2"] == pytest.approx(0.999)
     assert t.hyper_parameters()["epsilon"] * 10 ** 8 == 1
+
+
+# ---- issue 14: teachable length, the optimizer once, prose, commands that paste -----------------
+
+PASS_FAIL_DATA = [((95, 4, 4), 1), ((110, 6, 2), 1), ((80, 2, 6), 0), ((85, 1, 8), 0)]  # the example's data
+
+
+def _sigmoid(z):
+    return 1 / (1 + math.exp(-z))
+
+
+def _pass_fail(w, x):
+    """The 3-1-1 sigmoid network of training_pass_fail.yaml in floats: (O1, O2)."""
+    o1 = _sigmoid(w["w1"] * x[0] + w["w2"] * x[1] + w["w3"] * x[2] + w["b1"])
+    return o1, _sigmoid(w["w4"] * o1 + w["b2"])
+
+
+def _rows(md, heading):
+    """The data rows of the first table after `heading`, as lists of cells without $…$."""
+    part = md.split(heading, 1)[1]
+    table = re.search(r"\n(\|.*\|[ ]*\n\|[-| ]+\|[ ]*\n(?:\|.*\|[ ]*\n)+)", part).group(1)
+    return [[c.strip().strip("$") for c in line.strip().strip("|").split("|")] for line in table.splitlines()[2:]]
+
+
+@pytest.fixture(scope="module")
+def pass_fail(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pf")
+    assert invoke("train", EX / "training_pass_fail.yaml", "-o", folder / "t.md").exit_code == 0
+    assert invoke("train", EX / "training_pass_fail.yaml", "-f", "json", "-o", folder / "t.json").exit_code == 0
+    return (folder / "t.md").read_text(), json.loads((folder / "t.json").read_text())
+
+
+def test_progress_table_has_a_row_per_epoch_group_with_the_mean_loss_over_the_data(pass_fail):
+    md, data = pass_fail
+    rows = _rows(md, "## 3. Epoch by epoch")
+    assert len(rows) <= 25
+    # 100 epochs into at most 25 rows: one every 5 epochs (20 rows) after the start row
+    assert [r[0] for r in rows] == ["start"] + [str(e) for e in range(5, 101, 5)]
+    assert "one row every 5 epochs" in md and "at the weights the epoch ended with" in md
+    for row in rows[1:]:
+        epoch = int(row[0])
+        weights = {k: float(v) for k, v in data["epochs"][epoch]["parameters"].items()}
+        # the mean over the four points of (y − O2)², computed here in floats from those weights
+        mean = sum((y - _pass_fail(weights, x)[1]) ** 2 for x, y in PASS_FAIL_DATA) / 4
+        assert float(row[2]) == pytest.approx(mean, rel=5e-5), epoch
+        assert row[1] == str(4 * epoch)  # four steps per epoch
+    # the JSON still holds every step and every epoch
+    assert len(data["steps"]) == 400 and len(data["epochs"]) == 101
+
+
+def test_first_step_norm_breaks_over_lines_and_matches_a_float_calculation(pass_fail):
+    md, _ = pass_fail
+    block = md.split("root of the sum of its squares:", 1)[1].split(r"\end{aligned}", 1)[0]
+    lines = [x for x in block.splitlines() if x.strip().startswith(("\\lVert", "&"))]
+    assert all(x.replace(r"\rVert^{2}", "").count("^{2}") <= 3 for x in lines) and len(lines) >= 3
+    # step 1 at the starting weights, point 1, squared error with no ½: g = dL/dparameter
+    w = {"w1": 0.01, "w2": 0.02, "w3": 0.03, "w4": 0.02, "b1": 0.001, "b2": 0.03}
+    x, y = PASS_FAIL_DATA[0]
+    o1, o2 = _pass_fail(w, x)
+    d2 = -2 * (y - o2) * o2 * (1 - o2)
+    d1 = d2 * w["w4"] * o1 * (1 - o1)
+    g = [d1 * x[0], d1 * x[1], d1 * x[2], d2 * o1, d1, d2]
+    norm = math.sqrt(sum(v * v for v in g))
+    shown = re.search(r"\\lVert g \\rVert &= \\sqrt\{[0-9.]+\} \\approx ([0-9.]+)", block).group(1)
+    assert float(shown) == pytest.approx(norm, rel=5e-5)
+
+
+def test_the_optimizer_is_worked_once_then_tabled(pass_fail):
+    md, _ = pass_fail
+    assert md.count(r"\hat m_{1} &=") == 1  # Adam's step-1 block, once (it was printed seven times)
+    rows = _rows(md, "The same rule for every parameter:")
+    assert [r[0] for r in rows] == ["w_{1}", "w_{2}", "w_{3}", "w_{4}", "b_{1}", "b_{2}"]
+    # Adam's first step: m̂₁ = g₁, so each row's g and m̂ columns agree; w moves by about η = 0.01
+    for row in rows:
+        g, mhat, before, after = row[1], row[4], row[6], row[7]
+        assert mhat == g
+        assert float(after) - float(before) == pytest.approx(0.01, rel=1e-4)
+    trace = _rows(md, "over its first steps")
+    assert [r[0] for r in trace] == ["1", "2", "3", "4", "5"]
+
+
+def test_prose_names_the_method_and_says_nothing_of_where_the_example_came_from(tmp_path):
+    outputs = {}
+    for command, path, extra in CASES:
+        target = tmp_path / f"{path.stem}_{command}.md"
+        assert invoke(command, path, "-o", target, *extra).exit_code == 0
+        outputs[target.name] = target.read_text()
+    for name, md in outputs.items():
+        assert "seed" not in md.lower() and "updation" not in md, name
+        assert ": training over the data" not in md, name
+    assert outputs["training_pass_fail_train.md"].startswith("# Will the student pass? Training over four students\n")
+    # regression_lr takes the whole data set per step: batch gradient descent, not stochastic
+    full = tmp_path / "full.md"
+    invoke("train", EX / "regression_lr.yaml", "-o", full, "--epochs", "2")
+    assert "Full-batch gradient descent" in full.read_text() and "tochastic" not in full.read_text()
+    one = tmp_path / "one.md"
+    invoke("train", EX / "regression_lr.yaml", "-o", one, "--epochs", "2", "--batch-size", "1")
+    assert "Stochastic gradient descent (SGD)" in one.read_text()
+
+
+def test_code_spans_paste_and_the_input_is_named_relative_to_where_the_command_ran(tmp_path, monkeypatch):
+    work = tmp_path / "somewhere" / "else"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    source = (EX / "training_pass_fail.yaml").resolve()
+    assert invoke("train", source, "-o", "t.md", "--epochs", "1").exit_code == 0
+    md = (work / "t.md").read_text()
+    relative = os.path.relpath(source, work)
+    assert not os.path.isabs(relative)
+    assert not re.search(r"(?<!\.)" + re.escape(str(source)), md)  # only inside ../../…, never alone
+    spans = re.findall(r"`([^`\n]+)`", md)
+    assert f"derive {relative} --point 1" in spans and relative in spans
+    assert not [s for s in spans if "\\" in s]
+
+
+def test_a_zero_gradient_is_said_in_words(tmp_path):
+    # softmax_3class: step 2 is the batch {3}, whose x1 = 0, so dL/dw1 = δ11 · x1 = 0 exactly; with
+    # momentum, v2 = 0.9 · v1 + 0 is not 0, so w1 still moves
+    target = tmp_path / "s.md"
+    invoke("train", EX / "softmax_3class.yaml", "-o", target, "--epochs", "3")
+    md = target.read_text()
+    assert "At steps 2 and 4, $\\partial L / \\partial w_{1} = 0$, yet $w_{1}$ still moves" in md
+    assert "\\approx 0 " not in md and "\\approx 0$" not in md  # an exact zero is written = 0

@@ -20,6 +20,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from derive.latex import tex_name
 from derive.numbers import Num
 from derive.pictures.figures import BLUE, GREEN, GREY, RED, STYLE, _output, to_float
+from derive.train.optimizers import in_sentence
 
 LIGHT_BLUE = "#9bb7d4"
 COLORS = [BLUE, RED, GREEN, "#e08a00", "#7b4fa0", "#3a9ea5", "#8c564b", GREY]
@@ -72,7 +73,7 @@ def loss_chart(run) -> dict:
             }
         )
     return {
-        "title": f"Training with {run.optimizer.title}, $\\eta$ = {_plain(run.settings.eta)}",
+        "title": f"Training with {in_sentence(run.optimizer.named(len(run.batches[0]), len(run.net.data)))}, $\\eta$ = {_plain(run.settings.eta)}",
         "xlabel": "step",
         "ylabel": "$L$",
         "log": log,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from functools import partial
 from pathlib import Path
 
@@ -33,8 +34,18 @@ def draw(folder: str, charts: dict[str, dict | None]) -> Pictures:
 
 def markdown(doc: TrainDoc, templates: Path | None = None) -> str:
     """The document's one source of words: its Markdown, from train/<kind>.md.j2."""
-    text = render_template(markdown_environment(templates), f"train/{doc.kind}.md.j2", doc=doc)
+    env = markdown_environment(templates, code=code_span, shell=shlex.quote)
+    text = render_template(env, f"train/{doc.kind}.md.j2", doc=doc)
     return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def code_span(text) -> str:
+    """Text in a Markdown code span, as itself: nothing inside is escaped (a backslash there would
+    print, and be copied with the command); a backtick in it widens the fence."""
+    text = str(text).replace("\n", " ")
+    fence = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def render(doc: TrainDoc, fmt: str, templates: Path | None = None) -> str | bytes:

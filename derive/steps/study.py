@@ -14,6 +14,7 @@ from derive.numbers import Num
 from derive.steps.document import PerceptronStep
 from derive.steps.training import MAX_ROWS, TrainDoc
 from derive.texnum import TexNumbers
+from derive.train.optimizers import in_sentence
 from derive.train.perceptron import PRun
 from derive.train.studies import RULES
 from derive.train.to_json import depth_json, lr_json, perceptron_json
@@ -211,7 +212,8 @@ def lr_doc(net, results, epochs: int, pictures=None) -> TrainDoc:
         "rates": [tn.text(Num(r.rate)) for r in results],
         "rules": RULES,
         "epochs": epochs,
-        "optimizer": first.optimizer.title,
+        "optimizer": first.optimizer.named(len(first.batches[0]), len(net.data)),
+        "optimizer_text": in_sentence(first.optimizer.named(len(first.batches[0]), len(net.data))),
         "optimizer_name": first.settings.optimizer,
         "batch_size": len(first.batches[0]),
         "points": len(net.data),

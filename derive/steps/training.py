@@ -3,7 +3,7 @@ the first step (or every step) in full, one table row per step, epochs, and the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import mpmath
@@ -15,12 +15,26 @@ from derive.numbers import Num
 from derive.spec.model import Network
 from derive.steps.document import Combined, PointStep, TrainStep, Update
 from derive.texnum import TexNumbers
-from derive.train.optimizers import DEFAULT_SOURCE, HYPER_TEX
+from derive.train.optimizers import DEFAULT_SOURCE, HYPER_TEX, ZERO, in_sentence
 from derive.train.run import Run, Step
 from derive.train.to_json import training_json
 
-MAX_ROWS = 200  # table rows written out; past this, a sample (JSON holds every step)
-MAX_COLUMNS = 10  # parameters shown as table columns
+MAX_ROWS = 200  # rows of a study's step table; past this, the JSON holds the rest
+MAX_COLUMNS = 6  # parameters shown as columns of the progress table (the result table shows every one)
+MAX_PROGRESS_ROWS = 25  # rows of the progress table, its start row included
+NORM_TERMS = 3  # squares per line of the gradient's size, so the formula breaks before the margin
+TRACE_STEPS = 5  # steps of the optimizer's state followed for one parameter
+
+
+@dataclass(frozen=True)
+class StepNotes(TrainStep):
+    """A step written out in full, as the notes show it: the gradient's size over several lines, the
+    optimizer's rule worked once (for `worked`) and its numbers for every parameter in `table`."""
+
+    norm_lines: tuple[str, ...] = ()
+    worked: Update | None = None
+    table: dict | None = None  # {"headers": [Markdown], "rows": [{"tex": TeX, "cells": [TeX]}]}
+    still: tuple[str, ...] = field(default=())  # sentences (Markdown) on parameters a zero gradient left alone
 
 
 @dataclass
@@ -35,24 +49,35 @@ class TrainDoc:
     pictures: Any = None  # derive.pictures.drawing.Pictures (the steps layer does not import pictures)
 
 
+class TrainNumbers(TexNumbers):
+    """TexNumbers for training notes: a zero is exact, with `=`, even when it was carried as an mpmath
+    number (a gradient times an input of exactly 0 is exactly 0, not about 0)."""
+
+    def exact(self, x: Num) -> bool:
+        return _is_zero(x) or super().exact(x)
+
+
+def _is_zero(x: Num) -> bool:
+    return x.exact == 0 if x.exact is not None else bool(x.mp == 0)
+
+
 def training_doc(r: Run, detail: set[int] | None, pictures=None) -> TrainDoc:
     """`detail`: the step numbers written out in full (None: every step)."""
-    net, tn = r.net, TexNumbers(r.net.show)
+    net, tn = r.net, TrainNumbers(r.net.show)
     zt = z_names([n.name for n in net.neurons])
     full = [s for s in r.steps if (detail is None or s.number in detail) and s.points[0].fwd is not None]
     body = {
+        "heading": heading(net.title),
         "facts": facts(r, tn),
         "detailed": [step_detail(r, s, tn, zt) for s in full],
         "columns": [tex_name(p) for p in list(net.parameters)[:MAX_COLUMNS]],
         "hidden_columns": max(0, len(net.parameters) - MAX_COLUMNS),
-        "initial": [tn.text(Num(v)) for v in list(net.parameters.values())[:MAX_COLUMNS]],
         "trace": trace(r, tn),
-        "epochs": epoch_rows(r, tn),
         "final": final(r, tn),
         "stopped": r.stopped,
         "softmax": softmax_section(r, tn),
     }
-    body["rows"], body["rows_note"] = rows(r, tn)
+    body["rows"], body["rows_note"] = progress_rows(r, tn)
     return TrainDoc("training", net.title, net.source, body, training_json(r), pictures)
 
 
@@ -64,7 +89,9 @@ def facts(r: Run, tn: TexNumbers) -> dict:
     given = net.training.given if s.optimizer == net.training.optimizer else set()
     return {
         "optimizer": s.optimizer,
-        "optimizer_title": opt.title,
+        "optimizer_title": opt.named(size, n),
+        "optimizer_text": in_sentence(opt.named(size, n)),
+        "stateful": bool(opt.columns),
         "idea": opt.idea,
         "formula": list(opt.formula),
         "hyper": [
@@ -100,7 +127,12 @@ def facts(r: Run, tn: TexNumbers) -> dict:
     }
 
 
-def step_detail(r: Run, s: Step, tn: TexNumbers, zt: dict) -> TrainStep:
+def heading(title: str) -> str:
+    """The notes' title: the network's own, with "training notes" added unless it already speaks of training."""
+    return title if "train" in title.lower() else f"{title}: training notes"
+
+
+def step_detail(r: Run, s: Step, tn: TexNumbers, zt: dict) -> StepNotes:
     net = r.net
     names = list(net.parameters)
     with mpmath.workdps(max(_kept(pt.fwd).dps for pt in s.points)):
@@ -113,8 +145,7 @@ def step_detail(r: Run, s: Step, tn: TexNumbers, zt: dict) -> TrainStep:
         loss_line = (
             f"L = {scale}\\left({loss_terms}\\right) {tn.eq(s.loss)}" if scale else f"L = {loss_terms} {tn.eq(s.loss)}"
         )
-        squares = " + ".join(f"{tn.arg(s.grads[p])}^{{2}}" for p in r.trainable)
-        norm_line = rf"\lVert g \rVert = \sqrt{{{squares}}} {tn.eq(s.norm)}"
+        norm_lines = _norm_lines(r, s, tn)
     updates = []
     for p in names:
         if p in s.records:
@@ -122,17 +153,87 @@ def step_detail(r: Run, s: Step, tn: TexNumbers, zt: dict) -> TrainStep:
         else:
             lines = [rf"{tex_name(p)} = {tn.text(s.before[p])}"]
         updates.append(Update(tex_name(p), p not in s.records, tuple(lines)))
-    return TrainStep(
+    worked = table = None
+    if r.optimizer.columns and r.trainable:  # a rule with state: worked once, then a table of its numbers
+        worked = next(u for u, p in zip(updates, names, strict=True) if p == r.trainable[0])
+        table = _update_table(r, s, tn)
+    return StepNotes(
         number=s.number,
         epoch=s.epoch,
         points=points,
         batch=tuple(i + 1 for i in s.batch),
         combine=combine,
         loss_line=loss_line,
-        norm_line=norm_line,
+        norm_line=norm_lines[-1],
         updates=tuple(updates),
         size=len(s.points),
+        norm_lines=norm_lines,
+        worked=worked,
+        table=table,
+        still=tuple(_zero_gradients(r, s, tn)),
     )
+
+
+def _norm_lines(r: Run, s: Step, tn: TexNumbers) -> tuple[str, ...]:
+    """‖g‖ as an aligned block: the sum of squares a few terms per line, then its root (the one long
+    line √(a² + b² + …) would run off the page for any but the smallest network)."""
+    squares = [f"{tn.arg(s.grads[p])}^{{2}}" for p in r.trainable]
+    if not squares:
+        return (r"\lVert g \rVert = 0",)
+    total = sum((s.grads[p] * s.grads[p] for p in r.trainable), ZERO)
+    chunks = [" + ".join(squares[i : i + NORM_TERMS]) for i in range(0, len(squares), NORM_TERMS)]
+    lines = [rf"\lVert g \rVert^{{2}} = {chunks[0]}"] + [rf"&\quad + {c}" for c in chunks[1:]]
+    if len(chunks) == 1:
+        lines[0] += f" {tn.eq(total)}"
+    else:
+        lines.append(f"&{tn.eq(total)}")
+    lines.append(rf"\lVert g \rVert = \sqrt{{{tn.text(total)}}} {tn.eq(s.norm)}")
+    return tuple(lines)
+
+
+def _update_table(r: Run, s: Step, tn: TexNumbers) -> dict:
+    """Every trainable parameter's numbers at step `s`, one row each: gradient, the optimizer's state,
+    the value before and after."""
+    t = s.number
+    cols = r.optimizer.columns
+    headers = [f"$g_{{{t}}}$"] + [f"${c.format(t=t)}$" for c, _ in cols] + ["before", "after"]
+    rows = [
+        {
+            "tex": tex_name(p),
+            "cells": [tn.text(s.grads[p])]
+            + [tn.text(s.records[p][key]) for _, key in cols]
+            + [tn.text(s.before[p]), tn.text(s.after[p])],
+        }
+        for p in r.trainable
+    ]
+    return {"headers": headers, "rows": rows}
+
+
+def _zero_gradients(r: Run, s: Step, tn: TexNumbers) -> list[str]:
+    """A sentence for each parameter whose gradient is exactly 0 at this step: not moved, or moved
+    only by what the optimizer remembers of earlier steps."""
+    out = []
+    for p in r.trainable:
+        if not _is_zero(s.grads[p]):
+            continue
+        dL = partial("L", tex_name(p))
+        if _same(s.before[p], s.after[p]):
+            out.append(
+                f"${dL} = 0$ at this step, so ${tex_name(p)}$ is not updated: it keeps its value "
+                f"${tn.text(s.after[p])}$."
+            )
+        else:
+            out.append(
+                f"${dL} = 0$ at this step, yet ${tex_name(p)}$ still moves: the optimizer's memory of "
+                "earlier gradients carries it."
+            )
+    return out
+
+
+def _same(a: Num, b: Num) -> bool:
+    if a.exact is not None and b.exact is not None:
+        return a.exact == b.exact
+    return bool(a.mp == b.mp)
 
 
 def _combined(p: str, s: Step, scale: str, tn: TexNumbers) -> Combined:
@@ -224,51 +325,62 @@ def grad_lines(net, pt, tn, zt) -> list[str]:
     return out
 
 
-def rows(r: Run, tn: TexNumbers) -> tuple[list[dict], str | None]:
-    steps = r.steps
-    note = None
-    if len(steps) > MAX_ROWS:
-        every = -(-len(steps) // (MAX_ROWS - 20))
-        chosen = [s for s in steps if s.number % every == 1 or every == 1 or s.number > len(steps) - 10]
-        note = (
-            f"There are {len(steps):,} steps: one in every {every} is shown, and the last ten; the JSON "
-            "output holds every step"
-        )
-        steps = chosen
+def progress_rows(r: Run, tn: TexNumbers) -> tuple[list[dict], str]:
+    """The progress table: the start, then one row per epoch (every k-th epoch and the last when
+    there are more than fit in MAX_PROGRESS_ROWS rows), each with the loss over the whole data set
+    and its gradient's size at the weights the epoch ended with, and those weights."""
+    done = len(r.epochs) - 1  # epochs completed (a run stopped early ends inside one)
+    every = 1 if done + 1 <= MAX_PROGRESS_ROWS else -(-done // (MAX_PROGRESS_ROWS - 2))
+    chosen = [e for e in range(1, done + 1) if e % every == 0]
+    if done and (not chosen or chosen[-1] != done):
+        chosen.append(done)
     names = list(r.net.parameters)[:MAX_COLUMNS]
-    return [
+    spe = len(r.batches)
+    rows = [
         {
-            "number": s.number,
-            "epoch": s.epoch,
-            "batch": ", ".join(str(i + 1) for i in s.batch),
-            "loss": tn.text(s.loss),
-            "norm": tn.text(s.norm),
-            "params": [tn.text(s.after[p]) for p in names],
+            "epoch": e,
+            "step": e * spe,
+            "loss": tn.text(r.epochs[e].loss),
+            "norm": tn.text(r.epochs[e].norm),
+            "params": [tn.text(r.epochs[e].params[p]) for p in names],
         }
-        for s in steps
-    ], note
-
-
-def epoch_rows(r: Run, tn: TexNumbers, most: int = 60) -> list[dict]:
-    """Loss and gradient size over the data set after each epoch; a long run shows every k-th and the last."""
-    every = max(1, -(-len(r.epochs) // most))
-    return [
-        {"epoch": e, "loss": tn.text(ev.loss), "norm": tn.text(ev.norm)}
-        for e, ev in enumerate(r.epochs)
-        if e % every == 0 or e == len(r.epochs) - 1
+        for e in [0, *chosen]
     ]
+    if every == 1:
+        note = "There is one row for every epoch."
+    else:
+        note = (
+            f"One row for each of the {done:,} epochs would be too many to read, so there is one row every "
+            f"{every} epochs{', and one for the last' if done % every else ''}: {len(chosen)} rows after the start."
+        )
+    return rows, note
 
 
-def trace(r: Run, tn: TexNumbers, count: int = 3) -> dict | None:
-    """One parameter through the optimizer's first steps, so its state (velocity, averages) is seen to build."""
-    if not r.trainable or not r.steps:
+def trace(r: Run, tn: TexNumbers, count: int = TRACE_STEPS) -> dict | None:
+    """One parameter through the optimizer's first steps, as a table, so its state (velocity, averages)
+    is seen to build; step 2's first line is written out, the first that uses remembered state."""
+    if not r.trainable or len(r.steps) < 2 or not r.optimizer.columns:
         return None
     p = r.trainable[0]
-    steps = [
-        {"number": s.number, "lines": r.optimizer.lines(s.records[p], s.after[p], s.number, tn, tex_name(p))}
+    cols = r.optimizer.columns
+    rows = [
+        {
+            "number": s.number,
+            "cells": [tn.text(s.records[p]["g"])]
+            + [tn.text(s.records[p][key]) for _, key in cols]
+            + [tn.text(s.after[p])],
+        }
         for s in r.steps[:count]
     ]
-    return {"param": tex_name(p), "steps": steps}
+    second = r.steps[1]
+    example = r.optimizer.lines(second.records[p], second.after[p], 2, tn, tex_name(p))[0]
+    headers = ["$g_{t}$"] + [f"${c.format(t='t')}$" for c, _ in cols] + [f"${tex_name(p)}$ after"]
+    still = [
+        {"number": s.number, "moved": not _same(s.before[p], s.after[p])}
+        for s in r.steps[:count]
+        if _is_zero(s.records[p]["g"])
+    ]
+    return {"param": tex_name(p), "headers": headers, "rows": rows, "example": example, "still": still}
 
 
 def final(r: Run, tn: TexNumbers) -> dict:

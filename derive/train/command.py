@@ -5,6 +5,7 @@ which derive's command group prints as `derive: error: …` with exit code 2."""
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -88,11 +89,22 @@ def progress(total: int, label: str):
         yield None
 
 
+def shown_path(path: str) -> str:
+    """The input file as the notes name it: relative to where the command ran (an absolute path is
+    rewritten so), so the commands the notes quote work when pasted there, and no home folder shows."""
+    if path == "-" or not os.path.isabs(path):
+        return path
+    try:
+        return os.path.relpath(path, os.getcwd())
+    except ValueError:  # another drive (Windows): no relative path leads there
+        return path
+
+
 def _load(network: str):
     from derive.spec.loader import load
     from derive.spec.source import read_text
 
-    net = load(read_text(network), network)
+    net = load(read_text(network), shown_path(network))
     warn(net.warnings)
     return net
 

@@ -32,12 +32,14 @@ class Optimizer:
     """Gradient descent in general: `update` moves one parameter, given its gradient at step t."""
 
     name = "sgd"
-    title = "Stochastic gradient descent (SGD)"
+    title = "Gradient descent"  # the notes name it by its batches: stochastic, mini-batch or (full-)batch
     symbols: ClassVar[dict[str, str]] = {}  # hyper-parameter -> its TeX symbol
     formula: tuple[str, ...] = (r"w_{t} = w_{t-1} - \eta\, g_{t}",)  # one TeX line each
+    # The state an update computes, as table columns: (TeX with {t} for the step, key in its record).
+    columns: ClassVar[tuple[tuple[str, str], ...]] = ()
     idea = (
         "every step moves each parameter against its gradient, in proportion to the learning rate: "
-        "the update formula of the seed lecture"
+        "new weight = old weight − learning rate × ∂L/∂w"
     )
 
     def __init__(self, eta: Fraction, hyper: dict[str, Fraction]):
@@ -49,6 +51,17 @@ class Optimizer:
         exact = {"eta": self.eta, **self.h, **{"1-" + k: 1 - v for k, v in self.h.items()}}
         self._exact = exact
         self._working = {k: Num(None, v.mp) for k, v in exact.items()}
+
+    def named(self, batch_size: int, points: int) -> str:
+        """The optimizer's name for a run whose steps take `batch_size` of `points` data points: plain
+        gradient descent is stochastic only when a step sees one point or a mini-batch, not all of them."""
+        if self.name != "sgd" or points <= 1:
+            return self.title
+        if batch_size >= points:
+            return "Full-batch gradient descent"
+        if batch_size == 1:
+            return "Stochastic gradient descent (SGD)"
+        return "Mini-batch stochastic gradient descent"
 
     def consts(self, t: int) -> dict[str, Num]:
         """η, the hyper-parameters and 1 − each, for step t."""
@@ -68,8 +81,9 @@ class Optimizer:
 
 class Momentum(Optimizer):
     name = "momentum"
-    title = "SGD with momentum"
+    title = "Gradient descent with momentum"
     symbols: ClassVar[dict[str, str]] = {"beta": r"\beta"}
+    columns: ClassVar[tuple[tuple[str, str], ...]] = (("v_{{{t}}}", "v"),)
     formula = (r"v_{t} = \beta\, v_{t-1} + g_{t}, \qquad v_{0} = 0", r"w_{t} = w_{t-1} - \eta\, v_{t}")
     idea = (
         "the velocity v remembers past gradients, decaying by β each step, so steps grow along a "
@@ -122,6 +136,7 @@ class RMSProp(Optimizer):
     name = "rmsprop"
     title = "RMSProp"
     symbols: ClassVar[dict[str, str]] = {"rho": r"\rho", "epsilon": r"\epsilon"}
+    columns: ClassVar[tuple[tuple[str, str], ...]] = (("s_{{{t}}}", "s"), (r"\sqrt{{s_{{{t}}}}}", "root"))
     formula = (
         r"s_{t} = \rho\, s_{t-1} + (1 - \rho)\, g_{t}^{2}, \qquad s_{0} = 0",
         r"w_{t} = w_{t-1} - \eta\, \frac{g_{t}}{\sqrt{s_{t}} + \epsilon}",
@@ -155,6 +170,12 @@ class Adam(Optimizer):
     name = "adam"
     title = "Adam"
     symbols: ClassVar[dict[str, str]] = {"beta1": r"\beta_{1}", "beta2": r"\beta_{2}", "epsilon": r"\epsilon"}
+    columns: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("m_{{{t}}}", "m"),
+        ("v_{{{t}}}", "v"),
+        (r"\hat m_{{{t}}}", "mhat"),
+        (r"\hat v_{{{t}}}", "vhat"),
+    )
     formula = (
         r"m_{t} = \beta_{1}\, m_{t-1} + (1 - \beta_{1})\, g_{t}, \qquad m_{0} = 0",
         r"v_{t} = \beta_{2}\, v_{t-1} + (1 - \beta_{2})\, g_{t}^{2}, \qquad v_{0} = 0",
@@ -212,6 +233,12 @@ class Adam(Optimizer):
             rf"{{\sqrt{{{tn.text(rec['vhat'])}}} + {eps}}} = {tn.arg(rec['w'])} - {tn.arg(self.eta)} \cdot "
             rf"\frac{{{tn.text(rec['mhat'])}}}{{{tn.text(rec['root'])} + {eps}}} {tn.eq(new)}",
         ]
+
+
+def in_sentence(name: str) -> str:
+    """An optimizer's name inside a sentence: lower case, unless its first word is a name (Adam, Nesterov)."""
+    first = name.split()[0]
+    return name[0].lower() + name[1:] if first in ("Gradient", "Full-batch", "Stochastic", "Mini-batch") else name
 
 
 def _power(b: Num, t: int) -> Num:

@@ -18,7 +18,7 @@ from derive.errors import DeriveError
 from derive.numbers import Num
 from derive.spec.model import Network
 
-# The class is 1 when O ≥ threshold; these are the seed lecture's thresholds when none is written.
+# The class is 1 when O ≥ threshold; when none is written, the middle of the activation's range (step: 0.5).
 DEFAULT_THRESHOLD = {"sigmoid": Fraction(1, 2), "tanh": Fraction(0), "step": Fraction(1, 2), "linear": Fraction(0)}
 RANGE = {"sigmoid": (0, 1), "tanh": (-1, 1), "step": (0, 1)}  # open ends, except step's upper (O is 0 or 1)
 MAX_POINTS_FOR_PROOF = 60

@@ -1,5 +1,6 @@
 """Plots: what they draw is checked against numbers computed here (the independent oracle's loss and
 a central finite difference at 60 digits), and the output is repeatable and leaves matplotlib alone."""
+import itertools
 import xml.etree.ElementTree as ET
 
 import matplotlib
@@ -128,3 +129,32 @@ def test_span_and_float_guard():
     data = descent_curve(net, 1, "w4", span=(-1, 1))["data"]
     assert data["curve"]["x"][0] == -1.0 and data["curve"]["x"][-1] == 1.0
     assert to_float(mpf("1e400")) == 1e300 and to_float(mpf("-1e400")) == -1e300
+
+
+def test_descent_curve_shows_the_bowl_when_there_is_one():
+    """regression_lr, data point 1: x1 = −1, y = −1, O1 = w1·x1 + b1 = −w1 (b1 = 0), so with the
+    squared error L(w1) = (−1 − (−w1))² = (w1 − 1)²: a bowl with its bottom at w1 = 1 (hand
+    calculation). The wide panel finds it; pass_fail's L(w4) = (1 − σ(0.759·w4 + 0.03))² only falls
+    as w4 grows (σ rises toward 1), so there the panel has no lowest point and says so."""
+    net = load_network(text=_text("regression_lr"))
+    out = descent_curve(net, 1, "w1")
+    wide = out["data"]["wide"]
+    assert wide["minimum"][0] == pytest.approx(1.0, abs=0.05)
+    assert wide["minimum"][1] == pytest.approx(0.0, abs=0.01)
+    assert 'id="lowest"' in out["svg"]
+    flat = descent_curve(load_network(text=_text("pass_fail")), 1, "w4")
+    ys = flat["data"]["wide"]["y"]
+    assert flat["data"]["wide"]["minimum"] is None and all(a > b for a, b in itertools.pairwise(ys))
+    assert max(ys) - min(ys) > 0.3  # wide enough to see it flatten, not a straight piece of line
+
+
+def test_descent_curve_gives_the_carried_numbers_of_a_hand_calculation():
+    """pass_fail carries truncated values (O1 = 0.759, O2 = 0.51129): its notes print ∂L/∂w4 ≈ −0.18537
+    (the lecture's hand calculation: −2(1 − 0.51129) · 0.51129(1 − 0.51129) · 0.759), while full
+    precision gives −0.18554. The picture names both."""
+    with mp.workdps(30):
+        hand = -2 * (1 - mpf("0.51129")) * mpf("0.51129") * (1 - mpf("0.51129")) * mpf("0.759")
+    assert mp.nstr(hand, 5) == "-0.18537"
+    out = descent_curve(load_network(text=_text("pass_fail")), 1, "w4")
+    assert out["data"]["carried"]["gradient"] == pytest.approx(float(hand), rel=1e-4)
+    assert out["data"]["gradient"] == pytest.approx(-0.18554, abs=5e-6)

@@ -101,9 +101,12 @@ def _fraction(x: Num) -> Fraction:
 
 # -- the loss along one parameter ------------------------------------------------------------------
 def descent_curve(net: Network, point=1, param: str = "w1", span=None) -> dict:
-    """L as a function of `param` (the others fixed) near its value, the tangent of slope ∂L/∂param
-    and one gradient-descent step w − η·∂L/∂w. `span` is a half-width around the current value or a
-    (low, high) pair; by default the step takes up an eighth of the width. Full precision throughout."""
+    """Two panels. Left: L as a function of `param` alone (the others fixed) over a range wide
+    enough to show its shape (the bowl's bottom when it has one, else where it flattens). Right: close
+    to the current value, the tangent of slope ∂L/∂param and one gradient-descent step
+    w ← w − η·∂L/∂w. `span` is the close-up's half-width around the current value or a (low, high)
+    pair; by default the step takes up an eighth of its width. Full precision throughout; in a carry
+    mode the close-up also gives the carried slope and step the text prints."""
     if param not in net.parameters:
         raise ValueError(f"`{param}` is not a parameter (parameters: {', '.join(net.parameters)})")
     dp, number = _point(net, point)
@@ -118,6 +121,11 @@ def descent_curve(net: Network, point=1, param: str = "w1", span=None) -> dict:
     lo, hi = _span(w0, _fraction(w_new), span)
     xs = [lo + (hi - lo) * Fraction(k, SAMPLES - 1) for k in range(SAMPLES)]
     ys = [_loss_at(net, dp, param, x) for x in xs]
+    carried = None
+    if net.carry.mode != "exact":  # the text's numbers: cut values carried forward, as by hand
+        g = backward(forward(net, dp, net.carry)).gradients[param]
+        with mpmath.workdps(fwd.dps):
+            carried = {"gradient": g, "w_new": Num(w0) - Num(eta) * g}
     facts = {
         "param": param,
         "point": number,
@@ -131,12 +139,89 @@ def descent_curve(net: Network, point=1, param: str = "w1", span=None) -> dict:
         "hi": hi,
         "change": change,
         "dps": fwd.dps,
+        "carried": carried,
     }
+    wide = _wide(net, dp, param, w0, lo, hi)
     with matplotlib.rc_context(STYLE):
-        fig = Figure(figsize=(6.4, 4.2))
-        ax = fig.add_subplot()
-        data = _draw_descent(ax, xs, ys, facts)
+        fig = Figure(figsize=(11, 4.4), layout="constrained")
+        left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.25]})
+        data = _draw_descent(right, xs, ys, facts)
+        data["wide"] = _draw_wide(left, wide, facts)
+        data["carried"] = (
+            {k: to_float(v) for k, v in carried.items()} if carried is not None else None
+        )  # the text's numbers in a carry mode
+        name = _math(param)
+        fig.suptitle(
+            f"One gradient-descent step: {name} $\\leftarrow$ {name} $- \\eta\\,\\partial L/\\partial {tex_name(param)}$"
+            f", $\\eta$ = {_text(facts['eta'])}",
+            fontsize=11,
+        )
         return _output(fig, data)
+
+
+WIDE_SAMPLES = 81
+
+
+def _wide(net, dp, param: str, w0: Fraction, lo: Fraction, hi: Fraction) -> dict:
+    """A range around w0 wide enough that L visibly bends: doubled from the close-up's until the
+    curve departs from its chord by a sixth of its rise, or has its lowest point inside."""
+    half = max(hi - lo, Fraction(1, 2))
+    limit = 10**4 * max(Fraction(1), abs(w0))
+    while True:
+        xs = [w0 - half + 2 * half * Fraction(k, 16) for k in range(17)]
+        ys = [_loss_at(net, dp, param, x).mp for x in xs]
+        rise = max(ys) - min(ys)
+        chord = [ys[0] + (ys[-1] - ys[0]) * k / 16 for k in range(17)]
+        bend = max(abs(y - c) for y, c in zip(ys, chord, strict=True))
+        inside = min(range(17), key=lambda k: ys[k]) not in (0, 16)
+        if half >= limit or (rise > 0 and (bend > rise / 6 or inside)):
+            break
+        half *= 2
+    xs = [w0 - half + 2 * half * Fraction(k, WIDE_SAMPLES - 1) for k in range(WIDE_SAMPLES)]
+    ys = [_loss_at(net, dp, param, x) for x in xs]
+    low = min(range(WIDE_SAMPLES), key=lambda k: ys[k].mp)
+    return {"x": xs, "y": ys, "minimum": low if 0 < low < WIDE_SAMPLES - 1 else None}
+
+
+def _draw_wide(ax, wide: dict, f: dict) -> dict:
+    name = _math(f["param"])
+    fx, fy = [to_float(Num(x)) for x in wide["x"]], [to_float(y) for y in wide["y"]]
+    ax.plot(fx, fy, color=BLUE, lw=2, gid="loss-wide")
+    ax.axvspan(to_float(Num(f["lo"])), to_float(Num(f["hi"])), color=GREY, alpha=0.18, lw=0, gid="close-up")
+    w, L = to_float(f["w"]), to_float(f["loss"])
+    ax.plot([w], [L], "o", color=BLUE, ms=7, zorder=5)
+    rising = f["gradient"].sign() > 0  # the note on the side of the point away from the curve
+    ax.annotate(
+        f"now: {name} = {_text(f['w'])}",
+        xy=(w, L),
+        xytext=(-10 if rising else 10, 10),
+        textcoords="offset points",
+        ha="right" if rising else "left",
+        fontsize=9,
+        color=BLUE,
+    )
+    out: dict[str, Any] = {"x": fx, "y": fy, "minimum": None}
+    k = wide["minimum"]
+    if k is not None:
+        out["minimum"] = [fx[k], fy[k]]
+        ax.plot([fx[k]], [fy[k]], "v", color=GREEN, ms=8, zorder=5, gid="lowest")
+        ax.annotate(
+            f"lowest $L$ on this line\nnear {name} = {_text(Num(wide['x'][k]), 3)}",
+            xy=(fx[k], fy[k]),
+            xytext=(0, 14),
+            textcoords="offset points",
+            ha="center",
+            fontsize=9,
+            color=GREEN,
+        )
+        ax.set_title(f"$L$ as {name} alone changes: a bowl", fontsize=10)
+    else:
+        downhill = "grows" if f["gradient"].sign() < 0 else "falls"
+        ax.set_title(f"$L$ as {name} alone changes: it keeps falling as {name} {downhill}", fontsize=10)
+    ax.set_xlabel(f"{name} (shaded: the close-up on the right)")
+    ax.set_ylabel("$L$")
+    ax.ticklabel_format(useOffset=False)
+    return out
 
 
 def _change(f: dict) -> str:
@@ -208,11 +293,18 @@ def _draw_descent(ax, xs, ys, f: dict) -> dict:
     ax.set_xlabel(name)
     ax.set_ylabel("$L$")
     ax.ticklabel_format(useOffset=False)
-    ax.set_title(
-        f"One gradient-descent step on {name}: {name} $- \\eta\\,\\partial L/\\partial {tex_name(p)}$, "
-        f"$\\eta$ = {_text(f['eta'])}",
-        fontsize=10,
-    )
+    ax.set_title("Close up: the tangent at the current value, and one step", fontsize=10)
+    if f["carried"] is not None:
+        c = f["carried"]
+        ax.text(
+            0.02,
+            0.02,
+            f"Full precision. With the text's carried values: slope {_text(c['gradient'])}, "
+            f"{name} = {_text(c['w_new'])}",
+            transform=ax.transAxes,
+            fontsize=8,
+            color=GREY,
+        )
     ax.legend(loc="best")
     return {
         "param": p,

@@ -16,7 +16,8 @@ from tests.exercise_helpers import HOMEWORK, QUESTIONS, agrees, lecture_numbers,
 from tests.helpers import ROOT
 
 IDS = ["ada", "ben", "cy"]
-FILES = ["network.yaml", "sheet.md", "sheet_files/network.svg", "answers.yaml", "key.md", "key.json"]
+SHEET_FILES = ["network.yaml", "sheet.md", "sheet_files/network.svg", "answers.yaml"]  # sheets/<id>/: handed out
+KEY_FILES = ["network.yaml", "key.md", "key.json"]  # keys/<id>/: kept by the lecturer
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +42,10 @@ def folder_bytes(folder: Path) -> dict[str, bytes]:
 def test_every_student_gets_a_folder_of_files(classes):
     three, _ = classes
     for i in IDS:
-        for name in FILES:
-            assert (three / i / name).is_file(), f"{i}/{name} is missing"
-    assert {"summary.md", "summary.csv", "exercise.json"} <= {p.name for p in three.iterdir()}
+        assert sorted(folder_bytes(three / "sheets" / i)) == sorted(SHEET_FILES), f"sheets/{i}"
+        for name in KEY_FILES:
+            assert (three / "keys" / i / name).is_file(), f"keys/{i}/{name} is missing"
+    assert {"summary.md", "summary.csv", "exercise.json", "sheets", "keys"} == {p.name for p in three.iterdir()}
 
 
 @pytest.mark.slow
@@ -51,7 +53,8 @@ def test_a_sheet_depends_only_on_the_seed_and_the_id_whatever_the_processes(clas
     """ada, ben and cy: once with 2 processes in a class of 3, once with 1 process in a class of 4."""
     three, four = classes
     for i in IDS:
-        assert folder_bytes(three / i) == folder_bytes(four / i), f"{i}'s folder changed"
+        for tree in ("sheets", "keys"):
+            assert folder_bytes(three / tree / i) == folder_bytes(four / tree / i), f"{tree}/{i} changed"
 
 
 @pytest.mark.slow
@@ -60,7 +63,7 @@ def test_students_get_different_numbers_within_the_ranges(classes):
     spec = yaml.safe_load(HOMEWORK.read_text(encoding="utf-8"))["random"]
     seen = set()
     for i in IDS:
-        net = yaml.safe_load((three / i / "network.yaml").read_text(encoding="utf-8"))
+        net = yaml.safe_load((three / "sheets" / i / "network.yaml").read_text(encoding="utf-8"))
         point = net["data"][0]
         for name, value in list(net["parameters"].items()) + [(k, point[k]) for k in ("x1", "x2", "x3")]:
             r = spec["parameters"].get(name) or spec["inputs"].get(name) or spec["parameters"]["all"]
@@ -76,8 +79,8 @@ def test_students_get_different_numbers_within_the_ranges(classes):
 def test_the_keys_agree_with_an_independent_computation(classes):
     three, _ = classes
     for i in IDS:
-        mine = lecture_numbers(three / i / "network.yaml")
-        key = json.loads((three / i / "key.json").read_text(encoding="utf-8"))["exercise"]
+        mine = lecture_numbers(three / "sheets" / i / "network.yaml")
+        key = json.loads((three / "keys" / i / "key.json").read_text(encoding="utf-8"))["exercise"]
         assert list(key["answers"]) == QUESTIONS
         for q in QUESTIONS[:-1]:
             assert agrees(key["answers"][q], mine[q]), (i, q, key["answers"][q], mine[q])
@@ -90,10 +93,10 @@ def test_the_keys_agree_with_an_independent_computation(classes):
 def test_sheets_show_the_numbers_and_the_questions_but_no_answer(classes):
     three, _ = classes
     for i in IDS:
-        sheet = (three / i / "sheet.md").read_text(encoding="utf-8")
-        svg = (three / i / "sheet_files" / "network.svg").read_text(encoding="utf-8")
-        key = json.loads((three / i / "key.json").read_text(encoding="utf-8"))["exercise"]["answers"]
-        net = yaml.safe_load((three / i / "network.yaml").read_text(encoding="utf-8"))
+        sheet = (three / "sheets" / i / "sheet.md").read_text(encoding="utf-8")
+        svg = (three / "sheets" / i / "sheet_files" / "network.svg").read_text(encoding="utf-8")
+        key = json.loads((three / "keys" / i / "key.json").read_text(encoding="utf-8"))["exercise"]["answers"]
+        net = yaml.safe_load((three / "sheets" / i / "network.yaml").read_text(encoding="utf-8"))
         assert f"Student {i.title()}" in sheet and "](sheet_files/network.svg)" in sheet
         for name, value in net["parameters"].items():
             assert f"| ${name[0]}_{{{name[1:]}}}$ | ${value}$ |" in sheet
@@ -113,12 +116,12 @@ def test_blank_answers_files_fit_derive_checks_reader(classes):
     three, _ = classes
     ex = load_exercise(str(HOMEWORK))
     for i in IDS:
-        blank = (three / i / "answers.yaml").read_text(encoding="utf-8")
+        blank = (three / "sheets" / i / "answers.yaml").read_text(encoding="utf-8")
         kept, left = drop_blank_answers(blank, "answers.yaml")
         assert left == 0 and kept.count("\n") == blank.count("\n")
-        net = load_network(str(three / i / "network.yaml"))
+        net = load_network(str(three / "sheets" / i / "network.yaml"))
         filled = blank.replace(":\n", ": 1\n").replace("answers: 1\n", "answers:\n")
-        af = read_answers(str(three / i / "answers.yaml"), net, text=filled)
+        af = read_answers(str(three / "sheets" / i / "answers.yaml"), net, text=filled)
         assert af.student == i and af.point == 1 and af.network == "network.yaml"
         assert [a.key for a in af.answers] == ex.keys()
         assert {q.quantity for q in ex.questions} == {a.quantity for a in af.answers}
@@ -130,9 +133,9 @@ def test_the_summary_lists_every_student_with_their_draws_and_key(classes):
     rows = list(csv.DictReader((four / "summary.csv").read_text(encoding="utf-8").splitlines()))
     assert [r["id"] for r in rows] == IDS + ["dee"]
     for r in rows:
-        net = yaml.safe_load((four / r["id"] / "network.yaml").read_text(encoding="utf-8"))
+        net = yaml.safe_load((four / "sheets" / r["id"] / "network.yaml").read_text(encoding="utf-8"))
         assert Fraction(r["w4"]) == Fraction(str(net["parameters"]["w4"]))
-        key = json.loads((four / r["id"] / "key.json").read_text(encoding="utf-8"))["exercise"]["answers"]
+        key = json.loads((four / "keys" / r["id"] / "key.json").read_text(encoding="utf-8"))["exercise"]["answers"]
         assert all(r[q] == key[q] for q in QUESTIONS)
     summary = (three / "summary.md").read_text(encoding="utf-8")
     assert "seed 2026" in summary and all(f"`{i}`" in summary for i in IDS)
@@ -160,8 +163,8 @@ def test_the_keys_answers_file_reads_back_and_fits_the_pdfs_line(tmp_path):
     r = run_exercise(exercise, "--students", roster(tmp_path, ["ada"]), "-o", tmp_path / "out",
                      "--formats", "md", "--jobs", 1)
     assert r.exit_code == 0, r.stderr
-    key_md = (tmp_path / "out" / "ada" / "key.md").read_text(encoding="utf-8")
-    key = json.loads((tmp_path / "out" / "ada" / "key.json").read_text(encoding="utf-8"))["exercise"]
+    key_md = (tmp_path / "out" / "keys" / "ada" / "key.md").read_text(encoding="utf-8")
+    key = json.loads((tmp_path / "out" / "keys" / "ada" / "key.json").read_text(encoding="utf-8"))["exercise"]
     block = key_md.split("The answers file filled in with these answers:\n\n", 1)[1].split("\n\n", 1)[0]
     lines = [line.removeprefix("    ") for line in block.splitlines()]
     assert len(lines) > 2 and all(len(line) <= 78 for line in lines), block
@@ -170,3 +173,25 @@ def test_the_keys_answers_file_reads_back_and_fits_the_pdfs_line(tmp_path):
              "dL/dO31 * dO31/dO22 * dO22/dO11 * dO11/dw1")
     assert yaml.safe_load("\n".join(lines)) == {"answers": {"dL/dw1": f"{paths} = {key['answers']['dL/dw1']}"}}
     assert key["answers_file"] == {"dL/dw1": f"{paths} = {key['answers']['dL/dw1']}"}
+
+
+@pytest.mark.slow
+def test_sheets_hold_no_key_value_anywhere(classes):
+    """Every file of sheets/ (what students get) is searched for every key answer of every student:
+    as the key writes it (6 significant digits) and rounded to 5 and 4, and each chain-rule answer."""
+    three, _ = classes
+    import mpmath
+
+    wanted = set()
+    for i in IDS:
+        key = json.loads((three / "keys" / i / "key.json").read_text(encoding="utf-8"))["exercise"]["answers"]
+        for q, text in key.items():
+            wanted.add(text)
+            if not q.startswith("chain"):
+                wanted |= {mpmath.nstr(mpmath.mpf(text), d) for d in (4, 5)}
+    files = [p for p in (three / "sheets").rglob("*") if p.is_file()]
+    assert len(files) == len(IDS) * len(SHEET_FILES)
+    for p in files:
+        text = p.read_text(encoding="utf-8")
+        found = sorted(w for w in wanted if w in text)
+        assert not found, f"{p.relative_to(three)} holds key values {found}"

@@ -25,7 +25,7 @@ def marked(tmp_path_factory):
     (subs / "ada" / "answers.yaml").write_text(fill(blank(out, "ada"), key(out, "ada")["answers_file"]))
     (subs / "ben.yaml").write_text(fill(blank(out, "ben"), ben_answers(out)))
     (subs / "upload_17.yaml").write_text(fill(blank(out, "cy"), {"L": key(out, "cy")["answers"]["L"]}))
-    shutil.copy(out / "dee" / "answers.yaml", subs / "dee.yml")
+    shutil.copy(out / "sheets" / "dee" / "answers.yaml", subs / "dee.yml")
     (subs / "fay.yaml").write_text("student: fay\nanswers:\n  O7: 0.5\n")
     (subs / "zed.yaml").write_text("student: zed\nanswers:\n  L: 0.1\n")
     result = run_mark(out, subs)
@@ -34,18 +34,18 @@ def marked(tmp_path_factory):
 
 
 def blank(out, student: str) -> str:
-    return (out / student / "answers.yaml").read_text(encoding="utf-8")
+    return (out / "sheets" / student / "answers.yaml").read_text(encoding="utf-8")
 
 
 def key(out, student: str) -> dict:
-    return json.loads((out / student / "key.json").read_text(encoding="utf-8"))["exercise"]
+    return json.loads((out / "keys" / student / "key.json").read_text(encoding="utf-8"))["exercise"]
 
 
 def ben_answers(out) -> dict[str, str]:
     """O1 off by 0.05; z(O2) and O2 worked on correctly from it (by the formulas, here); the sign of
     dL/dw4 flipped; the structure of dL/dw1 missing a factor while its value is right."""
     answers = dict(key(out, "ben")["answers_file"])
-    true = lecture_numbers(out / "ben" / "network.yaml")
+    true = lecture_numbers(out / "sheets" / "ben" / "network.yaml")
     with mpmath.workdps(40):
         o1 = mpmath.mpf(mpmath.nstr(true["O1"] + mpmath.mpf("0.05"), 4))  # four decimals, as written
         z2 = true["params"]["w4"] * o1 + true["params"]["b2"]  # exact: a sum of short decimals
@@ -68,7 +68,7 @@ def test_answers_filled_from_the_key_are_all_right(marked):
     assert rows["ada"]["status"] == "marked" and rows["ada"]["file"].endswith("ada/answers.yaml")
     assert marks(rows["ada"]) == ["✓"] * len(QUESTIONS)
     assert rows["ada"]["right"] == str(len(QUESTIONS)) and rows["ada"]["wrong"] == "0"
-    assert "✗" not in (out / "ada" / "marked.md").read_text(encoding="utf-8")
+    assert "✗" not in (out / "feedback" / "ada" / "marked.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
@@ -102,13 +102,17 @@ def test_unreadable_files_and_strangers_are_reported_not_crashed_on(marked):
 def test_the_csv_has_a_row_per_student_and_a_column_per_question(marked):
     out, result, rows = marked
     header = (out / "marks.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
-    assert header == ["id", "name", "file", "status", *QUESTIONS, "right", "wrong", "not answered", "questions", "note"]
+    points = [f"points {q} (of 1)" for q in QUESTIONS]  # every question is worth 1 point by default
+    assert header == ["id", "name", "file", "status", *QUESTIONS, *points, "total (of 9)", "right", "wrong",
+                      "not answered", "questions", "note"]
+    assert (rows["ada"]["total (of 9)"], rows["ben"]["total (of 9)"], rows["cy"]["total (of 9)"]) == ("9", "6", "1")
     assert list(rows) == IDS
     table = (out / "marks.md").read_text(encoding="utf-8")
-    assert "| `ben` | Student Ben | 6 | 3 |" in table and "zed.yaml" in table
+    assert "| `ben` | Student Ben | 6 | 6 | 3 |" in table and "zed.yaml" in table
     ben = next(line for line in result.stdout.splitlines() if line.startswith("ben "))
-    # The terminal's table is marks.md's table laid out as columns: id, name, counts, marks, status.
-    assert ben.split() == ["ben", "Student", "Ben", "6", "3", "✓", "✗", "✓c", "✓c", "✓", "✗", "✓", "✓", "✗", "marked"]
+    # The terminal's table is marks.md's table laid out as columns: id, name, points, counts, marks, status.
+    assert ben.split() == ["ben", "Student", "Ben", "6", "6", "3", "✓", "✗", "✓c", "✓c", "✓", "✗", "✓", "✓", "✗",
+                           "marked"]
 
 
 def test_a_folder_that_is_not_an_exercise_is_an_error(tmp_path):

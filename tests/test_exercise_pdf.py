@@ -24,9 +24,9 @@ def test_the_sheet_and_the_key_as_pdf(tmp_path):
     r = run_exercise(HOMEWORK, "--students", roster(tmp_path, ["ada"]), "-o", tmp_path / "out",
                      "--formats", "md,pdf", "--jobs", 1)
     assert r.exit_code == 0, r.stderr
-    folder = tmp_path / "out" / "ada"
-    sheet, key = text_of(folder / "sheet.pdf"), text_of(folder / "key.pdf")
-    answers = json.loads((folder / "key.json").read_text(encoding="utf-8"))["exercise"]["answers"]
+    folder, keys = tmp_path / "out" / "sheets" / "ada", tmp_path / "out" / "keys" / "ada"
+    sheet, key = text_of(folder / "sheet.pdf"), text_of(keys / "key.pdf")
+    answers = json.loads((keys / "key.json").read_text(encoding="utf-8"))["exercise"]["answers"]
     net = yaml.safe_load((folder / "network.yaml").read_text(encoding="utf-8"))
     assert "Student Ada" in sheet and "Questions" in sheet and "answers.yaml" in sheet
     assert f"w4 = {net['parameters']['w4']}".replace("-", "−") in sheet  # the diagram's label

@@ -19,6 +19,8 @@ from derive.exercise.roster import counted, read_roster
 from derive.exercise.spec import load_exercise
 from derive.output import safe_stem, write
 
+FEEDBACK = "feedback"  # exercise-mark's reports, one folder per student, to hand back
+
 
 def _formats(text: str) -> set[str]:
     chosen = {f.strip() for f in text.split(",") if f.strip()}
@@ -119,7 +121,7 @@ def _progress(total: int):
     "--feedback/--no-feedback",
     default=True,
     show_default=True,
-    help="Write each student's derive check report to EXERCISE_OUT_DIR/<id>/marked.md.",
+    help="Write each student's derive check report to EXERCISE_OUT_DIR/feedback/<id>/marked.md.",
 )
 def exercise_mark(exercise_dir, submissions, csv_path, fmt, feedback):
     """Mark the answers files in SUBMISSIONS_DIR (<id>.yaml or <id>/answers.yaml; the `student:` inside
@@ -155,4 +157,4 @@ def _feedback(cm, exercise_dir: str) -> None:
 
     for r in cm.results:
         if r.report is not None:
-            write(check_render([r.report], "md"), str(Path(exercise_dir) / r.student.id / "marked.md"))
+            write(check_render([r.report], "md"), str(Path(exercise_dir) / FEEDBACK / r.student.id / "marked.md"))

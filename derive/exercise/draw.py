@@ -16,7 +16,7 @@ from derive.check.names import L_NODE, Quantity
 from derive.check.truth import State, state, value
 from derive.errors import DeriveError
 from derive.exercise.spec import Exercise, Question
-from derive.numbers import show
+from derive.numbers import Carry, show
 from derive.spec.expand import expand_text
 from derive.spec.loader import load
 from derive.spec.model import DataPoint, Network
@@ -36,6 +36,7 @@ class Draw:
     drawn: dict[str, Fraction]
     tries: int
     answers: dict[str, str]
+    exact: frozenset[str] = frozenset()  # the labels whose answer is the exact value (no ≈ in the key)
 
 
 def student_seed(seed: int, student: str) -> int:
@@ -67,7 +68,12 @@ def variant(ex: Exercise, rng: random.Random) -> tuple[Network, dict[str, Fracti
     inputs = {x: spec.draw(rng) for x, spec in ex.inputs.items()}
     targets = {i: spec.draw(rng) for i, spec in ex.targets.items()}
     point = DataPoint({**base.inputs, **inputs}, tuple(targets.get(i, t) for i, t in enumerate(base.targets)))
-    student_net = dataclasses.replace(net, parameters={**net.parameters, **params}, data=(point,))
+    # The key tells one story of numbers: every value at full precision, shown to KEY_DIGITS digits,
+    # whatever hand-calculation carry the lecture's network file has (the sheet's policy decides
+    # how many digits an answer needs, not the lecture's truncation to 3 decimals).
+    student_net = dataclasses.replace(
+        net, parameters={**net.parameters, **params}, data=(point,), carry=Carry(), show=KEY_DIGITS
+    )
     drawn = {**params, **inputs, **{_target_name(net, i): t for i, t in targets.items()}}
     return student_net, drawn
 
@@ -116,7 +122,8 @@ def _accepted(ex: Exercise, student: str, net: Network, drawn: dict, tries: int)
     if mine.parameters != net.parameters or mine.data != net.data:
         raise AssertionError(f"student {student}: network.yaml does not reproduce the drawn numbers")
     s = state(mine, mine.data[0], "the data point")
-    return Draw(student, mine, text, drawn, tries, key_answers(mine, s, ex.questions))
+    exact = frozenset(q.label for q in ex.questions if not q.chain and show(value(mine, s, q.quantity), KEY_DIGITS)[1])
+    return Draw(student, mine, text, drawn, tries, key_answers(mine, s, ex.questions), exact)
 
 
 def key_answers(net: Network, s: State, questions: tuple[Question, ...]) -> dict[str, str]:

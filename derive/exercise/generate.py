@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import io
 import json
 import multiprocessing
@@ -17,14 +18,17 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
+from derive.check.numeric import Policy, policy_problem
 from derive.errors import DeriveError
 from derive.exercise.draw import Draw, draw_student
 from derive.exercise.keys import key_files
 from derive.exercise.roster import ID, Student
 from derive.exercise.sheets import DIAGRAM, blank_answers, context, decimal, sheet_markdown, sheet_svg, sheet_tex
-from derive.exercise.spec import Exercise
+from derive.exercise.spec import DIGITS, Exercise
+from derive.numbers import parse_number
 from derive.output import write
 from derive.render.notes import markdown_environment
 from derive.render.tex import compile_pdf
@@ -46,12 +50,17 @@ class Job:
     out: str
 
 
-def student_files(job: Job, student: Student) -> tuple[dict[str, str | bytes], Draw]:
-    """Each file of a student's folder by its path in the folder, and their draw."""
+SHEETS, KEYS = "sheets", "keys"  # what students get, and what the lecturer keeps: two separate trees
+
+
+def student_files(job: Job, student: Student) -> tuple[dict[str, str | bytes], dict[str, str | bytes], Draw]:
+    """The files of a student's sheet folder (sheets/<id>/: what the student gets, nothing of the key)
+    and of their key folder (keys/<id>/: the key, and the network it was worked from), each by its path
+    in the folder; and their draw."""
     d = draw_student(job.ex, job.seed, student.id)
     ctx = context(job.ex, student, d)
     sheet = sheet_markdown(ctx)
-    files: dict[str, str | bytes] = {
+    handed: dict[str, str | bytes] = {
         "network.yaml": d.text,
         "sheet.md": sheet,
         DIAGRAM: sheet_svg(d.network),
@@ -60,27 +69,28 @@ def student_files(job: Job, student: Student) -> tuple[dict[str, str | bytes], D
     if job.formats & {"tex", "pdf"}:
         tex = sheet_tex(sheet, job.ex.title, d.network)
         if "tex" in job.formats:
-            files["sheet.tex"] = tex
+            handed["sheet.tex"] = tex
         if "pdf" in job.formats:
-            files["sheet.pdf"] = compile_pdf(tex)
-    files.update(key_files(job.ex, student, d, set(job.formats)))
-    return files, d
+            handed["sheet.pdf"] = compile_pdf(tex)
+    kept: dict[str, str | bytes] = {"network.yaml": d.text, **key_files(job.ex, student, d, set(job.formats))}
+    return handed, kept, d
 
 
 def build_student(job: Job, student: Student) -> dict:
-    """Write one student's folder; their row of the instructor's summary. The files go into a hidden
-    folder first, renamed into place when complete, so an interrupted run leaves no half-written
-    student (a folder from an earlier run is replaced whole)."""
-    files, d = student_files(job, student)
-    folder = Path(job.out) / student.id
+    """Write one student's sheet folder and key folder; their row of the instructor's summary. The
+    files go into a hidden folder first, each half renamed into place when complete (the key first), so
+    an interrupted run leaves no half-written student (folders from an earlier run are replaced whole)."""
+    handed, kept, d = student_files(job, student)
     partial = Path(job.out) / f"{PARTIAL_PREFIX}{student.id}.{os.getpid()}"
     try:
-        for name, content in files.items():
-            write(content, str(partial / name))
-        _into_place(partial, folder)
-    except BaseException:
+        for tree, files in ((KEYS, kept), (SHEETS, handed)):
+            for name, content in files.items():
+                write(content, str(partial / tree / name))
+        for tree in (KEYS, SHEETS):
+            (Path(job.out) / tree).mkdir(parents=True, exist_ok=True)
+            _into_place(partial / tree, Path(job.out) / tree / student.id)
+    finally:
         shutil.rmtree(partial, ignore_errors=True)
-        raise
     return {
         "id": student.id,
         "name": student.name,
@@ -107,11 +117,13 @@ def _into_place(partial: Path, folder: Path) -> None:
 
 
 def remove_partial(out: str) -> None:
-    """Remove the hidden folders of students that were being written when a run was stopped."""
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(out):
-            if entry.name.startswith(PARTIAL_PREFIX) and entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path, ignore_errors=True)
+    """Remove the hidden folders of students that were being written when a run was stopped (in the
+    class folder, and an earlier run's folders set aside in sheets/ and keys/)."""
+    for folder in (out, str(Path(out) / SHEETS), str(Path(out) / KEYS)):
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(folder):
+                if entry.name.startswith(PARTIAL_PREFIX) and entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
 
 
 class Interrupted(BaseException):
@@ -277,10 +289,25 @@ def write_class(job: Job, rows: list[dict]) -> None:
         "exercise": ex.source,
         "network": ex.network_file,
         "seed": job.seed,
-        "questions": [{"label": q.label, "key": q.key} for q in ex.questions],
+        "questions": [
+            {
+                "label": q.label,
+                "key": q.key,
+                "points": fraction_text(q.points),
+                "digits": q.policy.digits,
+                "rel_tol": None if q.policy.rel_tol is None else fraction_text(q.policy.rel_tol),
+            }
+            for q in ex.questions
+        ],
+        "credit": {k: fraction_text(v) for k, v in dataclasses.asdict(ex.credit).items()},
         "students": [{"id": r["id"], "name": r["name"]} for r in rows],
     }
     write(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", str(out / MANIFEST))
+
+
+def fraction_text(x: Fraction) -> str:
+    """An exact number for the manifest: a decimal when it has one (0.5, 2), else a ratio (1/3)."""
+    return decimal(x) if x.denominator in (2**a * 5**b for a in range(8) for b in range(8)) else str(x)
 
 
 def manifest_problem(manifest) -> str | None:
@@ -304,12 +331,50 @@ def manifest_problem(manifest) -> str | None:
     for i, q in enumerate(manifest["questions"]):
         if (problem := texts(q, ("label", "key"), f"questions[{i}]")) is not None:
             return problem
+        if (problem := _marking_problem(q, f"questions[{i}]")) is not None:
+            return problem
+    credit = manifest.get("credit", {})
+    if not isinstance(credit, dict) or any(
+        _share(credit.get(k, "0")) is None for k in ("too_few_digits", "structure_only")
+    ):
+        return "`credit` is not shares from 0 to 1"
     for i, s in enumerate(manifest["students"]):
         if (problem := texts(s, ("id", "name"), f"students[{i}]")) is not None:
             return problem
         if not ID.fullmatch(s["id"]):
             return f"students[{i}].id is not a student id (letters, digits, _ and -)"
     return None
+
+
+def _share(text) -> Fraction | None:
+    """A number from 0 to 1 written as text, or None."""
+    try:
+        value = parse_number(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    return value if value is not None and 0 <= value <= 1 else None
+
+
+def _marking_problem(q: dict, where: str) -> str | None:
+    """What is wrong with a question's points and precision (each optional: older manifests lack them)."""
+    try:
+        points = parse_number(q.get("points", "1")) if isinstance(q.get("points", "1"), str) else None
+        tol = q.get("rel_tol")
+        tol_value = parse_number(tol) if isinstance(tol, str) else None if tol is None else Fraction(-1)
+    except ValueError:
+        return f"{where} has points or rel_tol that are not numbers"
+    digits = q.get("digits", 0)
+    if points is None or points < 0:
+        return f"{where}.points is not a number of points"
+    if not isinstance(digits, int) or isinstance(digits, bool) or policy_problem(digits, tol_value) is not None:
+        return f"{where} has a precision that makes no sense"
+    return None
+
+
+def question_policy(q: dict) -> tuple[Policy, Fraction]:
+    """A manifest question's precision and points (checked by manifest_problem; defaults for old files)."""
+    tol = q.get("rel_tol")
+    return Policy(q.get("digits", DIGITS), parse_number(tol) if tol else None), parse_number(q.get("points", "1"))
 
 
 def summary_csv(rows: list[dict], drawn: list[str], labels: list[str]) -> str:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 import re
 
-from derive.exercise.draw import Draw, filled_answer
+from derive.exercise.draw import KEY_DIGITS, Draw, filled_answer
 from derive.exercise.roster import Student
-from derive.exercise.sheets import question_tex, yaml_key
+from derive.exercise.sheets import policy_words, question_tex, yaml_key
 from derive.exercise.spec import Exercise
 from derive.latex import number, z_names
 from derive.output import safe_stem
@@ -38,6 +38,7 @@ def key_context(ex: Exercise, student: Student, d: Draw) -> dict:
             "chain": q.chain,
             "expected": d.answers[q.label],
             "tex": None if q.chain else number(d.answers[q.label]),
+            "exact": q.label in d.exact,
         }
         for i, q in enumerate(ex.questions, 1)
     ]
@@ -48,8 +49,15 @@ def key_context(ex: Exercise, student: Student, d: Draw) -> dict:
     ]
     for f in filled:  # a number stays plain; a structure is quoted, as YAML could misread `*` or `: `
         f["yaml"] = f["text"] if NUMBER.fullmatch(f["text"]) else folded(json.dumps(f["text"]), len(f["key"]) + 4)
-    carry = net.carry.describe() if net.carry.mode != "exact" else None
-    return {"title": ex.title, "student": student, "rows": rows, "filled": filled, "carry": carry, "tries": d.tries}
+    return {
+        "title": ex.title,
+        "student": student,
+        "rows": rows,
+        "filled": filled,
+        "tries": d.tries,
+        "digits": KEY_DIGITS,
+        "policy": policy_words(ex.policy),
+    }
 
 
 def folded(quoted: str, taken: int) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import yaml
@@ -13,10 +14,10 @@ import yaml
 from derive.check.answers import AnswerFile, parse_key, read_answers
 from derive.check.mark import Report, mark
 from derive.check.names import Names, Quantity
-from derive.check.numeric import ORDER, WRONG
+from derive.check.numeric import ORDER, TOO_FEW, WRONG, Policy, credited
 from derive.check.structure import is_chain
 from derive.errors import DeriveError, SpecError, clean
-from derive.exercise.generate import MANIFEST, manifest_problem
+from derive.exercise.generate import KEYS, MANIFEST, manifest_problem, question_policy
 from derive.exercise.roster import Student
 from derive.spec.loader import load
 from derive.spec.source import MAX_BYTES, compose, read_text
@@ -27,8 +28,10 @@ MARKED, BLANK, MISSING, UNREADABLE = "marked", "blank", "not handed in", "unread
 
 @dataclass
 class Verdict:
-    status: str | None  # right | truncated | carried | wrong, or None: not answered
+    status: str | None  # right | truncated | carried | too few digits | wrong, or None: not answered
     note: str = ""
+    points: Fraction = Fraction(0)  # earned
+    structure_right: bool = False  # a wrong value whose structure or formula on the same line is right
 
 
 @dataclass
@@ -43,7 +46,11 @@ class Result:
     report: Report | None = None
 
     def count(self, right: bool) -> int:
-        return sum(1 for v in self.verdicts.values() if v.status is not None and (v.status != WRONG) == right)
+        return sum(1 for v in self.verdicts.values() if v.status is not None and credited(v.status) == right)
+
+    @property
+    def score(self) -> Fraction:
+        return sum((v.points for v in self.verdicts.values()), Fraction(0))
 
 
 @dataclass
@@ -52,6 +59,11 @@ class ClassMarks:
     questions: list[str]
     results: list[Result]
     problems: list[str]  # files that belong to nobody in the class, or a second file for one student
+    points: dict[str, Fraction] = field(default_factory=dict)  # each question's points, by label
+
+    @property
+    def total(self) -> Fraction:
+        return sum(self.points.values(), Fraction(0))
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,15 @@ class Asked:
     label: str
     quantity: Quantity
     chain: bool
+    policy: Policy
+    points: Fraction
+
+
+def key_folder(out_dir: str, student: str) -> Path:
+    """A student's key folder: keys/<id>/ (a class written before sheets and keys were separate
+    trees has one folder per student, <id>/)."""
+    folder = Path(out_dir) / KEYS / student
+    return folder if folder.is_dir() or not (Path(out_dir) / student).is_dir() else Path(out_dir) / student
 
 
 def read_manifest(out_dir: str) -> dict:
@@ -204,13 +225,14 @@ def mark_class(out_dir: str, submissions: str) -> ClassMarks:
             results.append(Result(s, str(paths[0]), UNREADABLE, refused[paths[0]]))
         else:
             results.append(mark_student(out_dir, manifest, s, paths[0], texts[paths[0]]))
-    return ClassMarks(manifest["title"], [q["label"] for q in manifest["questions"]], results, problems)
+    points = {q["label"]: question_policy(q)[1] for q in manifest["questions"]}
+    return ClassMarks(manifest["title"], list(points), results, problems, points)
 
 
 def mark_student(out_dir: str, manifest: dict, student: Student, path: Path, text: str) -> Result:
     """One student's file against their own network.yaml; a file derive check cannot read is reported."""
     try:
-        own = str(Path(out_dir) / student.id / "network.yaml")
+        own = str(key_folder(out_dir, student.id) / "network.yaml")
         net = load(read_text(own), own)
         names = Names(net)
         asked = [_asked(q, net, names) for q in manifest["questions"]]
@@ -219,22 +241,30 @@ def mark_student(out_dir: str, manifest: dict, student: Student, path: Path, tex
             return Result(student, str(path), BLANK, "nothing answered", {a.label: Verdict(None) for a in asked})
         # what check_answers does, keeping the parsed answers to split `structure = value` lines
         af = read_answers(str(path), net, names, text=kept)
-        report = mark(net, af)
+        policies = {a.quantity: a.policy for a in asked if not a.chain}
+        report = mark(net, af, policies=policies)
     except DeriveError as exc:
         return Result(student, str(path), UNREADABLE, str(exc))
-    return Result(student, str(path), MARKED, "", verdicts(asked, af, report, names), report)
+    credit = {k: Fraction(v) for k, v in manifest.get("credit", {}).items()}
+    return Result(student, str(path), MARKED, "", verdicts(asked, af, report, names, credit), report)
 
 
 def _asked(q: dict, net, names: Names) -> Asked:
     quantity, problem = parse_key(q["key"], net, names)
     if quantity is None:  # then `problem` says why
         raise DeriveError(f"the exercise's question {q['label']} does not fit this network: {problem}")
-    return Asked(q["label"], quantity, q["label"].startswith("chain "))
+    policy, points = question_policy(q)
+    return Asked(q["label"], quantity, q["label"].startswith("chain "), policy, points)
 
 
-def verdicts(asked: list[Asked], af: AnswerFile, report: Report, names: Names) -> dict[str, Verdict]:
-    """The verdict on each question. derive check judges every side of `structure = value`; a chain
-    question takes the structure's verdict, a value question the last number's."""
+def verdicts(
+    asked: list[Asked], af: AnswerFile, report: Report, names: Names, credit: dict[str, Fraction] | None = None
+) -> dict[str, Verdict]:
+    """The verdict on each question, with its points. derive check judges every side of `structure =
+    value`; a chain question takes the structure's verdict, a value question the last number's. A
+    value right to its digits but with too few earns the `too_few_digits` share of the points, a wrong
+    value whose structure or formula on the same line is right the `structure_only` share."""
+    credit = credit or {}
     lines = {a.quantity: (a, line) for a, line in zip(af.answers, report.lines, strict=True)}
     found = {}
     for q in asked:
@@ -250,9 +280,21 @@ def verdicts(asked: list[Asked], af: AnswerFile, report: Report, names: Names) -
         else:
             picks = [j for p, j in judged if p.number is not None or not p.expr.free_symbols][-1:]
             missing = "a number was asked for"
+        others = [j for p, j in judged if not (p.number is not None or not p.expr.free_symbols)]
+        structure_right = not q.chain and any(credited(j.status) for j in others)
         if not picks:
-            found[q.label] = Verdict(WRONG, missing)
+            share = credit.get("structure_only", Fraction(0)) if structure_right else Fraction(0)
+            found[q.label] = Verdict(WRONG, missing, q.points * share, structure_right)
             continue
         worst = max(picks, key=lambda j: ORDER[j.status])
-        found[q.label] = Verdict(worst.status, worst.note or "; ".join(worst.causes))
+        if credited(worst.status):
+            share = Fraction(1)
+        elif worst.status == TOO_FEW:
+            share = credit.get("too_few_digits", Fraction(0))
+        else:
+            share = credit.get("structure_only", Fraction(0)) if structure_right else Fraction(0)
+        note = worst.note or "; ".join(worst.causes)
+        if structure_right and not credited(worst.status):
+            note = "the structure on this line is right; " + note if note else "the structure on this line is right"
+        found[q.label] = Verdict(worst.status, note, q.points * share, structure_right)
     return found

@@ -6,15 +6,22 @@ from __future__ import annotations
 
 import csv
 import io
+from fractions import Fraction
 from typing import Any
 
-from derive.check.numeric import CARRIED, RIGHT, TRUNCATED, WRONG
+from derive.check.numeric import CARRIED, RIGHT, TOO_FEW, TRUNCATED, WRONG
 from derive.check.report import SHORT, as_format, environment
-from derive.exercise.generate import cell
+from derive.exercise.generate import cell, fraction_text
 from derive.exercise.marking import ClassMarks, Result
 
 NOT_ANSWERED_MARK = "·"
-STATUSES = (RIGHT, TRUNCATED, CARRIED, WRONG)
+STATUSES = (RIGHT, TRUNCATED, CARRIED, TOO_FEW, WRONG)
+
+
+def points(x: Fraction) -> str:
+    """Points as a gradebook takes them: 2, 0.5, or 0.333 for a third (three decimals at most)."""
+    text = fraction_text(x)
+    return text if "/" not in text else f"{float(x):.3f}"
 
 
 def short(status: str | None) -> str:
@@ -32,6 +39,8 @@ def table_data(cm: ClassMarks) -> dict:
             "right": r.count(True),
             "wrong": r.count(False),
             "marks": [short(r.verdicts[q].status) if q in r.verdicts else NOT_ANSWERED_MARK for q in cm.questions],
+            "points": [points(r.verdicts[q].points) if q in r.verdicts else "0" for q in cm.questions],
+            "score": points(r.score),
         }
         for r in cm.results
     ]
@@ -42,11 +51,14 @@ def table_data(cm: ClassMarks) -> dict:
             {
                 "question": q,
                 **{s: got.count(s) for s in STATUSES},
+                "too_few": got.count(TOO_FEW),
                 "missing": len(cm.results) - sum(1 for g in got if g is not None),
+                "points": points(cm.points.get(q, Fraction(1))),
             }
         )
     return {
         "title": cm.title,
+        "total": points(cm.total),
         "asked": cm.questions,
         "students": students,
         "questions": questions,
@@ -60,13 +72,31 @@ def render(cm: ClassMarks, fmt: str) -> str:
 
 
 def marks_csv(cm: ClassMarks) -> str:
-    """One row per student of the class and one column per question: ✓ right, ✓t truncated, ✓c
-    carried forward, ✗ wrong, empty when not answered; then the counts."""
+    """One row per student of the class: one column of marks per question (✓ right, ✓t truncated, ✓c
+    carried forward, ✗d too few digits, ✗ wrong, empty when not answered), then one of points per
+    question (`points <question> (of N)`), the total, and the counts."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(["id", "name", "file", "status", *cm.questions, "right", "wrong", "not answered", "questions", "note"])
+    point_heads = [f"points {q} (of {points(cm.points.get(q, Fraction(1)))})" for q in cm.questions]
+    w.writerow(
+        [
+            "id",
+            "name",
+            "file",
+            "status",
+            *cm.questions,
+            *point_heads,
+            f"total (of {points(cm.total)})",
+            "right",
+            "wrong",
+            "not answered",
+            "questions",
+            "note",
+        ]
+    )
     for r in cm.results:
         marks = [SHORT[status] if q in r.verdicts and (status := r.verdicts[q].status) else "" for q in cm.questions]
+        earned = [points(r.verdicts[q].points) if q in r.verdicts else "0" for q in cm.questions]
         right, wrong = r.count(True), r.count(False)
         w.writerow(
             [
@@ -75,6 +105,8 @@ def marks_csv(cm: ClassMarks) -> str:
                 cell(r.file or ""),
                 r.status,
                 *marks,
+                *earned,
+                points(r.score),
                 right,
                 wrong,
                 len(cm.questions) - right - wrong,

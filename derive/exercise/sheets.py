@@ -11,6 +11,7 @@ import re
 from fractions import Fraction
 
 from derive import losses
+from derive.check.numeric import Policy, percent
 from derive.exercise.draw import Draw
 from derive.exercise.roster import Student
 from derive.exercise.spec import Exercise, Question
@@ -136,10 +137,44 @@ def context(ex: Exercise, student: Student, d: Draw) -> dict:
         },
         "eta": number(decimal(net.learning_rate)),
         "questions": [
-            {"number": i, "label": q.label, "key": q.key, "what": question_tex(q, net, zs), "side": side(q, ex)}
+            {
+                "number": i,
+                "label": q.label,
+                "key": q.key,
+                "what": question_tex(q, net, zs),
+                "side": side(q, ex),
+                "points": points_text(q.points),
+                "precision": q.policy.describe() if q.policy != ex.policy and not q.chain else "",
+            }
             for i, q in enumerate(ex.questions, 1)
         ],
+        "policy": policy_words(ex.policy),
+        "total": points_text(sum((q.points for q in ex.questions), Fraction(0))),
+        "credit": {
+            "too_few_digits": points_text(ex.credit.too_few_digits),
+            "structure_only": points_text(ex.credit.structure_only),
+        },
     }
+
+
+def points_text(x: Fraction) -> str:
+    """Points as a sheet shows them: 1, 2, 0.5 (a ratio such as 1/3 as it is)."""
+    return decimal(x) if Fraction(x * 10**6).denominator == 1 else f"{x.numerator}/{x.denominator}"
+
+
+def policy_words(policy: Policy) -> str:
+    """The sheet's sentence on how numbers are marked."""
+    parts = []
+    if policy.digits:
+        parts.append(
+            f"give at least {policy.digits} significant digit{'s' if policy.digits != 1 else ''} "
+            f"(an answer with fewer is marked *too few digits*, even when its digits are right)"
+        )
+    if policy.rel_tol is not None:
+        parts.append(f"a number within {percent(policy.rel_tol)} of the true value counts as right")
+    rule = "; ".join(parts)
+    head = "Numbers are judged to the digits you write; rounding or cutting off after them are both accepted"
+    return f"{head}. {rule[0].upper() + rule[1:]}." if rule else f"{head}."
 
 
 def diagram_network(net: Network) -> Network:

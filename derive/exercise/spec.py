@@ -4,6 +4,7 @@ reported at once with file:line:column, key path and hint."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import re
@@ -17,13 +18,20 @@ import yaml
 from derive.calculus.grad import check_differentiable
 from derive.check.answers import parse_key
 from derive.check.names import L_NODE, Names, Quantity
+from derive.check.numeric import MAX_DIGITS, Policy, policy_problem
 from derive.errors import NotDifferentiable
 from derive.numbers import parse_number
 from derive.spec.loader import load
 from derive.spec.model import Network
 from derive.spec.source import Collector, compose, read_text, suggest
 
-TOP_KEYS = {"network", "title", "instructions", "random", "questions", "avoid"}
+TOP_KEYS = {"network", "title", "instructions", "random", "questions", "avoid", "precision", "credit"}
+PRECISION_KEYS = {"digits", "rel_tol"}
+QUESTION_KEYS = {"question", "points", *PRECISION_KEYS}
+CREDIT_KEYS = {"too_few_digits", "structure_only"}
+DIGITS = 4  # the sheet asks for at least four significant digits unless the exercise says otherwise
+MAX_POINTS = Fraction(1000)
+SHEET_POLICY = Policy(DIGITS)
 RANDOM_KEYS = {"parameters", "inputs", "targets"}
 RANGE_KEYS = {"low", "high", "decimals"}
 AVOID_KEYS = {"saturated", "min_gradient", "min_loss", "tries"}
@@ -34,8 +42,11 @@ CHAIN = re.compile(r"chain\s+(.+)", re.S)
 RANGE_HINT = "write {low: -0.5, high: 0.5, decimals: 2}, or a list of values to choose from such as [0, 1]"
 QUESTION_HINT = (
     "a key of `derive check`'s answers format: z(O1), O1, L, error, dL/dw4, dL/dO2, dO2/dO1, new(w4); "
-    "`chain dL/dw1` asks for the chain-rule structure"
+    "`chain dL/dw1` asks for the chain-rule structure; {question: dL/dw1, points: 2, digits: 3} sets its "
+    "points and precision"
 )
+PRECISION_HINT = "e.g. precision: {digits: 4} (significant digits) or {digits: 3, rel_tol: 0.001} (0.1%)"
+CREDIT_HINT = "e.g. credit: {too_few_digits: 0, structure_only: 0.5} (the share of a question's points)"
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,8 @@ class Question:
     key: str
     quantity: Quantity
     chain: bool
+    policy: Policy = SHEET_POLICY
+    points: Fraction = Fraction(1)
 
 
 @dataclass(frozen=True)
@@ -84,6 +97,17 @@ class Avoid:
     min_gradient: Fraction = Fraction(1, 10**4)
     min_loss: Fraction = Fraction(1, 10**3)
     tries: int = 100
+
+
+@dataclass(frozen=True)
+class Credit:
+    """The share of a question's points for an answer that is not simply right: a value right to its
+    digits but with fewer digits than asked, and a chain-rule structure that is right while the value
+    on its line is wrong (or a value question answered with its right formula but a wrong number).
+    Follow-through (carried forward) and truncation always earn full points."""
+
+    too_few_digits: Fraction = Fraction(0)
+    structure_only: Fraction = Fraction(0)
 
 
 @dataclass(frozen=True)
@@ -100,6 +124,8 @@ class Exercise:
     targets: dict[int, Range | Choice]  # by the output's index
     questions: tuple[Question, ...]
     avoid: Avoid
+    policy: Policy = SHEET_POLICY
+    credit: Credit = Credit()
 
     def keys(self) -> list[str]:
         """The answers-file keys, once each, in the order of the questions."""
@@ -122,11 +148,60 @@ def load_exercise(path: str) -> Exercise:
         c.raise_if_any()
     assert net is not None, "_network returns None only after reporting a problem"
     draws = _random(c, root, top.get("random"), net)
-    questions = _questions(c, root, top.get("questions"), net)
+    policy = _precision(c, top["precision"], "$.precision", SHEET_POLICY) if "precision" in top else SHEET_POLICY
+    credit = _credit(c, top["credit"]) if "credit" in top else Credit()
+    questions = _questions(c, root, top.get("questions"), net, policy)
     c.raise_if_any()
     return Exercise(
-        path, title or f"Exercise: {net.title}", instructions, network_file, net, *draws, tuple(questions), avoid
+        path,
+        title or f"Exercise: {net.title}",
+        instructions,
+        network_file,
+        net,
+        *draws,
+        tuple(questions),
+        avoid,
+        policy,
+        credit,
     )
+
+
+def _precision(c: Collector, node, path: str, base: Policy, items=None) -> Policy:
+    """A precision policy (digits and/or rel_tol) over `base`; `items` when the mapping is read already."""
+    if items is None:
+        items = c.mapping(node, path, "precision", PRECISION_HINT)
+        if items is None:
+            return base
+        c.unknown_keys(items, PRECISION_KEYS, path, "precision")
+    fields = {k: v for k, _, v in items if k in PRECISION_KEYS}
+    digits, tol = base.digits, base.rel_tol
+    if "digits" in fields:
+        given = _count(c, fields["digits"], f"{path}.digits", "digits", 0, MAX_DIGITS)
+        digits = given if given is not None else digits
+    if "rel_tol" in fields:
+        given_tol = _number(c, fields["rel_tol"], f"{path}.rel_tol", "rel_tol", low=Fraction(0))
+        if given_tol is not None and (problem := policy_problem(None, given_tol)):
+            c.error(fields["rel_tol"], f"{path}.rel_tol", problem, PRECISION_HINT)
+        elif given_tol is not None:
+            tol = given_tol
+    return Policy(digits, tol)
+
+
+def _share(c: Collector, node, path: str, what: str) -> Fraction | None:
+    value = _number(c, node, path, what, low=Fraction(0))
+    if value is not None and value > 1:
+        c.error(node, path, f"{what} `{value}` is more than the whole question", "a share from 0 to 1, such as 0.5")
+        return None
+    return value
+
+
+def _credit(c: Collector, node) -> Credit:
+    items = c.mapping(node, "$.credit", "credit", CREDIT_HINT)
+    if items is None:
+        return Credit()
+    c.unknown_keys(items, CREDIT_KEYS, "$.credit", "credit")
+    values = {k: _share(c, v, f"$.credit.{k}", k) for k, _, v in items if k in CREDIT_KEYS}
+    return Credit(**{k: v for k, v in values.items() if v is not None})
 
 
 def _network(c: Collector, root, node, path: str) -> tuple[Network | None, str]:
@@ -282,7 +357,7 @@ def _random(
     return params, inputs, targets
 
 
-def _questions(c: Collector, root, node, net: Network) -> list[Question]:
+def _questions(c: Collector, root, node, net: Network, policy: Policy) -> list[Question]:
     if node is None:
         c.missing(root, "$.questions", "the exercise asks no questions", "add questions: [z(O1), O1, L, dL/dw1]")
         return []
@@ -293,10 +368,29 @@ def _questions(c: Collector, root, node, net: Network) -> list[Question]:
     names, found = Names(net), []
     seen: dict[str, int] = {}
     for i, qnode in enumerate(nodes):
-        text = c.scalar(qnode, f"$.questions[{i}]", "a question")
-        question = _question(c, qnode, f"$.questions[{i}]", text, net, names) if text is not None else None
+        path = f"$.questions[{i}]"
+        own, points, items = policy, Fraction(1), None
+        if isinstance(qnode, yaml.MappingNode):
+            items = c.mapping(qnode, path, "a question", QUESTION_HINT) or []
+            c.unknown_keys(items, QUESTION_KEYS, path, "a question")
+            fields = {k: v for k, _, v in items}
+            if "question" not in fields:
+                c.missing(qnode, f"{path}.question", "the question names no quantity", QUESTION_HINT)
+                continue
+            text = c.scalar(fields["question"], f"{path}.question", "a question")
+            own = _precision(c, qnode, path, policy, items)
+            if "points" in fields:
+                given = _number(c, fields["points"], f"{path}.points", "points", low=Fraction(0))
+                if given is not None and given > MAX_POINTS:
+                    c.error(fields["points"], f"{path}.points", f"points `{given}`: at most {MAX_POINTS}", "")
+                elif given is not None:
+                    points = given
+        else:
+            text = c.scalar(qnode, path, "a question")
+        question = _question(c, qnode, path, text, net, names) if text is not None else None
         if question is None:
             continue
+        question = dataclasses.replace(question, policy=own, points=points)
         if question.label in seen:
             c.error(
                 qnode,

@@ -86,3 +86,23 @@ def test_seed_network_reads_as_the_lecture_writes_it():
     assert [n.name for n in net.neurons] == ["O1", "O2"]
     assert net.parameters["w1"].numerator == 1 and net.parameters["w1"].denominator == 100
     assert net.inputs["x2"] == "Study hours"
+
+
+def test_json_holds_the_carried_values_beside_full_precision():
+    """The JSON of the hand calculation gives both stories of numbers: full precision, and the
+    carried values the notes print (seed: z = 1.151, O1 = 0.759, z = 0.04518, O2 = 0.51129)."""
+    data = json.loads(explain(text=SEED, fmt="json").text)
+    carried = data["carried"]
+    assert carried["how"] == "truncated to 3 decimals"
+    assert mpf(carried["forward"]["O1"]["z"]) == mpf("1.151")
+    assert mpf(carried["forward"]["O1"]["O"]) == mpf("0.759")
+    assert mpf(carried["forward"]["O2"]["z"]) == mpf("0.04518")  # 0.759·0.02 + 0.03, exact
+    assert mpf(carried["forward"]["O2"]["O"]) == mpf("0.51129")
+    with mp.workdps(30):
+        # ∂L/∂w4 by hand from the carried values: −2(1 − O2)·O2(1 − O2)·O1
+        hand = -2 * (1 - mpf("0.51129")) * mpf("0.51129") * (1 - mpf("0.51129")) * mpf("0.759")
+        assert abs(mpf(carried["gradients"]["w4"]) - hand) < mpf(10) ** -18
+        assert abs(mpf(carried["updated"]["w4"]) - (mpf("0.02") - mpf("0.1") * hand)) < mpf(10) ** -18
+    # full precision stays where it was: O1 = σ(1.151) = 0.75969…
+    assert data["forward"]["O1"]["O"].startswith("0.75969")
+    assert "carried" not in json.loads(explain(text=EXACT, fmt="json").text)

@@ -54,7 +54,16 @@ def backward_section(net, shown: Forward, exact: Forward, zt, tn: TexNumbers, op
     check = verify(net, exact.point, back_exact.gradients, budget=options.verify_budget) if options.verify else None
     with mpmath.workdps(exact.dps):  # at the working precision, like every other value
         updated = {p: _update(net, p, back_exact.gradients[p], ctx.eta) for p in net.parameters}
-    section = BackwardSection(available=True, check=check, json=json, updated_exact=updated, param_count=len(order))
+    carried = {}
+    if back is not back_exact:  # a hand calculation's carried values: their gradients and updates too
+        with mpmath.workdps(shown.dps):
+            carried = {
+                "gradients": {p: json_decimal(back.gradients[p]) for p in order},
+                "updated": {p: json_decimal(_update(net, p, back.gradients[p], ctx.eta)) for p in net.parameters},
+            }
+    section = BackwardSection(
+        available=True, check=check, json=json, updated_exact=updated, param_count=len(order), carried=carried
+    )
     if options.detail:
         progress.stage("derivations")
         section = _notes(section, net, shown, back, back_exact, order, ctx, zt, tn, options)

@@ -161,6 +161,9 @@ class BackwardSection:
     check: Check | None = None
     json: dict[str, dict] = field(default_factory=dict)  # per parameter: value, exact form, paths
     updated_exact: dict[str, Num] = field(default_factory=dict)
+    carried: dict[str, dict] = field(
+        default_factory=dict
+    )  # in a carry mode: gradients and updates from the carried values
     param_count: int = 0
     params: tuple[Derivation, ...] = ()  # the update table's order (nearest the loss first)
     derived: tuple[Derivation, ...] = ()  # the ones derived in full, in the order the notes give them

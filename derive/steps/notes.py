@@ -80,7 +80,7 @@ def build(net: Network, options: Options | None = None) -> Document:
     )
     if shown is not exact and options.detail:
         doc.carry = _carry_comparison(net, shown, exact, doc.backward, tn)
-    doc.numbers = _numbers(net, exact, doc.backward, options)
+    doc.numbers = _numbers(net, exact, doc.backward, options, shown)
     doc.values = shown
     progress.stage("writing the notes")  # what the caller does next
     return doc
@@ -263,8 +263,10 @@ def _carry_comparison(net, shown: Forward, exact: Forward, back: BackwardSection
     }
 
 
-def _numbers(net: Network, exact: Forward, back: BackwardSection, options: Options) -> dict:
-    """Every value at full precision, as decimal strings of 20 significant digits, with exact forms."""
+def _numbers(net: Network, exact: Forward, back: BackwardSection, options: Options, shown: Forward) -> dict:
+    """Every value at full precision, as decimal strings of 20 significant digits, with exact forms;
+    in a carry mode also `carried`: the same values as the hand calculation gets them, each hidden
+    activation cut and each output written with `show` digits before it is used (what the notes print)."""
 
     def pair(x: Num) -> dict:
         return {"value": json_decimal(x), "exact": exact_text(x)}
@@ -282,4 +284,11 @@ def _numbers(net: Network, exact: Forward, back: BackwardSection, options: Optio
     if back.available:
         out["gradients"] = back.json
         out["updated"] = {p: json_decimal(v) for p, v in back.updated_exact.items()}
+    if shown is not exact:
+        out["carried"] = {
+            "how": net.carry.describe(),
+            "forward": {n: {"z": json_decimal(v.z), "O": json_decimal(v.O)} for n, v in shown.neurons.items()},
+            "loss": json_decimal(shown.loss),
+            **back.carried,
+        }
     return out

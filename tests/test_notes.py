@@ -111,3 +111,17 @@ def test_markdown_maths_is_balanced(example):
     for line in outside.splitlines():
         assert line.count("$") % 2 == 0, line
     assert "\\begin{aligned}" not in outside
+
+
+def test_tables_print_real_minus_signs():
+    """A negative number in a table reads as minus, not as a hyphen: U+2212, as in the maths (the
+    exponent of e-notation keeps its ASCII sign, which the LaTeX writer reads as a number)."""
+    from derive.render.notes import MARKDOWN_FILTERS
+
+    num = MARKDOWN_FILTERS["num"]
+    assert num("-0.18537") == "\u22120.18537" and num("0.5") == "0.5" and num("-.5") == "\u2212.5"
+    assert num("1.5e-7") == "1.5e-7" and num("-1.5e-7") == "\u22121.5e-7" and num("n/a") == "n/a"
+    md = explain(str(ROOT / "examples" / "pass_fail.yaml")).text
+    update = md[md.index("## 5. The update") :]
+    assert "| $w_{4}$ | 0.02 | \u22120.18537 | 0.038537 |" in update  # ∂L/∂w4 by hand, as in test_seed
+    assert not re.search(r"\| -[0-9]", md)

@@ -37,6 +37,14 @@ def _join_and(items) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+_NEGATIVE = re.compile(r"^-(?=\.?[0-9])")
+
+
+def _num(text) -> str:
+    """A number in running text or a table, with a real minus sign (U+2212), as in the maths."""
+    return _NEGATIVE.sub("\u2212", str(text))
+
+
 def _align(line: str) -> str:
     return line.replace(" = ", " &= ", 1)
 
@@ -47,6 +55,7 @@ MARKDOWN_FILTERS: dict[str, Callable[..., Any]] = {
     "factor_line": _factor_line,
     "align": _align,
     "join_and": _join_and,
+    "num": _num,
     "texname": tex_name,
 }
 

@@ -78,7 +78,8 @@ def test_markdown_of_the_first_step_and_the_table(tmp_path):
     assert "### Step 1 (epoch 1): data point 1" in md and "### Step 2 (epoch 1): data point 2" in md
     assert "z_{1} &= 95 \\cdot 0.01 + 4 \\cdot 0.02 + 4 \\cdot 0.03 + 0.001 = 1.151" in md
     assert "\\hat m_{1}" in md and "1 - 0.9^{1}" in md  # Adam's bias correction, with numbers
-    assert md.count("\n| 2 | 8 |") == 1  # epoch 2 ends with step 8: a row of the progress table
+    assert [r[0] for r in _rows(md, "## 3. Epoch by epoch")] == ["start", "1", "2"]  # a row per epoch
+    assert "epoch $e$ ends with step $4e$" in md
 
 
 def test_detail_all_writes_every_step(tmp_path):
@@ -208,8 +209,9 @@ def test_progress_table_has_a_row_per_epoch_group_with_the_mean_loss_over_the_da
         weights = {k: float(v) for k, v in data["epochs"][epoch]["parameters"].items()}
         # the mean over the four points of (y − O2)², computed here in floats from those weights
         mean = sum((y - _pass_fail(weights, x)[1]) ** 2 for x, y in PASS_FAIL_DATA) / 4
-        assert float(row[2]) == pytest.approx(mean, rel=5e-5), epoch
-        assert row[1] == str(4 * epoch)  # four steps per epoch
+        assert float(row[1]) == pytest.approx(mean, rel=5e-5), epoch
+        for name, cell in zip(("w1", "w2", "w3", "w4"), row[3:], strict=True):  # the weights it was taken at
+            assert float(cell) == pytest.approx(weights[name], rel=5e-5), (epoch, name)
     # the JSON still holds every step and every epoch
     assert len(data["steps"]) == 400 and len(data["epochs"]) == 101
 
@@ -236,11 +238,12 @@ def test_the_optimizer_is_worked_once_then_tabled(pass_fail):
     assert md.count(r"\hat m_{1} &=") == 1  # Adam's step-1 block, once (it was printed seven times)
     rows = _rows(md, "The same rule for every parameter:")
     assert [r[0] for r in rows] == ["w_{1}", "w_{2}", "w_{3}", "w_{4}", "b_{1}", "b_{2}"]
-    # Adam's first step: m̂₁ = g₁, so each row's g and m̂ columns agree; w moves by about η = 0.01
+    # Adam's first step from m₀ = v₀ = 0: m₁ = 0.1·g₁ and v₁ = 0.001·g₁², and since m̂₁ = g₁ and
+    # v̂₁ = g₁², every parameter moves by η = 0.01 against its gradient (ε = 1e-8 aside)
     for row in rows:
-        g, mhat, before, after = row[1], row[4], row[6], row[7]
-        assert mhat == g
-        assert float(after) - float(before) == pytest.approx(0.01, rel=1e-4)
+        g, m, v, before, after = (float(c.replace(r" \times 10^{", "e").rstrip("}")) for c in row[1:])
+        assert m == pytest.approx(0.1 * g, rel=1e-4) and v == pytest.approx(0.001 * g * g, rel=1e-4)
+        assert after - before == pytest.approx(0.01 if g < 0 else -0.01, rel=1e-4)
     trace = _rows(md, "over its first steps")
     assert [r[0] for r in trace] == ["1", "2", "3", "4", "5"]
 

@@ -20,7 +20,8 @@ from derive.train.run import Run, Step
 from derive.train.to_json import training_json
 
 MAX_ROWS = 200  # rows of a study's step table; past this, the JSON holds the rest
-MAX_COLUMNS = 6  # parameters shown as columns of the progress table (the result table shows every one)
+MAX_COLUMNS = 4  # parameters shown as columns of the progress table (the result table shows every one);
+# with epoch, L and ‖∇L‖ that is 7 columns, what a page (and a 42rem HTML column) holds
 MAX_PROGRESS_ROWS = 25  # rows of the progress table, its start row included
 NORM_TERMS = 3  # squares per line of the gradient's size, so the formula breaks before the margin
 TRACE_STEPS = 5  # steps of the optimizer's state followed for one parameter
@@ -72,6 +73,7 @@ def training_doc(r: Run, detail: set[int] | None, pictures=None) -> TrainDoc:
         "detailed": [step_detail(r, s, tn, zt) for s in full],
         "columns": [tex_name(p) for p in list(net.parameters)[:MAX_COLUMNS]],
         "hidden_columns": max(0, len(net.parameters) - MAX_COLUMNS),
+        "hidden": [tex_name(p) for p in list(net.parameters)[MAX_COLUMNS:]],
         "trace": trace(r, tn),
         "final": final(r, tn),
         "stopped": r.stopped,
@@ -335,11 +337,9 @@ def progress_rows(r: Run, tn: TexNumbers) -> tuple[list[dict], str]:
     if done and (not chosen or chosen[-1] != done):
         chosen.append(done)
     names = list(r.net.parameters)[:MAX_COLUMNS]
-    spe = len(r.batches)
     rows = [
         {
             "epoch": e,
-            "step": e * spe,
             "loss": tn.text(r.epochs[e].loss),
             "norm": tn.text(r.epochs[e].norm),
             "params": [tn.text(r.epochs[e].params[p]) for p in names],

@@ -35,7 +35,9 @@ class Optimizer:
     title = "Gradient descent"  # the notes name it by its batches: stochastic, mini-batch or (full-)batch
     symbols: ClassVar[dict[str, str]] = {}  # hyper-parameter -> its TeX symbol
     formula: tuple[str, ...] = (r"w_{t} = w_{t-1} - \eta\, g_{t}",)  # one TeX line each
-    # The state an update computes, as table columns: (TeX with {t} for the step, key in its record).
+    # The state an update carries to the next step, as table columns: (TeX with {t} for the step, key
+    # in its record). Intermediates (Adam's bias-corrected m̂ and v̂, RMSProp's root) are shown in the
+    # one update written out in full, so the tables stay narrow enough for a page.
     columns: ClassVar[tuple[tuple[str, str], ...]] = ()
     idea = (
         "every step moves each parameter against its gradient, in proportion to the learning rate: "
@@ -72,7 +74,8 @@ class Optimizer:
         return w - self.consts(t)["eta"] * g, {"w": w, "g": g}
 
     def lines(self, rec: dict[str, Num], new: Num, t: int, tn: TexNumbers, w_tex: str) -> list[str]:
-        """The update with this step's numbers substituted, one TeX line per formula line."""
+        """The update with this step's numbers substituted, one TeX line per formula line (a line
+        starting `&=` continues the one before it, so a long update breaks before the margin)."""
         return [rf"{w_tex} = {tn.arg(rec['w'])} - {tn.arg(self.eta)} \cdot {tn.arg(rec['g'])} {tn.eq(new)}"]
 
     def _old(self, p: str, key: str) -> Num:
@@ -136,7 +139,7 @@ class RMSProp(Optimizer):
     name = "rmsprop"
     title = "RMSProp"
     symbols: ClassVar[dict[str, str]] = {"rho": r"\rho", "epsilon": r"\epsilon"}
-    columns: ClassVar[tuple[tuple[str, str], ...]] = (("s_{{{t}}}", "s"), (r"\sqrt{{s_{{{t}}}}}", "root"))
+    columns: ClassVar[tuple[tuple[str, str], ...]] = (("s_{{{t}}}", "s"),)
     formula = (
         r"s_{t} = \rho\, s_{t-1} + (1 - \rho)\, g_{t}^{2}, \qquad s_{0} = 0",
         r"w_{t} = w_{t-1} - \eta\, \frac{g_{t}}{\sqrt{s_{t}} + \epsilon}",
@@ -161,7 +164,8 @@ class RMSProp(Optimizer):
             rf"s_{{{t}}} = {tn.arg(rho)} \cdot {tn.arg(rec['s_old'])} + {tn.arg(1 - rho)} \cdot "
             rf"{tn.arg(rec['g'])}^{{2}} {tn.eq(rec['s'])}",
             rf"{w_tex} = {tn.arg(rec['w'])} - {tn.arg(self.eta)} \cdot \frac{{{tn.text(rec['g'])}}}"
-            rf"{{\sqrt{{{tn.text(rec['s'])}}} + {eps}}} = {tn.arg(rec['w'])} - {tn.arg(self.eta)} \cdot "
+            rf"{{\sqrt{{{tn.text(rec['s'])}}} + {eps}}}",
+            rf"&= {tn.arg(rec['w'])} - {tn.arg(self.eta)} \cdot "
             rf"\frac{{{tn.text(rec['g'])}}}{{{tn.text(rec['root'])} + {eps}}} {tn.eq(new)}",
         ]
 
@@ -170,12 +174,7 @@ class Adam(Optimizer):
     name = "adam"
     title = "Adam"
     symbols: ClassVar[dict[str, str]] = {"beta1": r"\beta_{1}", "beta2": r"\beta_{2}", "epsilon": r"\epsilon"}
-    columns: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("m_{{{t}}}", "m"),
-        ("v_{{{t}}}", "v"),
-        (r"\hat m_{{{t}}}", "mhat"),
-        (r"\hat v_{{{t}}}", "vhat"),
-    )
+    columns: ClassVar[tuple[tuple[str, str], ...]] = (("m_{{{t}}}", "m"), ("v_{{{t}}}", "v"))
     formula = (
         r"m_{t} = \beta_{1}\, m_{t-1} + (1 - \beta_{1})\, g_{t}, \qquad m_{0} = 0",
         r"v_{t} = \beta_{2}\, v_{t-1} + (1 - \beta_{2})\, g_{t}^{2}, \qquad v_{0} = 0",
@@ -230,7 +229,8 @@ class Adam(Optimizer):
             rf"\hat v_{{{t}}} = \frac{{{tn.text(rec['v'])}}}{{1 - {tn.text(b2)}^{{{t}}}}} = "
             rf"\frac{{{tn.text(rec['v'])}}}{{{tn.text(rec['c2'])}}} {tn.eq(rec['vhat'])}",
             rf"{w_tex} = {tn.arg(rec['w'])} - {tn.arg(self.eta)} \cdot \frac{{{tn.text(rec['mhat'])}}}"
-            rf"{{\sqrt{{{tn.text(rec['vhat'])}}} + {eps}}} = {tn.arg(rec['w'])} - {tn.arg(self.eta)} \cdot "
+            rf"{{\sqrt{{{tn.text(rec['vhat'])}}} + {eps}}}",
+            rf"&= {tn.arg(rec['w'])} - {tn.arg(self.eta)} \cdot "
             rf"\frac{{{tn.text(rec['mhat'])}}}{{{tn.text(rec['root'])} + {eps}}} {tn.eq(new)}",
         ]
 

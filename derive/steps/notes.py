@@ -109,6 +109,7 @@ def _facts(net: Network, options: Options, point) -> dict:
         if (a.name, a.slope) not in seen:
             seen.add((a.name, a.slope))
             acts.append({"name": a.name, "definition": a.definition(), "convention": a.convention})
+    tn = TexNumbers(net.show)
     targets = [tex_name("y") if len(net.outputs) == 1 else f"y_{{{i}}}" for i in range(1, len(net.outputs) + 1)]
     return {
         "loss": net.loss,
@@ -122,6 +123,7 @@ def _facts(net: Network, options: Options, point) -> dict:
         "point_index": options.point + 1,
         "point_count": len(net.data),
         "targets": targets,
+        "target_lines": [f"{t} = {tn.text(Num(y))}" for t, y in zip(targets, point.targets, strict=True)],
         "frozen": sorted(net.freeze),
         "softmax_ce": losses.of(net.loss).softmax_shortcut(point.targets),
     }

@@ -81,11 +81,16 @@ def test_an_exact_value_needs_no_more_digits_than_it_has():
 
 
 def test_a_relative_tolerance_accepts_a_close_value():
-    # |0.7590 − 0.759690| / 0.759690 = 9.1e-4: inside 0.1%, outside 0.05%; neither rounding nor truncation
-    assert marked("  O1: 0.7590\n", Policy(4))["O1"].status == "wrong"
-    line = marked("  O1: 0.7590\n", Policy(4, Fraction(1, 1000)))["O1"]
+    # |0.7591 − 0.759690| / 0.759690 = 7.8e-4: inside 0.1%, outside 0.05%; neither the rounding (0.7597)
+    # nor the truncation (0.7596) of the true value, nor the lecture's hand value 0.759 (truncated to 3
+    # decimals, which 0.7590 would be)
+    assert marked("  O1: 0.7591\n", Policy(4))["O1"].status == "wrong"
+    line = marked("  O1: 0.7591\n", Policy(4, Fraction(1, 1000)))["O1"]
     assert line.status == "right" and "within 0.1% of the true value" in note(line)
-    assert marked("  O1: 0.7590\n", Policy(4, Fraction(5, 10000)))["O1"].status == "wrong"
+    # 0.05% of the hand value 0.759 (|0.7591 − 0.759| / 0.759 = 1.3e-4) is credited as the hand calculation
+    assert marked("  O1: 0.7591\n", Policy(4, Fraction(5, 10000)))["O1"].status == "carried"
+    # within 0.01% of neither the true value nor the hand value (|0.7591 − 0.759| / 0.759 = 1.3e-4)
+    assert marked("  O1: 0.7591\n", Policy(4, Fraction(1, 10000)))["O1"].status == "wrong"
 
 
 def run_check(*args):
@@ -162,3 +167,42 @@ def test_aliases_of_one_quantity_are_one_column_of_the_summary(tmp_path):
     data = json.loads(run_check(folder, "--summary", "-f", "json").stdout)["summary"]
     assert data["asked"] == ["z(O1)", "L", "new(w4)"]
     assert [q["right"] for q in data["questions"]] == [2, 2, 2]
+
+
+# -- 3. formulas with the data point written in; the lecture's own carried numbers ------------------
+
+
+@pytest.mark.parametrize("key, text, written_in", [
+    ("dL/dw4", "-2(1-O2)O2(1-O2)O1", "y = 1"),  # 2(O2 − y)·O2(1 − O2)·O1 with y = 1
+    ("L", "(1-O2)^2", "y = 1"),  # (y − O2)² with y = 1
+    ("dL/dw1", "2*(O2 - 1) * O2*(1 - O2) * 0.02 * O1*(1 - O1) * 95", "y = 1, x1 = 95, w4 = 0.02"),
+])
+def test_a_formula_with_the_data_point_written_in_is_right_and_says_so(key, text, written_in):
+    line = marked(f"  {key}: {json.dumps(text)}\n")[key]
+    assert line.status == "right", note(line)
+    assert f"right (with {written_in} substituted)" in note(line)
+
+
+@pytest.mark.parametrize("key, text", [
+    ("dL/dO2", "2*(O2 - 2)"),  # y = 2 is not this data point's target (y = 1)
+    ("dL/dw4", "-2(2-O2)O2(1-O2)O1"),
+    ("dL/dw1", "2*(O2 - 1) * O2*(1 - O2) * 0.03 * O1*(1 - O1) * 95"),  # w4 is 0.02, not 0.03
+])
+def test_a_formula_with_wrong_numbers_written_in_stays_wrong(key, text):
+    assert marked(f"  {key}: {json.dumps(text)}\n")[key].status == "wrong"
+
+
+def test_the_lecture_s_carried_numbers_are_credited_without_the_intermediate_values():
+    # By hand with the lecture's carried O1 = 0.759 and O2 = 0.51129 (δ = 2(O2 − 1)·O2(1 − O2)):
+    #   dL/dw4 = δ·O1 = −0.1853709, dL/dw1 = δ·w4·O1(1 − O1)·x1 = δ·0.02·0.759·0.241·95 = −0.0848813
+    # (full precision: −0.18554 and −0.084713), what derive's own notes print for pass_fail.yaml
+    with mpmath.workdps(30):
+        o1, o2 = mpmath.mpf("0.759"), mpmath.mpf("0.51129")
+        delta = 2 * (o2 - 1) * o2 * (1 - o2)
+        assert mpmath.nstr(delta * o1, 5) == "-0.18537"
+        assert mpmath.nstr(delta * mpmath.mpf("0.02") * o1 * (1 - o1) * 95, 5) == "-0.084881"
+    lines = marked("  dL/dw4: -0.18537\n  dL/dw1: -0.084881\n")
+    for key in ("dL/dw4", "dL/dw1"):
+        assert lines[key].status == "carried"
+        assert "hand calculation carries numbers (truncated to 3 decimals" in note(lines[key])
+    assert marked("  dL/dw4: -0.18537\n", Policy(6))["dL/dw4"].status == "too few digits"

@@ -299,7 +299,7 @@ def hostile_class(tmp_path_factory):
     made = run_exercise(HOMEWORK, "--students", roster(base, IDS), "-o", out, "--formats", "md", "--jobs", 1)
     assert made.exit_code == 0, made.stderr
     subs.mkdir()
-    z = {i: mpmath.nstr(lecture_numbers(out / i / "network.yaml")["z(O1)"], 12) for i in ("s001", "s002", "s010")}
+    z = {i: mpmath.nstr(lecture_numbers(out / "sheets" / i / "network.yaml")["z(O1)"], 12) for i in ("s001", "s002", "s010")}
     (subs / "s001.yaml").write_text(
         f"answers:\n  z(O1): '{z['s001']}'\n  O1: '1e-30'\n  z(O2): 'exp(36)'\n  O2: '1/10^61'\n  L: '10^16'\n",
         encoding="utf-8",
@@ -405,7 +405,7 @@ def test_a_class_whose_only_trouble_is_the_crashing_answers_exits_as_for_wrong_a
                         "--jobs", 1)
     assert made.exit_code == 0, made.stderr
     subs.mkdir()
-    z2 = mpmath.nstr(lecture_numbers(out / "s002" / "network.yaml")["z(O1)"], 12)
+    z2 = mpmath.nstr(lecture_numbers(out / "sheets" / "s002" / "network.yaml")["z(O1)"], 12)
     many = "0." + "7" * 40
     (subs / "s001.yaml").write_text(f"answers:\n  O1: '1e-30'\n  L: 'exp(36)'\n  z(O1): '{many}'\n", encoding="utf-8")
     (subs / "s002.yaml").write_text(f"answers:\n  z(O1): '{z2}'\n", encoding="utf-8")

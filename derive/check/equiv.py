@@ -11,11 +11,11 @@ import sympy
 
 from derive.check.evaluate import DPS, Undefined, close, environment, evaluate
 from derive.check.formulas import expected_formula, names_of, path_value, paths
-from derive.check.names import L_NODE, Names, Quantity, label
+from derive.check.names import L_NODE, Names, Quantity, label, target_symbol
 from derive.check.numeric import RIGHT, WRONG, Judgement
 from derive.check.parse import ExpressionError, parse_answer
-from derive.check.truth import LinkError, State, step, value, why_not
-from derive.spec.model import Network
+from derive.check.truth import LinkError, State, random_states, step, value, why_not
+from derive.spec.model import DataPoint, Network
 
 MAX_EXPAND_OPS = 80
 LOSS_RULES = {
@@ -24,12 +24,21 @@ LOSS_RULES = {
     "mse": "L = (1/K)Σ(y − ŷ)², so ∂L/∂ŷ = (2/K)(ŷ − y)",
 }
 MIN_POINTS = 5
+RANDOM_CHECKS = 6  # random points where a formula with the data point's y, x or weights written in is compared
 
 
 def judge_formula(
-    net: Network, names: Names, q: Quantity, expr: sympy.Expr, states: list[State], template: str | None
+    net: Network,
+    names: Names,
+    q: Quantity,
+    expr: sympy.Expr,
+    states: list[State],
+    template: str | None,
+    point: DataPoint | None = None,
 ) -> Judgement:
-    """`states[0]` is the data point itself; the rest are random points."""
+    """`states[0]` is the data point itself (`point`); the rest are random points. A formula with the
+    point's y, x or current weights written in as numbers is right when it equals the expected one
+    with those held at the point's values."""
     bad = bad_factors(net, names, expr)
     expected = names_of(template) if template else ""
     if bad:
@@ -57,12 +66,57 @@ def judge_formula(
         proved = _simplifies_to_zero(net, names, expr, template)
         how = "identical after simplifying" if proved else f"equal at the data point and {len(used) - 1} random points"
         return Judgement(RIGHT, method=how)
+    written_in = _substituted(net, names, q, expr, template, states[0], point)
+    if written_in:
+        return Judgement(
+            RIGHT, f"right (with {written_in} substituted)", method=f"equal at the data point with {written_in}"
+        )
     i = next(k for k, (a, b) in enumerate(zip(mine, truth, strict=True)) if not close(a, b))
     j = Judgement(WRONG, expected=expected, method=f"values at {len(used)} points")
     j.point = _where(net, names, used[i], expr, template, mine[i], truth[i])
     j.difference = f"{_n(mine[i] - truth[i])} at {used[i].where}"
     j.causes = causes(net, q, used, mine, truth)
     return j
+
+
+def _substituted(
+    net: Network, names: Names, q: Quantity, expr, template: str | None, at: State, point_of: DataPoint | None
+) -> str:
+    """What of the data point the person wrote in as numbers (y = 1, x1 = 95, w4 = 0.02), when the
+    formula equals the expected one with exactly those held at the data point's values; "" otherwise.
+    Only the targets, the inputs and the current parameters may be written in: the names the expected
+    formula has and yours lacks say which."""
+    if template is None or point_of is None:
+        return ""
+    try:
+        wanted = parse_answer(names_of(template), names)[0].expr.free_symbols
+    except ExpressionError:
+        return ""
+    point = at.fwd
+    kinds = {
+        "targets": {target_symbol(net, i): t for i, t in enumerate(point.targets())},
+        "inputs": {names.symbol(x): point.inputs[x] for x in net.inputs},
+        "parameters": {names.symbol(p): point.params[p] for p in net.parameters},
+    }
+    missing = {
+        k: {s: v for s, v in syms.items() if s in wanted and s not in expr.free_symbols} for k, syms in kinds.items()
+    }
+    keep = frozenset(k for k, syms in missing.items() if syms)
+    if not keep:
+        return ""
+    states = random_states(net, RANDOM_CHECKS, keep=keep, at=point_of)
+    if len(states) < MIN_POINTS:
+        return ""
+    for s in states:
+        try:
+            a = evaluate(expr, environment(net, names, s, expr))
+        except Undefined:
+            return ""
+        if not close(a, value(net, s, q).mp):
+            return ""
+    return ", ".join(
+        f"{names_of('{' + str(sym) + '}')} = {_n(v.mp)}" for syms in missing.values() for sym, v in syms.items()
+    )
 
 
 def bad_factors(net: Network, names: Names, expr: sympy.Expr) -> list[str]:

@@ -3,7 +3,6 @@ chain-rule structure, against the network's values at full precision."""
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -18,6 +17,7 @@ from derive.check.numeric import (
     MAX_DIGITS,
     ORDER,
     RIGHT,
+    TOO_FEW,
     WRONG,
     Judgement,
     Policy,
@@ -111,6 +111,7 @@ class Marker:
             for name in list(net.parameters) + list(net.inputs)
         }
         self.root_status: dict[str, str] = {}
+        self._hand: State | None = None
 
     def states(self) -> list[State]:
         if self._random is None:
@@ -176,7 +177,7 @@ class Marker:
         if not p.expr.free_symbols:
             return "number", self.judge_constant(q, p)
         template = expected_formula(self.net, q)
-        return "formula", judge_formula(self.net, self.names, q, p.expr, self.states(), template)
+        return "formula", judge_formula(self.net, self.names, q, p.expr, self.states(), template, self.point)
 
     # -- numbers --------------------------------------------------------------------------------------
     def judge_value(self, q: Quantity, text: str | Written) -> Judgement:
@@ -187,10 +188,36 @@ class Marker:
         if earlier:
             mine, used = given(self.net, self.point, q, earlier)
             given_names = self.roots(q, used)
-        j = judge_number(text, truth, mine, given_names, self.policies.get(q, self.policy))
+        policy = self.policies.get(q, self.policy)
+        j = judge_number(text, truth, mine, given_names, policy)
+        if j.status == WRONG and (hand := self.hand_value(q)) is not None:
+            # the network file's own hand calculation (the lecture's O1 = 0.759 carried on) is credited
+            # as carried forward, even when its intermediate values are not given
+            k = judge_number(text, hand, None, [], policy)
+            if k.status != WRONG:
+                note = (
+                    f"correct as the network file's hand calculation carries numbers ({self.net.carry.describe()}; "
+                    f"the true value is {number(truth, 5)})"
+                )
+                return Judgement(
+                    k.status if k.status == TOO_FEW else CARRIED,
+                    "; ".join(filter(None, [note, k.note if k.status == TOO_FEW else ""])),
+                )
         if j.status == WRONG:
             j.causes = numeric_causes(written(text) if isinstance(text, str) else text, truth, self.alternatives(q))
         return j
+
+    def hand_value(self, q: Quantity) -> Num | None:
+        """`q` as the network file's carry computes it (the lecture's truncation to 3 decimals), or None
+        when the file carries full precision."""
+        if self.net.carry.mode == "exact":
+            return None
+        if self._hand is None:
+            self._hand = state(self.net, self.point, "the hand calculation", carry=self.net.carry)
+        try:
+            return value(self.net, self._hand, q)
+        except (LinkError, DeriveError):
+            return None
 
     def judge_constant(self, q: Quantity, p) -> Judgement:
         """A formula of numbers only ((1 - 0.51129)^2): judged to as many significant digits as its most
@@ -246,13 +273,6 @@ class Marker:
     def alternatives(self, q: Quantity) -> dict[str, Num]:
         """Values a known slip would give, for the likely cause of a wrong number."""
         found = {}
-        if self.net.carry.mode != "exact":
-            hand = state(self.net, self.point, "the hand calculation", carry=self.net.carry)
-            with contextlib.suppress(LinkError, DeriveError):
-                found[
-                    f"this is the hand calculation with the network file's carry ({self.net.carry.describe()}): "
-                    "give your intermediate values (O1, O2, …) so follow-through can credit it"
-                ] = value(self.net, hand, q)
         if q.kind == "new" and q.name not in self.net.freeze:
             old = Num(self.net.parameters[q.name])
             g = value(self.net, self.truth, Quantity("d", top=L_NODE, bottom=("p", q.name)))

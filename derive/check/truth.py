@@ -42,14 +42,23 @@ def state(net: Network, point: DataPoint, where: str, params=None, overrides=Non
     return State(fwd, back, where)
 
 
-def random_states(net: Network, count: int, seed: int = 20240) -> list[State]:
-    """Forward passes at random parameters, inputs and targets: where two formulas are compared."""
+def random_states(
+    net: Network, count: int, seed: int = 20240, keep: frozenset[str] = frozenset(), at: DataPoint | None = None
+) -> list[State]:
+    """Forward passes at random parameters, inputs and targets: where two formulas are compared. `keep`
+    holds what stays as it is at the data point `at` (and the network's own parameters): "targets",
+    "inputs" and/or "parameters" (where a formula with y = 1 written in is compared)."""
     rng = random.Random(seed)
     found: list[State] = []
     for _ in range(count * 3):
         params = {p: _rand(rng, 1) for p in net.parameters}
         inputs = {x: _rand(rng, 2) for x in net.inputs}
-        point = DataPoint(inputs, _targets(rng, net))
+        targets = _targets(rng, net)
+        if at is not None:
+            params = dict(net.parameters) if "parameters" in keep else params
+            inputs = dict(at.inputs) if "inputs" in keep else inputs
+            targets = tuple(at.targets) if "targets" in keep else targets
+        point = DataPoint(inputs, targets)
         try:
             found.append(state(net, point, f"random point {len(found) + 1}", params=params))
         except DeriveError:

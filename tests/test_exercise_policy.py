@@ -117,3 +117,12 @@ def test_a_bad_policy_is_one_clear_error(tmp_path, change, words):
     r = run_exercise(bad, "--count", 1, "-o", tmp_path / "out", "--formats", "md", "--jobs", 1)
     assert r.exit_code == 2 and "Traceback" not in r.stderr
     assert str(bad) in r.stderr
+
+
+def test_without_tex_the_message_names_the_formats_that_need_none(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no pdflatex anywhere on it
+    r = run_exercise(ROOT / "examples" / "exercises" / "pass_fail_homework.yaml", "--count", 1,
+                     "-o", tmp_path / "out", "--jobs", 1)  # the default formats: md,pdf
+    assert r.exit_code == 2 and "Traceback" not in r.stderr
+    assert "need pdflatex, which is not installed" in r.stderr and "--formats md,html" in r.stderr
+    assert not (tmp_path / "out").exists()

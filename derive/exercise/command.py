@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from derive.exercise.generate import FORMATS, Interrupted, generate
 from derive.exercise.roster import counted, read_roster
 from derive.exercise.spec import load_exercise
 from derive.output import safe_stem, write
+from derive.render.tex import PACKAGES
 
 FEEDBACK = "feedback"  # exercise-mark's reports, one folder per student, to hand back
 
@@ -67,6 +69,12 @@ def exercise(exercise_file, roster, count, seed, output, formats, jobs):
     Exit codes: 0 done, 2 a problem with the exercise, the roster or the network.
     """
     chosen = _formats(formats)
+    if "pdf" in chosen and not shutil.which("pdflatex"):
+        others = ",".join(f for f in FORMATS if f in chosen - {"pdf"} | {"md", "html"})
+        raise DeriveError(
+            f"sheet.pdf and key.pdf need pdflatex, which is not installed (the Debian packages {PACKAGES}); "
+            f"nothing was written. Without TeX, write the sheets and keys as Markdown and HTML: --formats {others}"
+        )
     if (roster is None) == (count is None):
         raise DeriveError("give the class with --students ROSTER.csv or with --count N (one of the two)")
     ex = load_exercise(exercise_file)

@@ -258,6 +258,7 @@ def test_prose_names_the_method_and_says_nothing_of_where_the_example_came_from(
         assert "seed" not in md.lower() and "updation" not in md, name
         assert ": training over the data" not in md, name
     assert outputs["training_pass_fail_train.md"].startswith("# Will the student pass? Training over four students\n")
+    assert outputs["deep_sigmoid_study-depth.md"].startswith("# The vanishing gradient in a chain of sigmoids\n")
     # regression_lr takes the whole data set per step: batch gradient descent, not stochastic
     full = tmp_path / "full.md"
     invoke("train", EX / "regression_lr.yaml", "-o", full, "--epochs", "2")

@@ -35,6 +35,8 @@ def test_example_notebook_executes(tmp_path, monkeypatch):
     assert {"text/markdown", "text/latex"} <= mimes
     texts = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in outputs)
     assert "2 paths to w1" in texts and "1.151" in texts
+    html = "".join(str(o.get("data", {}).get("text/html", "")) for o in outputs)
+    assert '<div class="derive-notes">' in html and "<!DOCTYPE" not in html and "data:image/svg+xml;base64," in html
 
 
 def _selectors(css: str) -> list[str]:

@@ -126,3 +126,14 @@ def test_without_tex_the_message_names_the_formats_that_need_none(tmp_path, monk
     assert r.exit_code == 2 and "Traceback" not in r.stderr
     assert "need pdflatex, which is not installed" in r.stderr and "--formats md,html" in r.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_md_html_writes_the_sheet_as_one_page_without_the_key(tmp_path):
+    r = run_exercise(ROOT / "examples" / "exercises" / "pass_fail_homework.yaml", "--count", 1,
+                     "-o", tmp_path / "out", "--formats", "md,html", "--jobs", 1)
+    assert r.exit_code == 0, r.stderr
+    page = (tmp_path / "out" / "sheets" / "s001" / "sheet.html").read_text(encoding="utf-8")
+    assert "data:image/svg+xml" in page and "Give at least 4 significant digits" in page
+    key = json.loads((tmp_path / "out" / "keys" / "s001" / "key.json").read_text(encoding="utf-8"))["exercise"]
+    assert not [v for v in key["answers"].values() if v in page]
+    assert (tmp_path / "out" / "keys" / "s001" / "key.html").is_file()

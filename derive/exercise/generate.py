@@ -30,6 +30,7 @@ from derive.exercise.sheets import DIAGRAM, blank_answers, context, decimal, she
 from derive.exercise.spec import DIGITS, Exercise
 from derive.numbers import parse_number
 from derive.output import write
+from derive.render.html import render_html
 from derive.render.notes import markdown_environment
 from derive.render.tex import compile_pdf
 
@@ -66,6 +67,8 @@ def student_files(job: Job, student: Student) -> tuple[dict[str, str | bytes], d
         DIAGRAM: sheet_svg(d.network),
         "answers.yaml": blank_answers(job.ex, student),
     }
+    if "html" in job.formats:  # one page, the diagram embedded: the sheet to hand out without TeX
+        handed["sheet.html"] = render_html(sheet, job.ex.title, files={DIAGRAM: handed[DIAGRAM]})
     if job.formats & {"tex", "pdf"}:
         tex = sheet_tex(sheet, job.ex.title, d.network)
         if "tex" in job.formats:

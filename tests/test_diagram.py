@@ -121,19 +121,26 @@ def test_highlight_colours_exactly_the_two_paths_to_w1():
     assert sum("off-path" in _classes(g) for g in edges) == net.edge_count() - 5
     assert [(g.get("data-source"), g.get("data-target"), g.get("data-weight")) for g in edges
             if "own" in _classes(g)] == [("x1", "O11", "w1")]
-    strong = {g.find(f"{NS}path").get("stroke") for g in edges if "on-path" in _classes(g)}
-    grey = {g.find(f"{NS}path").get("stroke") for g in edges if "off-path" in _classes(g)}
-    assert len(strong) == 1 and len(grey) == 1 and strong != grey
-    assert "The 2 chain-rule paths from L back to w1" in _texts(root)
+    strokes = {(g.get("data-source"), g.get("data-target")): [p.get("stroke") for p in g.iter(f"{NS}path")]
+               for g in root.iter(f"{NS}g") if {"edge", "loss-edge"} & set(_classes(g))}
+    # w1 reaches L along x1→O11→O21→O31 (Path 1, as the notes number it) and x1→O11→O22→O31 (Path 2):
+    # the edges both share carry one line per path, the others one line in their path's colour
+    one, two = strokes[("O11", "O21")], strokes[("O11", "O22")]
+    assert len(one) == 1 and len(two) == 1 and one != two
+    assert strokes[("x1", "O11")] == one + two and strokes[("O31", "L")] == one + two
+    assert strokes[("O21", "O31")] == one and strokes[("O22", "O31")] == two
+    grey = {c for g in edges if "off-path" in _classes(g) for c in strokes[(g.get("data-source"), g.get("data-target"))]}
+    assert len(grey) == 1 and not grey & set(one + two)
+    assert "the 2 chain-rule paths from L back to w1" in root.find(f"{NS}title").text
 
 
 def test_highlight_follows_a_tied_weight_and_a_bias():
     _, root = _picture(NASTY, highlight="w1")
     assert ("x3", "O31") in _on_path(root) and ("x1", "O11") in _on_path(root)
-    assert "The 3 chain-rule paths from L back to w1" in _texts(root)
+    assert "the 3 chain-rule paths from L back to w1" in root.find(f"{NS}title").text
     _, root = _picture(NASTY, highlight="b2")
     assert _on_path(root) == {("O21", "O31"), ("O31", "L")}
-    assert [t for t in root.iter(f"{NS}text") if "on-path" in _classes(t)]  # the bias itself
+    assert [g for g in _groups(root, "bias") if "on-path" in _classes(g)]  # the bias itself
     with pytest.raises(ValueError, match="not a parameter"):
         _picture("two_paths", highlight="w99")
 
@@ -180,7 +187,9 @@ def test_big_networks_become_a_layer_summary():
 
 def test_tikz_uses_lecture_names_and_escapes_labels():
     net = _load(NASTY)
-    text = tikz(net, forward(net, net.data[0]), highlight="w1")
+    highlight = tikz(net, forward(net, net.data[0]), highlight="w1")
+    assert "w_{1}" in highlight and "O_{31}" in highlight
+    text = tikz(net, forward(net, net.data[0]))  # the full picture writes the inputs' labels and the title
     assert text.startswith(r"\begin{tikzpicture}") and text.rstrip().endswith(r"\end{tikzpicture}")
     assert "w_{1}" in text and "O_{31}" in text
     assert r"\textless{}b\textgreater{}x\textless{}/b\textgreater{}" in text and r"R\&D{\ttfamily\char95}100\%" in text  # the notes' escape

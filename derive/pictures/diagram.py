@@ -1,14 +1,19 @@
 """Pictures of a network for the notes: a standalone SVG, or the same picture as a TikZ environment.
 
-Python decides every position, colour and label (see `scene`); the templates in templates/diagram/
-only write markup. With `highlight="w1"` every chain-rule path from the loss back to w1 is drawn in
-a strong colour and the rest is greyed: the seed lecture's "two paths to w1".
+Python decides every position, colour and label (see `scene`), in points with y growing downward;
+the templates in templates/diagram/ only write markup, the SVG in a viewBox of those points and the
+TikZ picture with x = 1pt, y = −1pt, so both draw one placement.
+
+Without `highlight` the picture is the full network with its title, values, weights and biases.
+With `highlight="w1"` it is a compact picture for one parameter: the network faint, and each
+chain-rule path from the loss back to w1 in its own colour and dash, numbered in a legend in the
+order the notes list them ("Path 1", "Path 2", …).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
@@ -18,19 +23,63 @@ from derive.calculus.graph import Forward
 from derive.escape import tex_escape
 from derive.latex import number, tex_name
 from derive.numbers import Num, show
-from derive.pictures.geometry import box_of, curve, path_and_arrow, place_labels, text_width
-from derive.pictures.layout import BIG_EDGES, BIG_NEURONS, LOSS, Layout, PathSet, layout, name_runs, paths_to
+from derive.pictures.geometry import (
+    Box,
+    Obstacles,
+    curve,
+    edge_spots,
+    leader_spots,
+    offset,
+    place,
+    place_with_leader,
+    polyline,
+    ring_spots,
+    shorten_end,
+    text_width,
+)
+from derive.pictures.layout import (
+    BIG_EDGES,
+    BIG_NEURONS,
+    LOSS,
+    Layout,
+    PathSet,
+    Spacing,
+    layout,
+    name_runs,
+    paths_to,
+)
 from derive.spec.model import Network
 from derive.templating import environment
 
 __all__ = ["Layout", "layout", "scene", "svg", "tikz"]
 
 FONT = "Helvetica, Arial, 'Liberation Sans', 'DejaVu Sans', sans-serif"
-INK, GREY, STRONG, PALE = "#3b3b3b", "#c9c9c9", "#d1495b", "#a9a9a9"
-IN_BOX = (130, 50)  # input box: width, height
-LOSS_BOX = (70, 50)
-LABEL_SIZE, SMALL = 13, 12  # font sizes of edge labels and of biases, values and input labels
-PX_PER_CM = 60  # TikZ: 240 px between columns is 4 cm
+INK, GREY, PALE = "#3b3b3b", "#c9c9c9", "#a9a9a9"
+MAX_WIDTH = 450.0  # points: the LaTeX text block of A4 with 2.5 cm margins is 455 pt wide
+MAX_HEIGHT = 600.0
+SVG_SCALE = 1.48  # pixels per point in the SVG's own size: 450 pt is 666 px, inside a 42 rem column
+NAME, VALUE, TEXT = 9.0, 8.0, 7.0  # font sizes (pt): node names; values inside nodes; labels beside them
+TITLE = 10.0
+# Okabe & Ito's colours for colour-blind readers (yellow left out: too pale on white), and a dash per
+# path so that paths differ in more than colour. SVG dasharray; TikZ writes the same as on/off pairs.
+PATH_COLORS = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+PATH_DASHES = ("", "4.5 2", "1.2 1.6", "6 2 1.5 2", "2.5 2.5", "9 2.5")
+STROKE, STROKE_GAP = 1.5, 2.3  # a path's line width, and the distance between paths sharing an edge
+SCALES = (1.0, 1.15, 1.3, 1.5, 1.75, 2.0, 2.4)  # spacings tried in turn until every label has room
+
+
+@dataclass(frozen=True)
+class _Style:
+    """What differs between the full picture and a compact path highlight."""
+
+    compact: bool
+    values: bool  # node values, loss value and target
+    spacing: Spacing
+    vertical_spacing: Spacing
+
+
+FULL = _Style(False, True, Spacing(layer=88, row=80, loss=46, top=30), Spacing(layer=70, row=96, loss=58, top=30))
+COMPACT = _Style(True, False, Spacing(layer=62, row=40, loss=48, top=16), Spacing(layer=50, row=70, loss=44, top=16))
 
 
 def svg(net: Network, fwd: Forward | None = None, highlight: str | None = None, show_values: bool = True) -> str:
@@ -44,161 +93,513 @@ def tikz(net: Network, fwd: Forward | None = None, highlight: str | None = None,
 
 
 def _environment(kind: str) -> jinja2.Environment:
-    return environment(kind, filters={"tex_escape": tex_escape} if kind == "tex" else None)
+    return environment(kind, filters={"tex_escape": tex_escape, "dash": _tikz_dash} if kind == "tex" else None)
+
+
+def _tikz_dash(pattern: str) -> str:
+    """SVG's `4.5 2` as TikZ's `dash pattern=on 4.5pt off 2pt`."""
+    if not pattern:
+        return ""
+    parts = pattern.split()
+    return "dash pattern=" + " ".join(f"{'on' if i % 2 == 0 else 'off'} {p}pt" for i, p in enumerate(parts))
 
 
 # -- the scene: everything both templates draw ----------------------------------------------------
 def scene(net: Network, fwd: Forward | None = None, highlight: str | None = None, show_values: bool = True) -> dict:
-    """Every shape, position (SVG pixels, TikZ cm), colour and label of the picture, for the templates."""
-    lay = layout(net)
+    """Every shape, position (points, y down), colour and label of the picture, for the templates.
+
+    `labels` lists every placed text box (weights, biases, the loss target): each is a Box with its
+    text; `text_boxes` the texts inside nodes. Labels that find no free place even at the widest
+    spacing are listed in `key` under the picture instead of on it."""
     paths = paths_to(net, highlight) if highlight else None  # an unknown name is an error even when big
-    if lay.big:
-        return _summary(net, lay)
-    digits = min(net.show, 5)
+    if layout(net).big:
+        return _summary(net, layout(net))
+    style = COMPACT if paths is not None else FULL
+    values = style.values and fwd is not None and show_values
     params = fwd.params if fwd is not None else {k: Num(v) for k, v in net.parameters.items()}
-    s: dict[str, Any] = {
-        "title": net.title,
-        "width": lay.width,
-        "height": lay.height,
-        "font": FONT,
-        "big": False,
-        "caption": _caption(paths),
-        "tikz_caption": _tikz_caption(paths),
-        "caption_cy": round(-48 / PX_PER_CM, 3),
-        "colors": _colors(),
+    ctx = _Ctx(net, fwd, params, paths, min(net.show, 5), show_values, values, style)
+    shapes = _shapes(ctx)
+    extent = {k: (2 * v["r"], 2 * v["r"]) if v["shape"] == "circle" else (v["w"], v["h"]) for k, v in shapes.items()}
+    vertical = _vertical(net, style, extent)
+    spacing = style.vertical_spacing if vertical else style.spacing
+    best: dict | None = None
+    for k in SCALES:  # wider spacing all round only when stretching single gaps is not enough
+        stretch: dict[int, float] = {}
+        for _ in range(STRETCHES):
+            lay = layout(net, spacing.scaled(k), extent, vertical, stretch)
+            attempt = _arrange(ctx, lay, shapes)
+            if best is None or _score(attempt) < _score(best):
+                best = attempt
+            crowded = _crowded(attempt)
+            if not crowded or _width(attempt) > MAX_WIDTH:
+                break
+            c = crowded.most_common(1)[0][0]  # the gap with most crowded labels, a little at a time
+            stretch[c] = stretch.get(c, 1.0) + 0.06
+        if best is not None and not best["key"] and _width(best) <= MAX_WIDTH:
+            break
+    assert best is not None
+    return _frame(ctx, best)
+
+
+STRETCHES = 14  # times the gaps with a crowded label are widened before everything is
+
+
+def _score(attempt: dict) -> tuple:
+    """Better first: every label on the picture; within the text width; fewest leaders; narrowest."""
+    key = attempt["key"]
+    leaders = sum(1 for lab in attempt["labels"] if lab["leader"])
+    width = _width(attempt)
+    return (bool(key), width > MAX_WIDTH, len(key), leaders, width)
+
+
+def _crowded(attempt: dict) -> Counter:
+    """How many labels that needed a leader or found no room lie in each gap (by the column after it)."""
+    lay = attempt["layout"]
+    owners = [lab["owner"] for lab in attempt["labels"] if lab["leader"]] + [k["owner"] for k in attempt["key"]]
+    out: Counter = Counter()
+    for owner in owners:
+        if isinstance(owner, tuple):
+            source, target = owner
+            out.update(range(lay.column[source] + 1, lay.column[target] + 1))
+        else:  # a bias or the target: the gaps on either side of its node
+            c = lay.column[owner]
+            out.update(x for x in (c, c + 1) if 0 < x < len(lay.columns))
+    return out
+
+
+def _vertical(net: Network, style: _Style, extent: dict) -> bool:
+    """Layers run down the page when across they would be wider than the text block and down they fit."""
+    across = layout(net, style.spacing, extent, False)
+    if across.width <= MAX_WIDTH:
+        return False
+    down = layout(net, style.vertical_spacing, extent, True)
+    return down.width <= MAX_WIDTH and down.height <= MAX_HEIGHT
+
+
+@dataclass
+class _Ctx:
+    net: Network
+    fwd: Forward | None
+    params: dict
+    paths: PathSet | None
+    digits: int
+    show_values: bool
+    values: bool
+    style: _Style
+    path_style: dict = field(default_factory=dict)
+
+    def on(self, source: str, target: str) -> bool:
+        return self.paths is not None and (source, target) in self.paths.edges
+
+
+# -- nodes ------------------------------------------------------------------------------------------
+def _line(runs: list, size: float, x: float, baseline: float) -> Box:
+    """The box a line of text centred at x on a baseline occupies (ascender 0.72, descender 0.22 em)."""
+    w = text_width(runs, size)
+    return Box(x, baseline - 0.25 * size, w, 0.94 * size)
+
+
+def _shapes(ctx: _Ctx) -> dict[str, dict]:
+    """Every node's shape and size (positions come later): input boxes, neuron circles, the loss box."""
+    net = ctx.net
+    out: dict[str, dict[str, Any]] = {}
+    for name, label in net.inputs.items():
+        runs = name_runs(name)
+        shown = "" if ctx.style.compact or label == name else (label if len(label) <= 20 else label[:19] + "…")
+        w = max(text_width(runs, NAME), text_width([(shown, False)], TEXT)) + 8
+        out[name] = {"name": name, "runs": runs, "tex": tex_name(name), "label": shown, "shape": "box"}
+        out[name].update(w=max(w, 28.0), h=28.0 if shown else 19.0)
+    for n in net.neurons:
+        value = _minus(_value(ctx.fwd.neurons[n.name].O, ctx.digits)) if ctx.values and ctx.fwd else ""
+        runs = name_runs(n.name)
+        lines = [_line(runs, NAME, 0, -1.5 if value else 0.25 * NAME)]
+        if value:
+            lines.append(_line([(value, False)], VALUE, 0, 8.5))
+        r = max(max(_reach(b) for b in lines) + 1.5, 11.0 if ctx.style.compact else 15.0)
+        out[n.name] = {
+            "name": n.name,
+            "runs": runs,
+            "tex": tex_name(n.name),
+            "value": value,
+            "tex_value": number(value.replace("\u2212", "-")),
+            "shape": "circle",
+            "r": round(r, 2),
+        }
+    value = _value(ctx.fwd.loss, ctx.digits) if ctx.values and ctx.fwd else ""
+    w = max(text_width([(value, False)], VALUE), 12.0) + 10
+    out[LOSS] = {"name": LOSS, "shape": "box", "value": _minus(value), "tex_value": number(value)}
+    out[LOSS].update(w=round(w, 2), h=28.0 if value else 19.0)
+    return out
+
+
+def _reach(b: Box) -> float:
+    """How far the farthest corner of a box is from the origin (its node's centre)."""
+    return max((x * x + y * y) ** 0.5 for x, y in b.corners())
+
+
+def _node_texts(sh: dict) -> list[dict]:
+    """The lines of text inside a node, each with its box (for the geometric tests)."""
+    x, y = sh["x"], sh["y"]
+    if sh["name"] == LOSS:
+        lines = [([("L", False)], NAME, -1.5 if sh["value"] else 0.25 * NAME)]
+        if sh["value"]:
+            lines.append(([(sh["value"], False)], VALUE, 8.5))
+    elif sh["shape"] == "circle":
+        lines = [(sh["runs"], NAME, -1.5 if sh["value"] else 0.25 * NAME)]
+        if sh["value"]:
+            lines.append(([(sh["value"], False)], VALUE, 8.5))
+    else:
+        lines = [(sh["runs"], NAME, -1.5 if sh["label"] else 0.25 * NAME)]
+        if sh["label"]:
+            lines.append(([(sh["label"], False)], TEXT, 8.5))
+    out = []
+    for runs, size, base in lines:
+        b = _line(runs, size, x, y + base)
+        out.append({"box": b, "baseline": round(y + base, 2)})
+    return out
+
+
+# -- one attempt at a spacing -------------------------------------------------------------------------
+def _arrange(ctx: _Ctx, lay: Layout, proto: dict[str, dict]) -> dict:
+    """Positions, edges and labels at one spacing; labels with no room are returned in `key`."""
+    shapes = {}
+    for name, sh in proto.items():
+        x, y = lay.pos[name]
+        shapes[name] = {**sh, "x": round(x, 2), "y": round(y, 2)}
+        shapes[name]["texts"] = _node_texts(shapes[name])
+    obstacles = Obstacles()
+    for sh in shapes.values():
+        obstacles.add_node(sh)
+    net = ctx.net
+    edges: list[dict] = []
+    for col in lay.columns[1:-1]:
+        for n in map(net.neuron, col):
+            edges += [_edge(ctx, lay, shapes, x.source, n.name, x.weight) for x in n.edges]
+    edges += [_edge(ctx, lay, shapes, o, LOSS, None) for o in net.outputs]
+    for e in edges:
+        obstacles.add_edge((e["source"], e["target"]), polyline(e["points"]))
+    labels: list[dict] = []
+    key: list[dict] = []
+    for n in net.neurons:  # biases first: they have one natural place, below their neuron
+        if n.bias is None or not _labelled(ctx, n.name, bias=True):
+            continue
+        runs, tex = _weight_label(n.bias, ctx.params, ctx.digits, ctx.show_values and not ctx.style.compact, "+")
+        sh = shapes[n.name]
+        w, h = text_width(runs, TEXT) + 3, 0.94 * TEXT + 2
+        down = (90, 270, 60, 120, 240, 300, 30, 150, 0, 180) if not lay.vertical else (0, 180, 30, 330, 150, 210)
+        box = place(obstacles, ring_spots(sh["x"], sh["y"], sh["r"], w, h, down))
+        on = ctx.paths is not None and n.name in ctx.paths.bias_of
+        item = _label("bias", n.name, runs, tex, on, ctx)
+        (labels if box else key).append({**item, **_box(box)} if box else {**item, "where": f"bias of {n.name}"})
+    loss = shapes[LOSS]
+    target = _target(ctx)
+    if target is not None:
+        runs, tex = target
+        w, h = text_width(runs, TEXT) + 3, 0.94 * TEXT + 2
+        reach = loss["h"] / 2 if not lay.vertical else loss["w"] / 2
+        box = place(obstacles, ring_spots(loss["x"], loss["y"], reach, w, h, (90, 270, 0, 180)))
+        item = _label("target", LOSS, runs, tex, False, ctx)
+        (labels if box else key).append({**item, **_box(box)} if box else {**item, "where": "target"})
+    pending = []
+    for e in edges:  # on their own edges first, then, for those with no room there, beside them
+        if e["target"] == LOSS or not _labelled(ctx, e["target"], edge=(e["source"], e["target"])):
+            continue
+        runs, tex = _weight_label(e["weight_value"], ctx.params, ctx.digits, ctx.show_values and not ctx.style.compact)
+        w, h = text_width(runs, TEXT) + 3, 0.94 * TEXT + 2
+        owner = (e["source"], e["target"])
+        line = polyline(e["points"])
+        item = _label("weight", owner, runs, tex, e["own"], ctx)
+        box = place(obstacles, edge_spots(line, w, h), owner)
+        if box is not None:
+            labels.append({**item, **_box(box)})
+        else:
+            pending.append((item, line, w, h, owner))
+    for item, line, w, h, owner in pending:
+        found = place_with_leader(obstacles, leader_spots(line, w, h), owner)
+        if found is not None:
+            labels.append({**item, **_box(found[0]), "leader": _round(found[1])})
+        else:
+            key.append({**item, "where": f"{owner[0]} → {owner[1]}"})
+    return {"layout": lay, "shapes": shapes, "edges": edges, "labels": labels, "key": key}
+
+
+def _labelled(ctx: _Ctx, neuron: str, bias: bool = False, edge: tuple | None = None) -> bool:
+    """The full picture labels every weight and bias; a highlight only those on the paths."""
+    if ctx.paths is None:
+        return True
+    if bias:
+        return neuron in ctx.paths.bias_of
+    return edge in ctx.paths.edges
+
+
+def _label(kind: str, owner: object, runs: list, tex: str, strong: bool, ctx: _Ctx) -> dict:
+    return {
+        "kind": kind,
+        "owner": owner,
+        "runs": runs,
+        "tex": tex,
+        "bold": strong and ctx.paths is not None,
+        "leader": None,
     }
-    s["inputs"] = [_input(net, x, lay, paths) for x in lay.columns[0]]
-    s["neurons"] = [
-        _neuron(net.neuron(n), lay, fwd, params, paths, digits, show_values) for col in lay.columns[1:-1] for n in col
-    ]
-    s["loss"] = _loss(net, lay, fwd, digits, paths)
-    shapes = {**{i["name"]: i for i in s["inputs"]}, **{n["name"]: n for n in s["neurons"]}, LOSS: s["loss"]}
-    fan_out = Counter(e.source for n in net.neurons for e in n.edges)
-    ctx = _Ctx(lay, shapes, params, paths, digits, show_values, fan_out)
-    edges = [_edge(e, n, ctx) for col in lay.columns[1:-1] for n in map(net.neuron, col) for e in n.edges]
-    place_labels(edges, [box_of(sh) for sh in shapes.values()] + [_bias_box(n) for n in s["neurons"]], PX_PER_CM)
-    s["edges"] = sorted(edges, key=lambda e: DRAW_ORDER[e["state"]])  # the highlighted paths on top
-    s["loss_edges"] = [_loss_edge(o, ctx) for o in net.outputs]
-    s["width"] = max(s["width"], 60 + 8.5 * len(net.title))
-    s["plain_title"] = net.title + (" — " + "".join(t for t, _ in s["caption"]) if s["caption"] else "")
+
+
+def _box(box: Box | None) -> dict:
+    if box is None:
+        return {}
+    corners = [(round(x, 2), round(y, 2)) for x, y in box.corners()]
+    return {
+        "x": round(box.x, 2),
+        "y": round(box.y, 2),
+        "w": round(box.w, 2),
+        "h": round(box.h, 2),
+        "angle": box.angle,
+        "corners": corners,
+        "baseline": round(0.25 * TEXT, 2),  # from the box's centre, in its own turned frame
+    }
+
+
+def _target(ctx: _Ctx) -> tuple[list, str] | None:
+    if not ctx.values or ctx.fwd is None:
+        return None
+    targets = [_value(t, ctx.digits) for t in ctx.fwd.targets()]
+    if not targets:
+        return None
+    ys = ", ".join(targets)
+    text = "y = " + (ys if len(targets) == 1 else f"({ys})")
+    tex = (f"$y = {ys if len(targets) == 1 else f'({ys})'}$").replace(", ", ",\\,")
+    return [(_minus(text), False)], tex
+
+
+# -- edges --------------------------------------------------------------------------------------------
+def _bend(lay: Layout, source: str, target: str) -> float:
+    """Skip connections (more than one column) curve away from the middle of the picture."""
+    span = lay.span(source, target)
+    if span <= 1:
+        return 0.0
+    upper = (lay.across(source) + lay.across(target)) / 2 <= lay.middle + 1e-6
+    angle = min(20 + 8 * span, 40)
+    if lay.vertical:  # travelling down the page, "left" on the page is the right of the direction
+        return -angle if upper else angle
+    return angle if upper else -angle
+
+
+def _edge(ctx: _Ctx, lay: Layout, shapes: dict, source: str, target: str, weight) -> dict:
+    points = curve(shapes[source], shapes[target], _bend(lay, source, target))
+    paths = ctx.paths
+    on = ctx.on(source, target) or (target == LOSS and paths is not None and source in paths.outputs)
+    own = paths is not None and (source, target) in paths.own
+    state = "" if paths is None else ("on-path" if on else "off-path")
+    trunk, tip = shorten_end(points)
+    strokes: list[dict[str, Any]] = []
+    if paths is not None and on:
+        which = [i for i, r in enumerate(paths.routes) if (source, target) in r] if paths.routes else [None]
+        for j, i in enumerate(which):
+            shift = (j - (len(which) - 1) / 2) * STROKE_GAP
+            color, dash = _path_paint(i)
+            strokes.append({"points": _round(offset(trunk, shift)), "color": color, "dash": dash, "width": STROKE})
+        color = strokes[0]["color"]
+    elif paths is not None:
+        strokes.append({"points": _round(trunk), "color": GREY, "dash": "", "width": 0.6})
+        color = GREY
+    else:
+        loss_edge = target == LOSS
+        strokes.append({"points": _round(trunk), "color": INK, "dash": "3 2" if loss_edge else "", "width": 0.7})
+        color = INK
+    return {
+        "source": source,
+        "target": target,
+        "weight": weight if isinstance(weight, str) else "",
+        "weight_value": weight,
+        "state": state,
+        "own": own,
+        "points": _round(points),
+        "strokes": strokes,
+        "arrow": _round(tip),
+        "arrow_color": color,
+    }
+
+
+def _path_paint(i: int | None) -> tuple[str, str]:
+    if i is None:  # more paths than are drawn one by one: all in the first colour
+        return PATH_COLORS[0], ""
+    return PATH_COLORS[i % len(PATH_COLORS)], PATH_DASHES[i % len(PATH_DASHES)]
+
+
+def _round(points) -> list[tuple[float, float]]:
+    return [(round(x, 2), round(y, 2)) for x, y in points]
+
+
+# -- the frame: title, legend, key, size ----------------------------------------------------------------
+def _frame(ctx: _Ctx, arranged: dict) -> dict:
+    lay: Layout = arranged["layout"]
+    net, paths = ctx.net, ctx.paths
+    title_lines: list[dict] = []
+    if paths is None:
+        for i, line in enumerate(_wrap(net.title, TITLE, MAX_WIDTH - 2 * MARGIN)):
+            title_lines.append({"text": line, "x": MARGIN, "baseline": 13.0 + 13 * i})
+    x0, y0, x1, y1 = _content_box(arranged)
+    width = x1 - x0 + 2 * MARGIN
+    if title_lines:
+        width = max(width, 2 * MARGIN + max(text_width([(t["text"], False)], TITLE) for t in title_lines))
+    legend = _legend(ctx, max(width, 200.0)) if paths is not None else []
+    if legend:
+        width = max(width, max(i["text_x"] + i["w"] for i in legend) + MARGIN)
+    rows = max((i["row"] for i in legend), default=0 if paths is not None and not paths.count else -1) + 1
+    band = (13.0 * len(title_lines) + 6) if title_lines else 11.0 * rows + 4
+    _move(arranged, MARGIN - x0, band + 4 - y0)
+    height = band + 4 + (y1 - y0) + MARGIN
+    for item in legend:
+        item["y"] = round(4 + 11 * item["row"] + 5, 2)
+    caption = None
+    if paths is not None and not paths.count:
+        caption = [("No path from L reaches ", False), *name_runs(paths.param)]
+    key = arranged["key"]
+    key_lines: list[dict[str, Any]] = []
+    if key:
+        key_lines.append({"text": "No room on the picture for these labels:", "runs": None, "tex": None, "where": ""})
+        for item in key:
+            runs = [*item["runs"], (f"   ({item['where']})", False)]
+            key_lines.append({"text": "", "runs": runs, "tex": item["tex"], "where": item["where"]})
+        for i, entry in enumerate(key_lines):
+            entry["baseline"] = round(height + 6 + 11 * i, 2)
+        height += 11 * len(key_lines) + 6
+    edges = arranged["edges"]
+    s: dict[str, Any] = {
+        "big": False,
+        "compact": paths is not None,
+        "font": FONT,
+        "width": round(width, 2),
+        "height": round(height, 2),
+        "px_width": round(width * SVG_SCALE),
+        "px_height": round(height * SVG_SCALE),
+        "vertical": lay.vertical,
+        "title_lines": title_lines,
+        "plain_title": _plain_title(net, paths),
+        "caption": caption,
+        "tex_caption": (f"No path from $L$ reaches ${tex_name(paths.param)}$" if caption and paths else None),
+        "legend": legend,
+        "key": key_lines,
+        "edges": sorted(edges, key=lambda e: DRAW_ORDER[e["state"]]),
+        "labels": arranged["labels"],
+        "nodes": list(arranged["shapes"].values()),
+        "inputs": [arranged["shapes"][x] for x in net.inputs],
+        "neurons": [arranged["shapes"][n.name] for n in net.neurons],
+        "loss": arranged["shapes"][LOSS],
+        "sizes": {"name": NAME, "value": VALUE, "text": TEXT, "title": TITLE},
+        "scale": SVG_SCALE,
+        "colors": {"ink": INK, "grey": GREY, "pale": PALE},
+    }
+    for sh in s["nodes"]:
+        on = paths is not None and (sh["name"] in paths.nodes or (sh["name"] == LOSS and bool(paths.outputs)))
+        sh["state"] = "" if paths is None else ("on-path" if on else "off-path")
     return s
 
 
 DRAW_ORDER = {"off-path": 0, "": 1, "on-path": 2}
 
 
-@dataclass(frozen=True)
-class _Ctx:
-    lay: Layout
-    shapes: dict
-    params: dict
-    paths: PathSet | None
-    digits: int
-    show_values: bool
-    fan_out: Counter
+def _plain_title(net: Network, paths: PathSet | None) -> str:
+    if paths is None:
+        return net.title
+    n = paths.count
+    if not n:
+        return f"{net.title}: no path from L reaches {paths.param}"
+    return f"{net.title}: the {n} chain-rule path{'s' if n != 1 else ''} from L back to {paths.param}"
 
 
-def _paint(state: str, own: bool = False) -> dict:
-    """Colour and line width of an edge by its place in the highlight."""
-    if state == "on-path":
-        return {"color": STRONG, "stroke": 4.2 if own else 3.0, "text": STRONG, "font_weight": "bold"}
-    if state == "off-path":
-        return {"color": GREY, "stroke": 1.2, "text": PALE, "font_weight": "normal"}
-    return {"color": INK, "stroke": 1.4, "text": "#222222", "font_weight": "normal"}
-
-
-def _bend(ctx: _Ctx, source: str, target: str) -> float:
-    """Skip connections (more than one column) curve away from the middle of the picture."""
-    span = ctx.lay.span(source, target)
-    if span <= 1:
-        return 0.0
-    middle = ctx.lay.height / 2
-    upper = (ctx.lay.pos[source][1] + ctx.lay.pos[target][1]) / 2 <= middle + 1e-6
-    angle = min(20 + 8 * span, 40)
-    return angle if upper else -angle
-
-
-def _edge(e, n, ctx: _Ctx) -> dict:
-    bend = _bend(ctx, e.source, n.name)
-    points = curve(ctx.shapes[e.source], ctx.shapes[n.name], bend)
-    d, arrow = path_and_arrow(points)
-    runs, tex = _weight_label(e.weight, ctx.params, ctx.digits, ctx.show_values)
+def _legend(ctx: _Ctx, width: float) -> list[dict]:
+    """One item per path in the notes' order: a sample of its line and "Path k"; rows wrap at the width."""
     paths = ctx.paths
-    on = paths is not None and (e.source, n.name) in paths.edges
-    own = paths is not None and (e.source, n.name) in paths.own
-    near_source = len(n.edges) >= ctx.fan_out[e.source]
-    prefs = [0.25, 0.4, 0.15, 0.55, 0.7, 0.8] if near_source else [0.75, 0.6, 0.85, 0.45, 0.3, 0.2]
-    return {
-        "source": e.source,
-        "target": n.name,
-        "weight": e.weight if isinstance(e.weight, str) else "",
-        "state": _state(on, paths),
-        "own": own,
-        "d": d,
-        "arrow": arrow,
-        "points": points,
-        "prefs": prefs,
-        "label": {"runs": runs, "w": text_width(runs, LABEL_SIZE) * 1.1 + 10, "h": LABEL_SIZE + 6},
-        "tex_label": tex,
-        "bend": _tikz_bend(bend),
-        **_paint(_state(on, paths), own),
-    }
+    assert paths is not None
+    if not paths.count:
+        return []
+    if not paths.routes:
+        names = [f"the {paths.count} paths to {paths.param}"]
+    elif paths.count == 1:
+        names = [f"the path to {paths.param}"]
+    else:
+        names = [f"Path {i + 1}" for i in range(len(paths.routes))]
+    items, x, row = [], 8.0, 0
+    for i, name in enumerate(names):
+        w = 20 + 3 + text_width([(name, False)], TEXT) + 10
+        if x + w > width - 8 and x > 8:
+            x, row = 8.0, row + 1
+        color, dash = _path_paint(i if paths.routes else None)
+        text_w = text_width([(name, False)], TEXT)
+        items.append(
+            {
+                "x": x,
+                "x2": x + 20,
+                "text_x": x + 23,
+                "text": name,
+                "color": color,
+                "dash": dash,
+                "row": row,
+                "w": text_w,
+            }
+        )
+        x += w
+    return items
 
 
-def _loss_edge(output: str, ctx: _Ctx) -> dict:
-    bend = _bend(ctx, output, LOSS)
-    d, arrow = path_and_arrow(curve(ctx.shapes[output], ctx.shapes[LOSS], bend))
-    on = ctx.paths is not None and output in ctx.paths.outputs
-    state = _state(on, ctx.paths)
-    return {
-        "source": output,
-        "target": LOSS,
-        "state": state,
-        "d": d,
-        "arrow": arrow,
-        "bend": _tikz_bend(bend),
-        **_paint(state),
-    }
+def _content_box(arranged: dict) -> tuple[float, float, float, float]:
+    """The extent (x0, y0, x1, y1) of everything placed: nodes, edges, labels and leaders."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for sh in arranged["shapes"].values():
+        hw, hh = (sh["r"], sh["r"]) if sh["shape"] == "circle" else (sh["w"] / 2, sh["h"] / 2)
+        xs += [sh["x"] - hw, sh["x"] + hw]
+        ys += [sh["y"] - hh, sh["y"] + hh]
+    for e in arranged["edges"]:
+        for st in e["strokes"]:
+            for x, y in polyline(st["points"]):
+                xs.append(x)
+                ys.append(y)
+    for lab in arranged["labels"]:
+        for x, y in lab["corners"] + (lab["leader"] or []):
+            xs.append(x)
+            ys.append(y)
+    return min(xs), min(ys), max(xs), max(ys)
 
 
-def _tikz_bend(bend: float) -> str:
-    if not bend:
-        return ""
-    return f"bend {'left' if bend > 0 else 'right'}={abs(bend):g}"
+def _width(arranged: dict) -> float:
+    x0, _, x1, _ = _content_box(arranged)
+    return x1 - x0 + 2 * MARGIN
 
 
-def _bias_box(n: dict) -> tuple:
-    b = n["bias"]
-    if b is None:
-        return (0, 0, 0, 0)
-    w = text_width(b["runs"], SMALL) + 4
-    return (b["x"] - w / 2, b["y"] - SMALL, b["x"] + w / 2, b["y"] + 4)
+MARGIN = 8.0
 
 
-def _colors() -> dict:
-    return {"strong": STRONG, "ink": INK, "grey": GREY, "pale": PALE}
+def _move(arranged: dict, dx: float, dy: float) -> None:
+    """Everything placed moved by (dx, dy)."""
+
+    def moved(points):
+        return [(round(x + dx, 2), round(y + dy, 2)) for x, y in points]
+
+    for sh in arranged["shapes"].values():
+        sh["x"], sh["y"] = round(sh["x"] + dx, 2), round(sh["y"] + dy, 2)
+        for t in sh["texts"]:
+            t["box"] = Box(t["box"].x + dx, t["box"].y + dy, t["box"].w, t["box"].h)
+            t["baseline"] = round(t["baseline"] + dy, 2)
+    for e in arranged["edges"]:
+        e["points"], e["arrow"] = moved(e["points"]), moved(e["arrow"])
+        for st in e["strokes"]:
+            st["points"] = moved(st["points"])
+    for lab in arranged["labels"]:
+        lab["x"], lab["y"] = round(lab["x"] + dx, 2), round(lab["y"] + dy, 2)
+        lab["corners"] = moved(lab["corners"])
+        if lab["leader"]:
+            lab["leader"] = moved(lab["leader"])
 
 
-def _state(on: bool, paths: PathSet | None) -> str:
-    return "" if paths is None else ("on-path" if on else "off-path")
-
-
-def _caption(paths: PathSet | None) -> list | None:
-    if paths is None:
-        return None
-    n = paths.count
-    return [
-        (f"The {n} chain-rule path{'s' if n != 1 else ''} from L back to " if n else "No path from L reaches ", False),
-        *name_runs(paths.param),
-    ]
-
-
-def _tikz_caption(paths: PathSet | None) -> str | None:
-    if paths is None:
-        return None
-    n = paths.count
-    head = f"The {n} chain-rule path{'s' if n != 1 else ''} from $L$ back to " if n else "No path from $L$ reaches "
-    return head + f"${tex_name(paths.param)}$"
+def _wrap(text: str, size: float, width: float) -> list[str]:
+    lines: list[str] = []
+    for word in text.split():
+        if lines and text_width([(lines[-1] + " " + word, False)], size) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
 
 
 def _value(num: Num, digits: int) -> str:
@@ -208,88 +609,6 @@ def _value(num: Num, digits: int) -> str:
 def _minus(text: str) -> str:
     """A typographic minus for the SVG (TeX makes its own from `-` in maths)."""
     return text.replace("-", "\u2212")
-
-
-def _input(net, name, lay, paths) -> dict:
-    x, y = lay.pos[name]
-    label = net.inputs[name]
-    shown = label if len(label) <= 20 else label[:19] + "…"
-    on = paths is not None and name in paths.nodes
-    return {
-        "name": name,
-        "runs": name_runs(name),
-        "label": shown if shown != name else "",
-        "x": x,
-        "y": y,
-        "w": IN_BOX[0],
-        "h": IN_BOX[1],
-        "shape": "box",
-        "state": _state(on, paths),
-        "tex": tex_name(name),
-        **_tikz_xy(x, y),
-    }
-
-
-def _neuron(n, lay, fwd, params, paths, digits, show_values) -> dict:
-    x, y = lay.pos[n.name]
-    value = _minus(_value(fwd.neurons[n.name].O, digits)) if fwd is not None and show_values else ""
-    r = max(32, 6 + 3.6 * len(value))
-    on = paths is not None and n.name in paths.nodes
-    d = {
-        "name": n.name,
-        "runs": name_runs(n.name),
-        "value": value,
-        "x": x,
-        "y": y,
-        "r": r,
-        "shape": "circle",
-        "state": _state(on, paths),
-        "tex": tex_name(n.name),
-        "tex_value": number(value.replace("\u2212", "-")),
-        **_tikz_xy(x, y),
-        "tikz_r": round(2 * r / PX_PER_CM, 2),
-        "bias": None,
-    }
-    if n.bias is not None:
-        runs, tex = _weight_label(n.bias, params, digits, show_values, prefix="+")
-        bias_on = paths is not None and n.name in paths.bias_of
-        d["bias"] = {
-            "runs": runs,
-            "tex": tex,
-            "x": x,
-            "y": y + r + 17,
-            "state": _state(bias_on, paths),
-            **_tikz_xy(x, y + r + 17),
-        }
-    return d
-
-
-def _loss(net, lay, fwd, digits, paths) -> dict:
-    x, y = lay.pos[LOSS]
-    value = _value(fwd.loss, digits) if fwd is not None else ""
-    targets = [_value(t, digits) for t in fwd.targets()] if fwd is not None else []
-    ys = ", ".join(targets)
-    target = ("y = " + (ys if len(targets) == 1 else f"({ys})")) if targets else ""
-    tex_target = (f"$y = {ys if len(targets) == 1 else f'({ys})'}$").replace(", ", ",\\,") if targets else ""
-    on = paths is not None and bool(paths.outputs)
-    return {
-        "name": LOSS,
-        "x": x,
-        "y": y,
-        "w": max(LOSS_BOX[0], 16 + 7.5 * len(value)),
-        "h": LOSS_BOX[1],
-        "shape": "box",
-        "value": _minus(value),
-        "tex_value": number(value),
-        "target": _minus(target),
-        "tex_target": tex_target,
-        "state": _state(on, paths),
-        **_tikz_xy(x, y),
-    }
-
-
-def _tikz_xy(x: float, y: float) -> dict:
-    return {"cx": round(x / PX_PER_CM, 3), "cy": round(-y / PX_PER_CM, 3)}
 
 
 def _weight_label(w, params, digits, show_values, prefix="") -> tuple[list, str]:
@@ -309,11 +628,11 @@ def _weight_label(w, params, digits, show_values, prefix="") -> tuple[list, str]
 
 # -- big networks: one box per layer ---------------------------------------------------------------
 def _summary(net: Network, lay: Layout) -> dict:
-    gap, w, h, y = 200, 150, 84, 140
+    gap, w, h, y = 112, 84, 50, 62
     last = len(lay.columns) - 1
-    boxes = []
+    boxes: list[dict[str, Any]] = []
     for c, members in enumerate(lay.columns):
-        x = MARGIN_X + w / 2 + c * gap
+        x = 8 + w / 2 + c * gap
         if c == 0:
             lines = ["inputs", f"{len(members):,} values"]
         elif c == last:
@@ -325,44 +644,54 @@ def _summary(net: Network, lay: Layout) -> dict:
                 f"{lay.sizes.get(c, 0):,} edges in",
             ]
         kind = "input" if c == 0 else "loss" if c == last else "layer"
+        top = y - 5.5 * (len(lines) - 1) + 3
         boxes.append(
             {
                 "x": x,
                 "y": y,
                 "w": w,
                 "h": h,
-                "lines": lines,
-                "tex_lines": [tex_escape(t) for t in lines],
+                "lines": [
+                    {"text": t, "tex": tex_escape(t), "baseline": round(top + 11 * i, 2)} for i, t in enumerate(lines)
+                ],
                 **SUMMARY_PAINT[kind],
-                **_tikz_xy(x, y),
             }
         )
     arrows = []
     for a, b in pairwise(boxes):
         x0, x1 = a["x"] + w / 2, b["x"] - w / 2
-        d, tip = path_and_arrow([(x0 + (x1 - x0) * k / 3, y) for k in range(4)])
-        arrows.append({"d": d, "arrow": tip})
+        trunk, tip = shorten_end([(x0 + (x1 - x0) * k / 3, y) for k in range(4)])
+        arrows.append({"points": trunk, "arrow": tip})
     note = (
         f"{len(net.neurons):,} neurons and {net.edge_count():,} edges are too many to draw one by one "
         f"(the limit is {BIG_NEURONS} neurons or {BIG_EDGES} edges): one box per layer."
     )
+    width = max(16 + len(boxes) * gap - (gap - w), 16 + text_width([(net.title, False)], TITLE))
+    width = min(max(width, 200.0), max(MAX_WIDTH, 16 + len(boxes) * gap - (gap - w)))
+    note_lines = _wrap(note, TEXT, width - 16)
+    height = y + h / 2 + 12 + 10 * len(note_lines)
     return {
         "big": True,
-        "title": net.title,
+        "title_lines": [
+            {"text": t, "x": 8.0, "baseline": 13.0 + 13 * i} for i, t in enumerate(_wrap(net.title, TITLE, width - 16))
+        ],
         "plain_title": f"{net.title} — layer summary: {note}",
-        "note": note,
+        "note": [
+            {"text": t, "tex": tex_escape(t), "baseline": round(y + h / 2 + 16 + 10 * i, 2)}
+            for i, t in enumerate(note_lines)
+        ],
         "boxes": boxes,
         "arrows": arrows,
         "font": FONT,
-        "colors": _colors(),
-        "width": max(2 * MARGIN_X + len(boxes) * gap - (gap - w), 60 + 8.5 * len(net.title), 7 * len(note) + 60),
-        "height": y + h / 2 + 60,
-        "note_width": round(len(boxes) * gap / PX_PER_CM - 1, 1),
-        "note_cy": round(-(y + h / 2 + 20) / PX_PER_CM, 3),
+        "colors": {"ink": INK, "grey": GREY, "pale": PALE},
+        "width": round(width, 2),
+        "height": round(height, 2),
+        "px_width": round(width * SVG_SCALE),
+        "px_height": round(height * SVG_SCALE),
+        "sizes": {"name": NAME, "value": VALUE, "text": TEXT, "title": TITLE},
     }
 
 
-MARGIN_X = 36
 SUMMARY_PAINT = {  # SVG fill and stroke, and the TikZ colours, of each kind of summary box
     "input": {"fill": "#fff6e0", "stroke": "#b08a2e", "tikz": "draw=deriveinput, fill=deriveinputfill"},
     "layer": {"fill": "#eaf1fb", "stroke": "#2f5d8a", "tikz": "draw=deriveneuron, fill=deriveneuronfill"},

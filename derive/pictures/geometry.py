@@ -1,25 +1,60 @@
-"""Plane geometry for the network picture: edges as cubic curves clipped to their nodes, arrowheads,
-and edge labels placed where they collide with nothing already drawn."""
+"""Plane geometry for the network picture, in points (1/72.27 in; y grows downward, as in SVG): text
+widths, edges as cubic curves clipped to their nodes, arrowheads, and label boxes (rectangles that may
+be turned along an edge) placed so that they meet no node, no other label and no edge but their own.
+
+One placement serves both pictures: the SVG's viewBox and the TikZ picture use these coordinates."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
 
-TIKZ_LOOSENESS = 0.3915  # TikZ's `bend` control-point length, as a fraction of the distance
-ARROW = (10.0, 4.5)  # arrowhead length and half-width
+Point = tuple[float, float]
+ARROW = (5.5, 2.4)  # arrowhead length and half-width
+
+# Widths of characters in em: DejaVu Sans, the widest face an SVG viewer may fall back to (Helvetica,
+# Arial and TeX's Computer Modern labels are narrower), so a box measured with them holds the text.
+_EM = {
+    0.28: "'ijl",
+    0.3: "IJ",
+    0.32: ",. ",
+    0.34: "/:;\\|",
+    0.36: "f-",
+    0.4: "t()[]!r",
+    0.5: '"*_`',
+    0.54: "sz?",
+    0.58: "cLkF",
+    0.6: "vxyP",
+    0.62: "aoTYe",
+    0.64: "bdghnpquES0123456789${}",
+    0.7: "KAVBRXZC",
+    0.77: "UHNDG&",
+    0.8: "OQ",
+    0.84: "w#+<=>^~\u2212\u2192",
+    0.88: "M",
+    1.0: "%m@W\u2026",
+}
+_WIDTH = {ch: w for w, chars in _EM.items() for ch in chars}
+SUB = 0.75  # a subscript's size relative to its text
 
 
-def text_width(runs, size: float) -> float:
-    """An estimate of the width of text runs [(text, is_subscript)] in a sans-serif face."""
-    return sum(len(t) * size * (0.42 if sub else 0.57) for t, sub in runs)
+def text_width(runs: Iterable[tuple[str, bool]], size: float) -> float:
+    """The width in points of text runs [(text, is_subscript)] set at `size` points."""
+    total = 0.0
+    for text, sub in runs:
+        scale = size * (SUB if sub else 1.0)
+        total += scale * sum(_WIDTH.get(ch, 0.8 if ch.isupper() else 0.64) for ch in text)
+    return total
 
 
-def _unit(dx: float, dy: float) -> tuple[float, float]:
+def _unit(dx: float, dy: float) -> Point:
     d = math.hypot(dx, dy) or 1.0
     return dx / d, dy / d
 
 
-def border(shape: dict, toward: tuple[float, float]) -> tuple[float, float]:
+def border(shape: dict, toward: Point) -> Point:
     """Where the ray from a node's centre toward a point leaves the node (circle or box)."""
     x, y = shape["x"], shape["y"]
     ux, uy = _unit(toward[0] - x, toward[1] - y)
@@ -30,25 +65,25 @@ def border(shape: dict, toward: tuple[float, float]) -> tuple[float, float]:
     return x + s * ux, y + s * uy
 
 
-def curve(a: dict, b: dict, bend: float) -> list[tuple[float, float]]:
-    """Cubic Bézier points from node a to node b, clipped to both; `bend` in degrees is TikZ's
-    `bend left` (positive: to the left of the direction of travel, as seen on the page)."""
+def curve(a: dict, b: dict, bend: float) -> list[Point]:
+    """Cubic Bézier points from node a to node b, clipped to both; `bend` in degrees turns the curve to
+    the left of the direction of travel as seen on the page (positive) or to the right."""
     p, q = (a["x"], a["y"]), (b["x"], b["y"])
     if not bend:
         s, e = border(a, q), border(b, p)
         return [s, _lerp(s, e, 1 / 3), _lerp(s, e, 2 / 3), e]
     angle, t = math.atan2(q[1] - p[1], q[0] - p[0]), math.radians(bend)
-    reach = TIKZ_LOOSENESS * math.dist(p, q)
+    reach = 0.39 * math.dist(p, q)
     c1 = (p[0] + reach * math.cos(angle - t), p[1] + reach * math.sin(angle - t))
     c2 = (q[0] + reach * math.cos(angle + math.pi + t), q[1] + reach * math.sin(angle + math.pi + t))
     return [border(a, c1), c1, c2, border(b, c2)]
 
 
-def _lerp(p, q, t):
+def _lerp(p: Point, q: Point, t: float) -> Point:
     return p[0] + (q[0] - p[0]) * t, p[1] + (q[1] - p[1]) * t
 
 
-def at(points, t: float) -> tuple[float, float]:
+def at(points: Sequence[Point], t: float) -> Point:
     """The point at parameter t of a cubic Bézier."""
     (x0, y0), (x1, y1), (x2, y2), (x3, y3) = points
     u = 1 - t
@@ -58,51 +93,279 @@ def at(points, t: float) -> tuple[float, float]:
     )
 
 
-def path_and_arrow(points, shorten: float = 6.0) -> tuple[str, str]:
-    """SVG path data (stopping inside the arrowhead) and the arrowhead's polygon points."""
-    (sx, sy), c1, c2, (ex, ey) = points
+def polyline(points: Sequence[Point], n: int = 24) -> list[Point]:
+    """The curve as n straight pieces (a straight edge stays two points)."""
+    if _straight(points):
+        return [points[0], points[3]]
+    return [at(points, k / n) for k in range(n + 1)]
+
+
+def _straight(points: Sequence[Point]) -> bool:
+    (x0, y0), _, _, (x3, y3) = points
+    return all(abs((x3 - x0) * (y - y0) - (y3 - y0) * (x - x0)) < 1e-6 for x, y in points[1:3])
+
+
+def offset(points: Sequence[Point], d: float) -> list[Point]:
+    """The curve moved sideways by d (to the right of the direction of travel on the page)."""
+    ux, uy = _unit(points[3][0] - points[0][0], points[3][1] - points[0][1])
+    nx, ny = -uy, ux
+    return [(x + d * nx, y + d * ny) for x, y in points]
+
+
+def shorten_end(points: Sequence[Point]) -> tuple[list[Point], list[Point]]:
+    """The curve stopped inside its arrowhead, and the arrowhead's three corners (tip first)."""
+    (ex, ey), c2 = points[3], points[2]
     ux, uy = _unit(ex - c2[0], ey - c2[1])
     length, half = ARROW
     bx, by = ex - length * ux, ey - length * uy
-    tip = f"{ex:.1f},{ey:.1f} {bx - half * uy:.1f},{by + half * ux:.1f} {bx + half * uy:.1f},{by - half * ux:.1f}"
-    lx, ly = ex - shorten * ux, ey - shorten * uy
-    d = f"M{sx:.1f},{sy:.1f} C{c1[0]:.1f},{c1[1]:.1f} {c2[0]:.1f},{c2[1]:.1f} {lx:.1f},{ly:.1f}"
-    return d, tip
+    tip = [(ex, ey), (bx - half * uy, by + half * ux), (bx + half * uy, by - half * ux)]
+    lx, ly = ex - 0.7 * length * ux, ey - 0.7 * length * uy
+    return [points[0], points[1], points[2], (lx, ly)], tip
 
 
-def box_of(shape: dict, pad: float = 2.0) -> tuple:
-    """An obstacle for labels: a box (x0, y0, x1, y1), or a circle (x, y, r)."""
-    if shape["shape"] == "circle":
-        return shape["x"], shape["y"], shape["r"] + pad
-    hw, hh = shape["w"] / 2, shape["h"] / 2
-    return shape["x"] - hw - pad, shape["y"] - hh - pad, shape["x"] + hw + pad, shape["y"] + hh + pad
+# -- boxes ----------------------------------------------------------------------------------------
+@dataclass
+class Box:
+    """A label's rectangle: centre, width, height and the angle (degrees, clockwise on the page, as
+    SVG's rotate) its long side makes with the horizontal."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+    angle: float = 0.0
+
+    def corners(self) -> list[Point]:
+        c, s = math.cos(math.radians(self.angle)), math.sin(math.radians(self.angle))
+        hw, hh = self.w / 2, self.h / 2
+        return [
+            (self.x + c * dx - s * dy, self.y + s * dx + c * dy)
+            for dx, dy in ((-hw, -hh), (hw, -hh), (hw, hh), (-hw, hh))
+        ]
+
+    def grown(self, pad: float) -> Box:
+        return Box(self.x, self.y, self.w + 2 * pad, self.h + 2 * pad, self.angle)
+
+    def extent(self) -> tuple[float, float, float, float]:
+        xs, ys = zip(*self.corners(), strict=True)
+        return min(xs), min(ys), max(xs), max(ys)
 
 
-def _overlap(a, b) -> bool:
-    """Does box a meet obstacle b (a box, or a circle)?"""
-    if len(b) == 3:
-        nx, ny = min(max(b[0], a[0]), a[2]), min(max(b[1], a[1]), a[3])  # the box's point nearest the centre
-        return math.hypot(nx - b[0], ny - b[1]) < b[2]
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+def _axes(poly: Sequence[Point]) -> list[Point]:
+    out = []
+    for (x0, y0), (x1, y1) in zip(poly, [*poly[1:], poly[0]], strict=True):
+        out.append((-(y1 - y0), x1 - x0))
+    return out
 
 
-def place_labels(edges: list[dict], obstacles: list[tuple], px_per_cm: float) -> None:
-    """Give each edge label a position `t` along its edge: the first of its preferred spots that
-    collides with no node and no label placed before it (else its first choice); also in cm for TikZ."""
-    placed = list(obstacles)
-    for e in edges:
-        lab = e["label"]
-        choice = None
-        for t in e["prefs"]:
-            x, y = at(e["points"], t)
-            box = (x - lab["w"] / 2, y - lab["h"] / 2, x + lab["w"] / 2, y + lab["h"] / 2)
-            if not any(_overlap(box, b) for b in placed):
-                choice = (t, x, y, box)
-                break
-        if choice is None:
-            t = e["prefs"][0]
-            x, y = at(e["points"], t)
-            choice = (t, x, y, (x - lab["w"] / 2, y - lab["h"] / 2, x + lab["w"] / 2, y + lab["h"] / 2))
-        e["pos"], lab["x"], lab["y"] = round(choice[0], 2), choice[1], choice[2]
-        lab["cx"], lab["cy"] = round(choice[1] / px_per_cm, 3), round(-choice[2] / px_per_cm, 3)
-        placed.append(choice[3])
+def _project(poly: Sequence[Point], axis: Point) -> tuple[float, float]:
+    values = [x * axis[0] + y * axis[1] for x, y in poly]
+    return min(values), max(values)
+
+
+def convex_overlap(a: Sequence[Point], b: Sequence[Point]) -> bool:
+    """Do two convex polygons (or a polygon and a segment) share interior points? Separating axes."""
+    axes = (_axes(a) if len(a) > 2 else []) + (_axes(b) if len(b) > 2 else [])
+    if len(a) == 2:
+        axes += _axes(a)[:1]
+    if len(b) == 2:
+        axes += _axes(b)[:1]
+    for axis in axes:
+        if axis == (0, 0):
+            continue
+        a0, a1 = _project(a, axis)
+        b0, b1 = _project(b, axis)
+        if a1 <= b0 + 1e-9 or b1 <= a0 + 1e-9:
+            return False
+    return True
+
+
+def circle_overlap(poly: Sequence[Point], cx: float, cy: float, r: float) -> bool:
+    """Does a convex polygon come closer than r to a point?"""
+    if _inside(poly, (cx, cy)):
+        return True
+    return any(_dist_to_segment((cx, cy), p, q) < r for p, q in zip(poly, [*poly[1:], poly[0]], strict=True))
+
+
+def _inside(poly: Sequence[Point], pt: Point) -> bool:
+    signs = set()
+    for (x0, y0), (x1, y1) in zip(poly, [*poly[1:], poly[0]], strict=True):
+        cross = (x1 - x0) * (pt[1] - y0) - (y1 - y0) * (pt[0] - x0)
+        if abs(cross) > 1e-12:
+            signs.add(cross > 0)
+    return len(signs) <= 1
+
+
+def _dist_to_segment(p: Point, a: Point, b: Point) -> float:
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    length2 = dx * dx + dy * dy
+    t = 0.0 if not length2 else max(0.0, min(1.0, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / length2))
+    return math.hypot(p[0] - a[0] - t * dx, p[1] - a[1] - t * dy)
+
+
+# -- what labels must keep clear of ------------------------------------------------------------------
+@dataclass
+class Obstacles:
+    """Nodes (circles and boxes), edges (polylines, each with an owner key) and the boxes placed so far."""
+
+    circles: list[tuple[float, float, float]] = field(default_factory=list)
+    rects: list[list[Point]] = field(default_factory=list)
+    edges: list[tuple[object, list[Point], tuple[float, float, float, float]]] = field(default_factory=list)
+    boxes: list[list[Point]] = field(default_factory=list)
+
+    def add_node(self, shape: dict) -> None:
+        if shape["shape"] == "circle":
+            self.circles.append((shape["x"], shape["y"], shape["r"]))
+        else:
+            self.rects.append(Box(shape["x"], shape["y"], shape["w"], shape["h"]).corners())
+
+    def add_edge(self, owner: object, line: list[Point]) -> None:
+        xs, ys = zip(*line, strict=True)
+        self.edges.append((owner, line, (min(xs), min(ys), max(xs), max(ys))))
+
+    def free(self, box: Box, owner: object = None, gap: float = 1.2, node_gap: float = 2.5) -> bool:
+        """Is the box clear of every node (by node_gap), every placed box (by gap) and every edge not
+        owned by `owner`?"""
+        poly = box.grown(gap).corners()
+        x0, y0, x1, y1 = box.grown(gap).extent()
+        clear = box.grown(node_gap).corners()
+        for cx, cy, r in self.circles:
+            near = (
+                cx + r > x0 - node_gap and cx - r < x1 + node_gap and cy + r > y0 - node_gap and cy - r < y1 + node_gap
+            )
+            if near and circle_overlap(clear, cx, cy, r):
+                return False
+        if any(convex_overlap(clear, other) for other in self.rects):
+            return False
+        for other in self.boxes:
+            if convex_overlap(poly, other):
+                return False
+        for key, line, (ex0, ey0, ex1, ey1) in self.edges:
+            if key == owner or ex1 < x0 or ex0 > x1 or ey1 < y0 or ey0 > y1:
+                continue
+            if any(convex_overlap(poly, [p, q]) for p, q in pairwise(line)):
+                return False
+        return True
+
+    def near_edge(self, pt: Point, owner: object, d: float) -> bool:
+        """Is a point closer than d to an edge not owned by `owner` (a crossing, say)?"""
+        for key, line, _ in self.edges:
+            if key != owner and any(_dist_to_segment(pt, p, q) < d for p, q in pairwise(line)):
+                return True
+        return False
+
+    def free_line(self, seg: list[Point], owner: object) -> bool:
+        """Does a leader (a segment) keep clear of nodes and boxes, and cross no edge but its own?"""
+        a, b = seg
+        if any(_dist_to_segment((cx, cy), a, b) < r + 0.5 for cx, cy, r in self.circles):
+            return False
+        if any(convex_overlap(other, seg) for other in [*self.rects, *self.boxes]):
+            return False
+        for key, line, _ in self.edges:
+            if key != owner and any(_segments_cross(a, b, p, q) for p, q in pairwise(line)):
+                return False
+        return True
+
+
+def _segments_cross(a: Point, b: Point, c: Point, d: Point) -> bool:
+    def side(p: Point, q: Point, r: Point) -> float:
+        return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+
+    return side(a, b, c) * side(a, b, d) < 0 and side(c, d, a) * side(c, d, b) < 0
+
+
+def along(line: list[Point], ends: tuple[float, float], step: float) -> list[tuple[Point, float]]:
+    """Points (and the direction there, in degrees) every `step` along a polyline, skipping `ends[0]`
+    at its start and `ends[1]` at its end; nearest the start first."""
+    lengths = [math.dist(p, q) for p, q in pairwise(line)]
+    total = sum(lengths)
+    out = []
+    s = ends[0]
+    while s <= total - ends[1] + 1e-9:
+        rest, i = s, 0
+        while i < len(lengths) - 1 and rest > lengths[i]:
+            rest -= lengths[i]
+            i += 1
+        (x0, y0), (x1, y1) = line[i], line[i + 1]
+        t = rest / lengths[i] if lengths[i] else 0.0
+        out.append(((x0 + (x1 - x0) * t, y0 + (y1 - y0) * t), math.degrees(math.atan2(y1 - y0, x1 - x0))))
+        s += step
+    return out
+
+
+def readable(angle: float) -> float:
+    """An edge's direction turned so that text along it reads left to right (never upside down)."""
+    while angle > 90:
+        angle -= 180
+    while angle <= -90:
+        angle += 180
+    return angle
+
+
+def edge_spots(line: list[Point], w: float, h: float, step: float = 2.0) -> list[Box]:
+    """Where a label may sit on its own edge, nearest the source first: turned along the edge when
+    the edge is no steeper than 60°, else upright."""
+    spots = []
+    for (x, y), direction in along(line, (w / 2 + 3.0, w / 2 + ARROW[0] + 2.0), step):
+        angle = readable(direction)
+        spots.append(Box(x, y, w, h, round(angle, 2) if abs(angle) <= 60 else 0.0))
+    if not spots:  # an edge shorter than its label: its middle, upright
+        mid = line[len(line) // 2] if len(line) > 2 else _lerp(line[0], line[1], 0.5)
+        spots.append(Box(mid[0], mid[1], w, h))
+    return spots
+
+
+def ring_spots(x: float, y: float, reach: float, w: float, h: float, prefer: Sequence[float]) -> list[Box]:
+    """Upright boxes around a point, just clear of a node whose reach from its centre is `reach`,
+    tried in the preferred directions (degrees, 90 = below) and then one and two steps farther out."""
+    spots = []
+    for extra in (0.0, 6.0, 14.0):
+        for deg in prefer:
+            ux, uy = math.cos(math.radians(deg)), math.sin(math.radians(deg))
+            # the distance at which a w × h box centred on the ray just clears a circle of radius reach
+            d = reach + extra + 3.0 + (abs(ux) * w / 2 + abs(uy) * h / 2)
+            spots.append(Box(x + d * ux, y + d * uy, w, h))
+    return spots
+
+
+def leader_spots(line: list[Point], w: float, h: float, step: float = 4.0) -> list[tuple[Box, list[Point]]]:
+    """Upright boxes beside an edge, each with a leader: the short line from the box to the point of
+    the edge it names; nearest the source first, then farther out."""
+    out = []
+    for gap in (8.0, 12.0, 18.0):
+        for (x, y), direction in along(line, (6.0, ARROW[0] + 8.0), step):
+            for side in (-1, 1):
+                nx, ny = -math.sin(math.radians(direction)) * side, math.cos(math.radians(direction)) * side
+                d = gap + abs(nx) * w / 2 + abs(ny) * h / 2
+                box = Box(x + d * nx, y + d * ny, w, h)
+                near = (
+                    x + (d - abs(nx) * w / 2 - abs(ny) * h / 2) * nx,
+                    y + (d - abs(nx) * w / 2 - abs(ny) * h / 2) * ny,
+                )
+                out.append((box, [(x, y), near]))
+    return out
+
+
+def place(obstacles: Obstacles, spots: list[Box], owner: object = None) -> Box | None:
+    """The first spot clear of everything; it then becomes an obstacle itself."""
+    for box in spots:
+        if obstacles.free(box, owner):
+            obstacles.boxes.append(box.corners())
+            return box
+    return None
+
+
+def place_with_leader(
+    obstacles: Obstacles, spots: list[tuple[Box, list[Point]]], owner: object
+) -> tuple[Box, list[Point]] | None:
+    """The first box beside its edge that is clear of everything, edges included (its own too), whose
+    leader crosses no other edge, node or label; box and leader then become obstacles."""
+    for box, leader in spots:
+        if obstacles.near_edge(leader[0], owner, 6.0) or not obstacles.free(box, None):
+            continue
+        if not obstacles.free_line(leader, owner):
+            continue
+        obstacles.boxes.append(box.corners())
+        obstacles.add_edge(("leader", owner), leader)
+        return box, leader
+    return None

@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from derive.cli import main
+from derive.spec import source
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
@@ -77,9 +78,12 @@ def _check(name: str, stderr: str, code: int, out: Path, expected: list[str], wa
         assert "warning" in stderr
 
 
+@pytest.mark.parametrize("loader", source.LOADERS, ids=lambda loader: loader.__name__)
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_bad_input_in_process(name, tmp_path, monkeypatch):
+def test_bad_input_in_process(name, loader, tmp_path, monkeypatch):
+    """With libyaml's parser (where installed) and with PyYAML's own, the same messages."""
     path, expected, want = CASES[name]
+    monkeypatch.setattr(source, "LOADERS", (loader,))
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "out.md"
     result = CliRunner().invoke(main, [str(path), "-o", str(out), "--no-verify"])

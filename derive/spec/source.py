@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import stat
-import unicodedata
+from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.resolver import Resolver
 
 from derive.errors import DeriveError, Problem, SpecError
 
@@ -20,8 +23,10 @@ _WIDE_BOMS = {
     b"\xff\xfe": "UTF-16",
     b"\xfe\xff": "UTF-16",
 }
-_ALLOWED_CONTROLS = {"\n", "\t"}
 _BIDI = set("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# The characters a value may not hold: Unicode's control characters (category Cc: U+0000-U+001F and
+# U+007F-U+009F) but for tab and line feed, and the bidi controls, as one pattern searched once.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + "".join(sorted(_BIDI)) + "]")
 
 
 class _Refused(Exception):
@@ -31,35 +36,114 @@ class _Refused(Exception):
         self.mark, self.message, self.hint = mark, message, hint
 
 
-class _Loader(yaml.SafeLoader):
+# A plain value is read as true/false, a number, empty or text: a date (`2024-05-01`), `=` or `<<`
+# stays text. (PyYAML's implicit resolvers, less those for timestamps, merge keys and `=`.)
+_IMPLICIT = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag in _PLAIN_TAGS]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class _Refusing:
     """Composes nodes only (nothing is constructed), refusing aliases so no value can explode,
-    and nesting deeper than MAX_DEPTH so no input can exhaust the stack. A plain value is read as
-    true/false, a number, empty or text: a date (`2024-05-01`), `=` or `<<` stays text."""
+    and nesting deeper than MAX_DEPTH so no input can exhaust the stack. Mixed into both loaders
+    below, before PyYAML's Composer, so the C parser's events meet the same refusals."""
 
     depth = 0
-    yaml_implicit_resolvers = {  # noqa: RUF012 -- replaces PyYAML's class attribute of that name
-        first: [(tag, regexp) for tag, regexp in resolvers if tag in _PLAIN_TAGS]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
+    yaml_implicit_resolvers = _IMPLICIT
 
     def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
+        if self.check_event(yaml.AliasEvent):  # type: ignore[attr-defined]
             raise _Refused(
-                self.peek_event().start_mark,
+                self.peek_event().start_mark,  # type: ignore[attr-defined]
                 "YAML aliases (*name) are not accepted",
                 "write the value out where it is used",
             )
         if self.depth >= MAX_DEPTH:
             raise _Refused(
-                self.peek_event().start_mark,
+                self.peek_event().start_mark,  # type: ignore[attr-defined]
                 f"the YAML is nested too deeply (more than {MAX_DEPTH} levels)",
                 "a network file needs only a few levels; check for unbalanced `[`, `{` or `- `",
             )
         self.depth += 1
         try:
-            return super().compose_node(parent, index)
+            return super().compose_node(parent, index)  # type: ignore[misc]
         finally:
             self.depth -= 1
+
+
+class _Loader(_Refusing, yaml.SafeLoader):
+    """PyYAML's pure-Python reader, scanner and parser: the fallback where libyaml is missing, and
+    what words a syntax error (see compose)."""
+
+
+# The header of a block scalar as PyYAML reads it: `|` or `>`, its indicators, then a space, a line
+# break or the end.
+_BLOCK_HEADER = re.compile(r"[|>][-+0-9]*(?=[ \r\n\x85\u2028\u2029]|\Z)")
+
+
+class _NotTheSame(Exception):
+    """libyaml would read this text otherwise than PyYAML does: compose hands it to _Loader."""
+
+
+if yaml.__with_libyaml__:
+    from yaml._yaml import CParser
+
+    class _CLoader(_Refusing, Composer, CParser, Resolver):
+        """libyaml's C scanner and parser (the bulk of the work), PyYAML's composer over its events:
+        every node keeps its line and column, and the refusals are _Refusing's, as in _Loader.
+
+        Where the two parsers differ (found by comparing them on the bad-input corpus and on
+        thousands of random edits of the examples, tests/test_yaml_loaders.py), it gives way to
+        _Loader (raises _NotTheSame): an empty value (libyaml places it at the next token in a flow
+        collection, PyYAML right after the colon), a `?` inside a plain value in a flow collection
+        and a `|` or `>` followed by anything but its indicators and a space or line break (PyYAML
+        refuses both, libyaml reads them). Tabs and byte-order marks inside the text never reach it
+        (see compose), and compose moves the end of a text without a final line break (_end_on_last_line)."""
+
+        flow = 0  # how many flow collections (`{…}`, `[…]`) the node being composed is inside
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            self.text = stream
+            Composer.__init__(self)
+            Resolver.__init__(self)
+
+        def compose_scalar_node(self, anchor):
+            """Composer's, with a plain scalar's style None (libyaml's events say '') as in _Loader."""
+            event: Any = self.get_event()
+            value, style = event.value, event.style or None
+            if style is None and (not value or (self.flow and "?" in value)):
+                raise _NotTheSame
+            if style in ("|", ">") and not _BLOCK_HEADER.match(self.text, event.start_mark.index):
+                raise _NotTheSame
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = self.resolve(yaml.ScalarNode, value, event.implicit)
+            node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, style=style)
+            if anchor is not None:
+                self.anchors[anchor] = node
+            return node
+
+        def compose_sequence_node(self, anchor):
+            flow = bool(getattr(self.peek_event(), "flow_style", False))
+            self.flow += flow
+            try:
+                return super().compose_sequence_node(anchor)
+            finally:
+                self.flow -= flow
+
+        def compose_mapping_node(self, anchor):
+            flow = bool(getattr(self.peek_event(), "flow_style", False))
+            self.flow += flow
+            try:
+                return super().compose_mapping_node(anchor)
+            finally:
+                self.flow -= flow
+
+    LOADERS: tuple[type, ...] = (_CLoader, _Loader)
+else:  # pragma: no cover - PyYAML built without libyaml
+    LOADERS = (_Loader,)
 
 
 def read_text(path: str) -> str:
@@ -154,10 +238,47 @@ def _binary(name: str, line: int, column: int) -> SpecError:
     )
 
 
-def compose(text: str, name: str) -> yaml.Node:
-    """The YAML node tree of `text`; every syntax problem becomes a SpecError with its place."""
+def compose(text: str, name: str, loader: type | None = None) -> yaml.Node:
+    """The YAML node tree of `text`; every syntax problem becomes a SpecError with its place.
+
+    libyaml's C parser composes where it is installed (`loader`, one of LOADERS, chooses for tests).
+    Where it finds the text malformed, PyYAML's own parser reads it again and says what is wrong, so
+    every message and place is the one below whichever parser is installed (libyaml words its
+    errors differently and gives no offending character)."""
     if "\x00" in text:
         raise _binary(name, *_place(text, text.index("\x00"), "\n"))
+    loader = loader or LOADERS[0]
+    if loader is _Loader or "\t" in text or "\ufeff" in text:  # libyaml is laxer with both
+        return _compose_pure(text, name)
+    try:
+        node = yaml.compose(text, Loader=loader)
+    except _Refused as exc:
+        raise SpecError([_problem(name, exc.mark, "", exc.message, exc.hint)]) from None
+    except (yaml.YAMLError, RecursionError, _NotTheSame):
+        return _compose_pure(text, name)
+    if node is not None and text[-1] not in _BREAKS:
+        _end_on_last_line(node, text)
+    return _non_empty(node, text, name)
+
+
+_BREAKS = "\n\r\x85\u2028\u2029"
+
+
+def _end_on_last_line(node: yaml.Node, text: str) -> None:
+    """libyaml ends a text that has no final line break on a line of its own (line + 1, column 0),
+    PyYAML at the end of its last line: the collections that end there get PyYAML's mark."""
+    end = len(text)
+    column = end - (max(text.rfind(b) for b in _BREAKS) + 1)
+    while isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        mark = node.end_mark
+        if mark.index == end and mark.column == 0:
+            node.end_mark = yaml.Mark(mark.name, end, mark.line - 1, column, None, None)  # type: ignore[arg-type]
+        if not node.value:
+            return
+        node = node.value[-1][1] if isinstance(node, yaml.MappingNode) else node.value[-1]
+
+
+def _compose_pure(text: str, name: str) -> yaml.Node:
     try:
         node = yaml.compose(text, Loader=_Loader)
     except _Refused as exc:
@@ -177,6 +298,10 @@ def compose(text: str, name: str) -> yaml.Node:
         raise SpecError([_syntax_problem(name, exc, text)]) from None
     except yaml.YAMLError as exc:
         raise _at(name, 1, 1, f"not valid YAML: {exc}", "compare with examples/pass_fail.yaml") from None
+    return _non_empty(node, text, name)
+
+
+def _non_empty(node: yaml.Node | None, text: str, name: str) -> yaml.Node:
     if node is None:
         what = "the file is empty" if not text.strip() else "the file has no content, only comments"
         raise _at(name, 1, 1, what, "start from examples/pass_fail.yaml (see README: Input format)")
@@ -365,8 +490,9 @@ class Collector:
         if _is_null(node) or node.value.strip() == "":
             self.error(node, path, f"{what} is empty", "write a value after the colon")
             return None
-        bad = next((ch for ch in node.value if _is_control(ch)), None)
-        if bad is not None:
+        found = _CONTROL.search(node.value)
+        if found is not None:
+            bad = found.group()
             self.error(
                 node,
                 path,
@@ -401,10 +527,6 @@ class Collector:
 
 def _is_null(node) -> bool:
     return isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")
-
-
-def _is_control(ch: str) -> bool:
-    return ch in _BIDI or (ch not in _ALLOWED_CONTROLS and unicodedata.category(ch) == "Cc")
 
 
 def kind(node) -> str:

@@ -291,3 +291,12 @@ def test_a_zero_gradient_is_said_in_words(tmp_path):
     md = target.read_text()
     assert "At steps 2 and 4, $\\partial L / \\partial w_{1} = 0$, yet $w_{1}$ still moves" in md
     assert "\\approx 0 " not in md and "\\approx 0$" not in md  # an exact zero is written = 0
+
+
+def test_a_perceptron_update_with_an_input_of_zero_is_said_in_words(tmp_path):
+    # AND starts at w1 = 0.3, w2 = −0.1, b = 0.2: point 1 is (0, 0) with y = 0, and z = b = 0.2 ≥ 0
+    # gives ŷ = 1, wrong; the rule adds η·(y − ŷ)·x = 0 to both weights, so only b moves
+    target = tmp_path / "and.md"
+    invoke("train", EX / "and_perceptron.yaml", "-o", target)
+    point1 = target.read_text().split("**Point 1**", 1)[1].split("**Point 2**", 1)[0]
+    assert "$x_{1} = 0$, so $w_{1}$ is not updated, and $x_{2} = 0$, so $w_{2}$ is not updated" in point1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 
 import mpmath
@@ -92,6 +93,14 @@ def _terms(p: PRun, params, point, tn) -> tuple[str, str]:
     return " + ".join(sym) or "0", " + ".join(num) or "0"
 
 
+@dataclass(frozen=True)
+class PerceptronNotes(PerceptronStep):
+    """A point of the first epoch as the notes show it: also the weights a wrong answer left as they
+    were, because their input is 0 (the update η·(y − ŷ)·x is then 0)."""
+
+    unmoved: tuple[tuple[str, str], ...] = ()  # (weight, its input), TeX
+
+
 def _pstep(p: PRun, s, tn) -> PerceptronStep:
     net = p.net
     n = net.neurons[0]
@@ -99,10 +108,12 @@ def _pstep(p: PRun, s, tn) -> PerceptronStep:
     lines = [f"z = {num} {tn.eq(s.z)}"]
     if not n.activation.outputs_class:
         lines.append(f"{tex_name(n.name)} = {n.activation.tex_apply(tn.text(s.z))} {tn.eq(s.out)}")
-    updates = []
+    updates, unmoved = [], []
     if s.error:
         for e in n.edges:  # rows of an aligned block, aligned on the arrow
             if isinstance(e.weight, str) and e.weight in p.trainable:
+                if net.data[s.point].inputs[e.source] == 0:
+                    unmoved.append((tex_name(e.weight), tex_name(e.source)))
                 updates.append(
                     rf"{tex_name(e.weight)} &\leftarrow {tn.arg(Num(s.before[e.weight]))} + {tn.arg(Num(p.eta))} "
                     rf"\cdot ({s.error}) \cdot {tn.arg(Num(net.data[s.point].inputs[e.source]))} "
@@ -114,7 +125,7 @@ def _pstep(p: PRun, s, tn) -> PerceptronStep:
                 rf"\cdot ({s.error}) = {tn.text(Num(s.after[n.bias]))}"
             )
     relation = r"\ge" if s.predicted else "<"
-    return PerceptronStep(
+    return PerceptronNotes(
         number=s.number,
         point=s.point + 1,
         lines=tuple(lines),
@@ -122,6 +133,7 @@ def _pstep(p: PRun, s, tn) -> PerceptronStep:
         target=s.target,
         class_line=rf"{tex_name(n.name)} {relation} {tn.text(Num(p.threshold))} \Rightarrow \hat y = {s.predicted}",
         updates=tuple(updates),
+        unmoved=tuple(unmoved),
     )
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import mpmath
-import sympy
 
 from derive.numbers import Num
+
+if TYPE_CHECKING:  # SymPy is imported by the methods that build its forms (it costs a start-up)
+    import sympy
 
 NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "linear", "softmax", "step")
 DIFFERENTIABLE = set(NAMES) - {"step"}
@@ -23,7 +26,7 @@ DEFINITIONS = {
     "step": r"\operatorname{step}(z) = \begin{cases} 1 & z \ge 0 \\ 0 & z < 0 \end{cases}",
 }
 
-# The named SymPy functions of sympy_display, and how latex.Printer writes each.
+# The named SymPy functions of sympy_display, and how latex_sympy.Printer writes each.
 DISPLAY_FUNCTIONS = {"sigmoid": "sigma", "relu": "ReLU", "leaky_relu": "LReLU", "step": "step"}
 TEX_FUNCTIONS = {
     "sigma": r"\sigma",
@@ -212,8 +215,10 @@ class Activation:
 
     # -- SymPy forms ------------------------------------------------------------------------------
     def sympy_display(self, z: sympy.Expr) -> sympy.Expr:
-        """f(z) for display: σ, ReLU, … kept as named functions (latex.Printer writes them as the
+        """f(z) for display: σ, ReLU, … kept as named functions (latex_sympy.Printer writes them as the
         lecture does); tanh and the identity as themselves."""
+        import sympy
+
         if self.name == "tanh":
             return sympy.tanh(z)
         if self.derivative_is_one:
@@ -222,6 +227,8 @@ class Activation:
 
     # -- an independent SymPy form, for cross-checking back-propagation --------------------------
     def sympy_apply(self, z: sympy.Expr) -> sympy.Expr:
+        import sympy
+
         n = self.name
         if n == "sigmoid":
             return 1 / (1 + sympy.exp(-z))
@@ -246,6 +253,8 @@ class Activation:
         exponential in depth), for any other `sympy_apply`. At exactly z = 0 the branch is the one
         whose derivative the notes' convention states: ReLU′(0) = 0 (the 0 branch), leaky ReLU′(0) = its
         slope (slope·z), and the step is 1 there, as its definition says."""
+        import sympy
+
         n = self.name
         if n == "step":
             return sympy.Integer(1 if at.sign() >= 0 else 0)

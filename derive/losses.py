@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import mpmath
-import sympy
 
 from derive.errors import DeriveError
 from derive.numbers import Num
+
+if TYPE_CHECKING:  # SymPy is imported by sympy_value, the one function that needs it
+    import sympy
 
 NAMES = (
     "error",
@@ -194,6 +197,8 @@ def tex_gradient(name: str, p: str, t: str, k: int) -> str:
 
 def sympy_value(name: str, yhat: list[sympy.Expr], y: list[sympy.Expr]) -> sympy.Expr:
     """The same loss as a SymPy expression (for the independent cross-check)."""
+    import sympy
+
     k = len(yhat)
     pairs = list(zip(yhat, y, strict=True))
     if name == "error":

@@ -1,6 +1,7 @@
-"""SymPy views of the network: each output composed from inputs and parameters, and the independent
-check of back-propagation: SymPy's own derivative of the composed loss, within a time budget, and
-where SymPy does not check, central differences of the forward pass."""
+"""The independent check of back-propagation: SymPy's own derivative of the composed loss, within a
+time budget, and where SymPy does not check, central differences of the forward pass; and each output
+written out in inputs and parameters for the notes. What needs SymPy itself is in
+derive.calculus.sympy_forms, imported only when SymPy is used (its import is most of a start-up)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,9 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import mpmath
-import sympy
 
-from derive import defaults, losses
-from derive.calculus import sym_eval
+from derive import defaults
 from derive.calculus.graph import Forward, forward
-from derive.latex import tex_name, to_tex
 from derive.numbers import WORK_DIGITS, Num
 from derive.spec.model import DataPoint, Network
 
@@ -28,43 +26,6 @@ MAX_SHOWN_OPS = defaults.MAX_EXPRESSION  # what the notes show unless told other
 MAX_SHOWN_EDGES = 40  # composing costs more than it shows beyond this
 
 
-def _rat(x: Fraction) -> sympy.Rational:
-    return sympy.Rational(x.numerator, x.denominator)
-
-
-def _symbols(net: Network) -> dict[str, sympy.Symbol]:
-    # Names were checked against a strict pattern; Symbol() never parses text.
-    return {n: sympy.Symbol(n) for n in list(net.inputs) + list(net.parameters)}
-
-
-def composed(net: Network, apply, values: dict[str, sympy.Expr], keep_order: bool = False) -> dict[str, sympy.Expr]:
-    """O of every neuron as an expression of `values` (inputs and parameters), via `apply(neuron, z)`;
-    `keep_order` keeps each sum as written (w·x terms, then the bias) for display."""
-    env = dict(values)
-    group = []
-    for n in net.neurons:
-        terms = [sympy.Mul(_weight(e.weight, env), env[e.source], evaluate=not keep_order) for e in n.edges]
-        if n.bias is not None:
-            terms.append(_weight(n.bias, env))
-        z = sympy.Add(*terms, evaluate=not keep_order) if terms else sympy.Integer(0)
-        if n.activation.couples_outputs:
-            group.append((n.name, z))
-        else:
-            env[n.name] = apply(n, z)
-    total = sum(sympy.exp(z) for _, z in group)
-    for name, z in group:
-        env[name] = sympy.exp(z) / total
-    return env
-
-
-def _weight(w, env):
-    return env[w] if isinstance(w, str) else _rat(w)
-
-
-def _display_apply(neuron, z):
-    return neuron.activation.sympy_display(z)
-
-
 def output_tex(net: Network, max_ops: int = MAX_SHOWN_OPS) -> dict[str, str | None]:
     """Each output written out in inputs and parameters, or None where that is too long to read."""
     if net.edge_count() > MAX_SHOWN_EDGES:
@@ -72,14 +33,9 @@ def output_tex(net: Network, max_ops: int = MAX_SHOWN_OPS) -> dict[str, str | No
     least = _fewest_ops(net)
     if all(least[o] > max_ops for o in net.outputs):
         return {o: None for o in net.outputs}  # count_ops would say so too, after composing
-    syms = _symbols(net)
-    env = composed(net, _display_apply, syms, keep_order=True)
-    names = {s: tex_name(n) for n, s in syms.items()}
-    shown = {}
-    for o in net.outputs:
-        expr = env[o]
-        shown[o] = to_tex(expr, names) if sympy.count_ops(expr) <= max_ops else None
-    return shown
+    from derive.calculus import sympy_forms  # SymPy: only where an output is short enough to show
+
+    return sympy_forms.output_tex(net, max_ops)
 
 
 def _fewest_ops(net: Network) -> dict[str, int]:
@@ -189,8 +145,10 @@ def verify(
     why = _sympy_skipped(net, budget)
     if not why:
         try:
+            from derive.calculus.sympy_forms import sympy_check  # SymPy: only where it checks
+
             with _deadline(budget) as tick:
-                checked = _sympy_check(net, fwd, grads, digits, tick)
+                checked = sympy_check(net, fwd, grads, digits, tick)
         except _OutOfTime:
             checked = f"it did not finish within its time budget of {budget:g} s (--verify-budget)"
         if isinstance(checked, Check):
@@ -211,45 +169,6 @@ def _sympy_skipped(net: Network, budget: float) -> str:
             f"differentiating that {len(net.parameters)} times costs more than it affords"
         )
     return ""
-
-
-def _sympy_check(net: Network, fwd: Forward, grads: dict[str, Num], digits: int, tick) -> Check | str:
-    """SymPy's derivative of the composed loss for each parameter against `grads`; a reason (str)
-    where SymPy cannot give every derivative as a number."""
-    params = {p: sympy.Symbol(p, real=True) for p in net.parameters}
-    values = {**{k: _rat(v) for k, v in fwd.point.inputs.items()}, **params}
-    env = composed(net, lambda n, z: n.activation.sympy_active(z, fwd.neurons[n.name].z), values)
-    loss = losses.sympy_value(net.loss, [env[o] for o in net.outputs], [_rat(t) for t in fwd.point.targets])
-    tick()
-    if sympy.count_ops(loss) > MAX_CHECK_OPS:
-        return "the composed loss is too large for it"
-    at = {params[p]: _rat(v) for p, v in net.parameters.items()}
-    derivatives = []
-    for sym in params.values():
-        tick()
-        derivatives.append(sympy.diff(loss, sym))
-    try:
-        theirs = sym_eval.values(derivatives, at, digits + 5, tick)
-    except (sym_eval.Unsupported, ZeroDivisionError, ValueError, TypeError) as exc:
-        # No slow fallback (evalf(subs=…) is exponential in depth here): the numeric check takes over.
-        return f"its derivatives could not be evaluated as numbers ({exc or type(exc).__name__})"
-    worst, worst_name = mpmath.mpf(0), ""
-    with mpmath.workdps(digits + 10):
-        for p, value in zip(params, theirs, strict=True):
-            ours = grads[p].mp
-            err = abs(value - ours) / max(abs(ours), mpmath.mpf(10) ** (-digits))
-            if err > worst or not worst_name:
-                worst, worst_name = err, p
-    agreed = worst < mpmath.mpf(10) ** (-(digits - 5))
-    return Check(
-        True,
-        agreed,
-        digits - 5,
-        worst_name,
-        "" if agreed else f"{worst_name} differs by {mpmath.nstr(worst, 3)} (relative)",
-        method="sympy",
-        piecewise=any(n.activation.piecewise for n in net.neurons),
-    )
 
 
 # -- the numeric check: central differences of the forward pass --------------------------------------

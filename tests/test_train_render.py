@@ -78,8 +78,9 @@ def test_markdown_of_the_first_step_and_the_table(tmp_path):
     assert "### Step 1 (epoch 1): data point 1" in md and "### Step 2 (epoch 1): data point 2" in md
     assert "z_{1} &= 95 \\cdot 0.01 + 4 \\cdot 0.02 + 4 \\cdot 0.03 + 0.001 = 1.151" in md
     assert "\\hat m_{1}" in md and "1 - 0.9^{1}" in md  # Adam's bias correction, with numbers
-    assert [r[0] for r in _rows(md, "## 3. Epoch by epoch")] == ["start", "1", "2"]  # a row per epoch
-    assert "epoch $e$ ends with step $4e$" in md
+    # two epochs are few: a row after every step instead of one per epoch
+    assert [r[0] for r in _rows(md, "## 3. Step by step")] == ["start", *map(str, range(1, 9))]
+    assert "epoch $e$ ends with step $4e$" in md and "a row after every step, not one per epoch" in md
 
 
 def test_detail_all_writes_every_step(tmp_path):
@@ -216,6 +217,20 @@ def test_progress_table_has_a_row_per_epoch_group_with_the_mean_loss_over_the_da
     assert len(data["steps"]) == 400 and len(data["epochs"]) == 101
 
 
+def test_a_run_of_few_epochs_has_a_row_per_n_steps_with_the_loss_over_the_data(tmp_path):
+    # 3 epochs of 4 steps: 12 steps, all fit (≤ 24 rows after the start); each row's L is the mean
+    # over the four points at the weights after that step, recomputed here in floats from the JSON
+    md_path, json_path = tmp_path / "t.md", tmp_path / "t.json"
+    invoke("train", EX / "training_pass_fail.yaml", "-o", md_path, "--epochs", "3")
+    invoke("train", EX / "training_pass_fail.yaml", "-o", json_path, "-f", "json", "--epochs", "3")
+    rows, data = _rows(md_path.read_text(), "## 3. Step by step"), json.loads(json_path.read_text())
+    assert [r[0] for r in rows] == ["start", *map(str, range(1, 13))]
+    for row in rows[1:]:
+        weights = {k: float(v) for k, v in data["steps"][int(row[0]) - 1]["parameters"].items()}
+        mean = sum((y - _pass_fail(weights, x)[1]) ** 2 for x, y in PASS_FAIL_DATA) / 4
+        assert float(row[1]) == pytest.approx(mean, rel=5e-5), row[0]
+
+
 def test_first_step_norm_breaks_over_lines_and_matches_a_float_calculation(pass_fail):
     md, _ = pass_fail
     block = md.split("root of the sum of its squares:", 1)[1].split(r"\end{aligned}", 1)[0]
@@ -300,3 +315,12 @@ def test_a_perceptron_update_with_an_input_of_zero_is_said_in_words(tmp_path):
     invoke("train", EX / "and_perceptron.yaml", "-o", target)
     point1 = target.read_text().split("**Point 1**", 1)[1].split("**Point 2**", 1)[0]
     assert "$x_{1} = 0$, so $w_{1}$ is not updated, and $x_{2} = 0$, so $w_{2}$ is not updated" in point1
+
+
+def test_a_longer_run_of_few_epochs_groups_steps():
+    # 7 epochs of 4 steps = 28 steps, more than 24 rows: every 2nd step (14 rows after the start)
+    from derive.steps.training import progress_steps
+
+    assert progress_steps(7, 4) == frozenset(range(2, 29, 2))
+    assert progress_steps(5, 10) == frozenset([*range(3, 50, 3), 50])  # every 3rd of 50, and the last
+    assert progress_steps(8, 4) == frozenset() and progress_steps(3, 1) == frozenset()  # rows per epoch

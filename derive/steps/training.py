@@ -23,6 +23,7 @@ MAX_ROWS = 200  # rows of a study's step table; past this, the JSON holds the re
 MAX_COLUMNS = 4  # parameters shown as columns of the progress table (the result table shows every one);
 # with epoch, L and ‖∇L‖ that is 7 columns, what a page (and a 42rem HTML column) holds
 MAX_PROGRESS_ROWS = 25  # rows of the progress table, its start row included
+FEW_EPOCHS = 8  # fewer epochs than this (of several steps each): the progress table counts steps instead
 NORM_TERMS = 3  # squares per line of the gradient's size, so the formula breaks before the margin
 TRACE_STEPS = 5  # steps of the optimizer's state followed for one parameter
 
@@ -80,6 +81,7 @@ def training_doc(r: Run, detail: set[int] | None, pictures=None) -> TrainDoc:
         "softmax": softmax_section(r, tn),
     }
     body["rows"], body["rows_note"] = progress_rows(r, tn)
+    body["by_steps"] = bool(progress_steps(r.settings.epochs, len(r.batches)))
     return TrainDoc("training", net.title, net.source, body, training_json(r), pictures)
 
 
@@ -327,25 +329,48 @@ def grad_lines(net, pt, tn, zt) -> list[str]:
     return out
 
 
+def progress_steps(epochs: int, per_epoch: int) -> frozenset[int]:
+    """The steps after which the progress table has a row when it counts steps, not epochs: for a run
+    of few epochs of several steps each, every N-th step (N chosen for at most MAX_PROGRESS_ROWS rows)
+    and the last. Empty when the table counts epochs."""
+    total = epochs * per_epoch
+    if epochs >= FEW_EPOCHS or per_epoch == 1:
+        return frozenset()
+    every = -(-total // (MAX_PROGRESS_ROWS - 2))
+    return frozenset([*range(every, total + 1, every), total])
+
+
 def progress_rows(r: Run, tn: TexNumbers) -> tuple[list[dict], str]:
     """The progress table: the start, then one row per epoch (every k-th epoch and the last when
-    there are more than fit in MAX_PROGRESS_ROWS rows), each with the loss over the whole data set
-    and its gradient's size at the weights the epoch ended with, and those weights."""
+    there are more than fit in MAX_PROGRESS_ROWS rows), or, for a run of few epochs, per N steps;
+    each with the loss over the whole data set and its gradient's size at the weights of that moment,
+    and those weights."""
+    names = list(r.net.parameters)[:MAX_COLUMNS]
+
+    def row(label: str, ev) -> dict:
+        return {
+            "label": label,
+            "loss": tn.text(ev.loss),
+            "norm": tn.text(ev.norm),
+            "params": [tn.text(ev.params[p]) for p in names],
+        }
+
+    planned = progress_steps(r.settings.epochs, len(r.batches))
+    if planned:
+        every = min(planned)
+        rows = [row("start", r.epochs[0])] + [row(str(n), r.checkpoints[n]) for n in sorted(r.checkpoints)]
+        how = "every step" if every == 1 else f"every {every} steps"
+        note = (
+            f"With only {r.settings.epochs} epoch{'s' if r.settings.epochs != 1 else ''}, the table has a row "
+            f"after {how}{' and after the last' if len(r.steps) % every else ''}, not one per epoch."
+        )
+        return rows, note
     done = len(r.epochs) - 1  # epochs completed (a run stopped early ends inside one)
     every = 1 if done + 1 <= MAX_PROGRESS_ROWS else -(-done // (MAX_PROGRESS_ROWS - 2))
     chosen = [e for e in range(1, done + 1) if e % every == 0]
     if done and (not chosen or chosen[-1] != done):
         chosen.append(done)
-    names = list(r.net.parameters)[:MAX_COLUMNS]
-    rows = [
-        {
-            "epoch": e,
-            "loss": tn.text(r.epochs[e].loss),
-            "norm": tn.text(r.epochs[e].norm),
-            "params": [tn.text(r.epochs[e].params[p]) for p in names],
-        }
-        for e in [0, *chosen]
-    ]
+    rows = [row("start", r.epochs[0])] + [row(str(e), r.epochs[e]) for e in chosen]
     if every == 1:
         note = "There is one row for every epoch."
     else:

@@ -184,7 +184,13 @@ def train(
         total = -(-len(net.data) // (s.batch_size or len(net.data))) * s.epochs
         chosen = _detail(detail, total)
         with progress(total, "training") as bar:
-            r = run(net, s, keep=(lambda n: True) if chosen is None else chosen.__contains__, progress=bar)
+            r = run(
+                net,
+                s,
+                keep=(lambda n: True) if chosen is None else chosen.__contains__,
+                progress=bar,
+                checkpoints=train_steps.progress_steps(s.epochs, total // s.epochs),
+            )
         pics = train_render.draw(folder, {"loss": _loss_chart(r)}) if folder else None
         doc = train_steps.training_doc(r, chosen, pics)
     _emit(doc, fmt, output, network, "training", templates)

@@ -110,6 +110,7 @@ class Run:
     steps: list[Step] = field(default_factory=list)
     epochs: list[Evaluation] = field(default_factory=list)  # [0] before training, [e] after epoch e
     stopped: str | None = None
+    checkpoints: dict[int, Evaluation] = field(default_factory=dict)  # after the steps asked for, by number
 
     @property
     def final(self) -> dict[str, Num]:
@@ -139,8 +140,10 @@ def run(
     settings: Settings,
     keep: Callable[[int], bool] = lambda n: n == 1,
     progress: Callable[[int], None] | None = None,
+    checkpoints: frozenset[int] = frozenset(),
 ) -> Run:
-    """Train; `keep(step)` says which steps keep their forward and backward passes for the notes."""
+    """Train; `keep(step)` says which steps keep their forward and backward passes for the notes;
+    after each step in `checkpoints` the whole data set is evaluated too (Run.checkpoints)."""
     if settings.optimizer == "perceptron":
         raise DeriveError("the perceptron rule is not gradient descent; derive.train.perceptron trains it")
     check_trainable(net)
@@ -156,7 +159,7 @@ def run(
     params = {p: Num(v) for p, v in net.parameters.items()}
     result.epochs.append(evaluate(net, params, settings.reduction, trainable))
     with _collector_paused():
-        _train(net, settings, result, params, batches, trainable, keep, progress)
+        _train(net, settings, result, params, batches, trainable, keep, progress, checkpoints)
     return result
 
 
@@ -174,10 +177,10 @@ def _collector_paused():
             gc.enable()
 
 
-def _train(net, settings, result: Run, params, batches, trainable, keep, progress) -> None:
+def _train(net, settings, result: Run, params, batches, trainable, keep, progress, checkpoints) -> None:
     """Every epoch's batches, one step each; stops early (saying why) when the run blows up."""
     for epoch in range(1, settings.epochs + 1):
-        for batch in batches:
+        for i, batch in enumerate(batches):
             step = _step(net, result, params, batch, epoch, keep(len(result.steps) + 1))
             result.steps.append(step)
             params = step.after
@@ -186,7 +189,11 @@ def _train(net, settings, result: Run, params, batches, trainable, keep, progres
             if (reason := _blown_up(params)) is not None:
                 result.stopped = f"step {step.number} (epoch {epoch}): {reason}"
                 return
+            if step.number in checkpoints and i < len(batches) - 1:  # an epoch's end is evaluated below
+                result.checkpoints[step.number] = evaluate(net, params, settings.reduction, trainable)
         result.epochs.append(evaluate(net, params, settings.reduction, trainable))
+        if len(result.steps) in checkpoints:
+            result.checkpoints[len(result.steps)] = result.epochs[-1]
 
 
 def _step(net, result: Run, params, batch, epoch, keep_passes) -> Step:

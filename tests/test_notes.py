@@ -58,7 +58,7 @@ data: [{x1: 1, x2: 2, y: 1}]
 """
     md = explain(text=text).text
     # z = 1·0.5 + 2·(−0.25) + 0.1 = 0.5 − 0.5 + 0.1 = 0.1 ≥ 0, so step(z) = 1
-    assert r"z_{1} = 1 \cdot 0.5 + 2 \cdot \left(-0.25\right) + 0.1 = 0.1" in md
+    assert r"z_{1} &= 1 \cdot 0.5 + 2 \cdot \left(-0.25\right) + 0.1 = 0.1" in md
     assert r"\operatorname{step}\left(0.1\right) = 1" in md
     assert "No gradients here" in md and "step activation" in md
     data = json.loads(explain(text=text, fmt="json").text)

@@ -152,7 +152,9 @@ def test_a_saturated_unit_is_right_to_17_digits_where_float64_is_not():
 def test_big_notes_are_summarised_layer_by_layer():
     text = dense([24, 24, 24, 1])
     md = explain(text=text).text
-    assert "This network has 1225 parameters. Derivations are written out for 7 of them" in md
+    # the sample: the weight nearest the loss, the input weight with the most paths (the lecture's
+    # w1), and the six parameters nearest the inputs
+    assert "This network has 1225 parameters. Derivations are written out for 8 of them" in md
     assert "the neurons stand in 3 layers: 24 → 24 → 24 → 1" in md
     assert "| layer | neurons | weights | mean $\\lvert\\delta\\rvert$" in md
     assert r"z^{(2)} &= W^{(2)}\,O^{(1)} + b^{(2)}" in md

@@ -21,11 +21,11 @@ def hand_md() -> str:
 
 def test_hand_calculation_prints_the_seed_numbers(hand_md):
     # z = 95*0.01 + 4*0.02 + 4*0.03 + 0.001 = 0.95 + 0.08 + 0.12 + 0.001 = 1.151 (seed, exact)
-    assert r"z_{1} = 95 \cdot 0.01 + 4 \cdot 0.02 + 4 \cdot 0.03 + 0.001 = 1.151" in hand_md
+    assert r"z_{1} &= 95 \cdot 0.01 + 4 \cdot 0.02 + 4 \cdot 0.03 + 0.001 = 1.151" in hand_md
     # seed: O1 = σ(1.151) = 0.759 (σ(1.151) = 0.75969…, truncated to 3 decimals)
     assert "O_{1} = 0.759$" in hand_md
     # seed: z = 0.759*0.02 + 0.03 = 0.01518 + 0.03 = 0.04518, exact from the carried O1
-    assert r"z_{2} = 0.759 \cdot 0.02 + 0.03 = 0.04518" in hand_md
+    assert r"z_{2} &= 0.759 \cdot 0.02 + 0.03 = 0.04518" in hand_md
     # seed: O2 = σ(0.04518) = 0.51129
     assert r"\sigma\left(0.04518\right)" in hand_md and "O_{2} = 0.51129$" in hand_md
     # seed: y − y_pred = 1 − 0.51129 = 0.48871 ≈ 0.49
@@ -68,7 +68,7 @@ def test_full_precision_values_are_right_to_17_digits(high_precision):
 
 def test_exact_mode_shows_full_precision_values():
     md = explain(text=EXACT).text
-    assert r"O_{1} = \sigma\left(1.151\right) = \frac{1}{1 + e^{-1.151}} \approx 0.75969" in md
+    assert r"O_{1} &= \sigma\left(1.151\right) = \frac{1}{1 + e^{-1.151}} \approx 0.75969" in md
     assert r"\approx 0.51130" in md
     assert "Hand calculation and full precision" not in md
 
@@ -78,7 +78,7 @@ def test_round_mode_rounds_instead_of_truncating():
     # σ(1.151) = 0.759693… rounds to 0.760 (truncation gave 0.759); 0.760 is written 0.76.
     assert "O_{1} = 0.76$" in md
     # z2 = 0.76·0.02 + 0.03 = 0.0152 + 0.03 = 0.0452
-    assert r"z_{2} = 0.76 \cdot 0.02 + 0.03 = 0.0452" in md
+    assert r"z_{2} &= 0.76 \cdot 0.02 + 0.03 = 0.0452" in md
 
 
 def test_seed_network_reads_as_the_lecture_writes_it():

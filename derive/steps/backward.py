@@ -94,7 +94,7 @@ def _notes(
     table's rows (at most TABLE_ROWS), the sweep, the depth table, and for a big network (more
     parameters than --max-derivations) the layer-by-layer summary."""
     names = options.explain or list(net.explain) or None
-    full, alike = choose(net, order, ctx, names, options.max_derivations)
+    full, alike, like = choose(net, order, ctx, names, options.max_derivations)
     big = len(order) > options.max_derivations
     rows = set(order[:TABLE_ROWS])
     chain = _Chain(shown, back, zt, tn, ctx.weight_of)
@@ -106,7 +106,12 @@ def _notes(
         if p in chosen or p in rows or any(p in same for same in alike.values())
     }
     derived = tuple(
-        replace(made[p], alike=_alike(chain, tn, p, alike[p], made, ctx, zt)) if alike.get(p) else made[p] for p in full
+        replace(
+            made[p],
+            alike=_alike(chain, tn, p, alike[p], made, ctx, zt) if alike.get(p) else None,
+            like=tex_name(like[p]) if p in like else None,
+        )
+        for p in full
     )
     deltas = tuple(_deltas(net, shown, back, zt, dt, tn, ctx.succ, big))
     return replace(
@@ -165,7 +170,7 @@ def choose(net, order: list[str], ctx: _Context, names: list[str] | None, limit:
     order = sorted(order, key=lambda p: (min(depth[u.neuron] for u in ctx.uses[p]), position[p]))
     if len(order) > limit:
         sample = list(names) if names else first + order[:1] + order[-6:]
-        return list(dict.fromkeys(sample)), {}
+        return list(dict.fromkeys(sample)), {}, {}
     full: list[str] = []
     shown: dict[str, str] = {}  # neuron -> the parameter derived for it
     alike: dict[str, list[str]] = {}
@@ -180,7 +185,30 @@ def choose(net, order: list[str], ctx: _Context, names: list[str] | None, limit:
             alike[p] = []
             if n is not None:
                 shown[n] = p
-    return full, alike
+    like: dict[str, str] = {}  # brief derivation -> the full one of the same shape
+    if names is None:
+        written: dict[tuple, str] = {}
+        for p in full:
+            key = _shape(net, p, ctx)
+            if p not in first and key is not None and key in written:
+                like[p] = written[key]
+            elif key is not None:
+                written.setdefault(key, p)
+    return full, alike, like
+
+
+def _shape(net, p: str, ctx: _Context) -> tuple | None:
+    """What a derivation looks like: how many paths, through which activations, shared or not. Two
+    parameters of one shape differ only in which neurons they pass and how long the chains are."""
+    count = param_path_count(net, ctx.uses[p], ctx.counts)
+    if count > 8:
+        return None
+    acts = set()
+    for u in ctx.uses[p]:
+        for route in routes(net, u.neuron, count, ctx.succ, ctx.counts):
+            acts.update(net.neuron(n).activation.name for n in route)
+    kinds = tuple(sorted(u.source is None for u in ctx.uses[p]))
+    return (len(ctx.uses[p]) > 1, count, kinds, tuple(sorted(acts)))
 
 
 def _alike(chain: _Chain, tn: TexNumbers, p: str, same: list[str], made: dict, ctx: _Context, zt) -> Alike:

@@ -133,6 +133,7 @@ class Derivation:
     delta_uses: tuple[DeltaUse, ...] | None = None
     alike: Alike | None = None  # parameters with the same breakdown, said after this one
     zero: bool = False  # the gradient is exactly 0: the update leaves the parameter where it is
+    like: str | None = None  # written briefly: the same shape as this (TeX) parameter's derivation
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from derive import defaults
 from derive.cli_common import CONTEXT, format_option, input_files, output_option, refuse_overwrite, warn
 from derive.errors import DeriveError
 from derive.exercise.generate import FORMATS, Interrupted, generate
+from derive.exercise.lms import LMS
 from derive.exercise.roster import counted, read_roster
 from derive.exercise.spec import load_exercise
 from derive.output import safe_stem, write
@@ -60,7 +61,14 @@ def _formats(text: str) -> set[str]:
     "PDFs take a second or two each.",
 )
 @click.option("--jobs", type=int, default=None, help="Processes to use. Default: every core.")
-def exercise(exercise_file, roster, count, seed, output, formats, jobs):
+@click.option(
+    "--lms",
+    type=click.Choice(LMS),
+    multiple=True,
+    help="Also write the class's numbers as LMS questions in DIR/lms/: moodle (a Moodle XML question "
+    "bank) or qti (a QTI 1.2 package, which Canvas imports); may be given twice.",
+)
+def exercise(exercise_file, roster, count, seed, output, formats, jobs, lms):
     """One sheet per student: the network in EXERCISE.yaml with the student's own numbers, drawn from
     the exercise's ranges, the questions, a blank answers file and the answer key; then a summary
     for the instructor. Mark the handed-in answers with `derive exercise-mark`.
@@ -84,7 +92,7 @@ def exercise(exercise_file, roster, count, seed, output, formats, jobs):
     workers = max(1, jobs if jobs is not None else os.cpu_count() or 1)
     try:
         with _progress(len(students)) as tick:
-            generate(ex, students, seed, out, chosen, workers, tick)
+            generate(ex, students, seed, out, chosen, workers, tick, frozenset(lms))
     except Interrupted as stop:
         name = signal.Signals(stop.signum).name
         click.echo(

@@ -16,7 +16,7 @@ from derive.check.names import L_NODE, Quantity
 from derive.check.truth import State, state, value
 from derive.errors import DeriveError
 from derive.exercise.spec import Exercise, Question
-from derive.numbers import Carry, show
+from derive.numbers import Carry, json_decimal, show
 from derive.spec.expand import expand_text
 from derive.spec.loader import load
 from derive.spec.model import DataPoint, Network
@@ -37,6 +37,7 @@ class Draw:
     tries: int
     answers: dict[str, str]
     exact: frozenset[str] = frozenset()  # the labels whose answer is the exact value (no ≈ in the key)
+    full: tuple[tuple[str, str], ...] = ()  # (label, value to JSON_DIGITS digits) of each number asked
 
 
 def student_seed(seed: int, student: str) -> int:
@@ -123,7 +124,8 @@ def _accepted(ex: Exercise, student: str, net: Network, drawn: dict, tries: int)
         raise AssertionError(f"student {student}: network.yaml does not reproduce the drawn numbers")
     s = state(mine, mine.data[0], "the data point")
     exact = frozenset(q.label for q in ex.questions if not q.chain and show(value(mine, s, q.quantity), KEY_DIGITS)[1])
-    return Draw(student, mine, text, drawn, tries, key_answers(mine, s, ex.questions), exact)
+    full = tuple((q.label, json_decimal(value(mine, s, q.quantity))) for q in ex.questions if not q.chain)
+    return Draw(student, mine, text, drawn, tries, key_answers(mine, s, ex.questions), exact, full)
 
 
 def key_answers(net: Network, s: State, questions: tuple[Question, ...]) -> dict[str, str]:

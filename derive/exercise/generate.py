@@ -25,6 +25,7 @@ from derive.check.numeric import Policy, policy_problem
 from derive.errors import DeriveError
 from derive.exercise.draw import Draw, draw_student
 from derive.exercise.keys import key_files
+from derive.exercise.lms import MOODLE_FILE, QTI_FILE, moodle_xml, qti_zip
 from derive.exercise.roster import ID, Student
 from derive.exercise.sheets import DIAGRAM, blank_answers, context, decimal, sheet_markdown, sheet_svg, sheet_tex
 from derive.exercise.spec import DIGITS, Exercise
@@ -49,8 +50,10 @@ class Job:
     seed: int
     formats: frozenset
     out: str
+    lms: frozenset = frozenset()  # moodle and/or qti: the class's questions for the course's LMS
 
 
+LMS_DIR = "lms"  # the LMS files hold every answer: the lecturer's, like keys/
 SHEETS, KEYS = "sheets", "keys"  # what students get, and what the lecturer keeps: two separate trees
 
 
@@ -100,6 +103,7 @@ def build_student(job: Job, student: Student) -> dict:
         "tries": d.tries,
         "drawn": {k: decimal(v) for k, v in d.drawn.items()},
         "answers": d.answers,
+        "full": dict(d.full),  # each number asked at full precision (20 digits), for the LMS export
     }
 
 
@@ -262,9 +266,11 @@ def generate(
     formats: set[str],
     jobs: int,
     progress: Callable[[int], None] | None = None,
+    lms: frozenset[str] = frozenset(),
 ) -> list[dict]:
-    """Every student's folder under `out`, then summary.md, summary.csv and exercise.json."""
-    job = Job(ex, seed, frozenset(formats), out)
+    """Every student's folder under `out`, then summary.md, summary.csv and exercise.json (and the LMS
+    files asked for in lms/)."""
+    job = Job(ex, seed, frozenset(formats), out, frozenset(lms))
     rows = run(job, students, jobs, progress)
     write_class(job, rows)
     return rows
@@ -306,6 +312,10 @@ def write_class(job: Job, rows: list[dict]) -> None:
         "students": [{"id": r["id"], "name": r["name"]} for r in rows],
     }
     write(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", str(out / MANIFEST))
+    if "moodle" in job.lms:
+        write(moodle_xml(ex, rows), str(out / LMS_DIR / MOODLE_FILE))
+    if "qti" in job.lms:
+        write(qti_zip(ex, rows), str(out / LMS_DIR / QTI_FILE))
 
 
 def fraction_text(x: Fraction) -> str:

@@ -109,3 +109,22 @@ def test_a_zero_gradient_is_exact_and_said():
     assert r"= 0.3 - 0.1 \cdot 0 = 0.3$" in md
     assert "The gradient is exactly 0, so this step leaves $w_{1}$ where it is." in md
     assert "$w_{2}$ has a gradient of exactly 0, so this step leaves it where it is." in md
+
+
+def test_derivations_of_a_shape_already_shown_are_brief_and_right():
+    """two_paths: w5 and w7 each reach the loss along one path through sigmoids, as w9 does; w3 along
+    two, as w1 does. They are given as their products with numbers, and those numbers are the
+    central differences of the loss to the 5 digits shown."""
+    path = EXAMPLES / "two_paths.yaml"
+    notes = explain(str(path))
+    md = notes.text
+    assert "$w_{5}$ is found just as $w_{9}$ was: one path, $L \\to O_{31} \\to O_{21} \\to w_{5}$" in md
+    assert "$w_{7}$ is found just as $w_{9}$ was" in md
+    assert "$w_{3}$ is found just as $w_{1}$ was: 2 paths" in md
+    brief = {d.name: d for d in notes.document.backward.derived if d.like}
+    assert sorted(brief) == ["w3", "w5", "w7"]
+    plain = oracle.load(expand_text(load_network(str(path))))
+    fd = oracle.gradients_fd(plain, plain["data"][0], dps=30)
+    with mp.workdps(30):
+        for name, d in brief.items():
+            assert abs(_shown(d.value) - fd[name]) <= abs(fd[name]) * mpf(10) ** -4, name

@@ -272,6 +272,7 @@ def test_prose_names_the_method_and_says_nothing_of_where_the_example_came_from(
     for name, md in outputs.items():
         assert "seed" not in md.lower() and "updation" not in md, name
         assert ": training over the data" not in md, name
+        assert not [span for span in re.findall(r"`([^`\n]+)`", md) if "\\" in span], name
     assert outputs["training_pass_fail_train.md"].startswith("# Will the student pass? Training over four students\n")
     assert outputs["deep_sigmoid_study-depth.md"].startswith("# The vanishing gradient in a chain of sigmoids\n")
     # regression_lr takes the whole data set per step: batch gradient descent, not stochastic

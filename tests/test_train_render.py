@@ -229,6 +229,9 @@ def test_a_run_of_few_epochs_has_a_row_per_n_steps_with_the_loss_over_the_data(t
         weights = {k: float(v) for k, v in data["steps"][int(row[0]) - 1]["parameters"].items()}
         mean = sum((y - _pass_fail(weights, x)[1]) ** 2 for x, y in PASS_FAIL_DATA) / 4
         assert float(row[1]) == pytest.approx(mean, rel=5e-5), row[0]
+    # the JSON holds each row's numbers too
+    assert [c["step"] for c in data["checkpoints"]] == list(range(1, 13))
+    assert all(float(c["loss"]) == pytest.approx(float(r[1]), rel=5e-5) for c, r in zip(data["checkpoints"], rows[1:], strict=True))
 
 
 def test_first_step_norm_breaks_over_lines_and_matches_a_float_calculation(pass_fail):

@@ -61,6 +61,11 @@ def training_json(r) -> dict:
             {"epoch": e, "loss": dec(ev.loss), "gradient_norm": dec(ev.norm), "parameters": values(ev.params)}
             for e, ev in enumerate(r.epochs)
         ],
+        # the whole data set after the steps the notes' progress table counts (a run of few epochs)
+        "checkpoints": [
+            {"step": n, "loss": dec(ev.loss), "gradient_norm": dec(ev.norm), "parameters": values(ev.params)}
+            for n, ev in sorted(r.checkpoints.items())
+        ],
         "final": values(r.final),
         "stopped": r.stopped,
     }

@@ -206,3 +206,9 @@ def test_the_lecture_s_carried_numbers_are_credited_without_the_intermediate_val
         assert lines[key].status == "carried"
         assert "hand calculation carries numbers (truncated to 3 decimals" in note(lines[key])
     assert marked("  dL/dw4: -0.18537\n", Policy(6))["dL/dw4"].status == "too few digits"
+
+
+def test_words_around_a_number_get_a_hint_to_write_the_number_alone():
+    line = marked('  new(w4): "about 0.0386"\n')["new(w4)"]
+    assert line.kind == "unreadable"
+    assert "write the number alone, such as 0.0386, without words around it" in note(line)

@@ -137,3 +137,22 @@ def test_md_html_writes_the_sheet_as_one_page_without_the_key(tmp_path):
     key = json.loads((tmp_path / "out" / "keys" / "s001" / "key.json").read_text(encoding="utf-8"))["exercise"]
     assert not [v for v in key["answers"].values() if v in page]
     assert (tmp_path / "out" / "keys" / "s001" / "key.html").is_file()
+
+
+def test_one_unreadable_answer_is_that_question_s_cross_and_the_rest_is_marked(tmp_path):
+    out, subs = tmp_path / "class", tmp_path / "handed_in"
+    r = run_exercise(ROOT / "examples" / "exercises" / "pass_fail_homework.yaml", "--count", 1, "-o", out,
+                     "--formats", "md", "--jobs", 1)
+    assert r.exit_code == 0, r.stderr
+    true = lecture_numbers(out / "sheets" / "s001" / "network.yaml")
+    subs.mkdir()
+    blank = (out / "sheets" / "s001" / "answers.yaml").read_text(encoding="utf-8")
+    (subs / "s001.yaml").write_text(fill(blank, {"z(O1)": digits(true["z(O1)"], 5), "O1": "about 0.8",
+                                                 "L": digits(true["L"], 5)}))
+    result = run_mark(out, subs)
+    assert result.exit_code == 0, result.stderr  # the file is marked: exit 0, as for wrong answers
+    row = next(csv.DictReader((out / "marks.csv").read_text(encoding="utf-8").splitlines()))
+    assert row["status"] == "marked"
+    assert (row["z(O1)"], row["O1"], row["L"]) == ("✓", "✗", "✓")
+    feedback = (out / "feedback" / "s001" / "marked.md").read_text(encoding="utf-8")
+    assert "unreadable: line" in feedback and "write the number alone" in feedback

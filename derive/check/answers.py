@@ -95,6 +95,10 @@ def _point(c: Collector, entry, net: Network) -> int:
 def _answers(c: Collector, node, net: Network, names: Names, unanswered: list[str]) -> list[Answer]:
     found: list[Answer] = []
     seen: dict[Quantity, tuple[str, int]] = {}
+
+    def is_name(word: str) -> bool:
+        return names.resolve(word) is not None
+
     items = c.mapping(node, "$.answers", "answers", "one `quantity: value` line each") or []
     if len(items) > MAX_ANSWERS:
         c.error(
@@ -123,7 +127,7 @@ def _answers(c: Collector, node, net: Network, names: Names, unanswered: list[st
             )
             continue
         seen[quantity] = (key, knode.start_mark.line + 1)
-        reading = read_leniently(text, lambda word: names.resolve(word) is not None)
+        reading = read_leniently(text, is_name)
         line = vnode.start_mark.line + 1
         try:
             parts = parse_answer(reading.text, names)
@@ -131,7 +135,7 @@ def _answers(c: Collector, node, net: Network, names: Names, unanswered: list[st
             # one answer the grammar cannot read is that answer's problem; the others are marked
             of = "the text read" if reading.notes else "the answer"
             where = f" (character {exc.position + 1} of {of})" if exc.position is not None else ""
-            problem = f"line {line}: {exc.bare}{where}; {unreadable_hint(text, exc.hint)}"
+            problem = f"line {line}: {exc.bare}{where}; {unreadable_hint(text, exc.hint, is_name)}"
             found.append(Answer(key, quantity, text, [], line, problem, reading.notes))
             continue
         found.append(Answer(key, quantity, text, parts, line, "", reading.notes))

@@ -26,6 +26,9 @@ _COMMA = re.compile(r"(?<![\d,.])(\d+),(\d+)(?![\d,.])")
 _UNIT = re.compile(rf"^\s*([-+−–]?\s*{_NUM}(?:[eE][-+]?\d+)?)\s+([A-Za-z%°][A-Za-z%°/²]*\.?)\s*$")
 
 
+_KNOWN_WORDS = {"exp", "log", "ln", "tanh", "sigma", "sigmoid", "delta", "eta"}
+
+
 @dataclass
 class Reading:
     """The answer as the grammar is to read it, and what was changed to get there."""
@@ -77,9 +80,12 @@ def _comma(m: re.Match, r: Reading) -> str:
     return f"{whole}.{frac}"
 
 
-def unreadable_hint(text: str, grammar_hint: str) -> str:
+def unreadable_hint(text: str, grammar_hint: str, is_name: Callable[[str], bool] = lambda word: False) -> str:
     """What to write instead, for an answer the grammar cannot read after the lenient reading: a
     comma that may be a thousands separator is named first, then the grammar's own hint."""
     if re.search(r"\d,\d{3}(?!\d)", text):
         return "a comma between digits: write 1.234 for a decimal, or 1234 without a separator"
+    words = re.match(r"^\s*([A-Za-z]{3,})\b.*?([-+−]?\d[\d.]*(?:[eE][-+]?\d+)?)", text)
+    if words and words.group(1).lower() not in _KNOWN_WORDS and not is_name(words.group(1)):
+        return f"write the number alone, such as {words.group(2)}, without words around it"
     return grammar_hint or "write the number alone (0.7597, -1.2e-3) or a formula in the network's names"

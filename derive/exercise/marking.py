@@ -272,6 +272,9 @@ def verdicts(
             found[q.label] = Verdict(NOT_ANSWERED)
             continue
         answer, line = lines[q.quantity]
+        if answer.problem:  # an answer that cannot be read is that question's ✗, never the file's
+            found[q.label] = Verdict(WRONG, line.parts[0].note)
+            continue
         parts = answer.parts[len(answer.parts) - len(line.parts) :]  # derive check drops a restated `dL/dw =`
         judged = list(zip(parts, line.parts, strict=True))
         if q.chain:

@@ -136,7 +136,7 @@ def _pictures(fmt: str, output: str | None, network: str, what: str, no_pictures
     default="first",
     show_default=True,
     metavar="first|all|N",
-    help="Steps written out in full: the first, all of them, or the first N; the rest are table rows.",
+    help="Steps written out in full: the first, all of them, or the first N (every step is in the JSON).",
 )
 @click.option(
     "--optimizer",
@@ -163,7 +163,8 @@ def train(
     network, fmt, output, templates, detail, optimizer, learning_rate, epochs, batch_size, batch_reduction, no_pictures
 ):
     """Train NETWORK over all its data points, epoch after epoch: the first step in full, then one
-    table row per step (weights, loss, gradient size), the loss curve and the result."""
+    table row per epoch (at most 25: every N-th epoch, or every N steps for a run of few epochs) with the
+    loss over all the data, its gradient size and the weights, the loss curve and the result."""
     from derive.render import training as train_render
     from derive.steps import training as train_steps
     from derive.train.run import run, settings_for

@@ -13,6 +13,15 @@ The built-in environment of a kind (with a given set of filters) is built once a
 template compiles once per process; a folder `extra` gets a fresh one every time, so an override
 that appears while a notebook runs is seen.
 
+Compiled templates are also kept between runs, in Jinja2's bytecode cache in the user's cache folder
+(`platformdirs.user_cache_dir("derive")`, e.g. ~/.cache/derive/templates/): a run loads a template's
+code instead of compiling it again. A cached template is used only for the very same source text
+(Jinja2 stores a SHA-1 of the source with the code and compiles again when it differs, whatever the
+file's time), the same template path, the same derive and Jinja2 versions (each has its own folder),
+and the same environment (kind, delimiters, filters, and this module's own file: its code generator
+writes the time checks into the code). Where the folder cannot be made or written, nothing is cached
+and nothing is said.
+
 Beyond the sandbox, a template from someone else is held to bounds (`render_template`):
 
 - a template file must lie inside its folder once links are resolved, be a regular file and be at
@@ -28,8 +37,10 @@ Beyond the sandbox, a template from someone else is held to bounds (`render_temp
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
+import hashlib
 import os
 import re
 import time
@@ -39,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.bccache import Bucket, FileSystemBytecodeCache
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from derive.errors import DeriveError
@@ -104,7 +116,65 @@ def _build(kind: str, extra: Path | None, filters: tuple) -> jinja2.Environment:
     env.filters.update(dict(filters))
     for name, f in list(env.filters.items()):
         env.filters[name] = _bounded_filter(name, f)
+    env.bytecode_cache = _bytecode_cache(kind, env)
     return env
+
+
+# -- compiled templates kept between runs -------------------------------------------------------------
+
+
+class _QuietCache(FileSystemBytecodeCache):
+    """Jinja2's file cache that never fails a run: a file it cannot read or write (a read-only or
+    full disk, a file cut short, another run replacing it) is a template compiled as if uncached."""
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # whatever is wrong with the file (a truncated pickle, …), compiling is the answer
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def cache_folder() -> Path | None:
+    """Where compiled templates are kept: one folder per derive and Jinja2 version (None: no cache)."""
+    from derive import __version__
+
+    try:
+        import platformdirs
+    except ImportError:  # pragma: no cover - a dependency, but caching is only an optimisation
+        return None
+    return (
+        Path(platformdirs.user_cache_dir("derive")) / "templates" / f"derive-{__version__}-jinja2-{jinja2.__version__}"
+    )
+
+
+def _bytecode_cache(kind: str, env: jinja2.Environment) -> jinja2.BytecodeCache | None:
+    folder = _made(cache_folder())
+    if folder is None:
+        return None
+    # What else shapes the compiled code: the kind's settings, each filter and how it is called
+    # (Jinja2 compiles a call with the context for a @pass_context filter), and this module.
+    here = os.stat(__file__)
+    settings = [kind, env.block_start_string, env.variable_start_string, env.line_statement_prefix]
+    settings += [f"{n}:{getattr(f, 'jinja_pass_arg', '')}" for n, f in sorted(env.filters.items())]
+    settings += [str(here.st_mtime_ns), str(here.st_size)]
+    digest = hashlib.sha1("\n".join(map(str, settings)).encode(), usedforsecurity=False).hexdigest()[:16]
+    return _QuietCache(str(folder), f"{digest}-%s.cache")
+
+
+@lru_cache(maxsize=4)
+def _made(folder: Path | None) -> Path | None:
+    """`folder`, made (private to the user) if need be and writable; None where it cannot be."""
+    if folder is None:
+        return None
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder if os.access(folder, os.W_OK | os.X_OK) else None
 
 
 class TemplateBoundError(jinja2.TemplateRuntimeError):

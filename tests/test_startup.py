@@ -1,5 +1,6 @@
 """What a run of `derive FILE` loads and draws: only what the notes need (issue 7's start-up cost).
 Counted by module names and calls, not timed; the times are in bench/ (python bench/run.py)."""
+
 import os
 import subprocess
 import sys
@@ -20,20 +21,25 @@ HEAVY = ("matplotlib", "lark", "derive.check", "derive.exercise", "derive.train.
 
 LOADED = """
 import sys
+everything = sys.argv.pop(1) == "all"
 from derive.cli import main
 try:
     main(sys.argv[1:])
 except SystemExit as exc:
     assert not exc.code, exc.code
-print(",".join(sorted(name for name in sys.modules if name.split(".")[0] in ("matplotlib", "lark", "derive"))))
+names = sorted(name for name in sys.modules if everything or name.split(".")[0] in ("matplotlib", "lark", "derive"))
+print(",".join(names))
 """
 
 
-def loaded_after(args, cwd):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    r = subprocess.run([sys.executable, "-c", LOADED, *args], cwd=cwd, capture_output=True, text=True, env=env)
+def loaded_after(args, cwd, env=None, everything=False):
+    """The modules loaded by `derive ARGS` in a fresh interpreter: matplotlib's, lark's and derive's
+    (`everything`: all of them)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    cmd = [sys.executable, "-c", LOADED, "all" if everything else "some", *args]
+    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
-    return set(r.stdout.strip().split(","))
+    return set(r.stdout.strip().splitlines()[-1].split(","))
 
 
 @pytest.mark.parametrize("fmt", ["md", "json"])
@@ -107,3 +113,133 @@ def test_an_override_added_while_a_notebook_runs_is_seen(tmp_path):
     (tmp_path / "notes.md.j2").write_text("Notes on {{ doc.title }}\n")
     assert explain(PASS_FAIL, templates=str(tmp_path)).text == "Notes on Will the student pass?\n"
     assert explain(PASS_FAIL).text == first  # the built-in notes are unchanged
+
+
+# -- what help and the JSON path import (issue 16: start-up near Python's) ----------------------------
+HELP_HEAVY = ("sympy", "matplotlib", "lark", "numpy", "jinja2", "yaml", "markdown")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["-h"], ["render", "--help"], ["--version"]])
+def test_help_imports_nothing_heavy(args, tmp_path):
+    """`derive --help` lists every command from SUMMARIES, importing none of them: no SymPy,
+    matplotlib, lark, NumPy, Jinja2, YAML or Markdown, nor derive's commands."""
+    loaded = loaded_after(args, tmp_path, everything=True)
+    assert "derive.cli" in loaded
+    assert not {m for m in loaded if m.split(".")[0] in HELP_HEAVY}
+    assert not {m for m in loaded if m.startswith(HEAVY)}
+
+
+def test_train_help_imports_no_sympy(tmp_path):
+    """Training needs no SymPy (activations and losses import it only for their SymPy forms)."""
+    loaded = loaded_after(["train", "--help"], tmp_path, everything=True)
+    assert "derive.train.command" in loaded and "sympy" not in {m.split(".")[0] for m in loaded}
+
+
+@pytest.mark.parametrize(
+    "args", [["-f", "json", "--no-verify"], ["--no-pictures", "--no-verify", "--max-expression", "0"]]
+)
+def test_notes_without_the_sympy_check_import_no_sympy(args, tmp_path):
+    """SymPy is imported where it works (the check, an output short enough to show) and only there."""
+    out = tmp_path / "seed.out"
+    loaded = loaded_after([PASS_FAIL, *args, "-o", str(out)], tmp_path, everything=True)
+    assert out.exists() and "derive.steps.notes" in loaded
+    assert "sympy" not in {m.split(".")[0] for m in loaded}
+
+
+def test_a_network_past_the_sympy_check_s_limits_imports_no_sympy(tmp_path):
+    """[8, 8, 1] has 81 parameters, more than the SymPy check affords (60): central differences check
+    it, and SymPy is never imported; the default check with SymPy does import it."""
+    net = tmp_path / "wide.yaml"
+    net.write_text(
+        "title: wide\nlayers: [8, 8, 1]\nactivation: sigmoid\n"
+        "parameters:\n  random: {seed: 7, low: -1, high: 1, decimals: 2}\n"
+        "data:\n  - {x: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8], y: 1}\n"
+    )
+    loaded = loaded_after([str(net), "-f", "json", "-o", str(tmp_path / "wide.json")], tmp_path, everything=True)
+    assert '"method": "numeric"' in (tmp_path / "wide.json").read_text()
+    assert "sympy" not in {m.split(".")[0] for m in loaded}
+    seed = loaded_after([PASS_FAIL, "-f", "json", "-o", str(tmp_path / "seed.json")], tmp_path, everything=True)
+    assert "sympy" in {m.split(".")[0] for m in seed}
+
+
+# -- compiled templates kept between runs (derive.templating) ------------------------------------------
+COMPILES = """
+import sys
+import jinja2
+calls = []
+real = jinja2.Environment.compile
+def counting(self, source, name=None, filename=None, raw=False, defer_init=False):
+    calls.append(name)
+    return real(self, source, name, filename, raw, defer_init)
+jinja2.Environment.compile = counting
+from derive.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    assert not exc.code, exc.code
+print(len(calls))
+"""
+
+
+def compiled_in_a_run(args, cwd, cache_home) -> tuple[int, str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(cache_home)}
+    r = subprocess.run([sys.executable, "-c", COMPILES, *args], cwd=cwd, capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    return int(r.stdout.strip().splitlines()[-1]), r.stderr
+
+
+def test_a_second_run_compiles_no_template(tmp_path):
+    """The first run compiles the notes' templates and keeps their code in the user's cache folder;
+    the next loads it and compiles none, and writes the same notes."""
+    args = [PASS_FAIL, "--no-pictures", "--no-verify", "-o"]
+    first, _ = compiled_in_a_run([*args, str(tmp_path / "a.md")], tmp_path, tmp_path / "cache")
+    kept = list((tmp_path / "cache" / "derive" / "templates").glob("*/*.cache"))
+    assert first >= 1 and len(kept) >= first
+    second, _ = compiled_in_a_run([*args, str(tmp_path / "b.md")], tmp_path, tmp_path / "cache")
+    assert second == 0
+    assert (tmp_path / "a.md").read_bytes() == (tmp_path / "b.md").read_bytes()
+
+
+def test_an_unusable_cache_folder_is_no_cache_and_no_message(tmp_path):
+    """XDG_CACHE_HOME naming a file: nothing can be cached; the run is as it would be, silently."""
+    blocked = tmp_path / "not_a_folder"
+    blocked.write_text("a file where the cache folder would go\n")
+    args = [PASS_FAIL, "--no-pictures", "--no-verify", "-o"]
+    for name in ("a.md", "b.md"):
+        compiled, stderr = compiled_in_a_run([*args, str(tmp_path / name)], tmp_path, blocked)
+        assert compiled >= 1 and stderr == f"wrote {tmp_path / name}\n"
+    assert (tmp_path / "a.md").read_bytes() == (tmp_path / "b.md").read_bytes()
+
+
+def test_the_cache_is_kept_per_derive_and_jinja2_version():
+    import jinja2
+
+    import derive
+    from derive import templating
+
+    folder = templating.cache_folder()
+    assert folder is not None and folder.name == f"derive-{derive.__version__}-jinja2-{jinja2.__version__}"
+
+
+def test_a_user_template_changed_in_place_is_never_served_stale(tmp_path, monkeypatch):
+    """Jinja2 keeps a SHA-1 of the source beside its code and compiles again when the source differs:
+    a --templates file rewritten with the same size and the same modification time still takes
+    effect. A cache file cut short is compiled over, not an error."""
+    from derive import templating
+
+    monkeypatch.setattr(templating, "cache_folder", lambda: tmp_path / "cache")
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    template = folder / "notes.md.j2"
+    template.write_text("Notes A on {{ doc.title }}\n")
+    assert explain(PASS_FAIL, templates=str(folder)).text == "Notes A on Will the student pass?\n"
+    kept = list((tmp_path / "cache").glob("*.cache"))
+    assert kept, "the user's template was compiled into the cache"
+    stat = template.stat()
+    template.write_text("Notes B on {{ doc.title }}\n")  # same length
+    os.utime(template, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert template.stat().st_mtime_ns == stat.st_mtime_ns and template.stat().st_size == stat.st_size
+    assert explain(PASS_FAIL, templates=str(folder)).text == "Notes B on Will the student pass?\n"
+    for path in (tmp_path / "cache").glob("*.cache"):
+        path.write_bytes(path.read_bytes()[:20])
+    assert explain(PASS_FAIL, templates=str(folder)).text == "Notes B on Will the student pass?\n"

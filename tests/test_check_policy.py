@@ -212,3 +212,13 @@ def test_words_around_a_number_get_a_hint_to_write_the_number_alone():
     line = marked('  new(w4): "about 0.0386"\n')["new(w4)"]
     assert line.kind == "unreadable"
     assert "write the number alone, such as 0.0386, without words around it" in note(line)
+
+
+@pytest.mark.parametrize("key, text, cause", [
+    ("dO2/dz(O2)", "sigma'(O2)", "O2 where z(O2) belongs"),  # σ′(z2) = O2(1 − O2), not σ′(O2)
+    ("dL/dw4", "2*(O2 - y) * O2*(1 - O2) * z(O1)", "z(O1) where O1 belongs"),  # ∂z2/∂w4 = O1
+])
+def test_an_o_for_a_z_is_named_as_the_cause(key, text, cause):
+    line = marked(f"  {key}: {json.dumps(text)}\n")[key]
+    assert line.status == "wrong"
+    assert any(cause in c for p in line.parts for c in p.causes)

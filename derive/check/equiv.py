@@ -24,6 +24,7 @@ LOSS_RULES = {
     "mse": "L = (1/K)Σ(y − ŷ)², so ∂L/∂ŷ = (2/K)(ŷ − y)",
 }
 MIN_POINTS = 5
+NO_SLIP = "no simple slip explains the difference: compare your formula with the worked step"
 RANDOM_CHECKS = 6  # random points where a formula with the data point's y, x or weights written in is compared
 
 
@@ -75,7 +76,7 @@ def judge_formula(
     j = Judgement(WRONG, expected=expected, method=f"values at {len(used)} points")
     j.point = _where(net, names, used[i], expr, template, mine[i], truth[i])
     j.difference = f"{_n(mine[i] - truth[i])} at {used[i].where}"
-    j.causes = causes(net, q, used, mine, truth)
+    j.causes = causes(net, q, used, mine, truth) or _swapped(net, names, q, expr, used, truth) or [NO_SLIP]
     return j
 
 
@@ -182,7 +183,28 @@ def _causes(net: Network, q: Quantity, states: list[State], mine, truth) -> list
         found += _ratio_causes(net, q, states, mine, truth)
     if q.is_derivative and q.top == L_NODE:
         found += _path_causes(net, q, states, mine, truth)
-    return found or ["no simple slip explains the difference: compare your formula with the worked step"]
+    return found
+
+
+def _swapped(net: Network, names: Names, q: Quantity, expr, states: list[State], truth) -> list[str]:
+    """An O where its z belongs (σ′(O2) for σ′(z2)), or a z where its O belongs: the formula is right
+    with that one name put back."""
+    for n in net.neurons:
+        o, z = names.symbol(n.name), names.z_symbol(n.name)
+        for wrote, meant, words in (
+            (o, z, f"{n.name} where z({n.name}) belongs: the activation takes z({n.name}) and gives {n.name}"),
+            (z, o, f"z({n.name}) where {n.name} belongs: z({n.name}) is the weighted sum, {n.name} its activation"),
+        ):
+            if wrote not in expr.free_symbols:
+                continue
+            fixed = expr.xreplace({wrote: meant})
+            try:
+                values = [evaluate(fixed, environment(net, names, s, fixed)) for s in states]
+            except Undefined:
+                continue
+            if all(close(a, b) for a, b in zip(values, truth, strict=True)):
+                return [words]
+    return []
 
 
 def _ratio_causes(net: Network, q: Quantity, states, mine, truth) -> list[str]:

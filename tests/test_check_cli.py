@@ -85,19 +85,16 @@ def test_report_to_a_file(tmp_path):
 
 
 @pytest.mark.parametrize("body, words", [
-    ("answers:\n  O7: 0.5\n", "a.yaml:2:3: $.answers.O7: `O7` does not name a quantity"),
     ("answers:\n  O1: [0.5]\n", "a.yaml:2:7: $.answers.O1: the answer for O1 must be a single value"),
     ("answers:\n  O1: yes\n", "YAML reads `yes` as true/false"),
     ("answers:\n  O1: 0.5\n  O1: 0.6\n", "duplicate key `O1`"),
     ("answers:\n  L: 0.5\n  loss: 0.6\n", "`loss` is the same quantity as `L`"),
     ("answer:\n  O1: 0.5\n", "unknown key `answer` in the answers file"),
     ("answers:\n  O1: 0.5\npoint: 7\n", "point `7` is not a data point of the network"),
-    ("answers:\n  w4: 0.5\n", "`w4` is a parameter the network gives; answer new(w4)"),
-    ("answers:\n  dO2/dw1: 0.5\n", "dO2/dw1 is not one step of a chain-rule path"),
 ])
 def test_bad_answers_files_exit_2_with_file_line_column(tmp_path, body, words):
-    # A file that is not an answers file, or names no quantity, is refused whole; an answer whose value
-    # cannot be read is that answer's own line (tests/test_check_lenient.py).
+    # A file that is not an answers file is refused whole; an answer whose key names nothing or whose
+    # value cannot be read is that answer's own line (below, and tests/test_check_policy.py).
     r = check(NETWORK, write(tmp_path, "a.yaml", body))
     assert r.exit_code == 2
     assert r.stderr.startswith("derive: error: ")
@@ -135,13 +132,28 @@ def test_hostile_answers_get_a_clear_error_in_under_a_second_and_nothing_runs(tm
         assert "unreadable: line 2:" in r.stdout
 
 
+@pytest.mark.parametrize("body, words", [
+    ("answers:\n  O7: 0.5\n", "line 2: `O7` does not name a quantity"),
+    ("answers:\n  w4: 0.5\n", "line 2: `w4` is a parameter the network gives; answer new(w4)"),
+    ("answers:\n  dO2/dw1: 0.5\n", "line 2: dO2/dw1 is not one step of a chain-rule path"),
+])
+def test_a_key_that_names_nothing_is_its_own_unreadable_line(tmp_path, body, words):
+    r = check(NETWORK, write(tmp_path, "a.yaml", body + "  z(O1): 1.151\n"), "-f", "json")
+    assert r.exit_code == 1, r.stderr
+    lines = {a["key"]: a for a in json.loads(r.stdout)["answers"]}
+    assert lines["z(O1)"]["status"] == "right"
+    bad = next(a for k, a in lines.items() if k != "z(O1)")
+    assert bad["kind"] == "unreadable" and words in bad["note"]
+
+
 def test_hostile_keys_and_values_are_never_run(tmp_path):
     body = ("answers:\n  \"__import__('os').system('touch /tmp/pwned_check')\": 1\n"
             "  O1: \"__import__('os').system('touch /tmp/pwned_check')\"\n")
     Path("/tmp/pwned_check").unlink(missing_ok=True)
-    r = check(NETWORK, write(tmp_path, "evil.yaml", body))
-    assert r.exit_code == 2 and not Path("/tmp/pwned_check").exists()
-    assert "evil.yaml:2:3" in r.stderr  # a key that names nothing refuses the file; the value is never read
+    r = check(NETWORK, write(tmp_path, "evil.yaml", body), "-f", "json")
+    assert r.exit_code == 1 and not Path("/tmp/pwned_check").exists()
+    # the key names nothing, and the value is not maths: two unreadable lines, nothing run
+    assert [a["kind"] for a in json.loads(r.stdout)["answers"]] == ["unreadable", "unreadable"]
 
 
 CLASS = {

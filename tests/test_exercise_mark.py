@@ -26,7 +26,7 @@ def marked(tmp_path_factory):
     (subs / "ben.yaml").write_text(fill(blank(out, "ben"), ben_answers(out)))
     (subs / "upload_17.yaml").write_text(fill(blank(out, "cy"), {"L": key(out, "cy")["answers"]["L"]}))
     shutil.copy(out / "sheets" / "dee" / "answers.yaml", subs / "dee.yml")
-    (subs / "fay.yaml").write_text("student: fay\nanswers:\n  O7: 0.5\n")
+    (subs / "fay.yaml").write_text("student: fay\nanswers:\n  - 0.5\n")  # not an answers file: a list
     (subs / "zed.yaml").write_text("student: zed\nanswers:\n  L: 0.1\n")
     result = run_mark(out, subs)
     rows = {r["id"]: r for r in csv.DictReader((out / "marks.csv").read_text(encoding="utf-8").splitlines())}

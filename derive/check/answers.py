@@ -14,12 +14,13 @@ from derive.check.lenient import read_leniently, unreadable_hint
 from derive.check.names import L_NODE, Names, Quantity, label
 from derive.check.parse import ExpressionError, Part, parse_answer
 from derive.check.truth import step, why_not
-from derive.errors import NotDifferentiable
+from derive.errors import NotDifferentiable, clean
 from derive.spec.model import Network
 from derive.spec.source import Collector, compose, read_text
 
 TOP_KEYS = {"network", "student", "point", "answers"}
 MAX_ANSWERS = 300  # a homework or an exam; more would only cost marking time
+SHORT_KEY_HINT = "name a quantity such as z(O1), O1, L, error, dL/dw4, dO2/dO1 or new(w4)"
 KEY_HINT = (
     "name a quantity: z(O1), O1, L (or loss), error, dL/dw4, dL/dO2, dL/dz(O2), dO2/dO1, dO1/dw1, "
     "new(w4) (or w4_new); LaTeX such as \\frac{\\partial L}{\\partial w_4} also works"
@@ -110,10 +111,18 @@ def _answers(c: Collector, node, net: Network, names: Names, unanswered: list[st
         return []
     for key, knode, vnode in items:
         path = f"$.answers.{key}"
-        quantity = _key(c, key, knode, path, net, names)
+        quantity, problem = _key(c, key, knode, path, net, names)
         if isinstance(vnode, yaml.ScalarNode) and not vnode.tag.endswith(":bool") and not vnode.value.strip():
             if quantity is not None:
                 unanswered.append(key)  # an empty line is not answered, as on an exercise sheet
+            continue
+        if quantity is None and problem:
+            # a key that names nothing is that line's problem, not the file's: the other answers are marked
+            shown = vnode.value if isinstance(vnode, yaml.ScalarNode) else ""
+            line = knode.start_mark.line + 1
+            hint = f"; {SHORT_KEY_HINT}" if "does not name" in problem else ""
+            where = clean(f"line {line}: {problem}{hint}")
+            found.append(Answer(key, Quantity("unknown", key), shown, [], line, where))
             continue
         text = c.scalar(vnode, path, f"the answer for {key}")
         if quantity is None or text is None:
@@ -151,11 +160,11 @@ _ERROR = re.compile(r"error(?:\s*\(\s*(.+?)\s*\))?")
 _DELTA = re.compile(r"(?:delta|δ|\\delta)\s*\(\s*(.+?)\s*\)")
 
 
-def _key(c: Collector, key: str, knode, path: str, net: Network, names: Names) -> Quantity | None:
+def _key(c: Collector, key: str, knode, path: str, net: Network, names: Names) -> tuple[Quantity | None, str]:
+    """The quantity a key names; or None and why it names none (an unreadable line); or None and ""
+    when the file cannot be marked for it (a gradient asked of a network that has none: reported)."""
     quantity, problem = parse_key(key, net, names)
-    if quantity is None:  # then `problem` says why
-        c.error(knode, path, problem, KEY_HINT)
-    elif quantity.kind in ("d", "new"):
+    if quantity is not None and quantity.kind in ("d", "new"):
         try:
             check_differentiable(net)
         except NotDifferentiable as exc:
@@ -165,8 +174,8 @@ def _key(c: Collector, key: str, knode, path: str, net: Network, names: Names) -
                 f"`{key}` asks for a gradient, but this network has none: {exc}",
                 "answer its forward values (z, O, L) only",
             )
-            return None
-    return quantity
+            return None, ""
+    return quantity, problem
 
 
 def parse_key(key: str, net: Network, names: Names) -> tuple[Quantity | None, str]:

@@ -136,6 +136,8 @@ class Marker:
             return (1, 0, 0)
         if q.kind == "new":
             return (4, 0, 0)
+        if q.kind == "unknown":
+            return (5, 0, 0)
         if q.top != L_NODE:
             return (2, 0, 0)  # a single step needs only forward values
         kind, name = q.bottom

@@ -32,7 +32,7 @@ class Quantity:
     """Something an answer can give a value for: z or O of a neuron, the loss, the error y − ŷ,
     an updated parameter, or a derivative d(top)/d(bottom)."""
 
-    kind: str  # z | O | L | error | new | d
+    kind: str  # z | O | L | error | new | d, or unknown: a key of an answers file that names nothing
     name: str = ""
     top: Node = ()
     bottom: Node = ()
@@ -47,6 +47,7 @@ class Quantity:
             "L": "L",
             "new": f"new({self.name})",
             "error": f"error({self.name})" if self.name else "error",
+            "unknown": self.name,  # a key that names no quantity: the key as written (an unreadable line)
         }[self.kind]
 
     @property

@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from derive.check.parse import MAX_LENGTH
+
 _NUM = r"(?:\d+(?:\.\d*)?|\.\d+)"
 _APPROX_BEFORE = re.compile(r"^\s*(?:≈|~|∼|\\approx|approx\.?|ca\.)\s*(?=\S)", re.I)
 _APPROX_AFTER = re.compile(
@@ -41,6 +43,8 @@ def read_leniently(text: str, is_name: Callable[[str], bool]) -> Reading:
     """`text` with what students write around an answer turned into what the grammar reads.
     `is_name` says whether a word is a name of the network (`0.5 w1` is a product, not a unit)."""
     r = Reading(text)
+    if len(text) > MAX_LENGTH:  # the grammar refuses it, with the reason; nothing to read leniently
+        return r
     m = _DOLLARS.match(r.text)
     if m and "$" not in m.group(1):
         r.text = m.group(1)

@@ -50,12 +50,13 @@ from derive.spec.source import read_text
 def check(network, answers, fmt, summary, csv_path, digits, rel_tol, output):
     """Mark the answers in ANSWERS (YAML files, or folders of them) against NETWORK.
 
-    Numbers are judged to the digits written, with follow-through: an answer that is wrong only because
-    it used your own earlier value is "correct given your O1 = 0.759". Formulas are compared by SymPy,
-    chain-rule products path by path.
+    Numbers are judged to the digits written, with at least --digits significant digits, and with
+    follow-through: an answer that is wrong only because it used your own earlier value is "correct
+    given your O1 = 0.759". Formulas are compared by SymPy, chain-rule products path by path. An
+    answer that cannot be read is its own line; empty answers are not answered.
 
     \b
-    Exit codes: 0 all right, 1 something wrong, 2 a file could not be read.
+    Exit codes: 0 all right, 1 something wrong or unreadable, 2 a file that is not an answers file.
     """
     policy = _policy(digits, rel_tol)
     net = load(read_text(network), network)

@@ -29,7 +29,7 @@ def test_renders_example_to_output_folder(tmp_path):
 def test_no_file_renders_the_builtin_seed_example(tmp_path):
     r = CliRunner().invoke(main, ["-o", "-"])
     assert r.exit_code == 0
-    assert r"z_{1} = 95 \cdot 0.01 + 4 \cdot 0.02 + 4 \cdot 0.03 + 0.001 = 1.151" in r.output
+    assert r"z_{1} &= 95 \cdot 0.01 + 4 \cdot 0.02 + 4 \cdot 0.03 + 0.001 = 1.151" in r.output
 
 
 def test_json_to_stdout():

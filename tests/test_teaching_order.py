@@ -17,6 +17,10 @@ from tests import oracle
 from tests.helpers import ROOT
 
 EXAMPLES = ROOT / "examples"
+RENDER = "render: {plot_weight: w1, explain: [w1]}"  # two_paths.yaml derives only w1 (as the lecture does)
+TWO_PATHS = (EXAMPLES / "two_paths.yaml").read_text()
+assert RENDER in TWO_PATHS
+TWO_PATHS = TWO_PATHS.replace(RENDER, "render: {plot_weight: w1}")  # the default choice
 
 
 def headings(md: str) -> list[str]:
@@ -37,7 +41,7 @@ def test_pass_fail_derives_w4_then_w1_and_summarises_the_rest():
 
 
 def test_two_paths_puts_w1_second_and_one_derivation_per_neuron():
-    md = explain(str(EXAMPLES / "two_paths.yaml")).text
+    md = explain(text=TWO_PATHS).text
     # w9 (nearest the loss), w1 (two paths, the title's topic), then one parameter for each other
     # neuron: O21 (w5), O22 (w7), O12 (w3). The other ten are summarised.
     assert headings(md) == ["w_{9}", "w_{1}", "w_{5}", "w_{7}", "w_{3}"]
@@ -53,9 +57,10 @@ def test_summarised_gradients_agree_with_central_differences(example):
     """Every summarised parameter's gradient, as shown (5 significant digits), is the central
     difference of the loss rounded the same way. pass_fail carries truncated values (the lecture's
     hand calculation), so there the comparison is with the full-precision value to 2 digits only."""
-    path = EXAMPLES / f"{example}.yaml"
-    notes = explain(str(path))
-    net = load_network(str(path))
+    text = (EXAMPLES / f"{example}.yaml").read_text()
+    text = TWO_PATHS if example == "two_paths" else text.replace("render: {explain: [w1]}", "")
+    notes = explain(text=text)
+    net = load_network(text=text)
     plain = oracle.load(expand_text(net))
     fd = oracle.gradients_fd(plain, plain["data"][0], dps=30)
     rows = [r for d in notes.document.backward.derived if d.alike for r in d.alike.rows]
@@ -73,9 +78,7 @@ def test_summarised_gradients_agree_with_central_differences(example):
 
 
 def test_the_file_names_what_is_derived_first(tmp_path):
-    text = (EXAMPLES / "two_paths.yaml").read_text().replace(
-        "render: {plot_weight: w1}", "render: {plot_weight: w1, explain: [w1, b5]}"
-    )
+    text = TWO_PATHS.replace("render: {plot_weight: w1}", "render: {plot_weight: w1, explain: [w1, b5]}")
     md = explain(text=text).text
     assert headings(md) == ["w_{1}", "b_{5}"]  # named: exactly these, in this order
     assert "`render: {explain: [w1, w4]}`" in md  # and the notes say how to choose
@@ -94,7 +97,7 @@ def test_the_file_names_what_is_derived_first(tmp_path):
     ],
 )
 def test_bad_explain_lists_are_refused_with_their_place(render, message):
-    text = (EXAMPLES / "two_paths.yaml").read_text().replace("render: {plot_weight: w1}", render)
+    text = TWO_PATHS.replace("render: {plot_weight: w1}", render)
     with pytest.raises(DeriveError) as err:
         load_network(text=text)
     assert message in str(err.value)
@@ -115,16 +118,23 @@ def test_derivations_of_a_shape_already_shown_are_brief_and_right():
     """two_paths: w5 and w7 each reach the loss along one path through sigmoids, as w9 does; w3 along
     two, as w1 does. They are given as their products with numbers, and those numbers are the
     central differences of the loss to the 5 digits shown."""
-    path = EXAMPLES / "two_paths.yaml"
-    notes = explain(str(path))
+    notes = explain(text=TWO_PATHS)
     md = notes.text
     assert "$w_{5}$ is found just as $w_{9}$ was: one path, $L \\to O_{31} \\to O_{21} \\to w_{5}$" in md
     assert "$w_{7}$ is found just as $w_{9}$ was" in md
     assert "$w_{3}$ is found just as $w_{1}$ was: 2 paths" in md
     brief = {d.name: d for d in notes.document.backward.derived if d.like}
     assert sorted(brief) == ["w3", "w5", "w7"]
-    plain = oracle.load(expand_text(load_network(str(path))))
+    plain = oracle.load(expand_text(load_network(text=TWO_PATHS)))
     fd = oracle.gradients_fd(plain, plain["data"][0], dps=30)
     with mp.workdps(30):
         for name, d in brief.items():
             assert abs(_shown(d.value) - fd[name]) <= abs(fd[name]) * mpf(10) ** -4, name
+
+
+def test_the_examples_declare_what_their_notes_derive():
+    """two_paths derives w1 (the lecture derives only w1 there: its two paths), with w2 and b1 after
+    it; deep_sigmoid derives w1, whose gradient vanishes along the chain."""
+    md = explain(str(EXAMPLES / "two_paths.yaml")).text
+    assert headings(md) == ["w_{1}"] and "$w_{2}$ and $b_{1}$ feed $O_{11}$ too" in md
+    assert headings(explain(str(EXAMPLES / "deep_sigmoid.yaml")).text) == ["w_{1}"]

@@ -167,7 +167,7 @@ def choose(net, order: list[str], ctx: _Context, names: list[str] | None, limit:
     for n in reversed(net.neurons):
         depth[n.name] = 1 + max((depth[m] for m, _ in ctx.succ.get(n.name, ())), default=-1)
     position = {p: i for i, p in enumerate(net.parameters)}
-    order = sorted(order, key=lambda p: (min(depth[u.neuron] for u in ctx.uses[p]), position[p]))
+    order = sorted(order, key=lambda p: (min((depth[u.neuron] for u in ctx.uses[p]), default=len(depth)), position[p]))
     if len(order) > limit:
         sample = list(names) if names else first + order[:1] + order[-6:]
         return list(dict.fromkeys(sample)), {}, {}

@@ -52,19 +52,21 @@ class _Refusing:
     depth = 0
     yaml_implicit_resolvers = _IMPLICIT
 
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):  # type: ignore[attr-defined]
+    def refuse(self, event) -> None:
+        """Raise _Refused where the node that starts with `event` is an alias or too deep."""
+        if isinstance(event, yaml.AliasEvent):
             raise _Refused(
-                self.peek_event().start_mark,  # type: ignore[attr-defined]
-                "YAML aliases (*name) are not accepted",
-                "write the value out where it is used",
+                event.start_mark, "YAML aliases (*name) are not accepted", "write the value out where it is used"
             )
         if self.depth >= MAX_DEPTH:
             raise _Refused(
-                self.peek_event().start_mark,  # type: ignore[attr-defined]
+                event.start_mark,
                 f"the YAML is nested too deeply (more than {MAX_DEPTH} levels)",
                 "a network file needs only a few levels; check for unbalanced `[`, `{` or `- `",
             )
+
+    def compose_node(self, parent, index):
+        self.refuse(self.peek_event())  # type: ignore[attr-defined]
         self.depth += 1
         try:
             return super().compose_node(parent, index)  # type: ignore[misc]
@@ -106,12 +108,30 @@ if yaml.__with_libyaml__:
         def __init__(self, stream: str) -> None:
             CParser.__init__(self, stream)
             self.text = stream
+            self.tags: dict[str, str] = {}  # the tag of each plain value met so far
             Composer.__init__(self)
             Resolver.__init__(self)
 
-        def compose_scalar_node(self, anchor):
-            """Composer's, with a plain scalar's style None (libyaml's events say '') as in _Loader."""
-            event: Any = self.get_event()
+        def compose_node(self, parent, index):
+            """Composer's compose_node and compose_scalar_node in one, as lean as they go (a network
+            file is mostly scalars): the same refusals; a plain scalar's style None (libyaml's events
+            say ''); each plain value's tag resolved once (it depends on the text alone: derive adds
+            no path resolvers, so Composer's descend/ascend_resolver would do nothing)."""
+            event: Any = self.peek_event()
+            self.refuse(event)
+            anchor = event.anchor
+            if anchor is not None and anchor in self.anchors:
+                raise _NotTheSame  # a duplicate anchor: PyYAML's composer says so
+            kind = event.__class__
+            if kind is not yaml.ScalarEvent:
+                self.depth += 1
+                try:
+                    if kind is yaml.SequenceStartEvent:
+                        return self.compose_sequence_node(anchor)
+                    return self.compose_mapping_node(anchor)
+                finally:
+                    self.depth -= 1
+            self.get_event()
             value, style = event.value, event.style or None
             if style is None and (not value or (self.flow and "?" in value)):
                 raise _NotTheSame
@@ -119,7 +139,12 @@ if yaml.__with_libyaml__:
                 raise _NotTheSame
             tag = event.tag
             if tag is None or tag == "!":
-                tag = self.resolve(yaml.ScalarNode, value, event.implicit)
+                if event.implicit[0]:
+                    tag = self.tags.get(value)
+                    if tag is None:
+                        tag = self.tags[value] = self.resolve(yaml.ScalarNode, value, event.implicit)
+                else:
+                    tag = self.DEFAULT_SCALAR_TAG
             node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, style=style)
             if anchor is not None:
                 self.anchors[anchor] = node

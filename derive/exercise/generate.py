@@ -84,10 +84,12 @@ def student_files(job: Job, student: Student) -> tuple[dict[str, str | bytes], d
 
 def build_student(job: Job, student: Student) -> dict:
     """Write one student's sheet folder and key folder; their row of the instructor's summary. The
-    files go into a hidden folder first, each half renamed into place when complete (the key first), so
-    an interrupted run leaves no half-written student (folders from an earlier run are replaced whole)."""
+    files go into a hidden folder first, each half renamed into place when complete (the key first, and
+    removed again if the sheet does not follow), so an interrupted run leaves no half-written student
+    (folders from an earlier run are replaced whole)."""
     handed, kept, d = student_files(job, student)
     partial = Path(job.out) / f"{PARTIAL_PREFIX}{student.id}.{os.getpid()}"
+    placed: list[Path] = []
     try:
         for tree, files in ((KEYS, kept), (SHEETS, handed)):
             for name, content in files.items():
@@ -95,6 +97,11 @@ def build_student(job: Job, student: Student) -> dict:
         for tree in (KEYS, SHEETS):
             (Path(job.out) / tree).mkdir(parents=True, exist_ok=True)
             _into_place(partial / tree, Path(job.out) / tree / student.id)
+            placed.append(Path(job.out) / tree / student.id)
+    except BaseException:
+        if len(placed) == 1:  # stopped between the two renames: no key without its sheet
+            shutil.rmtree(placed[0], ignore_errors=True)
+        raise
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return {

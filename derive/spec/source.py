@@ -17,6 +17,7 @@ from derive.errors import DeriveError, Problem, SpecError
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 20  # a network file needs about five levels: $.neurons.O1.from.x1
 _PLAIN_TAGS = {"tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq")}
+_TEXT_TAGS = {"tag:yaml.org,2002:" + t for t in ("str", "int", "float")}  # a scalar read as its text
 _WIDE_BOMS = {
     b"\xff\xfe\x00\x00": "UTF-32",
     b"\x00\x00\xfe\xff": "UTF-32",
@@ -494,6 +495,10 @@ class Collector:
 
     def scalar(self, node, path: str, what: str, bool_hint: str = "") -> str | None:
         """The text of a scalar, refusing mappings, lists, booleans, nulls and control characters."""
+        if node.__class__ is yaml.ScalarNode and node.tag in _TEXT_TAGS:  # what nearly every value is
+            value = node.value
+            if value.strip() and _CONTROL.search(value) is None:
+                return value
         if not self.plain_tag(node, path):
             return None
         if not isinstance(node, yaml.ScalarNode):

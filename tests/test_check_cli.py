@@ -56,7 +56,7 @@ def test_the_seed_answers_pass_with_truncation_and_follow_through():
 
 def test_markdown_and_json_reports():
     md = check(NETWORK, SEED, "--format", "md")
-    assert md.exit_code == 0 and md.stdout.startswith("## the seed lecture")
+    assert md.exit_code == 0 and md.stdout.startswith("## a hand calculation")
     assert "| ✓ carried forward | `z(O2)` | `0.04518` |" in md.stdout
     data = json.loads(check(NETWORK, SEED, "--format", "json").stdout)
     assert [a["status"] for a in data["answers"]] == ["right", "truncated", "carried", "carried", "right"]
@@ -81,7 +81,7 @@ def test_report_to_a_file(tmp_path):
     out = tmp_path / "report.md"
     r = check(NETWORK, SEED, "-f", "md", "-o", out)
     assert r.exit_code == 0 and r.stdout == ""
-    assert "the seed lecture" in out.read_text()
+    assert "a hand calculation" in out.read_text()
 
 
 @pytest.mark.parametrize("body, words", [

@@ -164,10 +164,14 @@ def test_sigterm_ends_the_exercise_workers_and_leaves_no_half_folder(tmp_path):
         if not _gone(proc.pid):
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 128 + signal.SIGTERM and "stopped by SIGTERM" in err and "Traceback" not in err
-    folders = [p for p in out.iterdir() if p.is_dir()]
-    assert not [p for p in folders if p.name.startswith(".")], "a hidden partial folder was left"
-    for p in folders:  # every folder there is complete
-        assert {"network.yaml", "sheet.md", "answers.yaml", "key.md", "key.json"} <= {f.name for f in p.iterdir()}
+    # sheets/<id> (what students get) and keys/<id> (what they must not see) are separate trees
+    for tree in (out, out / "sheets", out / "keys"):
+        if tree.exists():
+            assert not [p for p in tree.iterdir() if p.name.startswith(".")], f"a hidden partial entry in {tree}"
+    wanted = {"sheets": {"network.yaml", "sheet.md", "answers.yaml"}, "keys": {"network.yaml", "key.md", "key.json"}}
+    for tree, files in wanted.items():
+        for p in (out / tree).iterdir() if (out / tree).exists() else ():
+            assert p.is_dir() and files <= {f.name for f in p.iterdir()}, p  # every folder there is complete
     assert not (out / "exercise.json").exists()
 
 

@@ -22,16 +22,15 @@ def safe_stem(name: str) -> str:
 
 
 def shown_path(name: str) -> str:
-    """How notes name their input: relative to where the command ran, or just the file's name when
-    it lies outside that folder, so that no absolute path (a home folder, a user name) is printed in
-    a handout. Names that are not files (`<text>`, the built-in example) stay as they are."""
-    if name.startswith("<") or (not os.path.isabs(name) and not name.startswith("..")):
+    """How notes name their input: as given when relative, an absolute path rewritten relative to
+    where the command ran, so the commands the notes quote work when pasted there and no home folder
+    shows. Names that are not files (`<text>`, `-`) stay as they are."""
+    if name == "-" or name.startswith("<") or not os.path.isabs(name):
         return name
     try:
-        rel = os.path.relpath(name)
-    except ValueError:  # another drive (Windows)
-        return Path(name).name
-    return Path(name).name if rel.startswith("..") else rel
+        return os.path.relpath(name, os.getcwd())
+    except ValueError:  # another drive (Windows): no relative path leads there
+        return name
 
 
 def _umask() -> int:

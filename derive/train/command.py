@@ -5,7 +5,6 @@ which derive's command group prints as `derive: error: …` with exit code 2."""
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -15,7 +14,7 @@ import click
 from derive import defaults
 from derive.cli_common import CONTEXT, document_options, warn
 from derive.errors import DeriveError
-from derive.output import safe_stem, write
+from derive.output import safe_stem, shown_path, write
 from derive.render.training import FORMATS
 
 PROGRESS_FROM = 200  # steps; shorter runs finish before a bar would be worth drawing
@@ -87,17 +86,6 @@ def progress(total: int, label: str):
             yield bar.update
     else:
         yield None
-
-
-def shown_path(path: str) -> str:
-    """The input file as the notes name it: relative to where the command ran (an absolute path is
-    rewritten so), so the commands the notes quote work when pasted there, and no home folder shows."""
-    if path == "-" or not os.path.isabs(path):
-        return path
-    try:
-        return os.path.relpath(path, os.getcwd())
-    except ValueError:  # another drive (Windows): no relative path leads there
-        return path
 
 
 def _load(network: str):

@@ -125,3 +125,17 @@ def test_tables_print_real_minus_signs():
     update = md[md.index("## 5. The update") :]
     assert "| $w_{4}$ | 0.02 | \u22120.18537 | 0.038537 |" in update  # ∂L/∂w4 by hand, as in test_seed
     assert not re.search(r"\| -[0-9]", md)
+
+
+def test_notes_name_an_absolute_input_relative_to_where_they_ran(tmp_path, monkeypatch):
+    """No absolute path (a home folder) in a handout: run from tmp_path, an absolute input path is
+    printed relative to it; a relative one as it was given."""
+    import os
+
+    path = ROOT / "examples" / "pass_fail.yaml"
+    monkeypatch.chdir(tmp_path)
+    md = explain(str(path)).text
+    rel = os.path.relpath(path, tmp_path)
+    assert str(path) not in md and rel.replace("_", "\\_") in md
+    monkeypatch.chdir(ROOT)
+    assert "from examples/pass\\_fail.yaml." in explain("examples/pass_fail.yaml").text

@@ -23,6 +23,7 @@ LAZY_COMMANDS = {
     "study-depth": "derive.train.command:study_depth",
     "exercise": "derive.exercise.command:exercise",
     "exercise-mark": "derive.exercise.command:exercise_mark",
+    "watch": "derive.watch:watch",
 }
 
 # What `derive --help` lists for each subcommand: its arguments and what it does. Written here, not
@@ -35,6 +36,7 @@ SUMMARIES = {
     "study-depth": ("NETWORK.yaml", "gradient size with depth: sigmoid, tanh, ReLU"),
     "exercise": ("EXERCISE.yaml", "a sheet, answers file and key per student"),
     "exercise-mark": ("OUT SUBMISSIONS", "mark a class against each student's own key"),
+    "watch": ("NETWORK.yaml", "live notes in the browser, re-rendered on each save"),
 }
 
 

@@ -187,7 +187,7 @@ def test_watch_follows_a_change_a_mistake_and_the_fix_then_stops_on_ctrl_c(tmp_p
         # A mistake, written in place: the error instead of the notes, at the value's line and column.
         lines = renamed.splitlines()
         row = next(i for i, line in enumerate(lines) if line.startswith("learning_rate:"))
-        wrong = "\n".join(lines[:row] + ["learning_rate: fast"] + lines[row + 1 :]) + "\n"
+        wrong = "\n".join([*lines[:row], "learning_rate: fast", *lines[row + 1 :]]) + "\n"
         network.write_text(wrong, encoding="utf-8")
         where = f"pass_fail.yaml:{row + 1}:{len('learning_rate: ') + 1}"  # 1-based, at `fast`
         page = wait_for_page(url, lambda p: where in p, f"the error at {where}")

@@ -12,15 +12,32 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
+from functools import partial
 
-from derive.escape import tex_escape
+from derive.escape import pdf_text, tex_escape
+from derive.render.text_writer import to_unicode
 from derive.render.tree import Formula, InlineWriter, Tree
 
 LONG_TABLE = 20  # rows: a longer table breaks across pages (a longtable) and repeats its head
 TEXT_WIDTH = 78  # characters of 11 pt text per line on A4 with 2.5 cm margins, roughly
+EM = 0.53  # em per character of that text (a wrapped column's width is in em, so it scales with the font)
+GAP = 2  # characters between two columns (2 × \tabcolsep)
+SMALLEST = 11 / 8  # how much more a line holds in \scriptsize (8 pt), the smallest size a table is planned for
 _NUMBERED = re.compile(r"(\d+)\.\s+(.*)", re.S)
 _NUMBER = re.compile(r"[-−+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+_NUMBER_TEX = re.compile(r"-?(\d+\.?\d*|\.\d+)( \\times 10\^\{-?\d+\})?")
 _ALIGNED = re.compile(r"\\begin\{aligned\}(.*)\\end\{aligned\}", re.S)
+_TIKZ = re.compile(r"\\begin\{tikzpicture\}.*?\\end\{tikzpicture\}", re.S)
+_NESTING = re.compile(r"\\[{}&]|\\begin\b|\\end\b|[{}&]")  # escaped braces and & are matched to be skipped
+_COMMAND = re.compile(r"\\([A-Za-z]+|.)")
+_TEXT_COMMAND = re.compile(r"\\(?:text|mathrm|operatorname|mathbf|mathit)\{([^{}]*)\}")
+_MARKUP = "left right big Big bigl bigr Bigl Bigr frac tfrac dfrac displaystyle textstyle , ; ! { } limits"
+_COMMAND_WIDTH = {
+    **{name: "" for name in _MARKUP.split()},
+    **{name: name for name in ["max", "min", "tanh", "log", "exp", "ln", "sin", "cos", "sup", "inf", "det"]},
+    "quad": "xx",
+    "qquad": "xxxx",
+}
 _ROW_END = re.compile(r"\s*\\\\\s*\n")
 
 
@@ -94,10 +111,19 @@ class _Writer(InlineWriter):
         if numbered:
             return f"{keep}\\{command}{{{self.text(numbered.group(2))}}}{label}\n\n"
         title = self.inline(e)
-        bookmark = tex_escape("".join(e.itertext()).strip())
+        bookmark = pdf_text(self._plain_text("".join(e.itertext())).strip())
         return (
             f"{keep}\\{command}*{{{title}}}\\phantomsection{label}"
             f"\\addcontentsline{{toc}}{{{command}}}{{\\texorpdfstring{{{title}}}{{{bookmark}}}}}\n\n"
+        )
+
+    def _plain_text(self, text: str) -> str:
+        """Text with each formula in Unicode (w₁), for a PDF bookmark, which cannot hold TeX."""
+        return "".join(
+            (to_unicode(part.tex) or _COMMAND.sub("", part.tex).replace("{", "").replace("}", ""))
+            if isinstance(part, Formula)
+            else part
+            for part in self.tree.split(text)
         )
 
     def _block_p(self, e: ET.Element) -> str:
@@ -109,8 +135,12 @@ class _Writer(InlineWriter):
         return self.inline(e).strip() + "\n\n"
 
     def _picture(self, img: ET.Element) -> str:
+        """A picture, centred; each tikzpicture in it scaled down to the line when wider (\\fitpicture)."""
         tex = self.pictures.get(img.get("src", ""))
-        return f"\\begin{{center}}\n{tex.strip()}\n\\end{{center}}\n\n" if tex else ""
+        if not tex:
+            return ""
+        tex = _TIKZ.sub(lambda m: f"\\fitpicture{{{m.group(0)}}}", tex.strip())
+        return f"\\begin{{center}}\n{tex}\n\\end{{center}}\n\n"
 
     def _block_ul(self, e: ET.Element) -> str:
         return self._list(e, "itemize")
@@ -140,56 +170,76 @@ class _Writer(InlineWriter):
 
     # -- tables ------------------------------------------------------------------------------------
     def _block_table(self, e: ET.Element) -> str:
+        """A booktabs table. Too wide for the line even with its text columns wrapped and set in
+        \\scriptsize, it is split into column groups set one after another, each repeating the first
+        column; TeX then sets each in the largest size that fits (\\fittable, \\fittablesize)."""
         head = [c for row in e.iter("thead") for tr in row for c in tr]
         rows = [list(tr) for body in e.iter("tbody") for tr in body]
-        numeric = [
+        numeric = [  # a column of numbers (plain, or each a formula that is just a number) is right-aligned
             bool(rows)
-            and all(self._is_number(r[i]) for r in rows if i < len(r) and _plain(r[i]))
-            and any(_plain(r[i]) for r in rows if i < len(r))
+            and all(self._is_number(r[i]) for r in rows if i < len(r) and self._filled(r[i]))
+            and any(self._filled(r[i]) for r in rows if i < len(r))
             for i in range(len(head))
         ]
-        spec, scale = self._columns(head, rows, numeric)
-        top = " & ".join(self._head_cell(c, n) for c, n in zip(head, numeric, strict=True)) + " \\\\"
-        body = "".join(
-            " & ".join(self._cell(c, numeric[i] if i < len(numeric) else False) for i, c in enumerate(r)) + " \\\\\n"
-            for r in rows
+        cells = [[head[i], *(r[i] if i < len(r) else None for r in rows)] for i in range(len(head))]
+        natural = [max(self._width(c) if c is not None else 0 for c in column) for column in cells]
+        least = [
+            n if numeric[i] else max(self._least(c) if c is not None else 0 for c in column)
+            for i, (n, column) in enumerate(zip(natural, cells, strict=True))
+        ]
+        return "".join(self._table(head, rows, numeric, natural, least, group) for group in _groups(natural, least))
+
+    def _table(
+        self,
+        head: list[ET.Element],
+        rows: list[list[ET.Element]],
+        numeric: list[bool],
+        natural: list[int],
+        least: list[int],
+        group: list[int],
+    ) -> str:
+        """The columns `group` of a table as a tabular in \\fittable, or a longtable (its size chosen by
+        \\fittablesize on its head and widest cells) when it has more than LONG_TABLE rows."""
+        most, fewest = [natural[i] for i in group], [least[i] for i in group]
+        # planned for the largest font size (11, 10, 9, 8 pt) in which the wrapped columns fit the line
+        room = next(
+            (TEXT_WIDTH * 11 / pt for pt in (11, 10, 9) if sum(fewest) + GAP * len(group) <= TEXT_WIDTH * 11 / pt),
+            TEXT_WIDTH * SMALLEST,
         )
-        size = next((command for limit, command in _SIZES if scale <= limit), "\\tiny")
+        widths = _wrap(most, fewest, room)
+        spec = (
+            "@{}"
+            + "".join(
+                ("r" if numeric[i] else "l")
+                if w is None
+                else f">{{\\raggedright\\arraybackslash}}p{{{w * EM + 0.4:.1f}em}}"
+                for i, w in zip(group, widths, strict=True)
+            )
+            + "@{}"
+        )
+        top = " & ".join(self._head_cell(head[i], numeric[i]) for i in group) + " \\\\"
+
+        def row(r: list[ET.Element]) -> str:
+            return " & ".join(self._cell(r[i], numeric[i]) if i < len(r) else "" for i in group) + " \\\\\n"
+
+        body = "".join(row(r) for r in rows)
         if len(rows) <= LONG_TABLE:
-            table = f"\\begin{{tabular}}{{{spec}}}\n\\toprule\n{top}\n\\midrule\n{body}\\bottomrule\n\\end{{tabular}}"
-            if scale > _SIZES[-1][0]:  # too wide even in the smallest readable size: shrink to the line
-                size, table = "", f"\\resizebox{{\\linewidth}}{{!}}{{{table}}}"
-            return f"\\par\\nopagebreak\\smallskip\\noindent\\makebox[\\linewidth]{{{size}{table}}}\\par\n\n"
+            return f"\\fittable{{\\begin{{tabular}}{{{spec}}}\n\\toprule\n{top}\n\\midrule\n{body}\\bottomrule\n\\end{{tabular}}}}\n\n"
+        # the widest cells of each column, two sample rows, stand for the whole table in the measure
+        ranked = [sorted(rows, key=partial(self._width_at, i), reverse=True) for i in group]
+        sample = "".join(
+            " & ".join(
+                self._cell(ranked[k][j][i], numeric[i]) if j < len(ranked[k]) and i < len(ranked[k][j]) else ""
+                for k, i in enumerate(group)
+            )
+            + " \\\\\n"
+            for j in range(2)
+        )
         return (
-            f"{{{size}\\setlength{{\\tabcolsep}}{{{_gap(scale)}}}\n\\begin{{longtable}}{{{spec}}}\n\\toprule\n{top}\n"
+            f"{{\\fittablesize{{\\begin{{tabular}}{{{spec}}}\n{top}\n{sample}\\end{{tabular}}}}\n"
+            f"\\begin{{longtable}}{{{spec}}}\n\\toprule\n{top}\n"
             f"\\midrule\n\\endhead\n{body}\\bottomrule\n\\end{{longtable}}}}\n\n"
         )
-
-    def _columns(self, head: list[ET.Element], rows: list[list[ET.Element]], numeric: list[bool]) -> tuple[str, float]:
-        """(column spec, how many lines wide the table is at normal size). r for numbers, l for text;
-        when the table is wider than the line, its widest text column becomes a paragraph column
-        (p{…}) that takes what the others leave; when they leave it less than a quarter of the line,
-        the next widest is wrapped too, and so on, the wrapped columns sharing the room by their text."""
-        widths = [
-            max([self._width(c) for c in [head[i], *(r[i] for r in rows if i < len(r))]], default=0)
-            for i in range(len(head))
-        ]
-        kinds = ["r" if n else "l" for n in numeric]
-        total: float = sum(widths) + 2 * len(widths)
-        if total > TEXT_WIDTH:
-            wrapped: list[int] = []
-            for i in sorted((i for i, n in enumerate(numeric) if not n and widths[i] > 12), key=lambda i: -widths[i]):
-                wrapped.append(i)
-                rest = sum(w for j, w in enumerate(widths) if j not in wrapped) + 2 * len(widths)
-                if rest <= 0.75 * TEXT_WIDTH:
-                    break
-            if wrapped:
-                room = max(0.25, min(0.7, 1 - rest / TEXT_WIDTH))
-                for i in wrapped:
-                    share = room * widths[i] / sum(widths[j] for j in wrapped)
-                    kinds[i] = f">{{\\raggedright\\arraybackslash}}p{{{share:.2f}\\linewidth}}"
-                total = rest + room * TEXT_WIDTH
-        return "@{}" + "".join(kinds) + "@{}", total / TEXT_WIDTH
 
     def _width(self, c: ET.Element) -> int:
         """Characters the cell takes when typeset, roughly (a formula by its visible symbols)."""
@@ -197,6 +247,18 @@ class _Writer(InlineWriter):
         for part in self.tree.split("".join(c.itertext())):
             width += _visible(part.tex) if isinstance(part, Formula) else len(part)
         return width
+
+    def _width_at(self, i: int, row: list[ET.Element]) -> int:
+        return self._width(row[i]) if i < len(row) else 0
+
+    def _least(self, c: ET.Element) -> int:
+        """Characters of the cell's widest unbreakable piece (a word or a formula): the least width
+        it can be wrapped to."""
+        pieces = [
+            _visible(part.tex) if isinstance(part, Formula) else max((len(w) for w in part.split()), default=0)
+            for part in self.tree.split("".join(c.itertext()))
+        ]
+        return max(pieces, default=0)
 
     def _head_cell(self, c: ET.Element, numeric: bool) -> str:
         text = self.inline(c).strip()
@@ -207,7 +269,13 @@ class _Writer(InlineWriter):
             return self._number(_plain(c))
         return self.inline(c).strip()
 
+    def _filled(self, c: ET.Element) -> bool:
+        return bool(len(c) or (c.text or "").strip())
+
     def _is_number(self, c: ET.Element) -> bool:
+        formula = self.tree.only_formula(c)
+        if formula is not None:
+            return bool(_NUMBER_TEX.fullmatch(formula.tex.strip()))
         return bool(_NUMBER.fullmatch(_plain(c)))
 
     @staticmethod
@@ -268,9 +336,18 @@ def _rows(tex: str) -> list[str] | None:
 
 
 def _align_row(row: str) -> str:
-    """`lhs &= rhs` with the right side in \\fitrhs, so a long one breaks instead of overflowing."""
+    """`lhs &= rhs` with the right side in \\fitrhs, so a long one breaks instead of overflowing; a
+    further column (`&& note`) stays outside it."""
     lhs, sep, rhs = row.partition("&=")
-    return f"{lhs.strip()} &= \\fitrhs{{{rhs.strip()}}}" if sep else row
+    if not sep:
+        return row
+    depth = 0  # braces and environments (a matrix's & are its own)
+    for m in _NESTING.finditer(rhs):
+        token = m.group(0)
+        depth += {"{": 1, "\\begin": 1, "}": -1, "\\end": -1}.get(token, 0)
+        if token == "&" and depth == 0:
+            return f"{lhs.strip()} &= \\fitrhs{{{rhs[: m.start()].strip()}}} {rhs[m.start() :].strip()}"
+    return f"{lhs.strip()} &= \\fitrhs{{{rhs.strip()}}}"
 
 
 def _inline_maths(tex: str) -> str:
@@ -284,18 +361,59 @@ def _plain(c: ET.Element) -> str:
 
 
 def _visible(tex: str) -> int:
-    """Roughly how many characters wide a formula is: commands and braces take no room, a fraction
+    """Roughly how many characters wide a formula is: a symbol command (\\partial, \\lvert) takes one,
+    an operator name (\\max, \\tanh) its letters, markup (\\left, \\mathrm, braces) none, a fraction
     the wider of its parts (approximated by half its symbols)."""
-    plain = re.sub(r"\\[A-Za-z]+|[{}_^&]", "", tex)
+    plain = _TEXT_COMMAND.sub(r"\1", tex)
+    plain = _COMMAND.sub(lambda m: _COMMAND_WIDTH.get(m.group(1), "x"), plain)
+    plain = re.sub(r"[{}_^&\s]", "", plain)
+    plain = re.sub(r"[=+<>−-]", "xx", plain)  # an operator with its spaces
     return max(1, len(plain) // 2 if "\\frac" in tex else len(plain))
 
 
-def _gap(scale: float) -> str:
-    return "6pt" if scale <= 1 else "3pt"
+def _wrap(natural: list[int], least: list[int], room: float = TEXT_WIDTH) -> list[float | None]:
+    """Each column's width when the table is wider than `room` characters: the widest columns are
+    narrowed (wrapped) to a common width, never below their widest word, until the table fits or
+    every column is at its least; None for a column left at its natural width."""
+    gaps = GAP * len(natural)
+    if sum(natural) + gaps <= room:
+        return [None] * len(natural)
+    low, high = 0.0, float(max(natural))
+    for _ in range(40):  # the common width, by bisection
+        cap = (low + high) / 2
+        if sum(min(n, max(m, cap)) for n, m in zip(natural, least, strict=True)) + gaps > room:
+            high = cap
+        else:
+            low = cap
+    return [None if n <= max(m, low) else max(m, low) for n, m in zip(natural, least, strict=True)]
 
 
-# Font sizes for a table this many lines wide at normal size (11 pt): what fits the line.
-_SIZES = ((1.0, ""), (1.1, "\\small"), (1.25, "\\footnotesize"), (1.45, "\\scriptsize"))
+def _groups(natural: list[int], least: list[int]) -> list[list[int]]:
+    """The column groups a table is set in: all its columns when, wrapped, they fit the line in
+    \\scriptsize; else as few groups as fit, each starting with the first column (the row's name)."""
+    room = TEXT_WIDTH * SMALLEST
+    if len(natural) <= 2 or sum(least) + GAP * len(least) <= room:
+        return [list(range(len(natural)))]
+    key = least[0] + GAP
+    rest = list(range(1, len(natural)))
+    total = sum(least[i] + GAP for i in rest)
+    count = max(2, -(-total // max(room - key, 1)))
+    while True:  # as even as the columns allow, each group within the line
+        target = total / count
+        groups: list[list[int]] = [[]]
+        used = width_in_group = 0.0
+        for i in rest:
+            width = least[i] + GAP
+            full = width_in_group + width > room - key or used + width / 2 > target * len(groups)
+            if groups[-1] and full:
+                groups.append([])
+                width_in_group = 0.0
+            groups[-1].append(i)
+            used += width
+            width_in_group += width
+        if len(groups) <= count or count >= len(rest):
+            return [[0, *g] for g in groups]
+        count += 1
 
 
 def _url(href: str) -> str:

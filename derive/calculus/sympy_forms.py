@@ -13,7 +13,7 @@ from derive import losses
 from derive.calculus import sym_eval
 from derive.calculus.graph import Forward
 from derive.calculus.symbolic import MAX_CHECK_OPS, Check
-from derive.latex import tex_name
+from derive.latex import tex_name, z_names
 from derive.latex_sympy import to_tex
 from derive.numbers import Num
 from derive.spec.model import Network
@@ -66,10 +66,21 @@ def output_tex(net: Network, max_ops: int) -> dict[str, str | None]:
     syms = _symbols(net)
     env = composed(net, _display_apply, syms, keep_order=True)
     names = {s: tex_name(n) for n, s in syms.items()}
-    shown = {}
+    # Softmax outputs share one denominator: written out in full, each would repeat every weighted sum
+    # of the layer and no line could hold it. Each is written as a lecturer does, e^{z}/(sum of e^{z}),
+    # followed by its own weighted sum in the inputs and parameters.
+    coupled = {n.name: n for n in net.neurons if n.activation.couples_outputs}
+    zt = z_names([n.name for n in net.neurons])
+    total = " + ".join(f"e^{{{zt[name]}}}" for name in coupled)
+    shown: dict[str, str | None] = {}
     for o in net.outputs:
-        expr = env[o]
-        shown[o] = to_tex(expr, names) if sympy.count_ops(expr) <= max_ops else None
+        expr = _z(coupled[o], env, keep_order=True) if o in coupled else env[o]
+        if sympy.count_ops(expr) > max_ops:
+            shown[o] = None
+        elif o in coupled:
+            shown[o] = rf"\frac{{e^{{{zt[o]}}}}}{{{total}}}, \quad {zt[o]} = {to_tex(expr, names)}"
+        else:
+            shown[o] = to_tex(expr, names)
     return shown
 
 

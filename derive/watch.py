@@ -382,7 +382,7 @@ def watch(network: str, port: int, point: int, templates: str | None) -> None:
                     click.echo(line, err=line.startswith("derive:"))
 
             say(
-                f"Serving the notes of {network} at http://{HOST}:{server.port}/ "
+                f"Serving the notes of {clean(network, shorten=False)} at http://{HOST}:{server.port}/ "
                 "(they re-render on each save; Ctrl-C stops)"
             )
             watcher = Watcher(Source(network, templates), pages, point, stop, say)

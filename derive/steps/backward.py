@@ -203,7 +203,7 @@ def _shape(net, p: str, ctx: _Context) -> tuple | None:
     count = param_path_count(net, ctx.uses[p], ctx.counts)
     if count > 8:
         return None
-    acts = set()
+    acts: set[str] = set()
     for u in ctx.uses[p]:
         for route in routes(net, u.neuron, count, ctx.succ, ctx.counts):
             acts.update(net.neuron(n).activation.name for n in route)

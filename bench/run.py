@@ -1,11 +1,14 @@
 """derive against the naive SymPy approach, network size by network size, in one run on one machine.
 
     python bench/run.py [--quick] [--limit SECONDS]
+    python bench/run.py --anchors      # only the anchors of issue 16 (bench/anchors.py)
 
 Every measurement is a fresh process (so imports and peak memory are real): derive's JSON, its
 Markdown without pictures or the SymPy check, its default Markdown, and bench/naive.py (compose the
-loss in SymPy, diff per parameter, substitute numbers) stopped at --limit seconds. Prints a table
-and writes bench/results.md. See bench/README.md for what each column means.
+loss in SymPy, diff per parameter, substitute numbers) stopped at --limit seconds; then the anchors
+(bench/anchors.py): Python's own start-up, `derive --help`, the seed's JSON and Markdown, and derive's
+YAML reading against a bare `yaml.load` with libyaml. Prints the tables and writes bench/results.md.
+See bench/README.md for what each column means.
 """
 from __future__ import annotations
 
@@ -157,9 +160,21 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="only the seed, [4,4,4,1] to [32,32,32,1] and chains of 8 and 16")
     ap.add_argument("--limit", type=float, default=60, help="seconds the naive approach may take (default 60)")
     ap.add_argument("--repeat", type=int, default=3, help="runs of each derive measurement; the fastest counts (default 3)")
+    ap.add_argument("--anchors", action="store_true", help="only the anchors (start-up, YAML reading); the rest of results.md is kept")
+    ap.add_argument("--before", metavar="REV", help="measure the anchors of commit REV too, side by side")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
+    import anchors
     from table import summary, table, write_results
+
+    where = anchors.machine_line()
+    if args.anchors:
+        found = anchors.measure(max(args.repeat, 5), args.before)
+        before = f" --before {args.before}" if args.before else ""
+        text = anchors.section(found, f"python bench/run.py --anchors --repeat {args.repeat}{before}", where)
+        print(text)
+        anchors.put_in_results(HERE / "results.md", text)
+        return
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="derive-bench-") as tmp:
@@ -170,10 +185,16 @@ def main() -> None:
         for label, net, family in networks(args.quick):
             print(f"measuring {label} …", file=sys.stderr, flush=True)
             rows.append(measure(label, net, family, args, env, scratch, skip))
+    print("measuring the anchors …", file=sys.stderr, flush=True)
+    found = anchors.measure(max(args.repeat, 5), args.before)
     text = table(rows, args.limit)
     notes = summary(rows, args.limit)
     print(text + "\n\n" + notes)
     write_results(HERE / "results.md", text, notes, machine(), args)
+    cmd = "python bench/run.py" + (" --quick" if args.quick else "") + f" --limit {args.limit:g} --repeat {args.repeat}"
+    section = anchors.section(found, cmd + (f" --before {args.before}" if args.before else ""), where)
+    print(section)
+    anchors.put_in_results(HERE / "results.md", section)
 
 
 def machine() -> dict:

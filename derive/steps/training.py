@@ -3,6 +3,7 @@ the first step (or every step) in full, one table row per step, epochs, and the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -41,14 +42,21 @@ class StepNotes(TrainStep):
 
 @dataclass
 class TrainDoc:
-    """What a training template reads; `numbers` is the JSON; `pictures` a derive.pictures.drawing.Pictures."""
+    """What a training template reads; `numbers` is the JSON (given, or made when first asked for, so
+    notes in another format never build it); `pictures` a derive.pictures.drawing.Pictures."""
 
     kind: str  # training | perceptron | study_lr | study_depth
     title: str
     source: str
     body: dict
-    numbers: dict
+    json: dict | Callable[[], dict]
     pictures: Any = None  # derive.pictures.drawing.Pictures (the steps layer does not import pictures)
+
+    @property
+    def numbers(self) -> dict:
+        if callable(self.json):
+            self.json = self.json()
+        return self.json
 
 
 class TrainNumbers(TexNumbers):
@@ -63,8 +71,9 @@ def _is_zero(x: Num) -> bool:
     return x.exact == 0 if x.exact is not None else bool(x.mp == 0)
 
 
-def training_doc(r: Run, detail: set[int] | None, pictures=None) -> TrainDoc:
-    """`detail`: the step numbers written out in full (None: every step)."""
+def training_doc(r: Run, detail: set[int] | None, pictures=None, steps_json: list[dict] | None = None) -> TrainDoc:
+    """`detail`: the step numbers written out in full (None: every step). `steps_json`: every step's
+    JSON, written as the run went, for a run that kept only the steps its notes show whole."""
     net, tn = r.net, TrainNumbers(r.net.show)
     zt = z_names([n.name for n in net.neurons])
     full = [s for s in r.steps if (detail is None or s.number in detail) and s.points[0].fwd is not None]
@@ -82,7 +91,23 @@ def training_doc(r: Run, detail: set[int] | None, pictures=None) -> TrainDoc:
     }
     body["rows"], body["rows_note"] = progress_rows(r, tn)
     body["by_steps"] = bool(progress_steps(r.settings.epochs, len(r.batches)))
-    return TrainDoc("training", net.title, net.source, body, training_json(r), pictures)
+    return TrainDoc("training", net.title, net.source, body, lambda: training_json(r, steps_json), pictures)
+
+
+def whole_steps(detail: set[int] | None) -> Callable[[int], bool] | None:
+    """The steps the notes read whole: those written out in full, and the first TRACE_STEPS (the
+    optimizer's trace); None (every step) when every step is written out."""
+    if detail is None:
+        return None
+    kept = frozenset(detail) | frozenset(range(1, TRACE_STEPS + 1))
+    return kept.__contains__
+
+
+def progress_epochs(epochs: int) -> frozenset[int]:
+    """The epochs with a row in the progress table of a run of `epochs` epochs that ran to its end
+    (one a row when they fit, else every k-th and the last); their weights are what the notes show."""
+    every = 1 if epochs + 1 <= MAX_PROGRESS_ROWS else -(-epochs // (MAX_PROGRESS_ROWS - 2))
+    return frozenset([*range(every, epochs + 1, every), epochs])
 
 
 def facts(r: Run, tn: TexNumbers) -> dict:
@@ -367,6 +392,9 @@ def progress_rows(r: Run, tn: TexNumbers) -> tuple[list[dict], str]:
         return rows, note
     done = len(r.epochs) - 1  # epochs completed (a run stopped early ends inside one)
     every = 1 if done + 1 <= MAX_PROGRESS_ROWS else -(-done // (MAX_PROGRESS_ROWS - 2))
+    if any(not r.epochs[e].params for e in range(every, done + 1, every)):
+        # a long run stopped early that kept the weights of the rows planned for all its epochs
+        every = -(-r.settings.epochs // (MAX_PROGRESS_ROWS - 2))
     chosen = [e for e in range(1, done + 1) if e % every == 0]
     if done and (not chosen or chosen[-1] != done):
         chosen.append(done)

@@ -156,6 +156,7 @@ def train(
     from derive.render import training as train_render
     from derive.steps import training as train_steps
     from derive.train.run import run, settings_for
+    from derive.train.to_json import step_json
 
     net = _load(network)
     s = settings_for(
@@ -172,6 +173,9 @@ def train(
     else:
         total = -(-len(net.data) // (s.batch_size or len(net.data))) * s.epochs
         chosen = _detail(detail, total)
+        # The run keeps whole only what the notes show (memory bounded by them, not by the steps);
+        # the JSON, which holds every step and every epoch, is written step by step as it goes.
+        steps_json: list[dict] | None = [] if fmt == "json" else None
         with progress(total, "training") as bar:
             r = run(
                 net,
@@ -179,9 +183,12 @@ def train(
                 keep=(lambda n: True) if chosen is None else chosen.__contains__,
                 progress=bar,
                 checkpoints=train_steps.progress_steps(s.epochs, total // s.epochs),
+                whole=train_steps.whole_steps(chosen),
+                keep_epoch=None if fmt == "json" else train_steps.progress_epochs(s.epochs).__contains__,
+                on_step=None if steps_json is None else (lambda step: steps_json.append(step_json(step))),
             )
         pics = train_render.draw(folder, {"loss": _loss_chart(r)}) if folder else None
-        doc = train_steps.training_doc(r, chosen, pics)
+        doc = train_steps.training_doc(r, chosen, pics, steps_json)
     _emit(doc, fmt, output, network, "training", templates)
 
 

@@ -27,6 +27,10 @@ from derive.train.optimizers import ZERO, num_sqrt
 DIVERGED = 10**9  # a parameter this large means the run has blown up: stop, say so
 MAX_DENOMINATOR_BITS = 400  # exact values past this are carried as 50+ digit decimals instead
 MAX_STEPS = 200_000
+# Evaluations of the latest epochs stay whole while a run goes on, whatever `keep_epoch` says, so the
+# notes of a run stopped early (it blew up) can still show each of its last epochs: their progress
+# table has at most 25 rows.
+EPOCH_WINDOW = 24
 
 
 @dataclass(frozen=True)
@@ -76,8 +80,12 @@ class PointResult:
     dps: int = WORK_DIGITS  # the working digits its forward pass needed
 
 
-@dataclass
+@dataclass(slots=True)
 class Step:
+    """One optimizer step. A step the notes do not write out (see `run`'s `whole`) keeps only its
+    number, epoch, batch, loss and gradient size; `before`, `points`, `grads`, `records` and `after`
+    are then empty."""
+
     number: int  # 1-based, over the whole run
     epoch: int  # 1-based
     batch: list[int]
@@ -90,9 +98,11 @@ class Step:
     after: dict[str, Num] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class Evaluation:
-    """The whole data set at one set of weights: loss and gradient reduced as the batches are."""
+    """The whole data set at one set of weights: loss and gradient reduced as the batches are. An
+    epoch the notes do not show (see `run`'s `keep_epoch`) keeps only its loss and gradient size;
+    `grads` and `params` are then empty."""
 
     loss: Num
     grads: dict[str, Num]
@@ -111,10 +121,11 @@ class Run:
     epochs: list[Evaluation] = field(default_factory=list)  # [0] before training, [e] after epoch e
     stopped: str | None = None
     checkpoints: dict[int, Evaluation] = field(default_factory=dict)  # after the steps asked for, by number
+    current: dict[str, Num] = field(default_factory=dict)  # the weights after the last step taken
 
     @property
     def final(self) -> dict[str, Num]:
-        return self.steps[-1].after if self.steps else self.epochs[0].params
+        return self.current or self.epochs[0].params
 
 
 def batches_of(n: int, size: int | None) -> list[list[int]]:
@@ -141,9 +152,18 @@ def run(
     keep: Callable[[int], bool] = lambda n: n == 1,
     progress: Callable[[int], None] | None = None,
     checkpoints: frozenset[int] = frozenset(),
+    whole: Callable[[int], bool] | None = None,
+    keep_epoch: Callable[[int], bool] | None = None,
+    on_step: Callable[[Step], None] | None = None,
 ) -> Run:
     """Train; `keep(step)` says which steps keep their forward and backward passes for the notes;
-    after each step in `checkpoints` the whole data set is evaluated too (Run.checkpoints)."""
+    after each step in `checkpoints` the whole data set is evaluated too (Run.checkpoints).
+
+    What the run holds on to, so a long run's memory is bounded by what its notes print: every step
+    keeps its number, epoch, batch, loss and gradient size; `whole(step)` says which steps also keep
+    their weights, gradients and optimizer records (None: every step); `keep_epoch(e)` which epochs'
+    evaluations keep their weights and gradients (None: every epoch; the start and the last epoch
+    always do, and so do the last EPOCH_WINDOW). `on_step(step)` sees every step whole before it is thinned (the JSON's writer)."""
     if settings.optimizer == "perceptron":
         raise DeriveError("the perceptron rule is not gradient descent; derive.train.perceptron trains it")
     check_trainable(net)
@@ -158,9 +178,35 @@ def run(
     result = Run(net, settings, opt, trainable, batches)
     params = {p: Num(v) for p, v in net.parameters.items()}
     result.epochs.append(evaluate(net, params, settings.reduction, trainable))
+    thin = _Thinning(whole, keep_epoch, on_step)
     with _collector_paused():
-        _train(net, settings, result, params, batches, trainable, keep, progress, checkpoints)
+        _train(net, settings, result, params, batches, trainable, keep, progress, checkpoints, thin)
     return result
+
+
+@dataclass(frozen=True)
+class _Thinning:
+    """Which steps and epochs a run keeps whole (None: all), and who sees each step first."""
+
+    whole: Callable[[int], bool] | None
+    keep_epoch: Callable[[int], bool] | None
+    on_step: Callable[[Step], None] | None
+
+    def step(self, s: Step) -> Step:
+        if self.on_step is not None:
+            self.on_step(s)
+        if self.whole is None or self.whole(s.number):
+            return s
+        return Step(s.number, s.epoch, s.batch, {}, [], s.loss, {}, s.norm)
+
+    def epoch(self, result: Run) -> None:
+        """Thin the evaluation EPOCH_WINDOW epochs behind the one just appended, unless it is kept
+        (the start always is)."""
+        e = len(result.epochs) - 1 - EPOCH_WINDOW
+        if self.keep_epoch is None or e < 1 or self.keep_epoch(e):
+            return
+        ev = result.epochs[e]
+        result.epochs[e] = Evaluation(ev.loss, {}, ev.norm, {})
 
 
 @contextlib.contextmanager
@@ -177,13 +223,13 @@ def _collector_paused():
             gc.enable()
 
 
-def _train(net, settings, result: Run, params, batches, trainable, keep, progress, checkpoints) -> None:
+def _train(net, settings, result: Run, params, batches, trainable, keep, progress, checkpoints, thin) -> None:
     """Every epoch's batches, one step each; stops early (saying why) when the run blows up."""
     for epoch in range(1, settings.epochs + 1):
         for i, batch in enumerate(batches):
             step = _step(net, result, params, batch, epoch, keep(len(result.steps) + 1))
-            result.steps.append(step)
-            params = step.after
+            params = result.current = step.after
+            result.steps.append(thin.step(step))
             if progress:
                 progress(1)
             if (reason := _blown_up(params)) is not None:
@@ -194,6 +240,7 @@ def _train(net, settings, result: Run, params, batches, trainable, keep, progres
         result.epochs.append(evaluate(net, params, settings.reduction, trainable))
         if len(result.steps) in checkpoints:
             result.checkpoints[len(result.steps)] = result.epochs[-1]
+        thin.epoch(result)
 
 
 def _step(net, result: Run, params, batch, epoch, keep_passes) -> Step:

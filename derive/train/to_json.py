@@ -27,27 +27,31 @@ def settings_json(s) -> dict:
     }
 
 
-def training_json(r) -> dict:
-    steps = []
-    for s in r.steps:
-        steps.append(
-            {
-                "step": s.number,
-                "epoch": s.epoch,
-                "batch": [i + 1 for i in s.batch],
-                "loss": dec(s.loss),
-                "gradient_norm": dec(s.norm),
-                "gradients": values(s.grads),
-                "points": [
-                    {"point": pt.index + 1, "loss": dec(pt.loss), "gradients": values(pt.grads)} for pt in s.points
-                ],
-                "optimizer": {
-                    p: {k: dec(v) for k, v in rec.items() if k not in ("w", "g")} for p, rec in s.records.items()
-                },
-                "parameters": values(s.after),
-                "parameters_exact": {p: exact_text(v) for p, v in s.after.items() if v.exact is not None},
-            }
-        )
+def step_json(s) -> dict:
+    """One step of a training run, whole, as the JSON holds it."""
+    return {
+        "step": s.number,
+        "epoch": s.epoch,
+        "batch": [i + 1 for i in s.batch],
+        "loss": dec(s.loss),
+        "gradient_norm": dec(s.norm),
+        "gradients": values(s.grads),
+        "points": [{"point": pt.index + 1, "loss": dec(pt.loss), "gradients": values(pt.grads)} for pt in s.points],
+        "optimizer": {p: {k: dec(v) for k, v in rec.items() if k not in ("w", "g")} for p, rec in s.records.items()},
+        "parameters": values(s.after),
+        "parameters_exact": {p: exact_text(v) for p, v in s.after.items() if v.exact is not None},
+    }
+
+
+def training_json(r, steps: list[dict] | None = None) -> dict:
+    """Every number of a run. `steps`: the steps' JSON, written as the run went (derive.train.run's
+    `on_step`), for a run that kept only some of its steps whole; by default each step of `r.steps`."""
+    if steps is None:
+        if any(not s.points for s in r.steps):
+            raise ValueError("this run kept only some steps whole: give their JSON, written as it ran")
+        steps = [step_json(s) for s in r.steps]
+    if any(not ev.params for ev in r.epochs):
+        raise ValueError("this run kept only some epochs' weights; the JSON holds every epoch's")
     return {
         "kind": "training",
         "title": r.net.title,

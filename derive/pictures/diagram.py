@@ -13,7 +13,7 @@ order the notes list them ("Path 1", "Path 2", …).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
@@ -51,7 +51,7 @@ from derive.pictures.layout import (
 from derive.spec.model import Network
 from derive.templating import environment
 
-__all__ = ["Layout", "layout", "scene", "svg", "tikz"]
+__all__ = ["Layout", "layout", "scene", "svg", "svg_of", "tikz", "tikz_of"]
 
 FONT = "Helvetica, Arial, 'Liberation Sans', 'DejaVu Sans', sans-serif"
 INK, GREY, PALE = "#3b3b3b", "#c9c9c9", "#a9a9a9"
@@ -65,7 +65,7 @@ TITLE = 10.0
 PATH_COLORS = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 PATH_DASHES = ("", "4.5 2", "1.2 1.6", "6 2 1.5 2", "2.5 2.5", "9 2.5")
 STROKE, STROKE_GAP = 1.5, 2.3  # a path's line width, and the distance between paths sharing an edge
-SCALES = (1.0, 1.15, 1.3, 1.5, 1.75, 2.0, 2.4)  # spacings tried in turn until every label has room
+SCALES = (1.0, 1.3, 1.7, 2.2, 3.0)  # spacings tried in turn until every label has room
 
 
 @dataclass(frozen=True)
@@ -84,12 +84,22 @@ COMPACT = _Style(True, False, Spacing(layer=62, row=40, loss=48, top=16), Spacin
 
 def svg(net: Network, fwd: Forward | None = None, highlight: str | None = None, show_values: bool = True) -> str:
     """A standalone <svg> (no external fonts or references) of the network, its weights and the loss L."""
-    return _environment("svg").get_template("diagram/network.svg.j2").render(s=scene(net, fwd, highlight, show_values))
+    return svg_of(scene(net, fwd, highlight, show_values))
 
 
 def tikz(net: Network, fwd: Forward | None = None, highlight: str | None = None, show_values: bool = True) -> str:
     """The same picture as a `tikzpicture` environment (needs only \\usepackage{tikz})."""
-    return _environment("tex").get_template("diagram/network.tikz.j2").render(s=scene(net, fwd, highlight, show_values))
+    return tikz_of(scene(net, fwd, highlight, show_values))
+
+
+def svg_of(s: dict) -> str:
+    """The SVG of a scene (see `scene`)."""
+    return _environment("svg").get_template("diagram/network.svg.j2").render(s=s)
+
+
+def tikz_of(s: dict) -> str:
+    """The tikzpicture of a scene: the same positions as `svg_of`."""
+    return _environment("tex").get_template("diagram/network.tikz.j2").render(s=s)
 
 
 def _environment(kind: str) -> jinja2.Environment:
@@ -122,26 +132,43 @@ def scene(net: Network, fwd: Forward | None = None, highlight: str | None = None
     extent = {k: (2 * v["r"], 2 * v["r"]) if v["shape"] == "circle" else (v["w"], v["h"]) for k, v in shapes.items()}
     vertical = _vertical(net, style, extent)
     spacing = style.vertical_spacing if vertical else style.spacing
+    best = _search(ctx, shapes, extent, vertical, spacing)
+    if ctx.values and (best["key"] or _width(best) > MAX_WIDTH):
+        # too crowded for "w4 = 0.02" on every edge: names on the edges, values in a table below
+        ctx.edge_values = False
+        plain = _search(ctx, shapes, extent, vertical, spacing)
+        if _score(plain)[:3] < _score(best)[:3] or _width(plain) < 0.8 * _width(best):
+            best = plain
+        else:
+            ctx.edge_values = True
+    return _frame(ctx, best)
+
+
+def _search(ctx: _Ctx, shapes: dict, extent: dict, vertical: bool, spacing: Spacing) -> dict:
+    """The best arrangement found: gaps with crowded labels widened a step at a time while the picture
+    fits the text width, then everything spaced wider, until every label is on the picture."""
     best: dict | None = None
-    for k in SCALES:  # wider spacing all round only when stretching single gaps is not enough
+    for k in SCALES:
         stretch: dict[int, float] = {}
         for _ in range(STRETCHES):
-            lay = layout(net, spacing.scaled(k), extent, vertical, stretch)
+            lay = layout(ctx.net, spacing.scaled(k), extent, vertical, stretch)
             attempt = _arrange(ctx, lay, shapes)
             if best is None or _score(attempt) < _score(best):
                 best = attempt
             crowded = _crowded(attempt)
             if not crowded or _width(attempt) > MAX_WIDTH:
                 break
-            c = crowded.most_common(1)[0][0]  # the gap with most crowded labels, a little at a time
-            stretch[c] = stretch.get(c, 1.0) + 0.06
+            most = max(crowded.values())
+            for c, n in crowded.items():  # the gaps with most crowded labels, a little at a time
+                if 2 * n >= most:
+                    stretch[c] = stretch.get(c, 1.0) + 0.07
         if best is not None and not best["key"] and _width(best) <= MAX_WIDTH:
             break
     assert best is not None
-    return _frame(ctx, best)
+    return best
 
 
-STRETCHES = 14  # times the gaps with a crowded label are widened before everything is
+STRETCHES = 12  # times the gaps with a crowded label are widened before everything is
 
 
 def _score(attempt: dict) -> tuple:
@@ -186,7 +213,11 @@ class _Ctx:
     show_values: bool
     values: bool
     style: _Style
-    path_style: dict = field(default_factory=dict)
+    edge_values: bool = True  # values on the edges ("w4 = 0.02"), else names there and values in a table
+
+    @property
+    def values_on_edges(self) -> bool:
+        return self.show_values and not self.style.compact and self.edge_values
 
     def on(self, source: str, target: str) -> bool:
         return self.paths is not None and (source, target) in self.paths.edges
@@ -277,13 +308,15 @@ def _arrange(ctx: _Ctx, lay: Layout, proto: dict[str, dict]) -> dict:
             edges += [_edge(ctx, lay, shapes, x.source, n.name, x.weight) for x in n.edges]
     edges += [_edge(ctx, lay, shapes, o, LOSS, None) for o in net.outputs]
     for e in edges:
-        obstacles.add_edge((e["source"], e["target"]), polyline(e["points"]))
+        for st in e["strokes"]:  # the lines as drawn (stopped inside the arrowhead), and the arrowhead
+            obstacles.add_edge((e["source"], e["target"]), polyline(st["points"]))
+        obstacles.add_edge((e["source"], e["target"]), [*e["arrow"], e["arrow"][0]])
     labels: list[dict] = []
     key: list[dict] = []
     for n in net.neurons:  # biases first: they have one natural place, below their neuron
         if n.bias is None or not _labelled(ctx, n.name, bias=True):
             continue
-        runs, tex = _weight_label(n.bias, ctx.params, ctx.digits, ctx.show_values and not ctx.style.compact, "+")
+        runs, tex = _weight_label(n.bias, ctx.params, ctx.digits, ctx.values_on_edges, "+")
         sh = shapes[n.name]
         w, h = text_width(runs, TEXT) + 3, 0.94 * TEXT + 2
         down = (90, 270, 60, 120, 240, 300, 30, 150, 0, 180) if not lay.vertical else (0, 180, 30, 330, 150, 210)
@@ -304,7 +337,7 @@ def _arrange(ctx: _Ctx, lay: Layout, proto: dict[str, dict]) -> dict:
     for e in edges:  # on their own edges first, then, for those with no room there, beside them
         if e["target"] == LOSS or not _labelled(ctx, e["target"], edge=(e["source"], e["target"])):
             continue
-        runs, tex = _weight_label(e["weight_value"], ctx.params, ctx.digits, ctx.show_values and not ctx.style.compact)
+        runs, tex = _weight_label(e["weight_value"], ctx.params, ctx.digits, ctx.values_on_edges)
         w, h = text_width(runs, TEXT) + 3, 0.94 * TEXT + 2
         owner = (e["source"], e["target"])
         line = polyline(e["points"])
@@ -463,8 +496,21 @@ def _frame(ctx: _Ctx, arranged: dict) -> dict:
         for i, entry in enumerate(key_lines):
             entry["baseline"] = round(height + 6 + 11 * i, 2)
         height += 11 * len(key_lines) + 6
+    table: list[dict[str, Any]] = []
+    if ctx.show_values and not ctx.style.compact and not ctx.edge_values:
+        entries = [_weight_label(p, ctx.params, ctx.digits, True) for p in net.parameters]
+        cell = max(text_width(runs, TEXT) for runs, _ in entries) + 12
+        per_row = max(1, int((width - 2 * MARGIN + 12) // cell))
+        top = height + 4
+        for i, (runs, tex) in enumerate(entries):
+            row, col = divmod(i, per_row)
+            table.append(
+                {"runs": runs, "tex": tex, "x": round(MARGIN + col * cell, 2), "baseline": round(top + 8 + 10 * row, 2)}
+            )
+        height = top + 10 * ((len(entries) + per_row - 1) // per_row) + 4
     edges = arranged["edges"]
     s: dict[str, Any] = {
+        "table": table,
         "big": False,
         "compact": paths is not None,
         "font": FONT,
@@ -563,8 +609,10 @@ def _content_box(arranged: dict) -> tuple[float, float, float, float]:
 
 
 def _width(arranged: dict) -> float:
-    x0, _, x1, _ = _content_box(arranged)
-    return x1 - x0 + 2 * MARGIN
+    if "width" not in arranged:  # kept: an arrangement is measured several times while searching
+        x0, _, x1, _ = _content_box(arranged)
+        arranged["width"] = x1 - x0 + 2 * MARGIN
+    return arranged["width"]
 
 
 MARGIN = 8.0

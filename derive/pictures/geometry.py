@@ -204,65 +204,111 @@ def _dist_to_segment(p: Point, a: Point, b: Point) -> float:
 
 
 # -- what labels must keep clear of ------------------------------------------------------------------
+Extent = tuple[float, float, float, float]
+
+
+def _extent(points: Sequence[Point]) -> Extent:
+    xs, ys = zip(*points, strict=True)
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _meet(a: Extent, b: Extent) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
 @dataclass
 class Obstacles:
-    """Nodes (circles and boxes), edges (polylines, each with an owner key) and the boxes placed so far."""
+    """Nodes (circles and boxes), edges (cut into segments, each with its edge as owner) and the label
+    boxes placed so far, filed in a grid of square cells so that a query meets only its neighbours."""
 
-    circles: list[tuple[float, float, float]] = field(default_factory=list)
-    rects: list[list[Point]] = field(default_factory=list)
-    edges: list[tuple[object, list[Point], tuple[float, float, float, float]]] = field(default_factory=list)
-    boxes: list[list[Point]] = field(default_factory=list)
+    cell: float = 32.0
+    items: list[tuple[str, object, tuple, Extent]] = field(default_factory=list)
+    grid: dict[tuple[int, int], list[int]] = field(default_factory=dict)
+
+    def _add(self, kind: str, owner: object, data: tuple, extent: Extent) -> None:
+        index = len(self.items)
+        self.items.append((kind, owner, data, extent))
+        for key in self._cells(extent):
+            self.grid.setdefault(key, []).append(index)
+
+    def _cells(self, e: Extent):
+        c = self.cell
+        for i in range(math.floor(e[0] / c), math.floor(e[2] / c) + 1):
+            for j in range(math.floor(e[1] / c), math.floor(e[3] / c) + 1):
+                yield i, j
+
+    def _near(self, e: Extent) -> list[tuple[str, object, tuple, Extent]]:
+        seen: set[int] = set()
+        for key in self._cells(e):
+            seen.update(self.grid.get(key, ()))
+        x0, y0, x1, y1 = e
+        out = []
+        for i in sorted(seen):
+            item = self.items[i]
+            a = item[3]
+            if a[0] < x1 and x0 < a[2] and a[1] < y1 and y0 < a[3]:
+                out.append(item)
+        return out
 
     def add_node(self, shape: dict) -> None:
+        x, y = shape["x"], shape["y"]
         if shape["shape"] == "circle":
-            self.circles.append((shape["x"], shape["y"], shape["r"]))
+            r = shape["r"]
+            self._add("circle", None, (x, y, r), (x - r, y - r, x + r, y + r))
         else:
-            self.rects.append(Box(shape["x"], shape["y"], shape["w"], shape["h"]).corners())
+            corners = Box(x, y, shape["w"], shape["h"]).corners()
+            self._add("rect", None, tuple(corners), _extent(corners))
 
     def add_edge(self, owner: object, line: list[Point]) -> None:
-        xs, ys = zip(*line, strict=True)
-        self.edges.append((owner, line, (min(xs), min(ys), max(xs), max(ys))))
+        """An edge, cut into pieces no longer than a cell (so that each is filed in few cells)."""
+        for p, q in pairwise(line):
+            pieces = max(1, math.ceil(math.dist(p, q) / self.cell))
+            for k in range(pieces):
+                a, b = _lerp(p, q, k / pieces), _lerp(p, q, (k + 1) / pieces)
+                self._add("seg", owner, (a, b), _extent([a, b]))
+
+    def add_box(self, box: Box) -> None:
+        corners = box.corners()
+        self._add("box", None, tuple(corners), _extent(corners))
 
     def free(self, box: Box, owner: object = None, gap: float = 1.2, node_gap: float = 2.5) -> bool:
         """Is the box clear of every node (by node_gap), every placed box (by gap) and every edge not
         owned by `owner`?"""
         poly = box.grown(gap).corners()
-        x0, y0, x1, y1 = box.grown(gap).extent()
         clear = box.grown(node_gap).corners()
-        for cx, cy, r in self.circles:
-            near = (
-                cx + r > x0 - node_gap and cx - r < x1 + node_gap and cy + r > y0 - node_gap and cy - r < y1 + node_gap
-            )
-            if near and circle_overlap(clear, cx, cy, r):
-                return False
-        if any(convex_overlap(clear, other) for other in self.rects):
-            return False
-        for other in self.boxes:
-            if convex_overlap(poly, other):
-                return False
-        for key, line, (ex0, ey0, ex1, ey1) in self.edges:
-            if key == owner or ex1 < x0 or ex0 > x1 or ey1 < y0 or ey0 > y1:
+        near = _extent(clear)
+        tight = _extent(poly)
+        for kind, who, data, extent in self._near(near):
+            if kind == "circle":
+                if circle_overlap(clear, *data):
+                    return False
+            elif kind == "rect":
+                if convex_overlap(clear, data):
+                    return False
+            elif not _meet(extent, tight) or (kind == "seg" and who == owner):
                 continue
-            if any(convex_overlap(poly, [p, q]) for p, q in pairwise(line)):
+            elif convex_overlap(poly, data):
                 return False
         return True
 
     def near_edge(self, pt: Point, owner: object, d: float) -> bool:
         """Is a point closer than d to an edge not owned by `owner` (a crossing, say)?"""
-        for key, line, _ in self.edges:
-            if key != owner and any(_dist_to_segment(pt, p, q) < d for p, q in pairwise(line)):
+        for kind, who, data, _ in self._near((pt[0] - d, pt[1] - d, pt[0] + d, pt[1] + d)):
+            if kind == "seg" and who != owner and _dist_to_segment(pt, *data) < d:
                 return True
         return False
 
     def free_line(self, seg: list[Point], owner: object) -> bool:
         """Does a leader (a segment) keep clear of nodes and boxes, and cross no edge but its own?"""
         a, b = seg
-        if any(_dist_to_segment((cx, cy), a, b) < r + 0.5 for cx, cy, r in self.circles):
-            return False
-        if any(convex_overlap(other, seg) for other in [*self.rects, *self.boxes]):
-            return False
-        for key, line, _ in self.edges:
-            if key != owner and any(_segments_cross(a, b, p, q) for p, q in pairwise(line)):
+        for kind, who, data, _ in self._near(_extent(seg)):
+            if kind == "circle":
+                if _dist_to_segment(data[:2], a, b) < data[2] + 0.5:
+                    return False
+            elif kind in ("rect", "box"):
+                if convex_overlap(data, seg):
+                    return False
+            elif who != owner and _segments_cross(a, b, *data):
                 return False
         return True
 
@@ -302,7 +348,7 @@ def readable(angle: float) -> float:
     return angle
 
 
-def edge_spots(line: list[Point], w: float, h: float, step: float = 2.0) -> list[Box]:
+def edge_spots(line: list[Point], w: float, h: float, step: float = 2.5) -> list[Box]:
     """Where a label may sit on its own edge, nearest the source first: turned along the edge when
     the edge is no steeper than 60°, else upright."""
     spots = []
@@ -328,7 +374,7 @@ def ring_spots(x: float, y: float, reach: float, w: float, h: float, prefer: Seq
     return spots
 
 
-def leader_spots(line: list[Point], w: float, h: float, step: float = 4.0) -> list[tuple[Box, list[Point]]]:
+def leader_spots(line: list[Point], w: float, h: float, step: float = 6.0) -> list[tuple[Box, list[Point]]]:
     """Upright boxes beside an edge, each with a leader: the short line from the box to the point of
     the edge it names; nearest the source first, then farther out."""
     out = []
@@ -350,7 +396,7 @@ def place(obstacles: Obstacles, spots: list[Box], owner: object = None) -> Box |
     """The first spot clear of everything; it then becomes an obstacle itself."""
     for box in spots:
         if obstacles.free(box, owner):
-            obstacles.boxes.append(box.corners())
+            obstacles.add_box(box)
             return box
     return None
 
@@ -365,7 +411,7 @@ def place_with_leader(
             continue
         if not obstacles.free_line(leader, owner):
             continue
-        obstacles.boxes.append(box.corners())
+        obstacles.add_box(box)
         obstacles.add_edge(("leader", owner), leader)
         return box, leader
     return None

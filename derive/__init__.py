@@ -188,6 +188,11 @@ def explain(
 
 def _render(doc, fmt: str, templates: str | None) -> str | bytes:
     """The text of the notes (bytes for a PDF); HTML embeds the pictures from memory."""
+    if fmt in ("slides", "slides-tex"):
+        from derive.render.slides import compile_slides, render_slides
+
+        deck = render_slides(doc, Path(templates) if templates else None)
+        return deck if fmt == "slides-tex" else compile_slides(deck)
     from derive.render.notes import render
 
     return render(doc, fmt, Path(templates) if templates else None)

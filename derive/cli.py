@@ -12,6 +12,9 @@ from derive.cli_common import CONTEXT, document_options, refuse_overwrite, warn
 from derive.output import safe_stem, write
 
 EXTENSIONS = {"md": "md", "json": "json", "html": "html", "tex": "tex", "pdf": "pdf"}
+# The slides sit beside the notes without replacing their PDF or LaTeX: output/<name>.slides.pdf
+EXTENSIONS.update({"slides": "slides.pdf", "slides-tex": "slides.tex"})
+DRAWN = ("html", "tex", "pdf", "slides", "slides-tex")  # formats that show the diagrams unless --no-pictures
 
 
 # Subcommands other than `render`, imported only when run: they pull in SymPy's parser, lark,
@@ -93,8 +96,8 @@ def main():
 @click.argument("network", required=False, type=click.Path(dir_okay=False))
 @document_options(
     defaults.NOTES_FORMATS,
-    "Markdown lecture notes, every number as JSON, HTML, LaTeX or PDF.",
-    "Where to write; '-' for standard output. Default: output/<network name>.<format>.",
+    "Markdown lecture notes, every number as JSON, HTML, LaTeX or PDF; Beamer slides (PDF) or their LaTeX.",
+    "Where to write; '-' for standard output. Default: output/<network name>.<format> (slides: .slides.pdf).",
 )
 @click.option(
     "--point", default=defaults.POINT, show_default=True, type=int, help="Which data point to work through (1 = first)."
@@ -192,7 +195,7 @@ def render(
             max_derivations=max_derivations,
             max_expression=max_expression,
             plot_weight=plot_weight,
-            pictures=not no_pictures and (fmt in ("html", "tex", "pdf") or (fmt == "md" and _files_beside(target))),
+            pictures=not no_pictures and (fmt in DRAWN or (fmt == "md" and _files_beside(target))),
         )
     warn(notes.network.warnings)
     pics = notes.document.pictures

@@ -15,7 +15,7 @@ MAX_EXPRESSION = 120  # operations in an output's composed expression before it 
 # The formats of the notes (derive render, derive.explain, derive.render.notes), and the one written
 # when none is asked for. Here rather than in derive.render so the command line can offer them
 # without loading the renderers (`derive --expand` needs none).
-NOTES_FORMATS = ("md", "json", "html", "tex", "pdf")
+NOTES_FORMATS = ("md", "json", "html", "tex", "pdf", "slides", "slides-tex")  # slides: a Beamer deck
 NOTES_FORMAT = "md"  # derive render, train, study-lr, study-depth
 REPORT_FORMAT = "text"  # derive check and exercise-mark: a report for the terminal
 

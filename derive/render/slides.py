@@ -1,0 +1,159 @@
+"""Beamer slides (16:9) from the notes' Document: the same numbers and formulas, one idea per frame,
+each chain rule built up with overlays. The words live in templates/slides/deck.tex.j2; this module
+only cuts the Document's TeX lines into the pieces a frame needs (rows to break on, groups of
+factors) and compiles the deck with derive.render.tex's sandboxed pdflatex."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from derive.escape import pdf_text, tex_escape
+from derive.steps.notes import Document
+from derive.templating import environment, render_template
+
+TEMPLATE = "slides/deck.tex.j2"
+FACTORS_PER_ROW = 4  # chain-rule factors side by side before the row breaks
+TABLE_ROWS = 8  # rows of the closing table per slide, at 14 pt on a 16:9 frame
+
+# A relation at the top level of a display line, where a long line may break onto a new row.
+_RELATIONS = (" = ", " \\approx ")
+# A binary + or − at the top level: the second place a line too long for one row may break.
+_TERMS = (" + ", " - ")
+
+
+def _top_level_split(line: str, seps: tuple[str, ...]) -> list[tuple[str, str]]:
+    """`line` cut at each `seps` outside braces, brackets and \\left…\\right: [("", first), (sep, part), …]."""
+    parts: list[tuple[str, str]] = []
+    depth, start, sep_before, i = 0, 0, "", 0
+    while i < len(line):
+        if line.startswith("\\left", i) and not line[i + 5 : i + 6].isalpha():
+            depth += 1
+        elif line.startswith("\\right", i) and not line[i + 6 : i + 7].isalpha():
+            depth -= 1
+        ch = line[i]
+        if ch in "{([":
+            depth += 1
+        elif ch in "})]":
+            depth -= 1
+        elif depth == 0:
+            sep = next((s for s in seps if line.startswith(s, i)), None)
+            if sep and line[start:i].strip():
+                parts.append((sep_before, line[start:i].strip()))
+                sep_before, start = sep.strip(), i + len(sep)
+                i = start
+                continue
+        i += 1
+    parts.append((sep_before, line[start:].strip()))
+    return parts
+
+
+def _row_text(rel: str, part: str, reveal: str | None, indent: str = "") -> str:
+    """One relation and its right side; from `reveal` on (an overlay step) only uncovered then."""
+    text = f"{indent}{rel} {part}".strip()
+    return f"{{}}\\uncover<{reveal}->{{{{}}{text}}}" if reveal else text
+
+
+def _rows(line: str, mode: str, reveal: tuple[int, str] | None = None) -> str:
+    """An aligned body for `line`: `one` row; `two` rows, broken before the relation revealed later
+    (else before the last relation); a row per relation (`rel`); or a row per relation and per
+    top-level + or − (`terms`). With `reveal` = (k, step), the k-th relation on is uncovered at that
+    overlay step."""
+    pieces = _top_level_split(line, _RELATIONS)
+    lhs, rest = pieces[0][1], pieces[1:]
+    if not rest:
+        return lhs
+    cut = reveal[0] if reveal else len(rest)
+    rows: list[list[str]] = []
+    for n, (rel, part) in enumerate(rest, start=1):
+        shown = reveal[1] if reveal and n >= reveal[0] else None
+        bits = _top_level_split(part, _TERMS) if mode == "terms" else [("", part)]
+        texts = [_row_text(rel, bits[0][1], shown)] + [_row_text(op, bit, shown, "\\quad ") for op, bit in bits[1:]]
+        joined = mode == "one" or (mode == "two" and n not in (1, cut))
+        if joined and rows:
+            rows[-1].extend(texts)
+        else:
+            rows.extend([[t] for t in texts])
+    if mode == "one":
+        return f"{lhs} " + " ".join(rows[0])
+    lines = [" ".join(r) for r in rows]
+    return " \\\\\n".join([f"{lhs} &{lines[0]}"] + [f"&{r}" for r in lines[1:]])
+
+
+def fit(line: str, reveal_at: int = 0, step: int | str = "") -> str:
+    """A display line that keeps to the frame: `\\fitline{one row}{two rows}{a row per relation}{a
+    row per relation and term}`; the deck's \\fitline sets the first of these that fits the line's
+    width. With `reveal_at` = k and an overlay `step`, the k-th relation on appears only at that step."""
+    reveal = (reveal_at, str(step)) if reveal_at and step else None
+    modes = ("one", "two", "rel", "terms")
+    return "\\fitline" + "".join("{" + _rows(line, mode, reveal) + "}" for mode in modes)
+
+
+def relations(line: str) -> int:
+    """How many relations (=, ≈) a line has at its top level."""
+    return len(_top_level_split(line, _RELATIONS)) - 1
+
+
+def factor_rows(factors) -> list[list]:
+    """A path's factors in rows of at most FACTORS_PER_ROW, as even as they go (4 → 2 + 2)."""
+    factors = list(factors)
+    rows = max(1, math.ceil(len(factors) / FACTORS_PER_ROW))
+    per = math.ceil(len(factors) / rows) if factors else 1
+    return [factors[i : i + per] for i in range(0, len(factors), per)]
+
+
+_NEGATIVE = re.compile(r"^-")
+
+
+def factor_value(value: str) -> str:
+    """A factor's number in a product: in brackets when negative, as the notes write it."""
+    return f"\\left({value}\\right)" if _NEGATIVE.match(value) else value
+
+
+def overlay_steps(factor_counts: list[int]) -> int:
+    """How many overlay steps the deck gives one parameter's chain rule: per path, its route, then
+    for each factor its formula and its number, then the product; with more than one path, a frame
+    that adds each product in turn, then the sum. (The deck's numbering in deck.tex.j2 follows it.)"""
+    steps = sum(1 + 2 * f + 1 for f in factor_counts)
+    return steps + (len(factor_counts) + 1 if len(factor_counts) > 1 else 0)
+
+
+SLIDE_FILTERS: dict[str, Callable[..., Any]] = {
+    "tex_escape": tex_escape,
+    "pdf_text": pdf_text,
+    "fit": fit,
+    "relations": relations,
+    "factor_rows": factor_rows,
+    "factor_value": factor_value,
+}
+
+
+def render_slides(doc: Document, templates: Path | None = None) -> str:
+    """The Beamer source of the deck for `doc` (diagrams where `doc.pictures` holds them)."""
+    # The TikZ as derive.pictures drew it (what derive.render.tex.picture_tex hands the notes); the
+    # deck shows no plot, so no file has to go beside it.
+    pictures = doc.pictures.tikz if doc.pictures is not None else {}
+    network = pictures.get("network") if isinstance(pictures.get("network"), str) else None
+    paths = pictures.get("paths") if isinstance(pictures.get("paths"), dict) else {}
+    table = list(doc.backward.params)
+    env = environment("tex", templates, SLIDE_FILTERS)
+    page = render_template(
+        env,
+        TEMPLATE,
+        doc=doc,
+        title=doc.title,
+        network=network,
+        path_pictures=paths,
+        table=[table[i : i + TABLE_ROWS] for i in range(0, len(table), TABLE_ROWS)],
+    )
+    return re.sub(r"\n{3,}", "\n\n", page).lstrip()
+
+
+def compile_slides(tex: str) -> bytes:
+    """The deck as PDF, through the notes' sandboxed LaTeX run."""
+    from derive.render.tex import compile_pdf
+
+    return compile_pdf(tex)

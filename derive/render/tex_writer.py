@@ -38,6 +38,8 @@ _COMMAND_WIDTH = {
     "quad": "xx",
     "qquad": "xxxx",
 }
+_LONG_WORD = re.compile(r"\S{25,}")
+_BREAK_AFTER = re.compile(r"/|\{\\ttfamily\\char95\}|\\_")  # a slash, an escaped underscore
 _ROW_END = re.compile(r"\s*\\\\\s*\n")
 
 
@@ -291,7 +293,7 @@ class _Writer(InlineWriter):
         if e.tag == "em":
             return f"\\emph{{{inner}}}"
         if e.tag == "code":
-            return f"\\texttt{{{tex_escape(''.join(e.itertext()))}}}"
+            return f"\\texttt{{{_breakable(tex_escape(''.join(e.itertext())))}}}"
         if e.tag == "a":
             href = e.get("href", "")
             if href.startswith("#"):
@@ -309,7 +311,7 @@ class _Writer(InlineWriter):
             if isinstance(part, Formula):
                 out.append(self.display(part.tex) if part.display else _inline_maths(part.tex))
             else:
-                out.append(tex_escape(part))
+                out.append(_breakable(tex_escape(part)))
         return "".join(out)
 
     def display(self, tex: str) -> str:
@@ -348,6 +350,12 @@ def _align_row(row: str) -> str:
         if token == "&" and depth == 0:
             return f"{lhs.strip()} &= \\fitrhs{{{rhs[: m.start()].strip()}}} {rhs[m.start() :].strip()}"
     return f"{lhs.strip()} &= \\fitrhs{{{rhs.strip()}}}"
+
+
+def _breakable(escaped: str) -> str:
+    """Escaped text whose long words (a file's path) may break after each / and _ instead of running
+    into the margin; TeX hyphenates neither a path nor typewriter text."""
+    return _LONG_WORD.sub(lambda m: _BREAK_AFTER.sub(r"\g<0>\\allowbreak{}", m.group(0)), escaped)
 
 
 def _inline_maths(tex: str) -> str:

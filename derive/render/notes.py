@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Any
 
 import jinja2
 
-from derive import defaults
+from derive import defaults, json_text
 from derive.escape import md_escape
 from derive.latex import tex_name
 from derive.steps.document import Factor
@@ -127,4 +126,4 @@ def to_json(doc: Document) -> str:
         }
     if not doc.backward.available:
         data["gradients_unavailable"] = doc.backward.reason
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return json_text.dumps(data)

@@ -96,7 +96,11 @@ def _problems(s) -> list[str]:
                 found.append(f"label {a['owner']} overlaps label {b['owner']}")
         for sh in nodes:
             poly = _node_polygon(sh)
-            hit = _circle_meets(a["corners"], sh["x"], sh["y"], sh["r"]) if poly is None else _polys_overlap(a["corners"], poly)
+            hit = (
+                _circle_meets(a["corners"], sh["x"], sh["y"], sh["r"])
+                if poly is None
+                else _polys_overlap(a["corners"], poly)
+            )
             if hit:
                 found.append(f"label {a['owner']} overlaps node {sh['name']}")
         for owner, line in strokes:
@@ -126,10 +130,14 @@ def _problems(s) -> list[str]:
     tops += [min(y for _, y in lab["corners"]) for lab in labels]
     if min(tops) < band:
         found.append(f"the picture starts at {min(tops):.1f}, inside the heading band (to {band:.1f})")
-    right = max([sh["x"] + (sh["r"] if sh["shape"] == "circle" else sh["w"] / 2) for sh in nodes]
-                + [x for lab in labels for x, _ in lab["corners"]])
-    bottom = max([sh["y"] + (sh["r"] if sh["shape"] == "circle" else sh["h"] / 2) for sh in nodes]
-                 + [y for lab in labels for _, y in lab["corners"]])
+    right = max(
+        [sh["x"] + (sh["r"] if sh["shape"] == "circle" else sh["w"] / 2) for sh in nodes]
+        + [x for lab in labels for x, _ in lab["corners"]]
+    )
+    bottom = max(
+        [sh["y"] + (sh["r"] if sh["shape"] == "circle" else sh["h"] / 2) for sh in nodes]
+        + [y for lab in labels for _, y in lab["corners"]]
+    )
     if right > s["width"] or bottom > s["height"]:
         found.append(f"content reaches ({right:.1f}, {bottom:.1f}) outside the {s['width']} × {s['height']} picture")
     return found
@@ -144,13 +152,23 @@ def _svg_labels(markup):
             continue
         m = re.fullmatch(r"translate\(([-\d.]+) ([-\d.]+)\)(?: rotate\(([-\d.]+)\))?", g.get("transform"))
         rect = g.find(f"{NS}rect")
-        out.append((g.get("data-owner"), float(m[1]), float(m[2]), float(m[3] or 0), float(rect.get("width")),
-                    float(rect.get("height"))))
+        out.append(
+            (
+                g.get("data-owner"),
+                float(m[1]),
+                float(m[2]),
+                float(m[3] or 0),
+                float(rect.get("width")),
+                float(rect.get("height")),
+            )
+        )
     return out
 
 
-TIKZ_LABEL = re.compile(r"\\node\[inner sep=0pt, outer sep=0pt, fill=white[^\]]*?minimum width=([-\d.]+)pt, "
-                        r"minimum height=([-\d.]+)pt[^\]]*?(?:, rotate=([-\d.]+))?\] at \(([-\d.]+),([-\d.]+)\)")
+TIKZ_LABEL = re.compile(
+    r"\\node\[inner sep=0pt, outer sep=0pt, fill=white[^\]]*?minimum width=([-\d.]+)pt, "
+    r"minimum height=([-\d.]+)pt[^\]]*?(?:, rotate=([-\d.]+))?\] at \(([-\d.]+),([-\d.]+)\)"
+)
 
 
 def _tikz_labels(text):

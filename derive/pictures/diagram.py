@@ -60,6 +60,8 @@ MAX_HEIGHT = 600.0
 SVG_SCALE = 1.48  # pixels per point in the SVG's own size: 450 pt is 666 px, inside a 42 rem column
 NAME, VALUE, TEXT = 9.0, 8.0, 7.0  # font sizes (pt): node names; values inside nodes; labels beside them
 TITLE = 10.0
+BOLD = 1.1  # bold text is about this much wider
+NAME_BASE, VALUE_BASE = -2.5, 8.5  # baselines of a node's name and value below its centre (pt)
 # Okabe & Ito's colours for colour-blind readers (yellow left out: too pale on white), and a dash per
 # path so that paths differ in more than colour. SVG dasharray; TikZ writes the same as on/off pairs.
 PATH_COLORS = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
@@ -78,7 +80,7 @@ class _Style:
     vertical_spacing: Spacing
 
 
-FULL = _Style(False, True, Spacing(layer=88, row=80, loss=46, top=30), Spacing(layer=70, row=96, loss=58, top=30))
+FULL = _Style(False, True, Spacing(layer=88, row=80, loss=46, top=30), Spacing(layer=64, row=96, loss=54, top=30))
 COMPACT = _Style(True, False, Spacing(layer=62, row=40, loss=48, top=16), Spacing(layer=50, row=70, loss=44, top=16))
 
 
@@ -243,9 +245,9 @@ def _shapes(ctx: _Ctx) -> dict[str, dict]:
     for n in net.neurons:
         value = _minus(_value(ctx.fwd.neurons[n.name].O, ctx.digits)) if ctx.values and ctx.fwd else ""
         runs = name_runs(n.name)
-        lines = [_line(runs, NAME, 0, -1.5 if value else 0.25 * NAME)]
+        lines = [_line(runs, NAME, 0, NAME_BASE if value else 0.25 * NAME)]
         if value:
-            lines.append(_line([(value, False)], VALUE, 0, 8.5))
+            lines.append(_line([(value, False)], VALUE, 0, VALUE_BASE))
         r = max(max(_reach(b) for b in lines) + 1.5, 11.0 if ctx.style.compact else 15.0)
         out[n.name] = {
             "name": n.name,
@@ -272,17 +274,17 @@ def _node_texts(sh: dict) -> list[dict]:
     """The lines of text inside a node, each with its box (for the geometric tests)."""
     x, y = sh["x"], sh["y"]
     if sh["name"] == LOSS:
-        lines = [([("L", False)], NAME, -1.5 if sh["value"] else 0.25 * NAME)]
+        lines = [([("L", False)], NAME, NAME_BASE if sh["value"] else 0.25 * NAME)]
         if sh["value"]:
-            lines.append(([(sh["value"], False)], VALUE, 8.5))
+            lines.append(([(sh["value"], False)], VALUE, VALUE_BASE))
     elif sh["shape"] == "circle":
-        lines = [(sh["runs"], NAME, -1.5 if sh["value"] else 0.25 * NAME)]
+        lines = [(sh["runs"], NAME, NAME_BASE if sh["value"] else 0.25 * NAME)]
         if sh["value"]:
-            lines.append(([(sh["value"], False)], VALUE, 8.5))
+            lines.append(([(sh["value"], False)], VALUE, VALUE_BASE))
     else:
-        lines = [(sh["runs"], NAME, -1.5 if sh["label"] else 0.25 * NAME)]
+        lines = [(sh["runs"], NAME, NAME_BASE if sh["label"] else 0.25 * NAME)]
         if sh["label"]:
-            lines.append(([(sh["label"], False)], TEXT, 8.5))
+            lines.append(([(sh["label"], False)], TEXT, VALUE_BASE))
     out = []
     for runs, size, base in lines:
         b = _line(runs, size, x, y + base)
@@ -468,12 +470,12 @@ def _frame(ctx: _Ctx, arranged: dict) -> dict:
     net, paths = ctx.net, ctx.paths
     title_lines: list[dict] = []
     if paths is None:
-        for i, line in enumerate(_wrap(net.title, TITLE, MAX_WIDTH - 2 * MARGIN)):
+        for i, line in enumerate(_wrap(net.title, TITLE * BOLD, MAX_WIDTH - 2 * MARGIN)):
             title_lines.append({"text": line, "x": MARGIN, "baseline": 13.0 + 13 * i})
     x0, y0, x1, y1 = _content_box(arranged)
     width = x1 - x0 + 2 * MARGIN
     if title_lines:
-        width = max(width, 2 * MARGIN + max(text_width([(t["text"], False)], TITLE) for t in title_lines))
+        width = max(width, 2 * MARGIN + max(text_width([(t["text"], False)], TITLE * BOLD) for t in title_lines))
     legend = _legend(ctx, max(width, 200.0)) if paths is not None else []
     if legend:
         width = max(width, max(i["text_x"] + i["w"] for i in legend) + MARGIN)
@@ -714,7 +716,7 @@ def _summary(net: Network, lay: Layout) -> dict:
         f"{len(net.neurons):,} neurons and {net.edge_count():,} edges are too many to draw one by one "
         f"(the limit is {BIG_NEURONS} neurons or {BIG_EDGES} edges): one box per layer."
     )
-    width = max(16 + len(boxes) * gap - (gap - w), 16 + text_width([(net.title, False)], TITLE))
+    width = max(16 + len(boxes) * gap - (gap - w), 16 + text_width([(net.title, False)], TITLE * BOLD))
     width = min(max(width, 200.0), max(MAX_WIDTH, 16 + len(boxes) * gap - (gap - w)))
     note_lines = _wrap(note, TEXT, width - 16)
     height = y + h / 2 + 12 + 10 * len(note_lines)

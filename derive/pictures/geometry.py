@@ -352,7 +352,7 @@ def edge_spots(line: list[Point], w: float, h: float, step: float = 2.5) -> list
     """Where a label may sit on its own edge, nearest the source first: turned along the edge when
     the edge is no steeper than 60°, else upright."""
     spots = []
-    for (x, y), direction in along(line, (w / 2 + 3.0, w / 2 + ARROW[0] + 2.0), step):
+    for (x, y), direction in along(line, (w / 2 + 4.0, w / 2 + ARROW[0] + 2.0), step):
         angle = readable(direction)
         spots.append(Box(x, y, w, h, round(angle, 2) if abs(angle) <= 60 else 0.0))
     if not spots:  # an edge shorter than its label: its middle, upright

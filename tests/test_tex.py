@@ -231,7 +231,7 @@ def test_the_plots_of_the_markdown_notes_are_in_the_pdf(tmp_path):
     draw_pictures(doc, "deep_files")
     tex = render(doc, "tex")
     for name in ("activations", "layer_gradients"):
-        assert rf"\includegraphics[width=0.8\linewidth]{{deep_files/{name}.pdf}}" in tex
+        assert rf"\fitpicture{{\includegraphics{{deep_files/{name}.pdf}}}}" in tex
         assert doc.pictures.tex_files()[f"deep_files/{name}.pdf"].startswith(b"%PDF")
     pdf = tmp_path / "notes.pdf"
     pdf.write_bytes(render(doc, "pdf"))

@@ -85,7 +85,7 @@ def picture_tex(pictures) -> dict[str, str]:
         elif isinstance(ref, str) and isinstance(drawn, str):
             out[ref] = drawn
         elif isinstance(ref, str) and ref in pictures.graphics:
-            out[ref] = f"\\includegraphics[width=0.8\\linewidth]{{{pictures.graphics[ref]}}}"
+            out[ref] = f"\\fitpicture{{\\includegraphics{{{pictures.graphics[ref]}}}}}"  # its size, or the line
     return out
 
 

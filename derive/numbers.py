@@ -167,9 +167,10 @@ class Num:
 
 def _fraction_mpf(x: Fraction) -> mpmath.mpf:
     """mpf(numerator) / denominator at max(WORK_DIGITS, mp.dps) digits, rounded as mpmath rounds it.
-    Remembered for the values met most (a random layer's weights take a few hundred values)."""
+    Remembered for the values met most (a random layer's weights take a few hundred values), keyed
+    by numerator and denominator (a Fraction's own hash takes a modular inverse)."""
     prec = libmp.dps_to_prec(max(WORK_DIGITS, mpmath.mp.dps))
-    key = (x, prec)
+    key = (x.numerator, x.denominator, prec)
     got = _CONVERTED.get(key)
     if got is None:
         top = libmp.mpf_pos(libmp.from_int(x.numerator), prec, libmp.round_nearest)
@@ -181,6 +182,18 @@ def _fraction_mpf(x: Fraction) -> mpmath.mpf:
 
 
 _CONVERTED: dict = {}
+
+
+def minus_product(old: Fraction, g: Num, eta: Num) -> Num:
+    """old − g·η, the same value as Num(old) − g * eta (exact when every part is; else g·η and the
+    difference each rounded once at the caller's working precision), without the general operators'
+    checks: a network's update runs it once for every parameter."""
+    if g.exact is not None or eta.exact is None or eta.exact == 0:
+        return Num(old) - g * eta
+    prec = mpmath.mp.prec
+    product = libmp.mpf_mul(g.mp._mpf_, eta.mp._mpf_, prec, libmp.round_nearest)
+    start = _fraction_mpf(old)._mpf_
+    return Num(None, mpmath.mp.make_mpf(libmp.mpf_sub(start, product, prec, libmp.round_nearest)))
 
 
 def dot(pairs, start: Num | None = None) -> Num:

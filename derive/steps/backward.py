@@ -16,7 +16,7 @@ from derive.calculus.graph import Forward
 from derive.calculus.symbolic import verify
 from derive.errors import NotDifferentiable
 from derive.latex import delta_names, partial, tex_name
-from derive.numbers import Num, exact_text, json_decimal
+from derive.numbers import Num, exact_text, json_decimal, minus_product
 from derive.steps.document import Alike, AlikeRow, BackwardSection, DeltaRow, DeltaUse, Derivation, Factor, Path, UseTex
 from derive.steps.layers import TABLE_ROWS, abbreviate, backward_rows, delta_matrix, layers_of, path_facts
 from derive.texnum import TexNumbers
@@ -47,13 +47,16 @@ def backward_section(net, shown: Forward, exact: Forward, zt, tn: TexNumbers, op
     progress.stage("gradients", len(order))
     json, budget = {}, path_budget(net.edge_count())
     chain = _Chain(exact, back_exact, zt, None, ctx.weight_of)
-    for i, p in enumerate(order):
-        json[p], budget = _json_gradient(net, chain, p, ctx, budget)
-        progress.advance(i + 1)
+    stepped = {}  # each parameter's update, in the same pass as its gradient's JSON
+    with mpmath.workdps(exact.dps):  # at the working precision, like every other value
+        for i, p in enumerate(order):
+            json[p], budget = _json_gradient(net, chain, p, ctx, budget)
+            old = net.parameters[p]
+            stepped[p] = Num(old) if p in net.freeze else minus_product(old, back_exact.gradients[p], ctx.eta)
+            progress.advance(i + 1)
+    updated = {p: stepped[p] for p in net.parameters}  # in the file's order
     progress.stage("independent check")
     check = verify(net, exact.point, back_exact.gradients, budget=options.verify_budget) if options.verify else None
-    with mpmath.workdps(exact.dps):  # at the working precision, like every other value
-        updated = {p: _update(net, p, back_exact.gradients[p], ctx.eta) for p in net.parameters}
     carried = {}
     if back is not back_exact:  # a hand calculation's carried values: their gradients and updates too
         with mpmath.workdps(shown.dps):

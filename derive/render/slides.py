@@ -113,14 +113,6 @@ def factor_value(value: str) -> str:
     return f"\\left({value}\\right)" if _NEGATIVE.match(value) else value
 
 
-def overlay_steps(factor_counts: list[int]) -> int:
-    """How many overlay steps the deck gives one parameter's chain rule: per path, its route, then
-    for each factor its formula and its number, then the product; with more than one path, a frame
-    that adds each product in turn, then the sum. (The deck's numbering in deck.tex.j2 follows it.)"""
-    steps = sum(1 + 2 * f + 1 for f in factor_counts)
-    return steps + (len(factor_counts) + 1 if len(factor_counts) > 1 else 0)
-
-
 SLIDE_FILTERS: dict[str, Callable[..., Any]] = {
     "tex_escape": tex_escape,
     "pdf_text": pdf_text,

@@ -133,17 +133,26 @@ def scene(net: Network, fwd: Forward | None = None, highlight: str | None = None
     shapes = _shapes(ctx)
     extent = {k: (2 * v["r"], 2 * v["r"]) if v["shape"] == "circle" else (v["w"], v["h"]) for k, v in shapes.items()}
     vertical = _vertical(net, style, extent)
-    spacing = style.vertical_spacing if vertical else style.spacing
+    best = _best_of(ctx, shapes, extent, vertical)
+    if vertical and _width(best) > MAX_WIDTH:  # down the page grew too wide after all: try across
+        across = _best_of(ctx, shapes, extent, False)
+        if _score(across) < _score(best):
+            best = across
+    return _frame(ctx, best)
+
+
+def _best_of(ctx: _Ctx, shapes: dict, extent: dict, vertical: bool) -> dict:
+    """The best arrangement in one direction: values on the edges if they fit, else names there and
+    the values in a table below the picture."""
+    spacing = ctx.style.vertical_spacing if vertical else ctx.style.spacing
+    ctx.edge_values = True
     best = _search(ctx, shapes, extent, vertical, spacing)
     if ctx.values and (best["key"] or _width(best) > MAX_WIDTH):
-        # too crowded for "w4 = 0.02" on every edge: names on the edges, values in a table below
         ctx.edge_values = False
         plain = _search(ctx, shapes, extent, vertical, spacing)
         if _score(plain)[:3] < _score(best)[:3] or _width(plain) < 0.8 * _width(best):
             best = plain
-        else:
-            ctx.edge_values = True
-    return _frame(ctx, best)
+    return best
 
 
 def _search(ctx: _Ctx, shapes: dict, extent: dict, vertical: bool, spacing: Spacing) -> dict:
@@ -164,7 +173,7 @@ def _search(ctx: _Ctx, shapes: dict, extent: dict, vertical: bool, spacing: Spac
             for c, n in crowded.items():  # the gaps with most crowded labels, a little at a time
                 if 2 * n >= most:
                     stretch[c] = stretch.get(c, 1.0) + 0.07
-        if best is not None and not best["key"] and _width(best) <= MAX_WIDTH:
+        if best is not None and not best["key"]:  # wider spacing would only make it wider
             break
     assert best is not None
     return best
@@ -174,11 +183,13 @@ STRETCHES = 12  # times the gaps with a crowded label are widened before everyth
 
 
 def _score(attempt: dict) -> tuple:
-    """Better first: every label on the picture; within the text width; fewest leaders; narrowest."""
-    key = attempt["key"]
+    """Better first: every label on the picture; within the text width (else narrowest); fewest
+    leaders; narrowest."""
+    key = len(attempt["key"])
     leaders = sum(1 for lab in attempt["labels"] if lab["leader"])
     width = _width(attempt)
-    return (bool(key), width > MAX_WIDTH, len(key), leaders, width)
+    over = width > MAX_WIDTH
+    return (key > 0, over, key, width if over else 0.0, leaders, width)
 
 
 def _crowded(attempt: dict) -> Counter:
@@ -355,7 +366,14 @@ def _arrange(ctx: _Ctx, lay: Layout, proto: dict[str, dict]) -> dict:
             labels.append({**item, **_box(found[0]), "leader": _round(found[1])})
         else:
             key.append({**item, "where": f"{owner[0]} → {owner[1]}"})
-    return {"layout": lay, "shapes": shapes, "edges": edges, "labels": labels, "key": key}
+    return {
+        "layout": lay,
+        "shapes": shapes,
+        "edges": edges,
+        "labels": labels,
+        "key": key,
+        "edge_values": ctx.edge_values,
+    }
 
 
 def _labelled(ctx: _Ctx, neuron: str, bias: bool = False, edge: tuple | None = None) -> bool:
@@ -499,6 +517,7 @@ def _frame(ctx: _Ctx, arranged: dict) -> dict:
             entry["baseline"] = round(height + 6 + 11 * i, 2)
         height += 11 * len(key_lines) + 6
     table: list[dict[str, Any]] = []
+    ctx.edge_values = arranged["edge_values"]
     if ctx.show_values and not ctx.style.compact and not ctx.edge_values:
         entries = [_weight_label(p, ctx.params, ctx.digits, True) for p in net.parameters]
         cell = max(text_width(runs, TEXT) for runs, _ in entries) + 12
@@ -665,7 +684,8 @@ def _weight_label(w, params, digits, show_values, prefix="") -> tuple[list, str]
     """(SVG runs, TeX) of a weight or bias: `w4 = 0.02`, or the number of a fixed one."""
     if not isinstance(w, str):
         text = _value(Num(w), digits)
-        return [(_minus(prefix + text), False)], f"${prefix}{number(text)}$"
+        sign = "" if text.startswith("-") else prefix  # a fixed bias of −0.5 reads "−0.5", not "+−0.5"
+        return [(_minus(sign + text), False)], f"${sign}{number(text)}$"
     runs = [(prefix, False)] if prefix else []
     runs += name_runs(w)
     tex = prefix + tex_name(w)

@@ -117,6 +117,19 @@ def test_user_text_in_the_title_is_escaped(tmp_path):
     assert r"\title{50\% \& \ensuremath{\$}5 \#1}" in slides_tex(net)
 
 
+def test_a_network_without_gradients_says_why_and_stops_after_the_loss(tmp_path):
+    # the perceptron with a step activation: back-propagation has nothing to work with
+    net = tmp_path / "step.yaml"
+    text = (ROOT / "examples" / "perceptron.yaml").read_text()
+    net.write_text(
+        text.replace("activation: sigmoid, threshold: 0.5", "activation: step").replace(
+            "loss: binary_cross_entropy", "loss: squared_error"
+        )
+    )
+    titles = re.findall(r"\\begin\{frame\}(?:\[t\])?\{([^}$]*)", slides_tex(net))
+    assert titles[-2:] == ["The loss", "No gradients"]
+
+
 # -- compiled ------------------------------------------------------------------------------------------
 def need_tex():
     if not shutil.which("pdflatex"):

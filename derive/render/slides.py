@@ -113,11 +113,18 @@ def factor_value(value: str) -> str:
     return f"\\left({value}\\right)" if _NEGATIVE.match(value) else value
 
 
+def result(line: str) -> str:
+    """The last relation of a line and its right side (`\\approx 0.5`, or `= 2` when exact)."""
+    rel, part = _top_level_split(line, _RELATIONS)[-1]
+    return f"{rel} {part}"
+
+
 SLIDE_FILTERS: dict[str, Callable[..., Any]] = {
     "tex_escape": tex_escape,
     "pdf_text": pdf_text,
     "fit": fit,
     "relations": relations,
+    "result": result,
     "factor_rows": factor_rows,
     "factor_value": factor_value,
 }

@@ -209,3 +209,32 @@ def test_a_softmax_output_is_written_through_its_weighted_sum():
             rf"O_{{2{k}}} = \frac{{e^{{z_{{2{k}}}}}}}{{{total}}}, \quad z_{{2{k}}} = w_{{{w}}} \tanh"
         )
         assert line.count(r"\tanh") == 2 and line.endswith(f"+ b_{{{b}}}") and f"w_{{{v}}} \\tanh" in line
+
+
+PLOTTED = [  # (command, example, the pictures its Markdown notes show)
+    ("render", "pass_fail", ["network", "paths_w4", "paths_w1", "descent_w4"]),  # render: {plot_weight: w4}
+    ("render", "deep_sigmoid", ["activations", "layer_gradients"]),
+    ("train", "training_pass_fail", ["loss"]),
+    ("train", "and_perceptron", ["boundary"]),
+    ("study-lr", "regression_lr", ["rates"]),
+    ("study-depth", "deep_sigmoid", ["depth"]),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("command", "example", "shown"), PLOTTED, ids=[f"{c}-{e}" for c, e, _ in PLOTTED])
+def test_every_picture_of_the_markdown_notes_is_in_the_latex(command, example, shown, tmp_path, monkeypatch):
+    """The descent curve, the activations and per-layer gradients, the loss curve, the decision
+    boundary, the learning-rate and depth plots: each picture the Markdown (and HTML) shows is drawn
+    in the LaTeX too, each within the line (\\fitpicture)."""
+    monkeypatch.chdir(ROOT)
+    md_file, tex_file = tmp_path / "notes.md", tmp_path / "notes.tex"
+    for fmt, target in (("md", md_file), ("tex", tex_file)):
+        args = [command, f"examples/{example}.yaml", "-f", fmt, "-o", str(target)]
+        assert CliRunner().invoke(cli, args, catch_exceptions=False).exit_code == 0
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md_file.read_text(encoding="utf-8"))
+    for name in shown:
+        assert any(Path(src).stem == name for src in images), f"the Markdown notes no longer show {name}"
+    tex = tex_file.read_text(encoding="utf-8")
+    drawn = tex.count(r"\fitpicture{")
+    assert drawn >= len(images), f"{len(images)} pictures in the Markdown, {drawn} in the LaTeX"

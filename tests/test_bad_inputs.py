@@ -7,6 +7,7 @@ expectations.txt. `# expect-exit: 0` marks a file that only earns warnings.
 Most cases run `derive.cli.main` in-process (click's CliRunner); a few run the real command in a
 subprocess, where a traceback, a crash or a side effect would show as it does for a user.
 """
+
 from __future__ import annotations
 
 import os
@@ -42,7 +43,7 @@ def _case(path: Path, table) -> tuple[list[str], int]:
     expected, code = list(table.get(path.name, [])), 2
     for line in path.read_bytes().decode("utf-8", "replace").splitlines():
         if line.startswith("# expect: "):
-            expected.append(line[len("# expect: "):])
+            expected.append(line[len("# expect: ") :])
         elif line.startswith("# expect-exit: "):
             code = int(line.split(":", 1)[1])
     return expected, code
@@ -95,12 +96,23 @@ def test_bad_input_in_process(name, loader, tmp_path, monkeypatch):
 
 def _run(path: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run([sys.executable, "-m", "derive.cli", str(path), *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "derive.cli", str(path), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
-SUBPROCESS_CASES = ["04_tab_indent.yaml", "37_binary_garbage.bin", "40_billion_laughs.yaml",
-                    "65_deep_brackets.yaml", "100_many_mistakes.yaml"]
+SUBPROCESS_CASES = [
+    "04_tab_indent.yaml",
+    "37_binary_garbage.bin",
+    "40_billion_laughs.yaml",
+    "65_deep_brackets.yaml",
+    "100_many_mistakes.yaml",
+]
 
 
 @pytest.mark.parametrize("name", SUBPROCESS_CASES)
@@ -147,8 +159,9 @@ def test_expand_reports_the_same_problems(tmp_path, monkeypatch):
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize("target, words", [("no_such_file.yaml", "no such file"),
-                                           ("/dev/zero", "is a device, not a regular file")])
+@pytest.mark.parametrize(
+    "target, words", [("no_such_file.yaml", "no such file"), ("/dev/zero", "is a device, not a regular file")]
+)
 def test_unreadable_paths(target, words, tmp_path, monkeypatch):
     if target.startswith("/dev/") and not Path(target).exists():
         pytest.skip(f"{target} does not exist here")
@@ -164,14 +177,45 @@ def test_mutated_examples_never_crash_the_loader():
     from derive.spec.loader import load
 
     texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "examples").glob("*.yaml"))]
-    pieces = ["{", "}", "[", "]", ":", ": ", ",", "- ", "\n", "  ", "\t", "'", '"', "&a ", "*a", "!x ", "yes",
-              "~", "0", "-1", "1e400", ".nan", "O1", "x1", "w1", "softmax", "from", "activation", "? ", "#", "---"]
+    pieces = [
+        "{",
+        "}",
+        "[",
+        "]",
+        ":",
+        ": ",
+        ",",
+        "- ",
+        "\n",
+        "  ",
+        "\t",
+        "'",
+        '"',
+        "&a ",
+        "*a",
+        "!x ",
+        "yes",
+        "~",
+        "0",
+        "-1",
+        "1e400",
+        ".nan",
+        "O1",
+        "x1",
+        "w1",
+        "softmax",
+        "from",
+        "activation",
+        "? ",
+        "#",
+        "---",
+    ]
     rng = random.Random(2024)
     for _ in range(400):
         text = rng.choice(texts)
         for _ in range(rng.randint(1, 4)):
             at = rng.randrange(len(text) + 1)
-            text = text[:at] + rng.choice(pieces) + text[at + rng.randint(0, 6):]
+            text = text[:at] + rng.choice(pieces) + text[at + rng.randint(0, 6) :]
         try:
             load(text, "mutated.yaml")
         except SpecError as exc:

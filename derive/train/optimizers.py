@@ -10,6 +10,7 @@ from math import isqrt
 from typing import ClassVar
 
 import mpmath
+from mpmath import libmp
 
 from derive.numbers import Num
 from derive.texnum import TexNumbers
@@ -191,6 +192,8 @@ class Adam(Optimizer):
     def update(self, p, w, g, t):
         c = self.consts(t)
         m_old, v_old = self._old(p, "m"), self._old(p, "v")
+        if t > 1 and m_old.exact is None and v_old.exact is None and w.exact is None:
+            return self._carried(p, w, g, t, m_old, v_old)
         m = c["beta1"] * m_old + c["1-beta1"] * g
         v = c["beta2"] * v_old + c["1-beta2"] * g * g
         c1, c2 = self._corrections(t)
@@ -210,6 +213,48 @@ class Adam(Optimizer):
             "mhat": mhat,
             "vhat": vhat,
             "root": root,
+        }
+
+    def _carried(self, p, w, g, t, m_old, v_old):
+        """The update from the second step on, when the weight and the state are carried at working
+        precision: the same operations in the same order as the general formula above (each rounded
+        once, as the Num operators round them), on mpmath's raw numbers, without the operators' checks
+        for exact operands (a step costs the same whatever its number; this is most of a step's time)."""
+        c = self._working
+        prec, rnd = mpmath.mp.prec, libmp.round_nearest
+        mul, add, div = libmp.mpf_mul, libmp.mpf_add, libmp.mpf_div
+
+        def raw(x: Num):
+            return x.mp._mpf_
+
+        c1, c2 = self._corrections(t)
+        if g.exact == 0:  # exactly 0: its products are exactly 0, as the Num operators keep them
+            gm = gv = libmp.fzero
+        else:
+            gr = raw(g)
+            gm = mul(raw(c["1-beta1"]), gr, prec, rnd)
+            gv = mul(mul(raw(c["1-beta2"]), gr, prec, rnd), gr, prec, rnd)
+        m = add(mul(raw(c["beta1"]), raw(m_old), prec, rnd), gm, prec, rnd)
+        v = add(mul(raw(c["beta2"]), raw(v_old), prec, rnd), gv, prec, rnd)
+        mhat, vhat = div(m, raw(c1), prec, rnd), div(v, raw(c2), prec, rnd)
+        root = libmp.mpf_sqrt(vhat, prec, rnd)
+        step = div(mul(raw(c["eta"]), mhat, prec, rnd), add(root, raw(c["epsilon"]), prec, rnd), prec, rnd)
+        new = libmp.mpf_sub(raw(w), step, prec, rnd)
+        make = mpmath.mp.make_mpf
+        nm, nv = Num(None, make(m)), Num(None, make(v))
+        self.state[p].update(m=nm, v=nv)
+        return Num(None, make(new)), {
+            "w": w,
+            "g": g,
+            "m_old": m_old,
+            "v_old": v_old,
+            "m": nm,
+            "v": nv,
+            "c1": c1,
+            "c2": c2,
+            "mhat": Num(None, make(mhat)),
+            "vhat": Num(None, make(vhat)),
+            "root": Num(None, make(root)),
         }
 
     def _corrections(self, t: int) -> tuple[Num, Num]:

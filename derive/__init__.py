@@ -177,7 +177,9 @@ def explain(
             max_expression=max_expression,
         ),
     )
-    if pictures and plot_weight is None:
+    if fmt in ("slides", "slides-tex"):
+        plot_weight = None  # the slides show the diagrams only (a plot's small print does not carry in a hall)
+    elif pictures and plot_weight is None:
         plot_weight = net.plot_weight  # the file's own `render: {plot_weight: …}`
     if (pictures or plot_weight) and fmt != "json":
         from derive.render.notes import draw_pictures

@@ -56,7 +56,7 @@ __all__ = ["Layout", "layout", "scene", "svg", "svg_of", "tikz", "tikz_of"]
 FONT = "Helvetica, Arial, 'Liberation Sans', 'DejaVu Sans', sans-serif"
 INK, GREY, PALE = "#3b3b3b", "#c9c9c9", "#a9a9a9"
 MAX_WIDTH = 450.0  # points: the LaTeX text block of A4 with 2.5 cm margins is 455 pt wide
-MAX_HEIGHT = 600.0
+MAX_HEIGHT = 620.0  # 0.9 of the A4 text block's height, where the LaTeX notes cap a picture
 SVG_SCALE = 1.48  # pixels per point in the SVG's own size: 450 pt is 666 px, inside a 42 rem column
 NAME, VALUE, TEXT = 9.0, 8.0, 7.0  # font sizes (pt): node names; values inside nodes; labels beside them
 TITLE = 10.0
@@ -132,27 +132,47 @@ def scene(net: Network, fwd: Forward | None = None, highlight: str | None = None
     ctx = _Ctx(net, fwd, params, paths, min(net.show, 5), show_values, values, style)
     shapes = _shapes(ctx)
     extent = {k: (2 * v["r"], 2 * v["r"]) if v["shape"] == "circle" else (v["w"], v["h"]) for k, v in shapes.items()}
+    ctx.edge_labels = paths is not None or net.edge_count() <= DENSE_EDGES
     vertical = _vertical(net, style, extent)
     best = _best_of(ctx, shapes, extent, vertical)
-    if vertical and _width(best) > MAX_WIDTH:  # down the page grew too wide after all: try across
-        across = _best_of(ctx, shapes, extent, False)
-        if _score(across) < _score(best):
-            best = across
+    if _fit(best) < 1:  # grew too big for the page after all: the direction that shrinks it least
+        other = _best_of(ctx, shapes, extent, not vertical)
+        if (_fit(other), -_score(other)[2]) > (_fit(best), -_score(best)[2]):
+            best = other
     return _frame(ctx, best)
+
+
+def _fit(attempt: dict) -> float:
+    """The scale at which a picture fits the LaTeX text block (1 if it fits as drawn)."""
+    x0, y0, x1, y1 = _content_box(attempt)
+    return min(1.0, MAX_WIDTH / (x1 - x0 + 2 * MARGIN), MAX_HEIGHT / (y1 - y0 + 40))
+
+
+DENSE_EDGES = 60  # past this many edges the full picture labels none: every value is in its table
 
 
 def _best_of(ctx: _Ctx, shapes: dict, extent: dict, vertical: bool) -> dict:
     """The best arrangement in one direction: values on the edges if they fit, else names there and
     the values in a table below the picture."""
     spacing = ctx.style.vertical_spacing if vertical else ctx.style.spacing
-    ctx.edge_values = True
-    best = _search(ctx, shapes, extent, vertical, spacing)
-    if ctx.values and (best["key"] or _width(best) > MAX_WIDTH):
+    labels = ctx.edge_labels
+    ctx.edge_values = labels
+    best = _search(ctx, shapes, extent, vertical, spacing if labels else BARE)
+    if ctx.values and labels and (best["key"] or _width(best) > MAX_WIDTH):
         ctx.edge_values = False
         plain = _search(ctx, shapes, extent, vertical, spacing)
         if _score(plain)[:3] < _score(best)[:3] or _width(plain) < 0.8 * _width(best):
             best = plain
+    if ctx.values and labels and _width(best) > MAX_WIDTH:  # still too wide: no labels, all in the table
+        ctx.edge_labels = ctx.edge_values = False
+        bare = _search(ctx, shapes, extent, vertical, BARE)
+        if _width(bare) < 0.8 * _width(best) or _width(bare) <= MAX_WIDTH:
+            best = bare
+        ctx.edge_labels = labels
     return best
+
+
+BARE = Spacing(layer=72, row=50, loss=46, top=30)  # a full picture with no labels on its edges
 
 
 def _search(ctx: _Ctx, shapes: dict, extent: dict, vertical: bool, spacing: Spacing) -> dict:
@@ -227,6 +247,7 @@ class _Ctx:
     values: bool
     style: _Style
     edge_values: bool = True  # values on the edges ("w4 = 0.02"), else names there and values in a table
+    edge_labels: bool = True  # any label on the edges and beside the neurons (else all in the table)
 
     @property
     def values_on_edges(self) -> bool:
@@ -327,7 +348,7 @@ def _arrange(ctx: _Ctx, lay: Layout, proto: dict[str, dict]) -> dict:
     labels: list[dict] = []
     key: list[dict] = []
     for n in net.neurons:  # biases first: they have one natural place, below their neuron
-        if n.bias is None or not _labelled(ctx, n.name, bias=True):
+        if n.bias is None or not ctx.edge_labels or not _labelled(ctx, n.name, bias=True):
             continue
         runs, tex = _weight_label(n.bias, ctx.params, ctx.digits, ctx.values_on_edges, "+")
         sh = shapes[n.name]
@@ -348,7 +369,11 @@ def _arrange(ctx: _Ctx, lay: Layout, proto: dict[str, dict]) -> dict:
         (labels if box else key).append({**item, **_box(box)} if box else {**item, "where": "target"})
     pending = []
     for e in edges:  # on their own edges first, then, for those with no room there, beside them
-        if e["target"] == LOSS or not _labelled(ctx, e["target"], edge=(e["source"], e["target"])):
+        if (
+            e["target"] == LOSS
+            or not ctx.edge_labels
+            or not _labelled(ctx, e["target"], edge=(e["source"], e["target"]))
+        ):
             continue
         runs, tex = _weight_label(e["weight_value"], ctx.params, ctx.digits, ctx.values_on_edges)
         w, h = text_width(runs, TEXT) + 3, 0.94 * TEXT + 2
@@ -373,6 +398,7 @@ def _arrange(ctx: _Ctx, lay: Layout, proto: dict[str, dict]) -> dict:
         "labels": labels,
         "key": key,
         "edge_values": ctx.edge_values,
+        "edge_labels": ctx.edge_labels,
     }
 
 
@@ -517,10 +543,17 @@ def _frame(ctx: _Ctx, arranged: dict) -> dict:
             entry["baseline"] = round(height + 6 + 11 * i, 2)
         height += 11 * len(key_lines) + 6
     table: list[dict[str, Any]] = []
-    ctx.edge_values = arranged["edge_values"]
+    ctx.edge_values, ctx.edge_labels = arranged["edge_values"], arranged["edge_labels"]
     if ctx.show_values and not ctx.style.compact and not ctx.edge_values:
         entries = [_weight_label(p, ctx.params, ctx.digits, True) for p in net.parameters]
+        if not ctx.edge_labels:  # nothing on the edges: each entry says where its parameter sits
+            where = _places(net)
+            entries = [
+                ([*runs, (f" ({where[p]})", False)], tex + f" ({tex_escape(where[p])})")
+                for p, (runs, tex) in zip(net.parameters, entries, strict=True)
+            ]
         cell = max(text_width(runs, TEXT) for runs, _ in entries) + 12
+        width = max(width, min(MAX_WIDTH, 2 * MARGIN + cell * len(entries)))  # the table may widen it
         per_row = max(1, int((width - 2 * MARGIN + 12) // cell))
         top = height + 4
         for i, (runs, tex) in enumerate(entries):
@@ -607,6 +640,18 @@ def _legend(ctx: _Ctx, width: float) -> list[dict]:
         )
         x += w
     return items
+
+
+def _places(net: Network) -> dict[str, str]:
+    """Where each parameter first sits: `x1→O11`, or `bias of O11`."""
+    out: dict[str, str] = {}
+    for n in net.neurons:
+        for e in n.edges:
+            if isinstance(e.weight, str):
+                out.setdefault(e.weight, f"{e.source}→{n.name}")
+        if isinstance(n.bias, str):
+            out.setdefault(n.bias, f"bias of {n.name}")
+    return out
 
 
 def _content_box(arranged: dict) -> tuple[float, float, float, float]:

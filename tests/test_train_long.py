@@ -3,6 +3,7 @@ run that keeps whole only what the notes show (bounded memory) computes and writ
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -14,7 +15,7 @@ from derive.spec.loader import load
 from derive.spec.source import read_text
 from derive.steps.training import progress_epochs, progress_steps, training_doc, whole_steps
 from derive.train.run import EPOCH_WINDOW, run, settings_for
-from derive.train.to_json import step_json, training_json
+from derive.train.to_json import step_json, step_text, training_json, training_json_text
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "training_pass_fail.yaml"
 
@@ -90,6 +91,12 @@ def test_a_thinned_run_computes_and_writes_what_a_whole_run_does():
         net, s, keep=detail.__contains__, whole=whole_steps(detail), on_step=lambda st: written.append(step_json(st))
     )
     assert training_doc(streamed, detail, None, written).numbers == training_json(whole)
+    # derive train -f json keeps each step as its text instead: the same bytes as the whole JSON
+    texts: list[str] = []
+    as_text = run(
+        net, s, keep=detail.__contains__, whole=whole_steps(detail), on_step=lambda st: texts.append(step_text(st))
+    )
+    assert training_json_text(as_text, texts) == json.dumps(training_json(whole), indent=2, ensure_ascii=False) + "\n"
 
 
 def test_a_thinned_run_has_no_json_without_the_steps_written_as_it_went():

@@ -97,12 +97,14 @@ def _load(network: str):
     return net
 
 
-def _emit(doc, fmt: str, output: str | None, network: str, what: str, templates: str | None) -> None:
+def _emit(doc, fmt: str, output: str | None, network: str, what: str, templates: str | None, text=None) -> None:
+    """Render `doc` (or take `text`, already rendered) and write it where asked, pictures beside."""
     from derive.render.training import render
 
     target = output or f"output/{safe_stem(network)}_{what}.{fmt}"
-    text = render(doc, fmt, Path(templates) if templates else None)
-    if fmt == "md" and doc.pictures and target != "-":
+    if text is None:
+        text = render(doc, fmt, Path(templates) if templates else None)
+    if fmt == "md" and doc is not None and doc.pictures and target != "-":
         for name, content in doc.pictures.files.items():
             write(content, str(Path(target).parent / name))
     written = write(text, target)
@@ -156,7 +158,7 @@ def train(
     from derive.render import training as train_render
     from derive.steps import training as train_steps
     from derive.train.run import run, settings_for
-    from derive.train.to_json import step_json
+    from derive.train.to_json import step_text, training_json_text
 
     net = _load(network)
     s = settings_for(
@@ -175,7 +177,7 @@ def train(
         chosen = _detail(detail, total)
         # The run keeps whole only what the notes show (memory bounded by them, not by the steps);
         # the JSON, which holds every step and every epoch, is written step by step as it goes.
-        steps_json: list[dict] | None = [] if fmt == "json" else None
+        step_texts: list[str] | None = [] if fmt == "json" else None
         with progress(total, "training") as bar:
             r = run(
                 net,
@@ -185,10 +187,13 @@ def train(
                 checkpoints=train_steps.progress_steps(s.epochs, total // s.epochs),
                 whole=train_steps.whole_steps(chosen),
                 keep_epoch=None if fmt == "json" else train_steps.progress_epochs(s.epochs).__contains__,
-                on_step=None if steps_json is None else (lambda step: steps_json.append(step_json(step))),
+                on_step=None if step_texts is None else (lambda step: step_texts.append(step_text(step))),
             )
+        if step_texts is not None:
+            _emit(None, fmt, output, network, "training", templates, training_json_text(r, step_texts))
+            return
         pics = train_render.draw(folder, {"loss": _loss_chart(r)}) if folder else None
-        doc = train_steps.training_doc(r, chosen, pics, steps_json)
+        doc = train_steps.training_doc(r, chosen, pics)
     _emit(doc, fmt, output, network, "training", templates)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from derive import json_text
 from derive.numbers import Num, exact_text, json_decimal
 
 
@@ -73,6 +74,22 @@ def training_json(r, steps: list[dict] | None = None) -> dict:
         "final": values(r.final),
         "stopped": r.stopped,
     }
+
+
+def training_json_text(r, step_texts: list[str]) -> str:
+    """The run's JSON as text, the same bytes as derive.json_text.dumps(training_json(r, steps)),
+    from each step's JSON already written as text (`step_text`, as the run went): a long run holds
+    its steps as text, a third of their size as dicts of strings, and they are written once."""
+    text = json_text.dumps(training_json(r, []))
+    empty = '\n  "steps": [],\n'  # the top level's key: a string value cannot hold a line break
+    if not step_texts or text.count(empty) != 1:
+        raise ValueError("the run's JSON has no single top-level `steps` to fill")
+    return text.replace(empty, '\n  "steps": [\n' + ",\n".join(step_texts) + "\n  ],\n")
+
+
+def step_text(s) -> str:
+    """One step's JSON as text, indented to its place in the run's `steps` list."""
+    return "\n".join("    " + line for line in json_text.dumps(step_json(s)).rstrip("\n").split("\n"))
 
 
 def perceptron_json(p) -> dict:

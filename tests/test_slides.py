@@ -60,14 +60,15 @@ def significant(value: str, digits: int = 5) -> str:
 
 # -- without TeX ---------------------------------------------------------------------------------------
 def test_a_long_line_breaks_at_its_relations_then_at_its_terms():
-    one, two, rel, terms = re.fullmatch(
-        r"\\fitline\{(.*)\}\{(.*)\}\{(.*)\}\{(.*)\}", fit(r"L = a + b\,(1 - c) = d \approx 0.5"), re.S
+    one, two, rel, halves, terms = re.fullmatch(
+        r"\\fitline\{(.*)\}\{(.*)\}\{(.*)\}\{(.*)\}\{(.*)\}", fit(r"L = a + b\,(1 - c) - e = d \approx 0.5"), re.S
     ).groups()
-    assert one == r"L = a + b\,(1 - c) = d \approx 0.5"
-    assert two == "L &= a + b\\,(1 - c) = d \\\\\n&\\approx 0.5"  # broken before the value
-    assert rel.split(" \\\\\n") == [r"L &= a + b\,(1 - c)", "&= d", r"&\approx 0.5"]
+    assert one == r"L = a + b\,(1 - c) - e = d \approx 0.5"
+    assert two == "L &= a + b\\,(1 - c) - e = d \\\\\n&\\approx 0.5"  # broken before the value
+    assert rel.split(" \\\\\n") == [r"L &= a + b\,(1 - c) - e", "&= d", r"&\approx 0.5"]
     # the minus inside the brackets is not a place to break
-    assert terms.split(" \\\\\n") == [r"L &= a", r"&\quad + b\,(1 - c)", "&= d", r"&\approx 0.5"]
+    assert halves.split(" \\\\\n") == [r"L &= a + b\,(1 - c)", r"&\quad - e", "&= d", r"&\approx 0.5"]
+    assert terms.split(" \\\\\n") == [r"L &= a", r"&\quad + b\,(1 - c)", r"&\quad - e", "&= d", r"&\approx 0.5"]
 
 
 def test_the_numbers_of_a_factor_appear_at_their_own_step():

@@ -17,7 +17,8 @@ from derive.templating import environment, render_template
 
 TEMPLATE = "slides/deck.tex.j2"
 FACTORS_PER_ROW = 4  # chain-rule factors side by side before the row breaks
-TABLE_ROWS = 8  # rows of the closing table per slide, at 14 pt on a 16:9 frame
+TABLE_ROWS = 8
+SHORT_SUM = 4  # terms of a weighted sum that leave room for a second neuron on its frame  # rows of the closing table per slide, at 14 pt on a 16:9 frame
 
 # A relation at the top level of a display line, where a long line may break onto a new row.
 _RELATIONS = (" = ", " \\approx ")
@@ -53,15 +54,15 @@ def _top_level_split(line: str, seps: tuple[str, ...]) -> list[tuple[str, str]]:
 
 def _row_text(rel: str, part: str, reveal: str | None, indent: str = "") -> str:
     """One relation and its right side; from `reveal` on (an overlay step) only uncovered then."""
-    text = f"{indent}{rel} {part}".strip()
+    text = indent + " ".join(t for t in (rel, part) if t)
     return f"{{}}\\uncover<{reveal}->{{{{}}{text}}}" if reveal else text
 
 
 def _rows(line: str, mode: str, reveal: tuple[int, str] | None = None) -> str:
     """An aligned body for `line`: `one` row; `two` rows, broken before the relation revealed later
-    (else before the last relation); a row per relation (`rel`); or a row per relation and per
-    top-level + or − (`terms`). With `reveal` = (k, step), the k-th relation on is uncovered at that
-    overlay step."""
+    (else before the last relation); a row per relation (`rel`); a row per relation, its right side
+    cut at a top-level + or − into two rows (`halves`) or one row per term (`terms`). With `reveal`
+    = (k, step), the k-th relation on is uncovered at that overlay step."""
     pieces = _top_level_split(line, _RELATIONS)
     lhs, rest = pieces[0][1], pieces[1:]
     if not rest:
@@ -70,8 +71,12 @@ def _rows(line: str, mode: str, reveal: tuple[int, str] | None = None) -> str:
     rows: list[list[str]] = []
     for n, (rel, part) in enumerate(rest, start=1):
         shown = reveal[1] if reveal and n >= reveal[0] else None
-        bits = _top_level_split(part, _TERMS) if mode == "terms" else [("", part)]
-        texts = [_row_text(rel, bits[0][1], shown)] + [_row_text(op, bit, shown, "\\quad ") for op, bit in bits[1:]]
+        bits = _top_level_split(part, _TERMS) if mode in ("halves", "terms") else [("", part)]
+        size = math.ceil(len(bits) / 2) if mode == "halves" else 1 if mode == "terms" else len(bits)
+        texts = []
+        for i in range(0, len(bits), size):
+            chunk = [f"{op} {bit}".strip() for op, bit in bits[i : i + size]]
+            texts.append(_row_text(rel if i == 0 else "", " ".join(chunk), shown, "" if i == 0 else "\\quad "))
         joined = mode == "one" or (mode == "two" and n not in (1, cut))
         if joined and rows:
             rows[-1].extend(texts)
@@ -84,12 +89,26 @@ def _rows(line: str, mode: str, reveal: tuple[int, str] | None = None) -> str:
 
 
 def fit(line: str, reveal_at: int = 0, step: int | str = "") -> str:
-    """A display line that keeps to the frame: `\\fitline{one row}{two rows}{a row per relation}{a
-    row per relation and term}`; the deck's \\fitline sets the first of these that fits the line's
-    width. With `reveal_at` = k and an overlay `step`, the k-th relation on appears only at that step."""
+    """A display line that keeps to the frame: `\\fitline{one row}{two rows}{a row per relation}{its
+    terms in two rows}{a row per term}`; the deck's \\fitline sets the first of these that fits the
+    line's width. With `reveal_at` = k and an overlay `step`, the k-th relation on appears only then."""
     reveal = (reveal_at, str(step)) if reveal_at and step else None
-    modes = ("one", "two", "rel", "terms")
+    modes = ("one", "two", "rel", "halves", "terms")
     return "\\fitline" + "".join("{" + _rows(line, mode, reveal) + "}" for mode in modes)
+
+
+def forward_frames(steps) -> list[list]:
+    """The forward steps two to a frame, or one alone when its weighted sum is long (more than
+    SHORT_SUM terms: it takes several rows)."""
+    frames: list[list] = []
+    for step in steps:
+        sums = [_top_level_split(part, _TERMS) for _, part in _top_level_split(step.z_line, _RELATIONS)[1:2]]
+        long = any(len(terms) > SHORT_SUM for terms in sums)
+        if frames and len(frames[-1]) == 1 and not long and not frames[-1][0][1]:
+            frames[-1].append((step, long))
+        else:
+            frames.append([(step, long)])
+    return [[step for step, _ in frame] for frame in frames]
 
 
 def relations(line: str) -> int:
@@ -146,6 +165,7 @@ def render_slides(doc: Document, templates: Path | None = None) -> str:
         title=doc.title,
         network=network,
         path_pictures=paths,
+        forward=forward_frames(doc.forward),
         table=[table[i : i + TABLE_ROWS] for i in range(0, len(table), TABLE_ROWS)],
     )
     return re.sub(r"\n{3,}", "\n\n", page).lstrip()

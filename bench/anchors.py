@@ -189,10 +189,22 @@ def table(a: dict) -> str:
         f"The near-1 MB file is the explicit form (`derive --expand`) of a dense sigmoid [256, 128, 1] with "
         f"two decimals ({big['bytes']:,} bytes); the [128, 128, 1] file has six ({mid['bytes']:,} bytes, "
         f"{a['mid_edges']:,} edges). libyaml installed: {'yes' if big['libyaml'] else 'no'}. "
-        + "; ".join(f"{tag}: {path}" for tag, path in a.get("modules", {}).items())
+        + (
+            f"Before and after differ by every commit between them (`git log {a['before_rev']}..{a.get('after_rev') or ''}`), "
+            "not only by this issue's. "
+            if before
+            else ""
+        )
+        + "; ".join(f"{tag}: derive imported from {_where(path)}" for tag, path in a.get("modules", {}).items())
         + ".",
     ]
     return "\n".join(lines)
+
+
+def _where(init: str) -> str:
+    """The checkout a derive/__init__.py belongs to: an exported commit's folder, or the working tree."""
+    folder = Path(init).parent.parent
+    return f"`{folder.name}` (git archive)" if folder.name.startswith("at-") else f"the working tree ({folder})"
 
 
 def ratios(a: dict) -> str:
@@ -269,14 +281,21 @@ def main() -> None:
     ap.add_argument("--before", metavar="REV", help="also measure commit REV (git archive), side by side")
     ap.add_argument("--after", metavar="REV", help="measure commit REV instead of the working tree")
     ap.add_argument("--json", metavar="PATH", help="also write the raw measurements to PATH")
+    ap.add_argument("--from-json", metavar="PATH", help="measure nothing: write the tables of a saved --json run")
     args = ap.parse_args()
+    if args.from_json:
+        a = json.loads(Path(args.from_json).read_text())
+        text = section(a, a["command"], a["machine"])
+        print(text)
+        put_in_results(HERE / "results.md", text)
+        return
     where = machine_line()
     a = measure(args.repeat, args.before, args.after)
-    if args.json:
-        Path(args.json).write_text(json.dumps(a, indent=1))
     cmd = f"python bench/anchors.py --repeat {args.repeat}" + "".join(
         f" --{k} {v}" for k, v in (("before", args.before), ("after", args.after)) if v
     )
+    if args.json:
+        Path(args.json).write_text(json.dumps({**a, "command": cmd, "machine": where}, indent=1))
     text = section(a, cmd, where)
     print(text)
     put_in_results(HERE / "results.md", text)

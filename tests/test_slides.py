@@ -112,6 +112,13 @@ def test_the_command_writes_the_slides_beside_the_notes(tmp_path, monkeypatch):
     assert not (tmp_path / "output" / "two_paths.tex").exists()
 
 
+def test_a_templates_folder_overrides_the_deck(tmp_path):
+    (tmp_path / "slides").mkdir()
+    (tmp_path / "slides" / "deck.tex.j2").write_text("%# house style\n\\VAR{doc.loss.value} \\VAR{table | length}\n")
+    # two_paths: L = ½(0.01 − 0.74139)² ≈ 0.26747 (the seed lecture's second network); 15 parameters in 2 slides of 8
+    assert slides_tex(TWO_PATHS, templates=str(tmp_path)) == "0.26747 2\n"
+
+
 def test_user_text_in_the_title_is_escaped(tmp_path):
     net = tmp_path / "net.yaml"
     net.write_text(TWO_PATHS.read_text().replace("title: Two paths from the loss to w1", 'title: "50% & $5 #1"'))

@@ -139,3 +139,14 @@ def test_notes_name_an_absolute_input_relative_to_where_they_ran(tmp_path, monke
     assert str(path) not in md and rel.replace("_", "\\_") in md
     monkeypatch.chdir(ROOT)
     assert "from examples/pass\\_fail.yaml." in explain("examples/pass_fail.yaml").text
+
+
+def test_a_difference_times_an_input_keeps_its_brackets():
+    """tanh′(z) = 1 − O², so ∂O11/∂w1 = (1 − O11²)·x1; written without brackets, 1 − O11²·x1 would be
+    another number (softmax_3class: O11 = tanh(z11), x1 = 1). The sigmoid's O(1 − O) is one product
+    and needs none."""
+    md = explain(str(ROOT / "examples" / "softmax_3class.yaml")).text
+    assert r"\tanh'(z_{11}) \cdot x_{1} = \left(1 - O_{11}^{2}\right) \cdot x_{1}" in md
+    assert r"1 - O_{11}^{2} \cdot" not in md
+    seed = explain(str(ROOT / "examples" / "pass_fail.yaml")).text
+    assert r"= O_{2}\,(1 - O_{2}) \cdot O_{1} = 0.51129\,(1 - 0.51129) \cdot 0.759" in seed

@@ -338,7 +338,25 @@ def _local(fwd, back, n: str, zt, tn, multiplier_tex: str, multiplier_num: str):
     prime = act.tex_prime(zt[n])
     if not multiplier_tex:
         return rf"{prime} = {form}", nums
-    return rf"{prime} \cdot {multiplier_tex} = {form} \cdot {multiplier_tex}", rf"{nums} \cdot {multiplier_num}"
+    return (
+        rf"{prime} \cdot {multiplier_tex} = {_grouped(form)} \cdot {multiplier_tex}",
+        rf"{_grouped(nums)} \cdot {multiplier_num}",
+    )
+
+
+def _grouped(tex: str) -> str:
+    """`tex` in brackets when it is a sum or difference (or a case, ReLU's "1 (z > 0)") at its top level,
+    so that multiplying it keeps its meaning: (1 − O²)·x, not 1 − O²·x."""
+    depth, top = 0, []
+    for ch in tex:
+        if ch in "({[":
+            depth += 1
+        elif ch in ")}]":
+            depth -= 1
+        elif depth == 0:
+            top.append(ch)
+    flat = "".join(top)
+    return rf"\left({tex}\right)" if (" - " in flat or " + " in flat or "\\;" in flat) else tex
 
 
 def _link(fwd, back, m, k, zt, tn, weight_of) -> Term:

@@ -120,9 +120,11 @@ def _tikz_dash(pattern: str) -> str:
 def scene(net: Network, fwd: Forward | None = None, highlight: str | None = None, show_values: bool = True) -> dict:
     """Every shape, position (points, y down), colour and label of the picture, for the templates.
 
-    `labels` lists every placed text box (weights, biases, the loss target): each is a Box with its
-    text; `text_boxes` the texts inside nodes. Labels that find no free place even at the widest
-    spacing are listed in `key` under the picture instead of on it."""
+    `labels` lists every placed label (weights, biases, the loss target) with its box: centre,
+    width, height, angle and corners, and a leader when it sits beside its edge; each node's
+    `texts` are the lines inside it, with their boxes. Labels that find no free place even at the
+    widest spacing are listed in `key` under the picture; `table` lists the values when the edges
+    carry only names (or nothing, in a network too dense to label)."""
     paths = paths_to(net, highlight) if highlight else None  # an unknown name is an error even when big
     if layout(net).big:
         return _summary(net, layout(net))

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # the facade imports nothing heavy until explain() is called
     from derive.steps.notes import Document
 
 __all__ = ["DeriveError", "Notes", "SpecError", "builtin_example", "explain", "load_network"]
-__version__ = "0.1.0"
+__version__ = defaults.VERSION
 
 
 def builtin_example(name: str = "pass_fail") -> tuple[str, str]:
@@ -190,11 +190,6 @@ def explain(
 
 def _render(doc, fmt: str, templates: str | None) -> str | bytes:
     """The text of the notes (bytes for a PDF); HTML embeds the pictures from memory."""
-    if fmt in ("slides", "slides-tex"):
-        from derive.render.slides import compile_slides, render_slides
-
-        deck = render_slides(doc, Path(templates) if templates else None)
-        return deck if fmt == "slides-tex" else compile_slides(deck)
     from derive.render.notes import render
 
     return render(doc, fmt, Path(templates) if templates else None)

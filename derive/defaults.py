@@ -6,6 +6,8 @@ A bottom module: it imports nothing from derive, so anything may import it.
 
 from __future__ import annotations
 
+VERSION = "0.1.0"  # derive's version, as in pyproject.toml (derive.__version__)
+
 # The worked example (derive render, derive.explain, derive.steps.notes.Options).
 POINT = 1  # the data point worked through, counted from 1 as a lecturer does
 MAX_PATHS = 8  # chain-rule paths listed one by one per parameter; beyond, the δ recursion

@@ -140,7 +140,7 @@ class _QuietCache(FileSystemBytecodeCache):
 
 def cache_folder() -> Path | None:
     """Where compiled templates are kept: one folder per derive and Jinja2 version (None: no cache)."""
-    from derive import __version__
+    from derive.defaults import VERSION as __version__
 
     try:
         import platformdirs

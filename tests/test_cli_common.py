@@ -102,7 +102,7 @@ def test_explain_and_options_agree_with_defaults():
 def test_the_notes_formats_are_the_renderers_formats():
     from derive.render.notes import FORMATS
 
-    assert FORMATS == defaults.NOTES_FORMATS == ("md", "json", "html", "tex", "pdf")
+    assert FORMATS == defaults.NOTES_FORMATS == ("md", "json", "html", "tex", "pdf", "slides", "slides-tex")
 
 
 # Each subcommand given a network (or exercise, or folder) that does not exist.

@@ -9,18 +9,18 @@ import signal
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from fractions import Fraction
 
 import mpmath
 
 from derive import defaults
+from derive.calculus.check_result import Check
 from derive.calculus.graph import Forward, forward
 from derive.numbers import WORK_DIGITS, Num
 from derive.spec.model import DataPoint, Network
 
 MAX_CHECK_PARAMS = 60
-MAX_CHECK_OPS = 4000
 MAX_CHECK_COST = 20_000  # tree size × parameters: about a second of SymPy differentiation
 MAX_SHOWN_OPS = defaults.MAX_EXPRESSION  # what the notes show unless told otherwise (--max-expression)
 MAX_SHOWN_EDGES = 40  # composing costs more than it shows beyond this
@@ -62,23 +62,6 @@ def tree_size(net: Network) -> int:
 def check_cost(net: Network) -> int:
     """The check differentiates the composed loss once per parameter: tree size × parameters."""
     return tree_size(net) * len(net.parameters)
-
-
-@dataclass(frozen=True)
-class Check:
-    """The outcome of the independent check of back-propagation. `method` says what checked: "sympy"
-    (SymPy's derivative of the composed loss), "numeric" (central differences of the forward pass,
-    where SymPy did not check: `skipped` says why), or "" (nothing did: `reason` says why)."""
-
-    done: bool
-    agreed: bool = False
-    digits: int = 0
-    worst: str = ""
-    reason: str = ""
-    method: str = ""
-    skipped: str = ""  # why SymPy did not check, when central differences did instead
-    piecewise: bool = False  # SymPy composed each ReLU, leaky ReLU or step as its branch at this point
-    step: str = ""  # the numeric check's step h, as TeX
 
 
 MAX_ALARM = 1e6  # seconds: a longer budget sets no timer

@@ -11,8 +11,8 @@ import sympy
 
 from derive import losses
 from derive.calculus import sym_eval
+from derive.calculus.check_result import MAX_CHECK_OPS, Check
 from derive.calculus.graph import Forward
-from derive.calculus.symbolic import MAX_CHECK_OPS, Check
 from derive.latex import tex_name, z_names
 from derive.latex_sympy import to_tex
 from derive.numbers import Num

@@ -84,9 +84,15 @@ def markdown(doc: Document, templates: Path | None = None) -> str:
 
 
 def render(doc: Document, fmt: str, templates: Path | None = None, base_dir: Path | None = None) -> str | bytes:
-    """The document in `fmt`: text (md, json, html, tex) or bytes (pdf); `base_dir` is where HTML finds images."""
+    """The document in `fmt`: text (md, json, html, tex, slides-tex) or bytes (pdf, slides); `base_dir` is
+    where HTML finds images."""
     if fmt == "json":
         return to_json(doc)
+    if fmt in ("slides", "slides-tex"):
+        from derive.render.slides import compile_slides, render_slides
+
+        deck = render_slides(doc, templates)
+        return deck if fmt == "slides-tex" else compile_slides(deck)
     if fmt == "html":
         from derive.render.html import render_html
 

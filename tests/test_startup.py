@@ -134,6 +134,15 @@ def test_help_imports_nothing_heavy(args, tmp_path):
     assert not {m for m in loaded if m.startswith(HEAVY)}
 
 
+@pytest.mark.parametrize("command", ["check", "exercise", "exercise-mark"])
+def test_a_subcommand_s_help_imports_nothing_heavy(command, tmp_path):
+    """`derive check --help` and the exercise commands' help import their command module only: the
+    marking, drawing and rendering code (SymPy, lark, Jinja2, matplotlib) waits for a run."""
+    loaded = loaded_after([command, "--help"], tmp_path, everything=True)
+    assert any(m.endswith(".command") for m in loaded)
+    assert not {m for m in loaded if m.split(".")[0] in set(HELP_HEAVY) - {"yaml", "markdown"}}
+
+
 def test_train_help_imports_no_sympy(tmp_path):
     """Training needs no SymPy (activations and losses import it only for their SymPy forms)."""
     loaded = loaded_after(["train", "--help"], tmp_path, everything=True)

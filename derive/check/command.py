@@ -9,15 +9,13 @@ from pathlib import Path
 import click
 
 from derive import defaults
-from derive.check import check_answers
-from derive.check.numeric import CHECK_DIGITS, Policy, policy_problem
-from derive.check.report import FORMATS, render, to_csv
 from derive.cli_common import CONTEXT, format_option, output_option, refuse_overwrite, warn
 from derive.errors import DeriveError
-from derive.numbers import parse_number
-from derive.output import write
-from derive.spec.loader import load
-from derive.spec.source import read_text
+
+# Only click and derive's bottom modules at import time: `derive check --help` loads nothing else.
+# The marking code (SymPy, lark, Jinja2) is imported when the command runs.
+FORMATS = defaults.REPORT_FORMATS
+CHECK_DIGITS = defaults.CHECK_DIGITS
 
 
 @click.command("check", context_settings=CONTEXT)
@@ -58,6 +56,12 @@ def check(network, answers, fmt, summary, csv_path, digits, rel_tol, output):
     \b
     Exit codes: 0 all right, 1 something wrong or unreadable, 2 a file that is not an answers file.
     """
+    from derive.check import check_answers
+    from derive.check.report import render, to_csv
+    from derive.output import write
+    from derive.spec.loader import load
+    from derive.spec.source import read_text
+
     policy = _policy(digits, rel_tol)
     net = load(read_text(network), network)
     warn(net.warnings)
@@ -77,7 +81,10 @@ def check(network, answers, fmt, summary, csv_path, digits, rel_tol, output):
     sys.exit(2 if failed else 0 if all(r.all_right for r in reports) else 1)
 
 
-def _policy(digits: int, rel_tol: str | None) -> Policy:
+def _policy(digits: int, rel_tol: str | None):
+    from derive.check.numeric import Policy, policy_problem
+    from derive.numbers import parse_number
+
     tol = None
     if rel_tol is not None:
         try:

@@ -11,6 +11,7 @@ from fractions import Fraction
 
 import mpmath
 
+from derive import defaults
 from derive.check.formulas import number
 from derive.numbers import Num, parse_number
 
@@ -53,7 +54,7 @@ def percent(x: Fraction) -> str:
 
 
 DEFAULT_POLICY = Policy()
-CHECK_DIGITS = 2  # derive check's minimum when not told (--digits): one significant figure is never right
+CHECK_DIGITS = defaults.CHECK_DIGITS  # derive check's minimum when not told (--digits)
 
 
 def policy_problem(digits: int | None, rel_tol: Fraction | None) -> str | None:

@@ -15,12 +15,12 @@ import click
 from derive import defaults
 from derive.cli_common import CONTEXT, format_option, input_files, output_option, refuse_overwrite, warn
 from derive.errors import DeriveError
-from derive.exercise.generate import FORMATS, Interrupted, generate
-from derive.exercise.lms import LMS
-from derive.exercise.roster import counted, read_roster
-from derive.exercise.spec import load_exercise
 from derive.output import safe_stem, write
-from derive.render.tex import PACKAGES
+
+# Only click and derive's bottom modules at import time, so `derive exercise --help` loads none of the
+# drawing, marking or rendering code (SymPy, lark, Jinja2): those are imported when a command runs.
+FORMATS = defaults.EXERCISE_FORMAT_CHOICES
+LMS = defaults.LMS_FORMATS
 
 FEEDBACK = "feedback"  # exercise-mark's reports, one folder per student, to hand back
 
@@ -76,6 +76,11 @@ def exercise(exercise_file, roster, count, seed, output, formats, jobs, lms):
     \b
     Exit codes: 0 done, 2 a problem with the exercise, the roster or the network.
     """
+    from derive.exercise.generate import Interrupted, generate
+    from derive.exercise.roster import counted, read_roster
+    from derive.exercise.spec import load_exercise
+    from derive.render.tex import PACKAGES
+
     chosen = _formats(formats)
     if "pdf" in chosen and not shutil.which("pdflatex"):
         others = ",".join(f for f in FORMATS if f in chosen - {"pdf"} | {"md", "html"})

@@ -65,8 +65,8 @@ def draw(fwd: Forward, folder: str, backward: BackwardSection, plot_weight: str 
     pics.tikz_drawers["network", None] = partial(diagram.tikz, net, fwd)
     if not backward.available:
         return pics
-    for p in backward.params:
-        if p.full and p.paths is not None:
+    for p in backward.derived:  # a brief derivation ("found just as w9 was") has no picture of its own
+        if p.paths is not None and not p.like:
             pics.add("paths", f"paths_{p.name}.svg", diagram.svg(net, fwd, highlight=p.name), p.name)
             pics.tikz_drawers["paths", p.name] = partial(diagram.tikz, net, fwd, highlight=p.name)
     if plot_weight or backward.depth:

@@ -149,7 +149,7 @@ def descent_curve(net: Network, point=1, param: str = "w1", span=None) -> dict:
     }
     wide = _wide(net, dp, param, w0, lo, hi)
     with matplotlib.rc_context(STYLE):
-        fig = Figure(figsize=(11, 4.4), layout="constrained")
+        fig = Figure(figsize=(11, 5.2), layout="constrained")
         left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.25]})
         data = _draw_descent(right, xs, ys, facts)
         data["wide"] = _draw_wide(left, wide, facts)
@@ -220,10 +220,10 @@ def _draw_wide(ax, wide: dict, f: dict) -> dict:
             fontsize=9,
             color=GREEN,
         )
-        ax.set_title(f"$L$ as {name} alone changes: a bowl", fontsize=10)
+        ax.set_title(f"$L$ as {name} alone changes:\na bowl", fontsize=10)
     else:
         downhill = "grows" if f["gradient"].sign() < 0 else "falls"
-        ax.set_title(f"$L$ as {name} alone changes: it keeps falling as {name} {downhill}", fontsize=10)
+        ax.set_title(f"$L$ as {name} alone changes:\nit keeps falling as {name} {downhill}", fontsize=10)
     ax.set_xlabel(f"{name} (shaded: the close-up on the right)")
     ax.set_ylabel("$L$")
     ax.ticklabel_format(useOffset=False)
@@ -299,19 +299,18 @@ def _draw_descent(ax, xs, ys, f: dict) -> dict:
     ax.set_xlabel(name)
     ax.set_ylabel("$L$")
     ax.ticklabel_format(useOffset=False)
-    ax.set_title("Close up: the tangent at the current value, and one step", fontsize=10)
-    if f["carried"] is not None:
+    ax.set_title("Close up: the tangent at the current value\nand one step", fontsize=10)
+    ax.xaxis.set_major_locator(MaxNLocator(5))  # long tick labels stay apart at print width
+    if f["carried"] is not None:  # a line of the legend of its own, under the picture
         c = f["carried"]
-        ax.text(
-            0.02,
-            0.02,
-            f"Full precision. With the text's carried values: slope {_text(c['gradient'])}, "
+        ax.plot(
+            [],
+            [],
+            " ",
+            label=f"full precision; the text's carried values give\nslope {_text(c['gradient'])}, "
             f"{name} = {_text(c['w_new'])}",
-            transform=ax.transAxes,
-            fontsize=8,
-            color=GREY,
         )
-    ax.legend(loc="best")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=8)  # under the plot: never on the curve
     return {
         "param": p,
         "point": f["point"],

@@ -170,7 +170,15 @@ def _network(net: Network, zt: dict[str, str], tn: TexNumbers, max_ops: int, lay
             for p, v in params[:rows]
         ],
         "hidden_parameters": max(len(params) - rows, 0),
-        "outputs": [{"name": o, "tex": tex_name(o), "composed": comp[o]} for o in net.outputs],
+        "outputs": [
+            {
+                "name": o,
+                "tex": tex_name(o),
+                "composed": comp[o],
+                "z": zt[o] if net.neuron(o).activation.couples_outputs else None,  # softmax: through its z
+            }
+            for o in net.outputs
+        ],
         "sizes": {
             "inputs": len(net.inputs),
             "neurons": len(net.neurons),

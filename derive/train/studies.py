@@ -68,7 +68,8 @@ def study_lr(
         settings = settings_for(net, optimizer=optimizer, learning_rate=rate, epochs=epochs)
         if settings.optimizer == "perceptron":
             raise DeriveError("the learning-rate study trains by gradient descent; choose --optimizer sgd (or another)")
-        r = run(net, settings, keep=lambda n: False, progress=progress)
+        # the study reads each epoch's evaluation and the final weights, never a step's details
+        r = run(net, settings, keep=lambda n: False, progress=progress, whole=lambda n: False)
         results.append(RateResult(rate, r, *judge(r)))
     return results
 

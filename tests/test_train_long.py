@@ -108,3 +108,40 @@ def test_a_thinned_run_has_no_json_without_the_steps_written_as_it_went():
         assert "kept only some steps" in str(exc)
     else:
         raise AssertionError("a run missing steps must not write a JSON that lacks them")
+
+
+def test_a_long_run_that_blows_up_shows_the_rows_it_kept():
+    """Plain gradient descent on regression_lr with η = 1.2 diverges slowly: it stops during epoch 62
+    of 300. A run keeping whole only the rows planned for 300 epochs (every 14th: ⌈300/23⌉) and the
+    latest 24 epochs shows every 14th epoch and the last, each with the numbers of the whole run."""
+    path = str(Path(__file__).resolve().parent.parent / "examples" / "regression_lr.yaml")
+    net = load(read_text(path), path)
+    s = replace(settings_for(net, learning_rate=Fraction(12, 10)), epochs=300)
+    whole = run(net, s)
+    thin = run(net, s, whole=whole_steps({1}), keep_epoch=progress_epochs(300).__contains__)
+    assert thin.stopped == whole.stopped and thin.stopped is not None and "epoch 62" in thin.stopped
+    rows = training_doc(thin, {1}).body["rows"]
+    assert [r["label"] for r in rows] == ["start", "14", "28", "42", "56", "61"]
+    assert "one row every 14 epochs, and one for the last" in training_doc(thin, {1}).body["rows_note"]
+    by_label = {r["label"]: r for r in training_doc(whole, {1}).body["rows"]}  # every 3rd epoch there
+    full = {r["label"]: r for r in _rows_at(whole, [14, 28, 42, 56, 61])}
+    for r in rows[1:]:
+        assert r == full[r["label"]]
+    assert "3" in by_label and "3" not in {r["label"] for r in rows}
+
+
+def _rows_at(r, epochs):
+    """The progress table's row of each epoch in `epochs`, written as the notes write rows."""
+    from derive.steps.training import MAX_COLUMNS, TrainNumbers
+
+    tn = TrainNumbers(r.net.show)
+    names = list(r.net.parameters)[:MAX_COLUMNS]
+    return [
+        {
+            "label": str(e),
+            "loss": tn.text(r.epochs[e].loss),
+            "norm": tn.text(r.epochs[e].norm),
+            "params": [tn.text(r.epochs[e].params[p]) for p in names],
+        }
+        for e in epochs
+    ]

@@ -25,6 +25,7 @@ TRAINING = [  # (command, example, what): `derive COMMAND examples/EXAMPLE.yaml`
     ("train", "and_perceptron", "training"), ("train", "xor_perceptron", "training"),
     ("study-lr", "regression_lr", "study_lr"), ("study-depth", "deep_sigmoid", "study_depth")]
 GOLDEN_TRAINING = ("md", "json")  # compared byte for byte; html, tex and pdf are made from the same steps
+SLIDES = ("pass_fail", "two_paths")  # `derive EXAMPLE.yaml -f slides` decks: EXAMPLE.slides.tex and .pdf
 
 
 def networks() -> list[Path]:
@@ -43,6 +44,9 @@ def expected_outputs() -> dict[Path, str | bytes]:
             if fmt == "md":
                 for name, content in notes.document.pictures.files.items():
                     files[ROOT / "output" / name] = content
+        if example.stem in SLIDES:
+            deck = explain(str(example), name=rel, fmt="slides-tex", pictures=True)
+            files[ROOT / "output" / f"{example.stem}.slides.tex"] = deck.text
     return files
 
 
@@ -70,7 +74,7 @@ def training_outputs(formats=GOLDEN_TRAINING) -> dict[Path, bytes]:
 def extra_outputs() -> list[Path]:
     """Outputs checked for presence only: PDFs of the notes, and the other training formats."""
     return pdfs() + [ROOT / "output" / f"{example}_{what}.{fmt}" for _, example, what in TRAINING
-                     for fmt in ("html", "tex", "pdf")]
+                     for fmt in ("html", "tex", "pdf")] + [ROOT / "output" / f"{name}.slides.pdf" for name in SLIDES]
 
 
 def is_plot(path: Path) -> bool:
@@ -99,6 +103,12 @@ def main() -> None:
                  for p in (ROOT / "output").glob(f"{pdf.stem}_files/*.pdf")}
         write(compile_pdf(pdf.with_suffix(".tex").read_text(encoding="utf-8"), files=plots), str(pdf))
         print(f"wrote {pdf.relative_to(ROOT)}")
+    from derive.render.slides import compile_slides
+
+    for name in SLIDES:
+        deck = ROOT / "output" / f"{name}.slides.pdf"
+        write(compile_slides(deck.with_suffix("").with_suffix(".slides.tex").read_text(encoding="utf-8")), str(deck))
+        print(f"wrote {deck.relative_to(ROOT)}")
     for path, content in training_outputs(GOLDEN_TRAINING + ("html", "tex", "pdf")).items():
         write(content, str(path))
         print(f"wrote {path.relative_to(ROOT)}")

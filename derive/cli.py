@@ -188,7 +188,7 @@ def render(
     """Turn the neural network in NETWORK (YAML) into an exact, step-by-step worked example:
     forward pass, loss, every gradient by the chain rule, and the update.
 
-    Without NETWORK, renders the built-in example from the seed lecture (examples/pass_fail.yaml).
+    Without NETWORK, renders the built-in example (examples/pass_fail.yaml).
     """
     if expand:
         from derive.spec.expand import expand_text

@@ -62,7 +62,7 @@ def check_differentiable(net: Network) -> None:
     steps = [n.name for n in net.neurons if not n.activation.differentiable]
     if steps:
         raise NotDifferentiable(
-            f"{', '.join(steps)} use the step activation, which has no useful derivative "
+            f"{', '.join(steps)} {'uses' if len(steps) == 1 else 'use'} the step activation, which has no useful derivative "
             "(0 everywhere, undefined at the threshold): gradients cannot flow through it"
         )
     if not losses.of(net.loss).minimisable:

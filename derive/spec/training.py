@@ -120,7 +120,7 @@ def _batch_size(c: Collector, node) -> int | None:
             node,
             "$.batch_size",
             f"batch_size `{text[:30]}` is not a number of data points",
-            f"write a whole number from 1 (one data point at a time, as the seed lecture does) to {MAX_BATCH:,}, "
+            f"write a whole number from 1 (1: one data point at a time) to {MAX_BATCH:,}, "
             "or `full` (the whole data set)",
         )
         return 1

@@ -18,13 +18,23 @@ from typing import Any
 
 def dumps(data: Any) -> str:
     """`data` as indented JSON text with a final newline."""
+    fast = _orjson(data)
+    return fast.decode("utf-8") if fast is not None else json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def dumps_utf8(data: Any) -> bytes:
+    """The same text encoded as UTF-8, what a file receives (orjson writes it so: no copy to decode)."""
+    fast = _orjson(data)
+    return fast if fast is not None else (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _orjson(data: Any) -> bytes | None:
+    """orjson's UTF-8 text, or None where orjson is missing or refuses a value."""
     try:
         import orjson  # imported here: notes in other formats never load it
     except ImportError:  # orjson is optional
-        pass
-    else:
-        try:
-            return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).decode("utf-8")
-        except TypeError:  # orjson.JSONEncodeError: a value orjson does not write
-            pass
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return None
+    try:
+        return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    except TypeError:  # orjson.JSONEncodeError: a value orjson does not write
+        return None

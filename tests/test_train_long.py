@@ -92,11 +92,14 @@ def test_a_thinned_run_computes_and_writes_what_a_whole_run_does():
     )
     assert training_doc(streamed, detail, None, written).numbers == training_json(whole)
     # derive train -f json keeps each step as its text instead: the same bytes as the whole JSON
-    texts: list[str] = []
+    texts: list[bytes] = []
     as_text = run(
         net, s, keep=detail.__contains__, whole=whole_steps(detail), on_step=lambda st: texts.append(step_text(st))
     )
-    assert training_json_text(as_text, texts) == json.dumps(training_json(whole), indent=2, ensure_ascii=False) + "\n"
+    assert (
+        training_json_text(as_text, texts)
+        == (json.dumps(training_json(whole), indent=2, ensure_ascii=False) + "\n").encode()
+    )
 
 
 def test_a_thinned_run_has_no_json_without_the_steps_written_as_it_went():

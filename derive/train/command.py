@@ -177,7 +177,7 @@ def train(
         chosen = _detail(detail, total)
         # The run keeps whole only what the notes show (memory bounded by them, not by the steps);
         # the JSON, which holds every step and every epoch, is written step by step as it goes.
-        step_texts: list[str] | None = [] if fmt == "json" else None
+        step_texts: list[bytes] | None = [] if fmt == "json" else None
         with progress(total, "training") as bar:
             r = run(
                 net,

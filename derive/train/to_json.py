@@ -76,20 +76,25 @@ def training_json(r, steps: list[dict] | None = None) -> dict:
     }
 
 
-def training_json_text(r, step_texts: list[str]) -> str:
-    """The run's JSON as text, the same bytes as derive.json_text.dumps(training_json(r, steps)),
-    from each step's JSON already written as text (`step_text`, as the run went): a long run holds
-    its steps as text, a third of their size as dicts of strings, and they are written once."""
-    text = json_text.dumps(training_json(r, []))
-    empty = '\n  "steps": [],\n'  # the top level's key: a string value cannot hold a line break
+def training_json_text(r, step_texts: list[bytes]) -> bytes:
+    """The run's JSON as UTF-8 text, the same bytes as derive.json_text.dumps(training_json(r, steps)),
+    from each step's JSON already written (`step_text`, as the run went): a long run holds its steps
+    as text, a third of their size as dicts of strings, and the file's bytes are joined once."""
+    text = json_text.dumps_utf8(training_json(r, []))
+    empty = b'\n  "steps": [],\n'  # the top level's key: a string value cannot hold a line break
     if not step_texts or text.count(empty) != 1:
         raise ValueError("the run's JSON has no single top-level `steps` to fill")
-    return text.replace(empty, '\n  "steps": [\n' + ",\n".join(step_texts) + "\n  ],\n")
+    head, tail = text.split(empty)
+    parts = [head, b'\n  "steps": [\n']
+    for i, step in enumerate(step_texts):  # one join, so the steps are copied once
+        parts += (b",\n", step) if i else (step,)
+    parts += (b"\n  ],\n", tail)
+    return b"".join(parts)
 
 
-def step_text(s) -> str:
-    """One step's JSON as text, indented to its place in the run's `steps` list."""
-    return "\n".join("    " + line for line in json_text.dumps(step_json(s)).rstrip("\n").split("\n"))
+def step_text(s) -> bytes:
+    """One step's JSON as UTF-8 text, indented to its place in the run's `steps` list."""
+    return b"\n".join(b"    " + line for line in json_text.dumps_utf8(step_json(s)).rstrip(b"\n").split(b"\n"))
 
 
 def perceptron_json(p) -> dict:

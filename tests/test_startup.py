@@ -134,7 +134,7 @@ def test_help_imports_nothing_heavy(args, tmp_path):
     assert not {m for m in loaded if m.startswith(HEAVY)}
 
 
-@pytest.mark.parametrize("command", ["check", "exercise", "exercise-mark"])
+@pytest.mark.parametrize("command", ["check", "exercise", "exercise-mark", "train", "study-lr", "study-depth"])
 def test_a_subcommand_s_help_imports_nothing_heavy(command, tmp_path):
     """`derive check --help` and the exercise commands' help import their command module only: the
     marking, drawing and rendering code (SymPy, lark, Jinja2, matplotlib) waits for a run."""

@@ -3,12 +3,12 @@ written, HTML and LaTeX (then PDF) from it by their writers, JSON from the numbe
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 from functools import partial
 from pathlib import Path
 
+from derive import defaults, json_text
 from derive.pictures import train_plots as train_figures
 from derive.pictures.drawing import Pictures
 from derive.pictures.train_tikz import tikz
@@ -18,7 +18,7 @@ from derive.render.tex import compile_pdf, picture_tex, render_tex
 from derive.steps.training import TrainDoc
 from derive.templating import render_template
 
-FORMATS = ("md", "json", "html", "tex", "pdf")
+FORMATS = defaults.TRAINING_FORMATS
 
 
 def draw(folder: str, charts: dict[str, dict | None]) -> Pictures:
@@ -50,7 +50,7 @@ def code_span(text) -> str:
 
 def render(doc: TrainDoc, fmt: str, templates: Path | None = None) -> str | bytes:
     if fmt == "json":
-        return json.dumps(doc.numbers, indent=2, ensure_ascii=False) + "\n"
+        return json_text.dumps(doc.numbers)
     if fmt == "md":
         return markdown(doc, templates)
     if fmt == "html":

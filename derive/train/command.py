@@ -15,7 +15,8 @@ from derive import defaults
 from derive.cli_common import CONTEXT, document_options, warn
 from derive.errors import DeriveError
 from derive.output import safe_stem, shown_path, write
-from derive.render.training import FORMATS
+
+FORMATS = defaults.TRAINING_FORMATS  # not the renderer's own: --help loads no matplotlib
 
 PROGRESS_FROM = 200  # steps; shorter runs finish before a bar would be worth drawing
 

@@ -77,22 +77,23 @@ def test_every_subcommand_is_listed_and_runs_under_its_own_name():
 
 def test_markdown_draws_no_tikz_and_latex_draws_each_picture_once(monkeypatch):
     calls = []
-    real = diagram_module.tikz
+    real = diagram_module.tikz_of
 
-    def tikz(*args, **kwargs):
-        calls.append(kwargs.get("highlight"))
-        return real(*args, **kwargs)
+    def tikz_of(scene):
+        calls.append(scene)
+        return real(scene)
 
-    monkeypatch.setattr(diagram_module, "tikz", tikz)
+    monkeypatch.setattr(diagram_module, "tikz_of", tikz_of)
     explain(PASS_FAIL, fmt="md", pictures=True)
-    assert calls == []
+    assert calls == []  # each picture is laid out once; its TikZ is drawn only for LaTeX
     notes = explain(PASS_FAIL, fmt="tex", pictures=True)
     # the whole network once, and once per parameter derived in full with its paths highlighted: in
     # the seed, w4 and w1, as the lecture derives them (the others share their shapes and are given
     # as products, without a derivation or a picture of their own)
     full = sorted(p.name for p in notes.document.backward.params if p.full and p.paths is not None)
     assert full == ["w1", "w4"]
-    assert calls[0] is None and sorted(calls[1:]) == full
+    assert len(calls) == 1 + len(full) and calls[0]["legend"] in (None, [], ())
+    assert sorted(c["plain_title"].rsplit(" ", 1)[1] for c in calls[1:]) == full  # "…from L back to w1"
 
 
 def test_shared_environments_are_never_given_a_callers_filters():

@@ -606,7 +606,8 @@ def _plain_title(net: Network, paths: PathSet | None) -> str:
     n = paths.count
     if not n:
         return f"{net.title}: no path from L reaches {paths.param}"
-    return f"{net.title}: the {n} chain-rule path{'s' if n != 1 else ''} from L back to {paths.param}"
+    which = "the chain-rule path" if n == 1 else f"the {n} chain-rule paths"
+    return f"{net.title}: {which} from L back to {paths.param}"
 
 
 def _legend(ctx: _Ctx, width: float) -> list[dict]:

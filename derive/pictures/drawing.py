@@ -61,14 +61,16 @@ def draw(fwd: Forward, folder: str, backward: BackwardSection, plot_weight: str 
     """Every picture for the notes of one data point (`point` is 1-based)."""
     net = fwd.net
     pics = Pictures(folder)
-    pics.add("network", "network.svg", diagram.svg(net, fwd))
-    pics.tikz_drawers["network", None] = partial(diagram.tikz, net, fwd)
+    whole = diagram.scene(net, fwd)  # laid out once, drawn as SVG and as TikZ
+    pics.add("network", "network.svg", diagram.svg_of(whole))
+    pics.tikz_drawers["network", None] = partial(diagram.tikz_of, whole)
     if not backward.available:
         return pics
     for p in backward.derived:  # a brief derivation ("found just as w9 was") has no picture of its own
         if p.paths is not None and not p.like:
-            pics.add("paths", f"paths_{p.name}.svg", diagram.svg(net, fwd, highlight=p.name), p.name)
-            pics.tikz_drawers["paths", p.name] = partial(diagram.tikz, net, fwd, highlight=p.name)
+            lit = diagram.scene(net, fwd, highlight=p.name)
+            pics.add("paths", f"paths_{p.name}.svg", diagram.svg_of(lit), p.name)
+            pics.tikz_drawers["paths", p.name] = partial(diagram.tikz_of, lit)
     if plot_weight or backward.depth:
         from derive.pictures import figures  # matplotlib: imported only for the plots that need it
     if plot_weight:

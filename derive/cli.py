@@ -218,10 +218,10 @@ def render(
     warn(notes.network.warnings)
     pics = notes.document.pictures
     if pics and fmt in ("md", "tex") and _files_beside(target):  # the files the notes link, beside them
-        for_tex = pics.tex_files()
-        for name, content in (for_tex if fmt == "tex" else pics.files).items():
-            if fmt == "tex" or name not in for_tex:
-                write(content, str(Path(target).parent / name))
+        for_tex = set(pics.graphics.values())  # the plots' PDF twins: LaTeX's, drawn only for it
+        for name in list(pics.files):
+            if (name in for_tex) == (fmt == "tex"):
+                write(pics.files[name], str(Path(target).parent / name))
     written = write(notes.text, target)
     if written:
         click.echo(f"wrote {written}", err=True)

@@ -49,6 +49,7 @@ def _loss(text, param, value):
     return oracle.forward(net, net["data"][0], dps=mp.dps)["loss"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("example,param", [("two_paths", "w1"), ("pass_fail", "w1"), ("pass_fail", "b2")])
 def test_descent_curve_tangent_and_step(example, param):
     text = _text(example)
@@ -71,6 +72,7 @@ def test_descent_curve_tangent_and_step(example, param):
     assert len(data["curve"]["x"]) == 200 and min(data["curve"]["x"]) < data["w_new"] < max(data["curve"]["x"])
 
 
+@pytest.mark.slow
 def test_descent_curve_output_is_repeatable_and_well_formed():
     net = load_network(text=_text("pass_fail"))
     before = dict(matplotlib.rcParams)
@@ -88,6 +90,7 @@ def test_descent_curve_output_is_repeatable_and_well_formed():
         descent_curve(net, 2, "w1")
 
 
+@pytest.mark.slow
 def test_activations_plot_marks_the_largest_slopes():
     out = activations_plot()
     assert out["data"]["sigmoid"]["max"] == 0.25 and out["data"]["sigmoid"]["max_text"] == "0.25"
@@ -99,6 +102,7 @@ def test_activations_plot_marks_the_largest_slopes():
     ET.fromstring(out["svg"])
 
 
+@pytest.mark.slow
 def test_layer_gradients_show_the_vanishing_gradient():
     text = _text("deep_sigmoid")
     out = layer_gradients(load_network(text=text), 1)
@@ -115,6 +119,7 @@ def test_layer_gradients_show_the_vanishing_gradient():
     assert out["data"]["skipped"] == [] and out["png"].startswith(PNG)
 
 
+@pytest.mark.slow
 def test_layer_gradients_skip_zeros_and_survive_tiny_values():
     out = layer_gradients(load_network(text=DEAD_RELU), 1)
     assert out["data"]["skipped"] == ["w1", "w3"]
@@ -124,6 +129,7 @@ def test_layer_gradients_skip_zeros_and_survive_tiny_values():
     assert out["png"].startswith(PNG)
 
 
+@pytest.mark.slow
 def test_span_and_float_guard():
     net = load_network(text=_text("pass_fail"))
     data = descent_curve(net, 1, "w4", span=(-1, 1))["data"]
@@ -131,6 +137,7 @@ def test_span_and_float_guard():
     assert to_float(mpf("1e400")) == 1e300 and to_float(mpf("-1e400")) == -1e300
 
 
+@pytest.mark.slow
 def test_descent_curve_shows_the_bowl_when_there_is_one():
     """regression_lr, data point 1: x1 = −1, y = −1, O1 = w1·x1 + b1 = −w1 (b1 = 0), so with the
     squared error L(w1) = (−1 − (−w1))² = (w1 − 1)²: a bowl with its bottom at w1 = 1 (hand
@@ -148,6 +155,7 @@ def test_descent_curve_shows_the_bowl_when_there_is_one():
     assert max(ys) - min(ys) > 0.3  # wide enough to see it flatten, not a straight piece of line
 
 
+@pytest.mark.slow
 def test_descent_curve_gives_the_carried_numbers_of_a_hand_calculation():
     """pass_fail carries truncated values (O1 = 0.759, O2 = 0.51129): its notes print ∂L/∂w4 ≈ −0.18537
     (the lecture's hand calculation: −2(1 − 0.51129) · 0.51129(1 − 0.51129) · 0.759), while full
@@ -158,3 +166,22 @@ def test_descent_curve_gives_the_carried_numbers_of_a_hand_calculation():
     out = descent_curve(load_network(text=_text("pass_fail")), 1, "w4")
     assert out["data"]["carried"]["gradient"] == pytest.approx(float(hand), rel=1e-4)
     assert out["data"]["gradient"] == pytest.approx(-0.18554, abs=5e-6)
+
+
+@pytest.mark.parametrize(("fmt", "drawn"), [("html", {"svg"}), ("tex", set()), ("pdf", {"pdf"}), ("json", set())])
+def test_a_plot_is_drawn_only_in_the_format_the_output_needs(fmt, drawn, monkeypatch):
+    """HTML embeds the SVG; a PDF includes the plot's PDF twin (LaTeX's text only names it: the twin is
+    drawn when the file is written or compiled); JSON draws nothing; no PNG (the tests' own) ever."""
+    from derive import explain
+    from derive.pictures import figures
+
+    seen = []
+    real = figures._save
+
+    def save(fig, kind):
+        seen.append(kind)
+        return real(fig, kind)
+
+    monkeypatch.setattr(figures, "_save", save)
+    explain(str(ROOT / "examples" / "pass_fail.yaml"), fmt=fmt, pictures=fmt != "json")  # its descent plot
+    assert set(seen) == drawn and len(seen) == len(drawn)

@@ -3,7 +3,7 @@ for deep networks, the activations and the gradient per layer. Files are named u
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import TYPE_CHECKING
@@ -15,6 +15,38 @@ if TYPE_CHECKING:
     from derive.steps.document import BackwardSection
 
 
+class Files(MutableMapping):
+    """Path -> content, where a content may wait to be made until it is first read (a plot's PDF twin
+    is drawn only when LaTeX, or a caller writing every file, asks for it)."""
+
+    def __init__(self) -> None:
+        self._made: dict[str, str | bytes] = {}
+        self._later: dict[str, Callable[[], str | bytes]] = {}
+
+    def later(self, path: str, make: Callable[[], str | bytes]) -> None:
+        self._made.pop(path, None)
+        self._later[path] = make
+
+    def __getitem__(self, path: str) -> str | bytes:
+        if path in self._later:
+            self._made[path] = self._later.pop(path)()
+        return self._made[path]
+
+    def __setitem__(self, path: str, content: str | bytes) -> None:
+        self._later.pop(path, None)
+        self._made[path] = content
+
+    def __delitem__(self, path: str) -> None:
+        if self._later.pop(path, None) is None:
+            del self._made[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*self._made, *self._later])
+
+    def __len__(self) -> int:
+        return len(self._made) + len(self._later)
+
+
 @dataclass
 class Pictures:
     """`refs` are the paths the notes link to; `files` maps each path to its content; `tikz` holds the
@@ -23,7 +55,7 @@ class Pictures:
 
     folder: str
     refs: dict = field(default_factory=dict)
-    files: dict[str, str | bytes] = field(default_factory=dict)
+    files: Files = field(default_factory=Files)
     tikz_drawers: dict[tuple[str, str | None], Callable[[], str]] = field(default_factory=dict)  # (key, param)
     graphics: dict[str, str] = field(default_factory=dict)
 
@@ -35,11 +67,12 @@ class Pictures:
         else:
             self.refs.setdefault(key, {})[param] = path
 
-    def add_plot(self, key: str, name: str, plot: dict) -> None:
+    def add_plot(self, key: str, name: str, plot: Mapping) -> None:
         """A matplotlib figure (derive.pictures.figures): SVG for Markdown and HTML, PDF for LaTeX."""
-        self.add(key, f"{name}.svg", plot["svg"])
-        self.graphics[self.refs[key]] = pdf = f"{self.folder}/{name}.pdf"
-        self.files[pdf] = plot["pdf"]
+        self.refs[key] = svg = f"{self.folder}/{name}.svg"
+        self.files.later(svg, lambda: plot["svg"])  # each drawn only when read: HTML reads the SVG,
+        self.graphics[svg] = pdf = f"{self.folder}/{name}.pdf"
+        self.files.later(pdf, lambda: plot["pdf"])  # drawn when LaTeX (or a writer of every file) reads it
 
     def tex_files(self) -> dict[str, bytes]:
         """The files a LaTeX document of these pictures includes (the plots' PDFs), by path."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -84,19 +85,57 @@ def _point(net: Network, point) -> tuple[DataPoint, int]:
     return net.data[point - 1], point
 
 
-def _output(fig: Figure, data: dict) -> dict:
-    FigureCanvasAgg(fig)
-    svg, png, pdf = io.BytesIO(), io.BytesIO(), io.BytesIO()
-    fig.savefig(svg, format="svg", metadata={"Date": None})
-    fig.savefig(png, format="png", metadata={"Software": None})
+class _Rendered(Mapping):
+    """A figure's "svg", "png" and "pdf", each drawn the first time it is read (the Markdown and the
+    HTML need only the SVG, LaTeX only the PDF, the tests the PNG), and its "data"."""
+
+    def __init__(self, fig: Figure, data: dict):
+        FigureCanvasAgg(fig)
+        self._fig = fig
+        self._done: dict[str, Any] = {"data": data}
+
+    def __getitem__(self, key: str):
+        if key not in self._done:
+            self._done[key] = _draw(self._fig, key)  # KeyError for anything but svg, png, pdf
+        return self._done[key]
+
+    def __iter__(self):
+        return iter(("svg", "png", "pdf", "data"))
+
+    def __len__(self) -> int:
+        return 4
+
+
+def _draw(fig: Figure, kind: str) -> str | bytes:
+    with matplotlib.rc_context(STYLE):  # the same settings as when it was made (the SVG's hash salt)
+        return _save(fig, kind)
+
+
+def _save(fig: Figure, kind: str) -> str | bytes:
+    out = io.BytesIO()
+    if kind == "svg":
+        fig.savefig(out, format="svg", metadata={"Date": None})
+        return out.getvalue().decode("utf-8")
+    if kind == "png":
+        fig.savefig(out, format="png", metadata={"Software": None})
+        return out.getvalue()
+    if kind != "pdf":
+        raise KeyError(kind)
     # For LaTeX: vector, and without a date, so the same figure gives the same bytes. A wide figure is
     # laid out again narrower, so that its words print at 7 to 9 pt on the 6.3-inch text block instead
     # of shrinking with the whole picture (an 11-inch figure would print at 57 %, 9 pt words at 5 pt).
     width, height = fig.get_size_inches()
     if width > PRINT_WIDTH:
         fig.set_size_inches(PRINT_WIDTH, height)
-    fig.savefig(pdf, format="pdf", metadata={"CreationDate": None, "Producer": None, "Creator": None})
-    return {"svg": svg.getvalue().decode("utf-8"), "png": png.getvalue(), "pdf": pdf.getvalue(), "data": data}
+    try:
+        fig.savefig(out, format="pdf", metadata={"CreationDate": None, "Producer": None, "Creator": None})
+    finally:
+        fig.set_size_inches(width, height)  # the SVG and PNG keep the figure's own size
+    return out.getvalue()
+
+
+def _output(fig: Figure, data: dict) -> Mapping:
+    return _Rendered(fig, data)
 
 
 def _fraction(x: Num) -> Fraction:
@@ -106,7 +145,7 @@ def _fraction(x: Num) -> Fraction:
 
 
 # -- the loss along one parameter ------------------------------------------------------------------
-def descent_curve(net: Network, point=1, param: str = "w1", span=None) -> dict:
+def descent_curve(net: Network, point=1, param: str = "w1", span=None) -> Mapping:
     """Two panels. Left: L as a function of `param` alone (the others fixed) over a range wide
     enough to show its shape (the bowl's bottom when it has one, else where it flattens). Right: close
     to the current value, the tangent of slope ∂L/∂param and one gradient-descent step
@@ -328,7 +367,7 @@ def _draw_descent(ax, xs, ys, f: dict) -> dict:
 
 
 # -- activations and their derivatives -------------------------------------------------------------
-def activations_plot() -> dict:
+def activations_plot() -> Mapping:
     """σ, tanh and ReLU beside their derivatives, the largest slope of each marked: σ′(0) = 0.25,
     tanh′(0) = 1, and ReLU′(0) = 0 by convention (ReLU has no derivative at 0)."""
     zs = [Fraction(k - 240, 40) for k in range(481)]  # −6 … 6 in steps of 1/40
@@ -414,7 +453,7 @@ def _relu_panel(ax) -> dict:
 
 
 # -- the gradient's size by layer ------------------------------------------------------------------
-def layer_gradients(net: Network, point=1) -> dict:
+def layer_gradients(net: Network, point=1) -> Mapping:
     """|∂L/∂w| of every weight against its layer (the column of the neuron it feeds), on a log scale,
     with the mean of each layer: the vanishing gradient at a glance. Zero gradients have no logarithm;
     they are left out and the title says how many."""

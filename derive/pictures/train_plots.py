@@ -9,6 +9,7 @@ linear axis labelled 10^k."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from itertools import pairwise
 from typing import Any
 
@@ -265,7 +266,7 @@ def _plain(x) -> str:
 
 
 # -- drawing with matplotlib -----------------------------------------------------------------------------
-def svg(chart: dict) -> dict:
+def svg(chart: dict) -> Mapping:
     """{"svg", "png", "data"} for a line chart, a boundary chart, or side-by-side panels of them."""
     panels = chart.get("panels", [chart])
     with matplotlib.rc_context(STYLE):

@@ -569,7 +569,9 @@ def _render_options(c: Collector, top, spec: Spec) -> tuple[str | None, tuple[st
     if "plot_weight" in found:
         name = read_name(c, found["plot_weight"], "$.render.plot_weight", "parameter")
         if name and name not in defined and not known:
-            c.error(found["plot_weight"], "$.render.plot_weight", f"`{name}` is not a parameter", suggest(name, defined))
+            c.error(
+                found["plot_weight"], "$.render.plot_weight", f"`{name}` is not a parameter", suggest(name, defined)
+            )
         else:
             plot_weight = name
     explain: list[str] = []

@@ -19,6 +19,7 @@ def run(args, cwd):
     return subprocess.run([sys.executable, "-m", "derive.cli", *args], cwd=cwd, capture_output=True, text=True, env=env)
 
 
+@pytest.mark.slow
 def test_renders_example_to_output_folder(tmp_path):
     r = run([PASS_FAIL], tmp_path)
     assert r.returncode == 0, r.stderr
@@ -100,6 +101,7 @@ def test_expand_prints_an_explicit_form_that_loads_to_the_same_numbers(tmp_path)
     assert a["gradients"] == b["gradients"] and a["forward"] == b["forward"]
 
 
+@pytest.mark.slow
 def test_output_name_cannot_leave_the_output_folder(tmp_path):
     sub = tmp_path / "a" / "b"
     sub.mkdir(parents=True)

@@ -129,6 +129,7 @@ SLOW_TO_START = ("train", "study-lr", "study-depth")
     [pytest.param(a, marks=pytest.mark.slow) if a[0] in SLOW_TO_START else a for a in MISSING],
     ids=lambda a: " ".join(a),
 )
+@pytest.mark.slow
 def test_a_derive_error_in_any_subcommand_is_one_line_and_exit_2(tmp_path, args):
     r = run(CLI, *args, cwd=tmp_path)
     assert r.returncode == 2, r.stderr

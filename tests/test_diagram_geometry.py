@@ -220,10 +220,12 @@ def _random_networks():
             sizes = [rng.randint(1, 5) for _ in range(rng.randint(2, 6))]
             if kind == 2:
                 sizes[-1] = rng.randint(2, 3)
-            out.append(pytest.param(oracle.random_network(rng, sizes), id=f"{i}-{'-'.join(map(str, sizes))}"))
+            text, name = oracle.random_network(rng, sizes), f"{i}-{'-'.join(map(str, sizes))}"
         else:
             shape = rng.choice(["skip", "dag"]) if kind == 3 else None
-            out.append(pytest.param(oracle.random_network(rng, shape), id=f"{i}-{shape or 'any'}"))
+            text, name = oracle.random_network(rng, shape), f"{i}-{shape or 'any'}"
+        marks = () if i < 5 else (pytest.mark.slow,)  # five of each kind in the fast tier, all in the full one
+        out.append(pytest.param(text, id=name, marks=marks))
     return out
 
 

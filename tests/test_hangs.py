@@ -56,6 +56,7 @@ def test_fifo_as_answers_is_refused(tmp_path):
     refused(derive("check", ROOT / "examples" / "pass_fail.yaml", path), path)
 
 
+@pytest.mark.slow
 def test_fifo_as_roster_or_exercise_is_refused(tmp_path):
     roster = fifo(tmp_path, "roster.csv")
     refused(derive("exercise", HOMEWORK, "--students", roster, "-o", tmp_path / "out", "--formats", "md"), roster)
@@ -64,6 +65,7 @@ def test_fifo_as_roster_or_exercise_is_refused(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_detail_past_the_last_step_is_refused(tmp_path):
     # 1 epoch of 4 points with batch_size 1: 4 steps
     r = derive("train", TRAINING, "--epochs", 1, "--detail", "99999999999999999999", "-o", tmp_path / "t.md")
@@ -71,6 +73,7 @@ def test_detail_past_the_last_step_is_refused(tmp_path):
     assert not (tmp_path / "t.md").exists()
 
 
+@pytest.mark.slow
 def test_epochs_over_the_limit_are_refused(tmp_path):
     r = derive("train", TRAINING, "--epochs", 10_001, "-o", tmp_path / "t.md")
     assert r.returncode == 2 and "10000" in r.stderr.replace(",", "")
@@ -123,6 +126,7 @@ def test_stale_tex_folders_are_removed(tmp_path):
     {"title": "t", "questions": [], "students": [{"id": "../x", "name": "n"}]},
     ["not", "an", "object"],
 ])
+@pytest.mark.slow
 def test_malformed_manifest_is_one_line(tmp_path, manifest):
     (tmp_path / "class").mkdir()
     (tmp_path / "class" / "exercise.json").write_text(json.dumps(manifest), encoding="utf-8")

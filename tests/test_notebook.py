@@ -46,6 +46,7 @@ def _selectors(css: str) -> list[str]:
     return [s.strip() for h in heads for s in h.split(",")]
 
 
+@pytest.mark.slow
 def test_repr_html_is_a_fragment_with_scoped_styles_and_inlined_pictures():
     notes = explain(str(ROOT / "examples" / "pass_fail.yaml"), pictures=True)
     html = notes._repr_html_()
@@ -73,6 +74,7 @@ def test_repr_html_of_notes_without_pictures_has_no_images():
     assert "<img" not in html and "[image:" not in html and html.startswith('<div class="derive-notes">')
 
 
+@pytest.mark.slow
 def test_repr_markdown_inlines_pictures_or_leaves_them_out():
     with_pictures = explain(str(ROOT / "examples" / "pass_fail.yaml"), pictures=True)
     assert "_files/" in with_pictures.text  # the Markdown written to disk links the folder...

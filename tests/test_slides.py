@@ -84,6 +84,7 @@ def test_factors_share_rows_evenly():
     assert [len(r) for r in factor_rows(range(5))] == [3, 2]
 
 
+@pytest.mark.slow
 def test_w1_of_two_paths_takes_a_step_per_route_formula_number_product_and_sum():
     paths = gradients_json(TWO_PATHS)["gradients"]["w1"]["paths"]
     assert [len(p["factors"]) for p in paths] == [4, 4]  # the seed lecture's second network
@@ -96,6 +97,7 @@ def test_w1_of_two_paths_takes_a_step_per_route_formula_number_product_and_sum()
     assert sum(overlay_count(f) for f in w1) == expected_steps(paths) == 23
 
 
+@pytest.mark.slow
 def test_the_deck_is_sixteen_by_nine_at_fourteen_points_in_the_plain_theme():
     tex = slides_tex(TWO_PATHS)
     assert tex.startswith(r"\documentclass[aspectratio=169,14pt]{beamer}")
@@ -103,6 +105,7 @@ def test_the_deck_is_sixteen_by_nine_at_fourteen_points_in_the_plain_theme():
     assert r"\begin{tikzpicture}" in tex  # the network and w1's paths are drawn
 
 
+@pytest.mark.slow
 def test_the_command_writes_the_slides_beside_the_notes(tmp_path, monkeypatch):
     shutil.copy(TWO_PATHS, tmp_path / "two_paths.yaml")
     monkeypatch.chdir(tmp_path)
@@ -112,6 +115,7 @@ def test_the_command_writes_the_slides_beside_the_notes(tmp_path, monkeypatch):
     assert not (tmp_path / "output" / "two_paths.tex").exists()
 
 
+@pytest.mark.slow
 def test_a_templates_folder_overrides_the_deck(tmp_path):
     (tmp_path / "slides").mkdir()
     (tmp_path / "slides" / "deck.tex.j2").write_text("%# house style\n\\VAR{doc.loss.value} \\VAR{table | length}\n")
@@ -119,6 +123,7 @@ def test_a_templates_folder_overrides_the_deck(tmp_path):
     assert slides_tex(TWO_PATHS, templates=str(tmp_path)) == "0.26747 2\n"
 
 
+@pytest.mark.slow
 def test_user_text_in_the_title_is_escaped(tmp_path):
     net = tmp_path / "net.yaml"
     net.write_text(TWO_PATHS.read_text().replace("title: Two paths from the loss to w1", 'title: "50% & $5 #1"'))

@@ -75,6 +75,7 @@ def test_every_subcommand_is_listed_and_runs_under_its_own_name():
         assert getattr(sys.modules[module], attr).name == name
 
 
+@pytest.mark.slow
 def test_markdown_draws_no_tikz_and_latex_draws_each_picture_once(monkeypatch):
     calls = []
     real = diagram_module.tikz_of
@@ -161,6 +162,7 @@ def test_notes_without_the_sympy_check_import_no_sympy(args, tmp_path):
     assert "sympy" not in {m.split(".")[0] for m in loaded}
 
 
+@pytest.mark.slow
 def test_a_network_past_the_sympy_check_s_limits_imports_no_sympy(tmp_path):
     """[8, 8, 1] has 81 parameters, more than the SymPy check affords (60): central differences check
     it, and SymPy is never imported; the default check with SymPy does import it."""
@@ -203,6 +205,7 @@ def compiled_in_a_run(args, cwd, cache_home) -> tuple[int, str]:
     return int(r.stdout.strip().splitlines()[-1]), r.stderr
 
 
+@pytest.mark.slow
 def test_a_second_run_compiles_no_template(tmp_path):
     """The first run compiles the notes' templates and keeps their code in the user's cache folder;
     the next loads it and compiles none, and writes the same notes."""
@@ -215,6 +218,7 @@ def test_a_second_run_compiles_no_template(tmp_path):
     assert (tmp_path / "a.md").read_bytes() == (tmp_path / "b.md").read_bytes()
 
 
+@pytest.mark.slow
 def test_an_unusable_cache_folder_is_no_cache_and_no_message(tmp_path):
     """XDG_CACHE_HOME naming a file: nothing can be cached; the run is as it would be, silently."""
     blocked = tmp_path / "not_a_folder"
@@ -276,6 +280,7 @@ print(gc.get_freeze_count() > 0, gc.isenabled(), gc.get_threshold()[0])
 """
 
 
+@pytest.mark.slow
 def test_the_program_skips_the_collections_of_shutting_down_and_callers_keep_theirs(tmp_path):
     """Run as the program (arguments from sys.argv), derive freezes its objects out of the garbage
     collector as it ends, so Python's shutdown does not collect them (about 0.15 s after SymPy), and

@@ -207,6 +207,7 @@ def test_training_template_error_through_the_cli(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_good_templates_still_render(tmp_path):
     folder = tmp_path / "tpl"
     folder.mkdir()

@@ -9,6 +9,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import mpmath
+import pytest
 import yaml
 
 from derive.spec.loader import load
@@ -51,6 +52,7 @@ def _reference_adam(text: str, steps: int, dps: int = 70) -> dict[str, mpmath.mp
         return w
 
 
+@pytest.mark.slow
 def test_a_thousand_adam_steps_agree_with_a_70_digit_reimplementation():
     text = EXAMPLE.read_text()
     net = load(read_text(str(EXAMPLE)), str(EXAMPLE))
@@ -70,6 +72,7 @@ def test_a_thousand_adam_steps_agree_with_a_70_digit_reimplementation():
         assert abs(r.steps[-1].records["w1"]["c2"].mp - (1 - mpmath.mpf("0.999") ** 1000)) < mpmath.mpf(10) ** -48
 
 
+@pytest.mark.slow
 def test_a_thinned_run_computes_and_writes_what_a_whole_run_does():
     net = load(read_text(str(EXAMPLE)), str(EXAMPLE))
     s = replace(settings_for(net), epochs=60)  # 240 steps; the progress table: every 3rd epoch

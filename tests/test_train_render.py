@@ -266,6 +266,7 @@ def test_the_optimizer_is_worked_once_then_tabled(pass_fail):
     assert [r[0] for r in trace] == ["1", "2", "3", "4", "5"]
 
 
+@pytest.mark.slow
 def test_prose_names_the_method_and_says_nothing_of_where_the_example_came_from(tmp_path):
     outputs = {}
     for command, path, extra in CASES:

@@ -216,6 +216,7 @@ def test_watch_follows_a_change_a_mistake_and_the_fix_then_stops_on_ctrl_c(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pass_fail.yaml"]  # nothing written
 
 
+@pytest.mark.slow
 def test_watch_serves_the_page_only_and_no_file_from_disk_then_stops_on_sigterm(tmp_path):
     shutil.copy(ROOT / "examples" / "pass_fail.yaml", tmp_path / "pass_fail.yaml")
     (tmp_path / "examples").mkdir()

@@ -138,6 +138,7 @@ def test_both_parsers_compose_the_corpus_and_the_examples_alike():
         assert outcome(text, source.LOADERS[0]) == outcome(text, source.LOADERS[1]), name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2])
 def test_both_parsers_compose_random_edits_alike(seed):
     for name, text in mutations(seed, 1000):
@@ -188,6 +189,7 @@ def test_the_control_characters_refused_in_a_value_are_unicode_s_cc_and_the_bidi
         assert (source._CONTROL.search(ch) is not None) == expected, hex(code)
 
 
+@pytest.mark.slow
 def test_a_file_near_the_size_limit_is_read_by_libyaml(tmp_path):
     """The explicit form of a [128, 128, 1] network (about half a megabyte) loads with the C parser,
     every weight where it was written."""

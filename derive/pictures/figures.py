@@ -228,6 +228,20 @@ def _wide(net, dp, param: str, w0: Fraction, lo: Fraction, hi: Fraction) -> dict
     return {"x": xs, "y": ys, "minimum": low if 0 < low < WIDE_SAMPLES - 1 else None}
 
 
+def _now(ax, f: dict, at: tuple[float, float], text: str, rise: int) -> None:
+    """The note at the current value, on the side of the point away from the curve."""
+    rising = f["gradient"].sign() > 0
+    ax.annotate(
+        text,
+        xy=at,
+        xytext=(-10 if rising else 10, rise),
+        textcoords="offset points",
+        ha="right" if rising else "left",
+        fontsize=9,
+        color=BLUE,
+    )
+
+
 def _draw_wide(ax, wide: dict, f: dict) -> dict:
     name = _math(f["param"])
     fx, fy = [to_float(Num(x)) for x in wide["x"]], [to_float(y) for y in wide["y"]]
@@ -235,16 +249,7 @@ def _draw_wide(ax, wide: dict, f: dict) -> dict:
     ax.axvspan(to_float(Num(f["lo"])), to_float(Num(f["hi"])), color=GREY, alpha=0.18, lw=0, gid="close-up")
     w, L = to_float(f["w"]), to_float(f["loss"])
     ax.plot([w], [L], "o", color=BLUE, ms=7, zorder=5)
-    rising = f["gradient"].sign() > 0  # the note on the side of the point away from the curve
-    ax.annotate(
-        f"now: {name} = {_text(f['w'])}",
-        xy=(w, L),
-        xytext=(-10 if rising else 10, 10),
-        textcoords="offset points",
-        ha="right" if rising else "left",
-        fontsize=9,
-        color=BLUE,
-    )
+    _now(ax, f, (w, L), f"now: {name} = {_text(f['w'])}", 10)
     out: dict[str, Any] = {"x": fx, "y": fy, "minimum": None}
     k = wide["minimum"]
     if k is not None:
@@ -325,16 +330,7 @@ def _draw_descent(ax, xs, ys, f: dict) -> dict:
         zorder=4,
         arrowprops={"arrowstyle": "-|>", "color": GREEN, "lw": 1.8, "shrinkA": 4, "shrinkB": 5},
     )
-    rising = f["gradient"].sign() > 0  # put the note on the side of the point away from the curve
-    ax.annotate(
-        f"now: {name} = {_text(f['w'])}\n$L$ = {_text(f['loss'])}",
-        xy=(w, L),
-        xytext=(-10 if rising else 10, 12),
-        textcoords="offset points",
-        ha="right" if rising else "left",
-        fontsize=9,
-        color=BLUE,
-    )
+    _now(ax, f, (w, L), f"now: {name} = {_text(f['w'])}\n$L$ = {_text(f['loss'])}", 12)
     ax.set_xlabel(name)
     ax.set_ylabel("$L$")
     ax.ticklabel_format(useOffset=False)

@@ -93,6 +93,12 @@ def main() -> None:
 
     os.chdir(ROOT)  # the training commands are given example paths relative to the repository
 
+    from derive.pictures.drawing import SHIPPED
+    from derive.pictures.figures import activations_plot
+
+    plot = activations_plot()  # shipped: the notes of deep networks include it as drawn here
+    for kind in ("svg", "pdf"):
+        write(plot[kind], str(SHIPPED / f"activations.{kind}"))
     for folder in (ROOT / "output").glob("*_files"):
         shutil.rmtree(folder)  # pictures of parameters that no longer exist must not linger
     for path, text in expected_outputs().items():

@@ -185,3 +185,14 @@ def test_a_plot_is_drawn_only_in_the_format_the_output_needs(fmt, drawn, monkeyp
     monkeypatch.setattr(figures, "_save", save)
     explain(str(ROOT / "examples" / "pass_fail.yaml"), fmt=fmt, pictures=fmt != "json")  # its descent plot
     assert set(seen) == drawn and len(seen) == len(drawn)
+
+
+@pytest.mark.slow
+def test_the_shipped_activations_plot_is_what_derive_draws():
+    """The activations plot is the same for every network, so it is drawn once (by
+    scripts/render_examples.py) and shipped; a fresh drawing must give the same bytes."""
+    from derive.pictures.drawing import SHIPPED, shipped_activations
+
+    fresh, shipped = activations_plot(), shipped_activations()
+    assert shipped["svg"] == fresh["svg"] and shipped["pdf"] == fresh["pdf"]
+    assert (SHIPPED / "activations.svg").exists() and (SHIPPED / "activations.pdf").exists()

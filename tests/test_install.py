@@ -30,3 +30,16 @@ def test_installed_console_script_renders_the_seed(tmp_path):
     r = subprocess.run([exe], cwd=tmp_path, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "Forward propagation" in (tmp_path / "output" / "pass_fail.md").read_text()
+
+
+def test_the_installed_package_carries_the_shipped_activations_plot(tmp_path):
+    """A deep network's notes include the activations plot shipped with derive: it must be installed."""
+    location = _installed_location(tmp_path)
+    if location is None or location.startswith(str(ROOT)):
+        pytest.skip("derive is not installed non-editably here (CI installs it with `pip install .`)")
+    exe = shutil.which("derive")
+    assert exe
+    r = subprocess.run([exe, str(ROOT / "examples" / "deep_sigmoid.yaml"), "-o", str(tmp_path / "d.md")],
+                       cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "deep_sigmoid_files" / "activations.svg").read_text().startswith("<?xml")  # beside the notes

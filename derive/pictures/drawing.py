@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from functools import cached_property, partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from derive.calculus.graph import Forward
@@ -110,6 +111,18 @@ def draw(fwd: Forward, folder: str, backward: BackwardSection, plot_weight: str 
         pics.add_plot("descent", f"descent_{plot_weight}", figures.descent_curve(net, point, plot_weight))
         pics.refs["descent_param"] = plot_weight
     if backward.depth:
-        pics.add_plot("activations", "activations", figures.activations_plot())
+        pics.add_plot("activations", "activations", shipped_activations())
         pics.add_plot("layers", "layer_gradients", figures.layer_gradients(net, point))
     return pics
+
+
+SHIPPED = Path(__file__).parent / "shipped"  # the activations plot, the same for every network
+
+
+def shipped_activations() -> dict[str, str | bytes]:
+    """The activations plot as shipped with derive (drawn once by scripts/render_examples.py, checked
+    against a fresh drawing by a test), so no network's notes spend matplotlib's time drawing it."""
+    return {
+        "svg": (SHIPPED / "activations.svg").read_text(encoding="utf-8"),
+        "pdf": (SHIPPED / "activations.pdf").read_bytes(),
+    }

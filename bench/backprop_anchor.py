@@ -8,7 +8,8 @@ For each dense sigmoid network with the squared error (its explicit form, as `de
 it): derive's work in this process (read, forward pass, back-propagation, updates, JSON text; the
 SymPy check off, as it is for a network this big) against the script's (read, forward pass,
 back-propagation, updates), in microseconds per edge, their ratio, and whether every gradient agrees
-to the 20 significant digits derive prints. The fastest of --repeat runs counts; the machine's load
+to the 20 significant digits derive prints; beside them the same back-propagation in NumPy float64
+(layer by layer, reading the same file), and whether its gradients agree to 1e-9 relative. The fastest of --repeat runs counts; the machine's load
 average is printed with the figures (a shared machine's times swing with it).
 """
 
@@ -82,6 +83,49 @@ def anchor(text: str) -> dict[str, mpmath.mpf]:
     return grads
 
 
+def numpy_anchor(text: str) -> dict[str, float]:
+    """The same back-propagation in NumPy float64, layer by layer (a neuron's layer: one more than its
+    deepest source): what a float implementation costs, to set beside the 50-digit ones."""
+    import numpy as np
+
+    doc = yaml.load(text, Loader=yaml.CSafeLoader)
+    params, neurons, point = doc["parameters"], doc["neurons"], doc["data"][0]
+    depth = {x: 0 for x in doc["inputs"]}
+    for name, n in neurons.items():
+        depth[name] = 1 + max(depth[s] for s in n["from"])
+    layers: list[list[str]] = [list(doc["inputs"])]
+    for name in neurons:
+        while len(layers) <= depth[name]:
+            layers.append([])
+        layers[depth[name]].append(name)
+    weights, biases = [], []
+    for below, here in pairwise(layers):
+        index = {s: i for i, s in enumerate(below)}
+        W = np.zeros((len(here), len(below)))
+        for r, name in enumerate(here):
+            for src, w in neurons[name]["from"].items():
+                W[r, index[src]] = params[w]
+        weights.append(W)
+        biases.append(np.array([params[neurons[n]["bias"]] for n in here], dtype=float))
+    acts = [np.array([point[x] for x in layers[0]], dtype=float)]
+    for W, b in zip(weights, biases, strict=True):
+        acts.append(1 / (1 + np.exp(-(W @ acts[-1] + b))))
+    ys = point["y"] if isinstance(point["y"], list) else [point["y"]]
+    y = np.array([ys[doc["outputs"].index(n)] for n in layers[-1]], dtype=float)
+    delta = -2 * (y - acts[-1]) * acts[-1] * (1 - acts[-1])
+    grads: dict[str, float] = {}
+    for k in range(len(weights) - 1, -1, -1):
+        gW = np.outer(delta, acts[k])
+        index = {s: i for i, s in enumerate(layers[k])}
+        for r, name in enumerate(layers[k + 1]):
+            for src, w in neurons[name]["from"].items():
+                grads[w] = gW[r, index[src]]
+            grads[neurons[name]["bias"]] = delta[r]
+        if k:
+            delta = (weights[k].T @ delta) * acts[k] * (1 - acts[k])
+    return grads
+
+
 def derive_json(text: str) -> dict:
     from derive import explain
 
@@ -103,8 +147,12 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f}; CPU seconds, fastest of {args.repeat}")
-    print(f"{'network':>14} {'edges':>8} {'derive µs/edge':>15} {'anchor µs/edge':>15} {'ratio':>6}  digits agree")
+    print(
+        f"{'network':>14} {'edges':>8} {'derive µs/edge':>15} {'anchor µs/edge':>15} {'ratio':>6}  digits agree"
+        f" {'NumPy µs/edge':>14}  NumPy to 1e-9"
+    )
     derive_json(dense_text([2, 2, 1]))  # imports and compiled templates, outside the timing
+    numpy_anchor(dense_text([2, 2, 1]))
     for spec in args.sizes:
         sizes = [int(s) for s in spec.split(",")]
         text = dense_text(sizes)
@@ -116,9 +164,12 @@ def main() -> None:
                 abs(mpmath.mpf(data["gradients"][p]["value"]) - g) <= abs(g) * mpmath.mpf(10) ** -19
                 for p, g in grads.items()
             )
+        t_numpy, floats = fastest(lambda t=text: numpy_anchor(t), args.repeat)
+        close = all(abs(floats[p] - float(g)) <= 1e-9 * max(abs(float(g)), 1e-300) for p, g in grads.items())
         print(
             f"{sizes!s:>14} {edges:>8,} {t_derive / edges * 1e6:>15.1f} {t_anchor / edges * 1e6:>15.1f} "
-            f"{t_derive / t_anchor:>6.1f}  {'yes' if agree else 'NO'}"
+            f"{t_derive / t_anchor:>6.1f}  {'yes' if agree else 'NO':<12} {t_numpy / edges * 1e6:>14.2f}  "
+            f"{'yes' if close else 'NO'}"
         )
 
 

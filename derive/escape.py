@@ -8,6 +8,18 @@ import unicodedata
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|$~-])")
 
 
+def md_code(text, in_table: bool = False) -> str:
+    """Text in a Markdown code span, as itself: nothing inside is escaped (a backslash there would
+    print, and be copied with a command); a backtick in it widens the fence. In a table cell a `|`
+    is escaped, so it does not end the cell."""
+    text = str(text).replace("\n", " ")
+    if in_table:
+        text = text.replace("|", "\\|")
+    fence = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def md_escape(text) -> str:
     """User text shown as itself in Markdown: every markup character escaped."""
     return _MD_SPECIAL.sub(r"\\\1", str(text))

@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import re
+from functools import partial
 from pathlib import Path
 
 import jinja2
@@ -16,7 +17,7 @@ import jinja2
 from derive import defaults, templating
 from derive.check.mark import Report
 from derive.check.numeric import CARRIED, RIGHT, TOO_FEW, TRUNCATED, WRONG
-from derive.escape import md_escape
+from derive.escape import md_code, md_escape
 from derive.render import text_writer, tree
 
 FORMATS = defaults.REPORT_FORMATS
@@ -31,18 +32,14 @@ def _clip(text: str, width: int) -> str:
 
 
 def environment() -> jinja2.Environment:
-    return templating.environment("md", filters={"md": md_escape, "code": _code, "clip": _clip})
+    return templating.environment(
+        "md", filters={"md": md_escape, "code": partial(md_code, in_table=True), "clip": _clip}
+    )
 
 
 def as_format(markdown: str, fmt: str) -> str:
     """A report's Markdown as `md` (itself) or `text` (laid out for a terminal)."""
     return text_writer.write(tree.parse(markdown)) if fmt == "text" else markdown
-
-
-def _code(text: str) -> str:
-    """Text in a Markdown code span that also survives a table cell."""
-    text = str(text).replace("\n", " ").replace("|", "\\|")
-    return f"`` {text} ``" if "`" in text else f"`{text}`"
 
 
 def data(r: Report) -> dict:

@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 
 from derive import defaults, json_text
+from derive.escape import md_code
 from derive.pictures import train_plots as train_figures
 from derive.pictures.drawing import Pictures
 from derive.pictures.train_tikz import tikz
@@ -34,18 +35,9 @@ def draw(folder: str, charts: dict[str, dict | None]) -> Pictures:
 
 def markdown(doc: TrainDoc, templates: Path | None = None) -> str:
     """The document's one source of words: its Markdown, from train/<kind>.md.j2."""
-    env = markdown_environment(templates, code=code_span, shell=shlex.quote)
+    env = markdown_environment(templates, code=md_code, shell=shlex.quote)
     text = render_template(env, f"train/{doc.kind}.md.j2", doc=doc)
     return re.sub(r"\n{3,}", "\n\n", text)
-
-
-def code_span(text) -> str:
-    """Text in a Markdown code span, as itself: nothing inside is escaped (a backslash there would
-    print, and be copied with the command); a backtick in it widens the fence."""
-    text = str(text).replace("\n", " ")
-    fence = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def render(doc: TrainDoc, fmt: str, templates: Path | None = None) -> str | bytes:

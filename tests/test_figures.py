@@ -165,7 +165,12 @@ def test_descent_curve_gives_the_carried_numbers_of_a_hand_calculation():
     assert mp.nstr(hand, 5) == "-0.18537"
     out = descent_curve(load_network(text=_text("pass_fail")), 1, "w4")
     assert out["data"]["carried"]["gradient"] == pytest.approx(float(hand), rel=1e-4)
-    assert out["data"]["gradient"] == pytest.approx(-0.18554, abs=5e-6)
+    with mp.workdps(30):  # full precision by hand: O1 = σ(1.151), z2 = 0.02·O1 + 0.03, O2 = σ(z2)
+        o1 = 1 / (1 + mp.exp(-mpf("1.151")))
+        o2 = 1 / (1 + mp.exp(-(mpf("0.02") * o1 + mpf("0.03"))))
+        full = -2 * (1 - o2) * o2 * (1 - o2) * o1
+    assert mp.nstr(full, 5) == "-0.18554"
+    assert out["data"]["gradient"] == pytest.approx(float(full), rel=1e-12)
 
 
 @pytest.mark.parametrize(("fmt", "drawn"), [("html", {"svg"}), ("tex", set()), ("pdf", {"pdf"}), ("json", set())])

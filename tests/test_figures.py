@@ -14,6 +14,15 @@ from tests.helpers import ROOT
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
+
+@pytest.fixture(autouse=True)
+def _no_cached_figures(tmp_path, monkeypatch):
+    """Every plot here is drawn by matplotlib, not read from the user's cache of drawn figures
+    (tests/test_figure_cache.py tests the cache)."""
+    from derive.pictures import figures
+
+    monkeypatch.setattr(figures, "cache_folder", lambda: tmp_path / "figure-cache")
+
 DEAD_RELU = """
 title: A dead ReLU
 inputs: {x1: a, x2: b}

@@ -2,26 +2,40 @@
 descent step, the activations and their derivatives, and the gradient's size layer by layer.
 
 Numbers are computed by derive at full precision and become floats only to be drawn. Every function
-returns {"svg": str, "png": bytes, "data": {...}}; the output is byte-for-byte repeatable (fixed
-hash salt, no dates, no software stamp) and leaves matplotlib's global state untouched: each figure
-is a `Figure` on its own Agg canvas, drawn inside `matplotlib.rc_context`.
+returns a mapping with "svg", "png" and "pdf" (each drawn the first time it is read) and "data"; the
+output is byte-for-byte repeatable (fixed hash salt, no dates, no software stamp, matplotlib's own
+defaults under `STYLE` whatever a matplotlibrc says) and leaves matplotlib's global state untouched:
+each figure is a `Figure` on its own Agg canvas, drawn inside `matplotlib.rc_context`.
+
+A figure is first a `_Plan`: every call it makes on matplotlib (the figure, its axes, each line, note
+and ticker, with every number and word), recorded without importing matplotlib. The plan is the
+figure's content address: a drawn file is kept in the user's cache folder
+(`platformdirs.user_cache_dir("derive")/figures/`) under a hash of the plan, the format, derive's
+version, matplotlib's version and this module's source, so a later run of the same network reads
+the file instead of importing matplotlib and drawing it again, and any change in what the figure
+shows (a weight, a word, a colour) or in how it is drawn is a different file. A cached file carries
+the SHA-256 of its content and is drawn again if it does not match (cut short, overwritten); where
+the folder cannot be made or written, nothing is cached and nothing is said.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
 import math
-from collections.abc import Mapping
+import os
+import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
+from importlib.util import find_spec
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import matplotlib
 import mpmath
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, MultipleLocator
 
 from derive.activations import Activation
 from derive.calculus.grad import backward, uses
@@ -31,6 +45,7 @@ from derive.numbers import Num, show
 from derive.spec.model import DataPoint, Network
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
     from matplotlib.typing import RcKeyType
 
 STYLE: dict[RcKeyType, Any] = {  # rcParams: values of many types
@@ -53,6 +68,8 @@ BLUE, RED, GREEN, GREY = "#2f5d8a", "#d1495b", "#2e8b57", "#8a8a8a"
 SAMPLES = 200
 PRINT_WIDTH = 7.5  # inches: a PDF twin wider than this is laid out at it, then printed at 84 % (to 6.3 in)
 FLOAT_MAX = 1e300
+KINDS = ("svg", "png", "pdf")
+CACHE_FILES = 256  # drawn files kept in the cache folder; the least recently drawn go first
 
 
 def to_float(x) -> float:
@@ -85,29 +102,146 @@ def _point(net: Network, point) -> tuple[DataPoint, int]:
     return net.data[point - 1], point
 
 
+# -- a figure as the calls it makes on matplotlib ----------------------------------------------------------
+class _Ref:
+    """What matplotlib will hand back when the plan is drawn (the figure, an axes, a ticker, …): an
+    attribute, item or call of it is recorded in the plan, not made."""
+
+    __slots__ = ("_expr", "_plan")
+
+    def __init__(self, plan: _Plan, expr: tuple):
+        self._plan, self._expr = plan, expr
+
+    def __getattr__(self, name: str) -> _Ref:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _Ref(self._plan, ("attr", self._expr, name))
+
+    def __getitem__(self, key: int | tuple[int, ...]) -> _Ref:
+        return _Ref(self._plan, ("item", self._expr, key))
+
+    def __call__(self, *args, **kwargs) -> _Ref:
+        self._plan.calls.append((self._expr, args, kwargs))
+        return _Ref(self._plan, ("result", len(self._plan.calls) - 1))
+
+
+class _Plan:
+    """Every call a figure makes on matplotlib, in order, starting from its roots: `figure` (the
+    Figure class), `ticker` (matplotlib.ticker), and the tick labels `decade_label` (10^k at every
+    tick) and `whole_decade_label` (10^k at whole k, none between)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[tuple, tuple, dict]] = []
+        self.figure = _Ref(self, ("root", "figure"))
+        self.ticker = _Ref(self, ("root", "ticker"))
+        self.decade_label = _Ref(self, ("root", "decade_label"))
+        self.whole_decade_label = _Ref(self, ("root", "whole_decade_label"))
+
+    def key(self) -> str:
+        """The plan written out in full (every number as its exact float repr): equal plans draw equal figures."""
+        return repr([(expr, _canonical(args), _canonical(kwargs)) for expr, args, kwargs in self.calls])
+
+    def draw(self) -> Figure:
+        """The recorded calls made on matplotlib: the Figure, on its own Agg canvas."""
+        import matplotlib
+        import matplotlib.ticker
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        roots = {
+            "figure": Figure,
+            "ticker": matplotlib.ticker,
+            "decade_label": _decade_label,
+            "whole_decade_label": _whole_decade_label,
+        }
+        made: list[Any] = []
+
+        def find(expr: tuple) -> Any:
+            tag = expr[0]
+            if tag == "root":
+                return roots[expr[1]]
+            if tag == "result":
+                return made[expr[1]]
+            if tag == "attr":
+                return getattr(find(expr[1]), expr[2])
+            return find(expr[1])[expr[2]]
+
+        def real(x: Any) -> Any:
+            if isinstance(x, _Ref):
+                return find(x._expr)
+            if isinstance(x, (list, tuple)):
+                return type(x)(real(v) for v in x)
+            if isinstance(x, dict):
+                return {k: real(v) for k, v in x.items()}
+            return x
+
+        with _style(matplotlib):
+            for expr, args, kwargs in self.calls:
+                made.append(find(expr)(*real(args), **real(kwargs)))
+        fig = made[0]
+        FigureCanvasAgg(fig)
+        return fig
+
+
+def _canonical(x: Any) -> Any:
+    if isinstance(x, _Ref):
+        return ("ref", x._expr)
+    if isinstance(x, (list, tuple)):
+        return type(x)(_canonical(v) for v in x)
+    if isinstance(x, dict):
+        return sorted((k, _canonical(v)) for k, v in x.items())
+    return x
+
+
+def _decade_label(value: float, _position) -> str:
+    return f"$10^{{{round(value)}}}$"
+
+
+def _whole_decade_label(value: float, _position) -> str:
+    return f"$10^{{{round(value)}}}$" if abs(value - round(value)) < 1e-9 else ""
+
+
+@contextlib.contextmanager
+def _style(matplotlib):
+    """matplotlib's own defaults with STYLE over them, whatever a matplotlibrc says; restored after."""
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()
+        matplotlib.rcParams.update(STYLE)
+        yield
+
+
 class _Rendered(Mapping):
     """A figure's "svg", "png" and "pdf", each drawn the first time it is read (the Markdown and the
-    HTML need only the SVG, LaTeX only the PDF, the tests the PNG), and its "data"."""
+    HTML need only the SVG, LaTeX only the PDF, the tests the PNG), or read from the cache, and its "data"."""
 
-    def __init__(self, fig: Figure, data: dict):
-        FigureCanvasAgg(fig)
-        self._fig = fig
+    def __init__(self, plan: _Plan, data: dict):
+        self._plan = plan
+        self._fig: Figure | None = None
         self._done: dict[str, Any] = {"data": data}
 
     def __getitem__(self, key: str):
         if key not in self._done:
-            self._done[key] = _draw(self._fig, key)  # KeyError for anything but svg, png, pdf
+            if key not in KINDS:
+                raise KeyError(key)
+            self._done[key] = _cached(self._plan, key, lambda: _draw(self._figure(), key))
         return self._done[key]
 
+    def _figure(self) -> Figure:
+        if self._fig is None:
+            self._fig = self._plan.draw()
+        return self._fig
+
     def __iter__(self):
-        return iter(("svg", "png", "pdf", "data"))
+        return iter((*KINDS, "data"))
 
     def __len__(self) -> int:
         return 4
 
 
 def _draw(fig: Figure, kind: str) -> str | bytes:
-    with matplotlib.rc_context(STYLE):  # the same settings as when it was made (the SVG's hash salt)
+    import matplotlib
+
+    with _style(matplotlib):  # the same settings as when it was made (the SVG's hash salt)
         return _save(fig, kind)
 
 
@@ -134,8 +268,87 @@ def _save(fig: Figure, kind: str) -> str | bytes:
     return out.getvalue()
 
 
-def _output(fig: Figure, data: dict) -> Mapping:
-    return _Rendered(fig, data)
+def _output(plan: _Plan, data: dict) -> Mapping:
+    return _Rendered(plan, data)
+
+
+# -- the cache of drawn figures ------------------------------------------------------------------------
+def cache_folder() -> Path | None:
+    """Where drawn figures are kept (None: no cache): one folder per derive and matplotlib version."""
+    from derive.defaults import VERSION
+
+    try:
+        import platformdirs
+    except ImportError:  # pragma: no cover - a dependency, but caching is only an optimisation
+        return None
+    return (
+        Path(platformdirs.user_cache_dir("derive")) / "figures" / f"derive-{VERSION}-matplotlib-{_matplotlib_version()}"
+    )
+
+
+@lru_cache(maxsize=1)
+def _matplotlib_version() -> str:
+    """matplotlib's version, read from its _version.py without importing matplotlib."""
+    spec = find_spec("matplotlib")
+    if spec is None or spec.origin is None:
+        return "none"
+    try:
+        text = Path(spec.origin).with_name("_version.py").read_bytes()
+    except OSError:
+        text = spec.origin.encode()
+    return hashlib.sha256(text).hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def _source_digest() -> bytes:
+    """This module's own source: a change in how figures are drawn is a different cache entry."""
+    return hashlib.sha256(Path(__file__).read_bytes()).digest()
+
+
+def _cached(plan: _Plan, kind: str, draw: Callable[[], str | bytes]) -> str | bytes:
+    """The figure in format `kind`: from the cache when a file of this very plan is there and whole,
+    else drawn (and kept for the next run)."""
+    folder = cache_folder()
+    if folder is None:
+        return draw()
+    name = hashlib.sha256(_source_digest() + kind.encode() + b"\0" + plan.key().encode()).hexdigest()
+    path = folder / f"{name}.{kind}"
+    try:
+        stored = path.read_bytes()
+    except OSError:
+        stored = b""
+    digest, body = stored[:32], stored[32:]
+    if len(stored) > 32 and hashlib.sha256(body).digest() == digest:
+        with contextlib.suppress(OSError):
+            os.utime(path)  # recently used: kept when the folder is pruned
+        return body.decode("utf-8") if kind == "svg" else body
+    made = draw()
+    raw = made.encode("utf-8") if isinstance(made, str) else made
+    _store(folder, path, hashlib.sha256(raw).digest() + raw)
+    return made
+
+
+def _store(folder: Path, path: Path, content: bytes) -> None:
+    """Write `content` to `path` whole or not at all (a temporary file renamed); prune the folder to
+    CACHE_FILES files. Any failure is silence: caching is only an optimisation."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".part-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(content)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+        files = [f for f in folder.iterdir() if not f.name.startswith(".")]
+        if len(files) > CACHE_FILES:
+            files.sort(key=lambda f: f.stat().st_mtime_ns)
+            for old in files[: len(files) - CACHE_FILES]:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _fraction(x: Num) -> Fraction:
@@ -187,21 +400,21 @@ def descent_curve(net: Network, point=1, param: str = "w1", span=None) -> Mappin
         "carried": carried,
     }
     wide = _wide(net, dp, param, w0, lo, hi)
-    with matplotlib.rc_context(STYLE):
-        fig = Figure(figsize=(11, 5.2), layout="constrained")
-        left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.25]})
-        data = _draw_descent(right, xs, ys, facts)
-        data["wide"] = _draw_wide(left, wide, facts)
-        data["carried"] = (
-            {k: to_float(v) for k, v in carried.items()} if carried is not None else None
-        )  # the text's numbers in a carry mode
-        name = _math(param)
-        fig.suptitle(
-            f"One gradient-descent step: {name} $\\leftarrow$ {name} $- \\eta\\,\\partial L/\\partial {tex_name(param)}$"
-            f", $\\eta$ = {_text(facts['eta'])}",
-            fontsize=11,
-        )
-        return _output(fig, data)
+    plan = _Plan()
+    fig = plan.figure(figsize=(11, 5.2), layout="constrained")
+    axes = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.25]})
+    data = _draw_descent(plan, axes[1], xs, ys, facts)
+    data["wide"] = _draw_wide(axes[0], wide, facts)
+    data["carried"] = (
+        {k: to_float(v) for k, v in carried.items()} if carried is not None else None
+    )  # the text's numbers in a carry mode
+    name = _math(param)
+    fig.suptitle(
+        f"One gradient-descent step: {name} $\\leftarrow$ {name} $- \\eta\\,\\partial L/\\partial {tex_name(param)}$"
+        f", $\\eta$ = {_text(facts['eta'])}",
+        fontsize=11,
+    )
+    return _output(plan, data)
 
 
 WIDE_SAMPLES = 81
@@ -293,7 +506,7 @@ def _span(w0: Fraction, w_new: Fraction, span) -> tuple[Fraction, Fraction]:
     return w0 - half, w0 + half
 
 
-def _draw_descent(ax, xs, ys, f: dict) -> dict:
+def _draw_descent(plan: _Plan, ax, xs, ys, f: dict) -> dict:
     p, name = f["param"], _math(f["param"])
     fx, fy = [to_float(Num(x)) for x in xs], [to_float(y) for y in ys]
     ax.plot(fx, fy, color=BLUE, lw=2, label=f"$L$ as a function of {name}", gid="loss-curve")
@@ -302,9 +515,10 @@ def _draw_descent(ax, xs, ys, f: dict) -> dict:
         tx = [Num(f["w"].exact - reach), Num(f["w"].exact + reach)]
         ty = [f["loss"] + f["gradient"] * (x - f["w"]) for x in tx]
     slope = f"slope $\\partial L/\\partial {tex_name(p)}$ = {_text(f['gradient'])}"
-    (tangent,) = ax.plot(
-        [to_float(x) for x in tx],
-        [to_float(y) for y in ty],
+    tangent = [[to_float(x), to_float(y)] for x, y in zip(tx, ty, strict=True)]
+    ax.plot(
+        [x for x, _ in tangent],
+        [y for _, y in tangent],
         color=RED,
         lw=1.4,
         ls="--",
@@ -313,7 +527,7 @@ def _draw_descent(ax, xs, ys, f: dict) -> dict:
     )
     w, L, wn, Ln = (to_float(f[k]) for k in ("w", "loss", "w_new", "loss_new"))
     ax.plot([w], [L], "o", color=BLUE, ms=7, zorder=5, gid="current")
-    (landing,) = ax.plot(
+    ax.plot(
         [wn],
         [Ln],
         "o",
@@ -335,7 +549,7 @@ def _draw_descent(ax, xs, ys, f: dict) -> dict:
     ax.set_ylabel("$L$")
     ax.ticklabel_format(useOffset=False)
     ax.set_title("Close up: the tangent at the current value\nand one step", fontsize=10)
-    ax.xaxis.set_major_locator(MaxNLocator(5))  # long tick labels stay apart at print width
+    ax.xaxis.set_major_locator(plan.ticker.MaxNLocator(5))  # long tick labels stay apart at print width
     if f["carried"] is not None:  # a line of the legend of its own, under the picture
         c = f["carried"]
         ax.plot(
@@ -356,8 +570,8 @@ def _draw_descent(ax, xs, ys, f: dict) -> dict:
         "w_new": wn,
         "loss_new": Ln,
         "curve": {"x": fx, "y": fy},
-        "tangent": tangent.get_xydata().tolist(),
-        "update": landing.get_xydata().tolist()[0],
+        "tangent": tangent,
+        "update": [wn, Ln],
         "exact": {k: show(f[k], 20)[0] for k in ("w", "loss", "gradient", "w_new", "loss_new")},
     }
 
@@ -368,16 +582,14 @@ def activations_plot() -> Mapping:
     tanh′(0) = 1, and ReLU′(0) = 0 by convention (ReLU has no derivative at 0)."""
     zs = [Fraction(k - 240, 40) for k in range(481)]  # −6 … 6 in steps of 1/40
     data = {}
-    with matplotlib.rc_context(STYLE):
-        fig = Figure(figsize=(10.5, 3.6), layout="constrained")
-        axes = fig.subplots(1, 3)
-        for ax, panel in zip(axes[: len(SMOOTH)], SMOOTH, strict=True):  # the last panel is ReLU's
-            data[panel.name] = _smooth_panel(ax, Activation(panel.name), zs, panel)
-        data["relu"] = _relu_panel(axes[2])
-        fig.suptitle(
-            "Activations (solid) and their derivatives (dashed): the largest slope of each is marked", fontsize=11
-        )
-        return _output(fig, data)
+    plan = _Plan()
+    fig = plan.figure(figsize=(10.5, 3.6), layout="constrained")
+    axes = fig.subplots(1, 3)
+    for k, panel in enumerate(SMOOTH):  # the last panel is ReLU's
+        data[panel.name] = _smooth_panel(axes[k], Activation(panel.name), zs, panel)
+    data["relu"] = _relu_panel(axes[2])
+    fig.suptitle("Activations (solid) and their derivatives (dashed): the largest slope of each is marked", fontsize=11)
+    return _output(plan, data)
 
 
 @dataclass(frozen=True)
@@ -467,14 +679,14 @@ def layer_gradients(net: Network, point=1) -> Mapping:
             skipped.append(p)
             continue
         by_layer.setdefault(column[edges[0].neuron], []).append((p, abs(grads[p])))
-    with matplotlib.rc_context(STYLE):
-        fig = Figure(figsize=(6.4, 4.2))
-        data = _draw_layers(fig.add_subplot(), by_layer, skipped, fwd.dps)
-        data["point"] = number
-        return _output(fig, data)
+    plan = _Plan()
+    fig = plan.figure(figsize=(6.4, 4.2))
+    data = _draw_layers(plan, fig.add_subplot(), by_layer, skipped, fwd.dps)
+    data["point"] = number
+    return _output(plan, data)
 
 
-def _draw_layers(ax, by_layer: dict, skipped: list, dps: int) -> dict:
+def _draw_layers(plan: _Plan, ax, by_layer: dict, skipped: list, dps: int) -> dict:
     """Plots log10|g| (computed by mpmath, so no value is too small for a float) with 10^k tick labels."""
     logs, means = {}, {}
     with mpmath.workdps(dps):
@@ -511,7 +723,7 @@ def _draw_layers(ax, by_layer: dict, skipped: list, dps: int) -> dict:
         label="layer mean",
         gid="layer-mean",
     )
-    _decade_axis(ax, [v for points in logs.values() for _, v in points] + list(means.values()))
+    _decade_axis(plan, ax, [v for points in logs.values() for _, v in points] + list(means.values()))
     note = f" ({len(skipped)} zero gradient{'s' if len(skipped) != 1 else ''} not shown)" if skipped else ""
     ratio = (
         (
@@ -530,17 +742,17 @@ def _draw_layers(ax, by_layer: dict, skipped: list, dps: int) -> dict:
     return {"title": title, "log10": {k: dict(v) for k, v in logs.items()}, "mean_log10": means, "skipped": skipped}
 
 
-def _decade_axis(ax, values: list[float]) -> None:
+def _decade_axis(plan: _Plan, ax, values: list[float]) -> None:
     """A y axis of log10 values labelled 10^k, on whole decades."""
     low, high, step = _decades(min(values, default=-1), max(values, default=0))
     ax.set_ylim(low, high)
-    ax.yaxis.set_major_locator(MultipleLocator(step))
+    ax.yaxis.set_major_locator(plan.ticker.MultipleLocator(step))
     if high - low <= 12:  # minor ticks at 2…9 × 10^k, while there are few enough decades to see them
         ax.yaxis.set_minor_locator(
-            FixedLocator([k + math.log10(m) for k in range(int(low), int(high) + 1) for m in range(2, 10)])
+            plan.ticker.FixedLocator([k + math.log10(m) for k in range(int(low), int(high) + 1) for m in range(2, 10)])
         )
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"$10^{{{round(v)}}}$"))
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(plan.ticker.FuncFormatter(plan.decade_label))
+    ax.xaxis.set_major_locator(plan.ticker.MaxNLocator(integer=True))
     ax.set_xlabel("layer (column of the neuron the weight feeds)")
     ax.set_ylabel(r"$|\partial L/\partial w|$ (log scale)")
 

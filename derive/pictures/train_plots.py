@@ -13,14 +13,11 @@ from collections.abc import Mapping
 from itertools import pairwise
 from typing import Any
 
-import matplotlib
 import mpmath
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from derive.latex import tex_name
 from derive.numbers import Num
-from derive.pictures.figures import BLUE, GREEN, GREY, RED, STYLE, _output, to_float
+from derive.pictures.figures import BLUE, GREEN, GREY, RED, _output, _Plan, to_float
 from derive.train.optimizers import in_sentence
 
 LIGHT_BLUE = "#9bb7d4"
@@ -269,20 +266,22 @@ def _plain(x) -> str:
 def svg(chart: dict) -> Mapping:
     """{"svg", "png", "data"} for a line chart, a boundary chart, or side-by-side panels of them."""
     panels = chart.get("panels", [chart])
-    with matplotlib.rc_context(STYLE):
-        fig = Figure(figsize=(6.4, 4.2 * len(panels)), layout="constrained")  # stacked: notes are narrow
-        for ax, panel in zip(fig.subplots(len(panels), 1, squeeze=False)[:, 0], panels, strict=True):
-            if "points" in panel:
-                _draw_boundary(ax, panel)
-            else:
-                _draw_lines(ax, panel)
-            ax.set_title(panel["title"], fontsize=10)
-            ax.set_xlabel(panel["xlabel"])
-            ax.set_ylabel(panel["ylabel"] + (" (log scale)" if panel.get("log") else ""))
-        return _output(fig, chart)
+    plan = _Plan()  # recorded, then drawn by matplotlib only if no cached drawing of it is found
+    fig = plan.figure(figsize=(6.4, 4.2 * len(panels)), layout="constrained")  # stacked: notes are narrow
+    axes = fig.subplots(len(panels), 1, squeeze=False)
+    for k, panel in enumerate(panels):
+        ax = axes[k, 0]
+        if "points" in panel:
+            _draw_boundary(ax, panel)
+        else:
+            _draw_lines(plan, ax, panel)
+        ax.set_title(panel["title"], fontsize=10)
+        ax.set_xlabel(panel["xlabel"])
+        ax.set_ylabel(panel["ylabel"] + (" (log scale)" if panel.get("log") else ""))
+    return _output(plan, chart)
 
 
-def _draw_lines(ax, chart: dict) -> None:
+def _draw_lines(plan: _Plan, ax, chart: dict) -> None:
     for s in chart["series"]:
         xs = [x for x, y in zip(s["x"], s["y"], strict=True) if y is not None]
         ys = [y for y in s["y"] if y is not None]
@@ -299,11 +298,9 @@ def _draw_lines(ax, chart: dict) -> None:
     if chart.get("ylim"):
         ax.set_ylim(*chart["ylim"])
     if chart["log"]:
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.yaxis.set_major_formatter(
-            FuncFormatter(lambda v, _: f"$10^{{{round(v)}}}$" if abs(v - round(v)) < 1e-9 else "")
-        )
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_locator(plan.ticker.MaxNLocator(integer=True))
+        ax.yaxis.set_major_formatter(plan.ticker.FuncFormatter(plan.whole_decade_label))
+    ax.xaxis.set_major_locator(plan.ticker.MaxNLocator(integer=True))
     ax.legend(loc="best")
 
 

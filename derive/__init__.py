@@ -139,13 +139,15 @@ def explain(
     max_expression: int = defaults.MAX_EXPRESSION,
     pictures: bool = False,
     plot_weight: str | None = None,
+    interactive: bool = False,
 ) -> Notes:
     """Notes for data point `point` (1-based) of a network file, network text, or the built-in example;
     `name` is how the source is called in the notes and in messages; `derive_in_full` names the
     parameters whose derivation is written out (default: all of a small network, a few of a big one);
     `pictures` adds diagrams (and plots) as files under `<name>_files/` (in HTML, inlined);
     `plot_weight` adds the gradient-descent curve of that parameter; `verify` checks the gradients
-    independently, by SymPy for at most `verify_budget` seconds, else by central differences."""
+    independently, by SymPy for at most `verify_budget` seconds, else by central differences;
+    `interactive` (HTML only) makes the page a student steps through, the network beside the notes."""
     from derive.output import safe_stem
     from derive.steps.notes import Options, build
 
@@ -156,6 +158,8 @@ def explain(
         raise DeriveError(f"there is no data point {point}: {net.source} has {len(net.data)}")
     if min(max_paths, max_derivations, max_expression) < 0:
         raise DeriveError("--max-paths, --max-derivations and --max-expression must be 0 or more")
+    if interactive and fmt != "html":
+        raise DeriveError(f"--interactive is a kind of HTML page: use it with --format html, not {fmt}")
     if not verify_budget >= 0:  # also refuses NaN
         raise DeriveError(f"--verify-budget must be 0 or more seconds, not {verify_budget}")
     unknown = [p for p in (derive_in_full or []) + ([plot_weight] if plot_weight else []) if p not in net.parameters]
@@ -185,11 +189,11 @@ def explain(
         from derive.render.notes import draw_pictures
 
         draw_pictures(doc, f"{safe_stem(net.source)}_files", plot_weight)
-    return Notes(_render(doc, fmt, templates), fmt, net, doc)
+    return Notes(_render(doc, fmt, templates, interactive), fmt, net, doc)
 
 
-def _render(doc, fmt: str, templates: str | None) -> str | bytes:
+def _render(doc, fmt: str, templates: str | None, interactive: bool = False) -> str | bytes:
     """The text of the notes (bytes for a PDF); HTML embeds the pictures from memory."""
     from derive.render.notes import render
 
-    return render(doc, fmt, Path(templates) if templates else None)
+    return render(doc, fmt, Path(templates) if templates else None, interactive=interactive)

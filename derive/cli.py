@@ -167,6 +167,11 @@ def main():
     help="Write out the full derivation only for these parameters (default: all of a small network).",
 )
 @click.option(
+    "--interactive",
+    is_flag=True,
+    help="With -f html: a page to step through (→/←), the network lit beside the notes, a 'your turn' mode.",
+)
+@click.option(
     "--expand", is_flag=True, help="Print the explicit form of a network (dense shorthand expanded) and stop."
 )
 def render(
@@ -184,6 +189,7 @@ def render(
     explain_params,
     templates,
     expand,
+    interactive,
 ):
     """Turn the neural network in NETWORK (YAML) into an exact, step-by-step worked example:
     forward pass, loss, every gradient by the chain rule, and the update.
@@ -213,6 +219,7 @@ def render(
             max_derivations=max_derivations,
             max_expression=max_expression,
             plot_weight=plot_weight,
+            interactive=interactive,
             pictures=not no_pictures and (fmt in DRAWN or (fmt == "md" and _files_beside(target))),
         )
     warn(notes.network.warnings)

@@ -64,7 +64,7 @@ def render_html_report(
     """(page, formulas that could not be converted and are shown as TeX source instead)."""
     failures: list[str] = []
     md = markdown.Markdown(extensions=["tables", "toc", "fenced_code", _Maths(failures)], output_format="html")
-    body = _inline_images(md.convert(markdown_text), base_dir, files or {})
+    body = inline_images(md.convert(markdown_text), base_dir, files or {})
     extra = {"fragment": True} if fragment else {}  # a page template of the user's need not know it
     page = render_template(_environment(templates), PAGE_TEMPLATE, title=title, body=body, **extra)
     return page, failures
@@ -114,7 +114,7 @@ class _Maths(MathsExtension):
 # ---- images -------------------------------------------------------------------------------------
 
 
-def _inline_images(body: str, base_dir: Path | None, files: Mapping[str, str | bytes]) -> str:
+def inline_images(body: str, base_dir: Path | None, files: Mapping[str, str | bytes]) -> str:
     """Every <img> gets a data: URI from `files` or read from `base_dir`, or becomes its alt text."""
 
     def one(m: re.Match) -> str:

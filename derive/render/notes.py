@@ -83,9 +83,11 @@ def markdown(doc: Document, templates: Path | None = None) -> str:
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
-def render(doc: Document, fmt: str, templates: Path | None = None, base_dir: Path | None = None) -> str | bytes:
+def render(
+    doc: Document, fmt: str, templates: Path | None = None, base_dir: Path | None = None, *, interactive: bool = False
+) -> str | bytes:
     """The document in `fmt`: text (md, json, html, tex, slides-tex) or bytes (pdf, slides); `base_dir` is
-    where HTML finds images."""
+    where HTML finds images; `interactive`: the HTML page a student steps through."""
     if fmt == "json":
         return to_json(doc)
     if fmt in ("slides", "slides-tex"):
@@ -93,6 +95,10 @@ def render(doc: Document, fmt: str, templates: Path | None = None, base_dir: Pat
 
         deck = render_slides(doc, templates)
         return deck if fmt == "slides-tex" else compile_slides(deck)
+    if fmt == "html" and interactive:
+        from derive.render.interactive import render_interactive
+
+        return render_interactive(doc, templates)
     if fmt == "html":
         from derive.render.html import render_html
 

@@ -462,19 +462,32 @@ def _derivation(
 
 def _path(chain: _Chain, tn: TexNumbers, p: str, found: _Found) -> Path:
     terms = [chain.term(k) for k in found.keys]
+    factors = tuple(_factor(t, tn, _on(k)) for t, k in zip(terms, found.keys, strict=True))
     return Path(
         route=" \\to ".join(["L"] + [tex_name(r) for r in found.route] + [tex_name(p)]),
         chain=r" \cdot ".join(t.symbol for t in terms),
-        factors=tuple(_factor(t, tn) for t in terms),
+        factors=factors,
         product_line=r" \cdot ".join(tn.arg(t.value) for t in terms) + f" {tn.eq(found.product)}",
         product=tn.text(found.product),
+        on=tuple(dict.fromkeys(x for f in factors for x in f.on)),
     )
 
 
-def _factor(t: Term, tn: TexNumbers) -> Factor:
+def _on(key: tuple) -> tuple[str, ...]:
+    """The diagram's edges ("source>target") and nodes a factor is about: ∂L/∂O the output's edge to
+    the loss, ∂O_m/∂O_k the edge k→m, ∂O_n/∂p the parameter's own edge (a bias: its neuron)."""
+    if key[0] == "head":
+        return (f"{key[1]}>L", key[1], "L")
+    if key[0] == "link":
+        return (f"{key[2]}>{key[1]}", key[1], key[2])
+    use = key[1]
+    return (f"{use.source}>{use.neuron}", use.neuron, use.source) if use.source else (use.neuron,)
+
+
+def _factor(t: Term, tn: TexNumbers, on: tuple[str, ...] = ()) -> Factor:
     shown = tn.text(t.value)
     substituted = t.substituted if t.substituted not in (t.formula, shown) else ""
-    return Factor(t.symbol, t.formula, substituted, shown, tn.eq(t.value))
+    return Factor(t.symbol, t.formula, substituted, shown, tn.eq(t.value), on)
 
 
 def _delta_use(u, fwd, back, dt, tn) -> DeltaUse:

@@ -53,6 +53,7 @@ class Factor:
     substituted: str  # "" when it would only repeat the formula or the value
     value: str
     eq: str  # "= v" or "≈ v"
+    on: tuple[str, ...] = ()  # what it concerns in the diagram: edges "source>target", nodes by name
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class Path:
     factors: tuple[Factor, ...]
     product_line: str
     product: str
+    on: tuple[str, ...] = ()  # the edges and nodes of the route, as in Factor.on
 
 
 @dataclass(frozen=True)

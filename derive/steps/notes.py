@@ -50,6 +50,7 @@ class Document:
     # does not import pictures, not even for a type)
     pictures: Any = None
     layers: dict | None = None  # a big network's layer-by-layer view (more parameters than max_derivations)
+    results: dict = field(default_factory=dict)  # shown text of each line's result -> its value (None: ambiguous)
 
 
 def build(net: Network, options: Options | None = None) -> Document:
@@ -82,6 +83,7 @@ def build(net: Network, options: Options | None = None) -> Document:
         doc.carry = _carry_comparison(net, shown, exact, doc.backward, tn)
     doc.numbers = _numbers(net, exact, doc.backward, options, shown)
     doc.values = shown
+    doc.results = tn.results
     progress.stage("writing the notes")  # what the caller does next
     return doc
 

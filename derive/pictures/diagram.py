@@ -12,7 +12,9 @@ order the notes list them ("Path 1", "Path 2", …).
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -51,7 +53,7 @@ from derive.pictures.layout import (
 from derive.spec.model import Network
 from derive.templating import environment
 
-__all__ = ["Layout", "layout", "scene", "svg", "svg_of", "tikz", "tikz_of"]
+__all__ = ["Layout", "layout", "one_path", "route_factors", "scene", "svg", "svg_of", "tikz", "tikz_of"]
 
 FONT = "Helvetica, Arial, 'Liberation Sans', 'DejaVu Sans', sans-serif"
 INK, GREY, PALE = "#3b3b3b", "#c9c9c9", "#a9a9a9"
@@ -142,6 +144,66 @@ def scene(net: Network, fwd: Forward | None = None, highlight: str | None = None
         if (_fit(other), -_score(other)[2]) > (_fit(best), -_score(best)[2]):
             best = other
     return _frame(ctx, best)
+
+
+def route_factors(paths: PathSet, k: int) -> list[tuple[str, ...]]:
+    """What each chain-rule factor of path `k` (0-based, the notes' order) is about, from the loss
+    end: an edge (source, target) for each step along the route (∂L/∂O31 is the edge O31 → L, ∂O31/∂O21
+    the edge O21 → O31, ∂O11/∂w1 w1's own edge x1 → O11), then (neuron,) when the parameter is that
+    neuron's bias (∂O/∂b has no edge of its own)."""
+    route = paths.routes[k]
+    out: list[tuple[str, ...]] = list(reversed(route))
+    start = route[0][0]
+    if start in paths.bias_of and route[0] not in paths.own:
+        out.append((start,))
+    return out
+
+
+def one_path(s: dict, paths: PathSet, k: int, focus: Sequence[str] = ()) -> dict:
+    """The compact picture `s` of `paths.param` (`scene(…, highlight=param)`) with its k-th path alone
+    lit (0-based, the notes' order), in the colour and dash the legend of `s` gives that path; the
+    other paths' edges, nodes and weights faint, and the legend naming that path only. Every position
+    is the one in `s`, so a picture stays still from one path to the next.
+
+    `focus` (one Beamer overlay specification per factor, as `route_factors` lists them, e.g. "2-3")
+    marks what each factor is about on the steps it is shown: a band of the path's colour under its
+    edge, or a ring around the neuron of a bias. A summary picture (a network too big to draw edge by
+    edge) comes back as it is."""
+    if s.get("big") or not paths.routes:
+        return s
+    if focus and len(focus) != len(route_factors(paths, k)):
+        raise ValueError(f"path {k + 1} to {paths.param} has {len(route_factors(paths, k))} factors, not {len(focus)}")
+    out = copy.deepcopy(s)
+    route = set(paths.routes[k])
+    nodes = {name for edge in route for name in edge}
+    steps = dict(zip(route_factors(paths, k), focus, strict=False))
+    color, dash = _path_paint(k)
+    for e in out["edges"]:
+        pair = (e["source"], e["target"])
+        trunk, _ = shorten_end(e["points"])
+        if pair in route:
+            e["strokes"] = [{"points": _round(trunk), "color": color, "dash": dash, "width": STROKE}]
+            e["arrow_color"], e["state"] = color, "on-path"
+            if pair in steps:
+                e["focus"] = steps[pair]
+        elif e["state"] == "on-path":
+            e["strokes"] = [{"points": _round(trunk), "color": GREY, "dash": "", "width": 0.6}]
+            e["arrow_color"], e["state"] = GREY, "off-path"
+    out["edges"].sort(key=lambda e: DRAW_ORDER[e["state"]])
+    for sh in out["nodes"]:
+        if sh["state"] == "on-path" and sh["name"] not in nodes:
+            sh["state"] = "off-path"
+        if (sh["name"],) in steps:
+            sh["focus"], sh["focus_color"] = steps[(sh["name"],)], color
+    for lab in out["labels"]:
+        if lab["kind"] == "weight" and lab["owner"] not in route:
+            lab["faint"] = True
+    legend = [item for i, item in enumerate(out["legend"]) if i == k]
+    for item in legend:
+        shift = 8.0 - item["x"]
+        item.update(x=8.0, x2=item["x2"] + shift, text_x=item["text_x"] + shift, row=0, y=9.0)
+    out["legend"] = legend
+    return out
 
 
 def _fit(attempt: dict) -> float:

@@ -3,7 +3,7 @@ for deep networks, the activations and the gradient per layer. Files are named u
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from derive.calculus.graph import Forward
 from derive.pictures import diagram
+from derive.pictures.layout import PathSet, paths_to
 
 if TYPE_CHECKING:
     from derive.steps.document import BackwardSection
@@ -59,6 +60,9 @@ class Pictures:
     files: Files = field(default_factory=Files)
     tikz_drawers: dict[tuple[str, str | None], Callable[[], str]] = field(default_factory=dict)  # (key, param)
     graphics: dict[str, str] = field(default_factory=dict)
+    # parameter -> (k, focus) -> the TikZ of its path k alone lit (derive.pictures.diagram.one_path),
+    # drawn only when asked (the slides ask; the notes do not)
+    route_drawers: dict[str, Callable[[int, Sequence[str]], str | None]] = field(default_factory=dict)
 
     def add(self, key: str, name: str, content: str | bytes, param: str | None = None) -> None:
         path = f"{self.folder}/{name}"
@@ -78,6 +82,13 @@ class Pictures:
     def tex_files(self) -> dict[str, bytes]:
         """The files a LaTeX document of these pictures includes (the plots' PDFs), by path."""
         return {pdf: self.files[pdf] for pdf in self.graphics.values()}  # type: ignore[misc]
+
+    def route_tikz(self, param: str, k: int, focus: Sequence[str] = ()) -> str | None:
+        """The tikzpicture of `param`'s path `k` (0-based, the notes' order) alone lit, with `focus`
+        marking each factor's edge on its overlay steps (see `one_path`); None when the parameter has
+        no picture of its own or its paths are not drawn one by one."""
+        draw_route = self.route_drawers.get(param)
+        return draw_route(k, focus) if draw_route is not None else None
 
     @cached_property
     def tikz(self) -> dict:
@@ -105,6 +116,7 @@ def draw(fwd: Forward, folder: str, backward: BackwardSection, plot_weight: str 
             lit = diagram.scene(net, fwd, highlight=p.name)
             pics.add("paths", f"paths_{p.name}.svg", diagram.svg_of(lit), p.name)
             pics.tikz_drawers["paths", p.name] = partial(diagram.tikz_of, lit)
+            pics.route_drawers[p.name] = partial(_route_tikz, lit, paths_to(net, p.name))
     if plot_weight or backward.depth:
         from derive.pictures import figures  # matplotlib: imported only for the plots that need it
     if plot_weight:
@@ -114,6 +126,17 @@ def draw(fwd: Forward, folder: str, backward: BackwardSection, plot_weight: str 
         pics.add_plot("activations", "activations", shipped_activations())
         pics.add_plot("layers", "layer_gradients", figures.layer_gradients(net, point))
     return pics
+
+
+def _route_tikz(lit: dict, paths: PathSet, k: int, focus: Sequence[str]) -> str | None:
+    """Path k of the picture `lit` alone lit, as TikZ, its factors' edges marked on their `focus` steps
+    (left unmarked if the notes' factors do not match its edges one for one); None when the paths
+    are not drawn one by one (more than PATH_LIMIT, or a network drawn as a summary of its layers)."""
+    if lit.get("big") or k >= len(paths.routes):
+        return None
+    if len(focus) != len(diagram.route_factors(paths, k)):  # not one factor per edge: no bands
+        focus = ()
+    return diagram.tikz_of(diagram.one_path(lit, paths, k, focus))
 
 
 SHIPPED = Path(__file__).parent / "shipped"  # the activations plot, the same for every network

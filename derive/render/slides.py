@@ -17,8 +17,8 @@ from derive.templating import environment, render_template
 
 TEMPLATE = "slides/deck.tex.j2"
 FACTORS_PER_ROW = 4  # chain-rule factors side by side before the row breaks
-TABLE_ROWS = 8
-SHORT_SUM = 4  # terms of a weighted sum that leave room for a second neuron on its frame  # rows of the closing table per slide, at 14 pt on a 16:9 frame
+TABLE_ROWS = 8  # rows of the closing table per slide, at 14 pt on a 16:9 frame
+SHORT_SUM = 4  # terms of a weighted sum that leave room for a second neuron on its frame
 
 # A relation at the top level of a display line, where a long line may break onto a new row.
 _RELATIONS = (" = ", " \\approx ")
@@ -116,10 +116,10 @@ def relations(line: str) -> int:
     return len(_top_level_split(line, _RELATIONS)) - 1
 
 
-def factor_rows(factors) -> list[list]:
-    """A path's factors in rows of at most FACTORS_PER_ROW, as even as they go (4 → 2 + 2)."""
+def factor_rows(factors, most: int = FACTORS_PER_ROW) -> list[list]:
+    """A path's factors in rows of at most `most`, as even as they go (4 → 2 + 2)."""
     factors = list(factors)
-    rows = max(1, math.ceil(len(factors) / FACTORS_PER_ROW))
+    rows = max(1, math.ceil(len(factors) / most))
     per = math.ceil(len(factors) / rows) if factors else 1
     return [factors[i : i + per] for i in range(0, len(factors), per)]
 
@@ -138,6 +138,67 @@ def result(line: str) -> str:
     return f"{rel} {part}"
 
 
+_BOX = re.compile(r"\\useasboundingbox \(0,0\) rectangle \(([\d.]+),([\d.]+)\);")
+
+
+def placement(tikz: str, factors: int) -> dict[str, Any]:
+    """Where a path's picture goes on its frames, whichever shows it larger: beside the factors (in
+    rows of BESIDE_ROW, the picture in a column BESIDE_WIDTH of the frame wide, BESIDE_HEIGHT tall), or
+    across the frame above them (rows of FACTORS_PER_ROW; as tall as ABOVE_HEIGHT leaves room for one
+    row of factors and a formula of two rows, ABOVE_HEIGHT_LOW for two rows of factors). `height` is
+    the picture's greatest height as a fraction of the frame's \\textheight."""
+    size = _BOX.search(tikz)
+    width, height = (float(size[1]), float(size[2])) if size else (1.0, 1.0)
+    above_height = ABOVE_HEIGHT if factors <= FACTORS_PER_ROW else ABOVE_HEIGHT_LOW
+    above = min(TEXT_WIDTH / width, above_height * TEXT_HEIGHT / height)
+    beside = min(BESIDE_WIDTH * TEXT_WIDTH / width, BESIDE_HEIGHT * TEXT_HEIGHT / height)
+    if factors <= 2 * BESIDE_ROW and beside > above:
+        return {"beside": True, "height": BESIDE_HEIGHT}
+    return {"beside": False, "height": above_height}
+
+
+TEXT_WIDTH, TEXT_HEIGHT = 398.3, 252.1  # points: Beamer's \textwidth and \textheight at 16:9, 14 pt
+BESIDE_ROW = 2  # factors side by side in the half of a frame beside a path's picture
+BESIDE_WIDTH, BESIDE_HEIGHT = 0.41, 0.5  # the picture's column beside the factors (deck.tex.j2), its height
+ABOVE_HEIGHT, ABOVE_HEIGHT_LOW = 0.31, 0.085
+
+
+def sum_height(paths: int) -> float:
+    """The greatest height of the picture of every path on the frame that adds up their products, as a
+    fraction of \\textheight: less for each path's line below it, none when the lines leave too little."""
+    height = SUM_HEIGHT - SUM_LINE * (paths - 2)
+    return round(height, 3) if height >= 0.15 else 0.0
+
+
+SUM_HEIGHT, SUM_LINE = 0.36, 0.07  # the picture above two paths' products; what one more path's line takes
+
+
+def steps(count: int) -> list[str]:
+    """The overlay steps at which each of a path's `count` factors is shown (its formula at 2k, its
+    number at 2k + 1): what the picture of the path marks on its edge at those steps."""
+    return [f"{2 * k}-{2 * k + 1}" for k in range(1, count + 1)]
+
+
+def route_pictures(doc: Document) -> dict[str, list[dict]]:
+    """Parameter -> for each of its paths, the TikZ of that path alone lit (each factor's edge marked
+    while the factor is shown) and where it goes (`placement`); none for a brief derivation."""
+    pics = doc.pictures
+    out: dict[str, list[dict]] = {}
+    if pics is None or not doc.backward.available:
+        return out
+    for d in doc.backward.derived:
+        if not d.paths or d.like is not None:
+            continue
+        drawn = [pics.route_tikz(d.name, k, steps(len(p.factors))) for k, p in enumerate(d.paths)]
+        if all(drawn):
+            out[d.name] = [
+                {"tikz": tikz, **placement(tikz, len(p.factors))}
+                for tikz, p in zip(drawn, d.paths, strict=True)
+                if tikz is not None
+            ]
+    return out
+
+
 SLIDE_FILTERS: dict[str, Callable[..., Any]] = {
     "tex_escape": tex_escape,
     "pdf_text": pdf_text,
@@ -146,6 +207,7 @@ SLIDE_FILTERS: dict[str, Callable[..., Any]] = {
     "result": result,
     "factor_rows": factor_rows,
     "factor_value": factor_value,
+    "sum_height": sum_height,
 }
 
 
@@ -165,6 +227,7 @@ def render_slides(doc: Document, templates: Path | None = None) -> str:
         title=doc.title,
         network=network,
         path_pictures=paths,
+        routes=route_pictures(doc),
         forward=forward_frames(doc.forward),
         table=[table[i : i + TABLE_ROWS] for i in range(0, len(table), TABLE_ROWS)],
     )

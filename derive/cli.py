@@ -115,7 +115,8 @@ def main():
 @document_options(
     defaults.NOTES_FORMATS,
     "Markdown lecture notes, every number as JSON, HTML, LaTeX or PDF; Beamer slides (PDF) or their LaTeX.",
-    "Where to write; '-' for standard output. Default: output/<network name>.<format> (slides: .slides.pdf).",
+    "Where to write; '-' for standard output. Default: output/<network name>.<format> (slides: .slides.pdf;"
+    " --interactive: .interactive.html).",
 )
 @click.option(
     "--point", default=defaults.POINT, show_default=True, type=int, help="Which data point to work through (1 = first)."
@@ -204,7 +205,8 @@ def render(
         write(expand_text(net), output or "-")
         return
     chosen = [p.strip() for p in explain_params.split(",") if p.strip()] if explain_params else None
-    target = output or f"output/{safe_stem(network or 'pass_fail')}.{EXTENSIONS[fmt]}"
+    kind = "interactive.html" if interactive and fmt == "html" else EXTENSIONS[fmt]
+    target = output or f"output/{safe_stem(network or 'pass_fail')}.{kind}"
     refuse_overwrite([network], [target])
     with progress.shown():  # a bar on a terminal, once the run has taken a couple of seconds
         notes = explain(

@@ -71,10 +71,22 @@ pre { background: #f5f6f8; padding: 0.75rem 1rem; border-left: 4px solid #8b1a1a
 """
 
 
+_OWN_HASHES = re.compile(r"'(sha256-[A-Za-z0-9+/=]+)'")
+
+
+def policy_for(page: str) -> str:
+    """POLICY, also allowing the scripts the page's own policy allows by hash (the interactive page's)."""
+    head_end = page.lower().find("</head>")
+    found = _CSP_META.search(page, 0, head_end if head_end >= 0 else len(page))
+    own = [h for h in _OWN_HASHES.findall(found.group(0)) if h != SCRIPT_HASH] if found else []
+    return POLICY.replace(f"'{SCRIPT_HASH}'", " ".join(f"'{h}'" for h in [SCRIPT_HASH, *own]))
+
+
 def served(page: str, version: str) -> str:
-    """The notes (or a status page) as served: the CSP meta replaced by POLICY, the version the page
-    shows in a meta tag, and the reload script before </body>."""
-    metas = f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">\n<meta name="derive-version" content="{version}">'
+    """The notes (or a status page) as served: the CSP meta replaced by POLICY (with the hashes of the
+    page's own scripts), the version the page shows in a meta tag, and the reload script before </body>."""
+    policy = policy_for(page)
+    metas = f'<meta http-equiv="Content-Security-Policy" content="{policy}">\n<meta name="derive-version" content="{version}">'
     head_end = page.lower().find("</head>")
     found = _CSP_META.search(page, 0, head_end if head_end >= 0 else len(page))
     if found:
@@ -174,7 +186,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
-            self.send_header("Content-Security-Policy", POLICY)
+            self.send_header("Content-Security-Policy", policy_for(body.decode("utf-8")))
             self.send_header("X-Content-Type-Options", "nosniff")
             self.end_headers()
             if not head:
@@ -230,6 +242,7 @@ class Source:
 
     network: str
     templates: str | None
+    interactive: bool = False  # the page a student steps through (derive -f html --interactive)
 
     def folders(self) -> list[str]:
         """The folders to watch, each without its subfolders: the network's (an editor saves by writing
@@ -260,11 +273,11 @@ class Source:
         return st.st_mtime_ns, st.st_size, st.st_ino
 
 
-def render_page(network: str, point: int, templates: str | None) -> tuple[str, list[Any]]:
+def render_page(network: str, point: int, templates: str | None, interactive: bool = False) -> tuple[str, list[Any]]:
     """The HTML notes (pictures inlined) and the network's warnings; raises what rendering raises."""
     from derive import explain
 
-    notes = explain(network, fmt="html", pictures=True, point=point, templates=templates)
+    notes = explain(network, fmt="html", pictures=True, point=point, templates=templates, interactive=interactive)
     assert isinstance(notes.text, str)
     return notes.text, list(notes.network.warnings)
 
@@ -295,7 +308,8 @@ class Watcher(threading.Thread):
         self._rendered_from = self.source.signature()
         start = time.monotonic()
         try:
-            page, warnings = render_page(self.source.network, self.point, self.source.templates)
+            source = self.source
+            page, warnings = render_page(source.network, self.point, source.templates, source.interactive)
         except Exception as exc:  # a render never stops the server: any failure is shown in the page
             error, line = error_page(self.pages.name, exc)
             if not self.stop.is_set():
@@ -352,8 +366,9 @@ class Watcher(threading.Thread):
 @click.option(
     "--point", default=defaults.POINT, show_default=True, type=int, help="Which data point to work through (1 = first)."
 )
+@click.option("--interactive", is_flag=True, help="Serve the page a student steps through (as -f html --interactive).")
 @templates_option()
-def watch(network: str, port: int, point: int, templates: str | None) -> None:
+def watch(network: str, port: int, point: int, interactive: bool, templates: str | None) -> None:
     """Serve the HTML notes of NETWORK on 127.0.0.1 and render them again each time the file is saved;
     an open page reloads itself. A mistake in the file shows in the page in place of the notes until it
     is fixed. Opens no browser and writes no file. Ctrl-C stops.
@@ -385,7 +400,7 @@ def watch(network: str, port: int, point: int, templates: str | None) -> None:
                 f"Serving the notes of {clean(network, shorten=False)} at http://{HOST}:{server.port}/ "
                 "(they re-render on each save; Ctrl-C stops)"
             )
-            watcher = Watcher(Source(network, templates), pages, point, stop, say)
+            watcher = Watcher(Source(network, templates, interactive), pages, point, stop, say)
             watcher.start()
             while not stop.wait(0.5):
                 if not watcher.is_alive():  # watching failed (its folder went away): stop, not hang

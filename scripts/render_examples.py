@@ -26,6 +26,7 @@ TRAINING = [  # (command, example, what): `derive COMMAND examples/EXAMPLE.yaml`
     ("study-lr", "regression_lr", "study_lr"), ("study-depth", "deep_sigmoid", "study_depth")]
 GOLDEN_TRAINING = ("md", "json")  # compared byte for byte; html, tex and pdf are made from the same steps
 SLIDES = ("pass_fail", "two_paths")  # `derive EXAMPLE.yaml -f slides` decks: EXAMPLE.slides.tex and .pdf
+INTERACTIVE = ("two_paths",)  # `derive EXAMPLE.yaml -f html --interactive`: EXAMPLE.interactive.html
 
 
 def networks() -> list[Path]:
@@ -47,6 +48,9 @@ def expected_outputs() -> dict[Path, str | bytes]:
         if example.stem in SLIDES:
             deck = explain(str(example), name=rel, fmt="slides-tex", pictures=True)
             files[ROOT / "output" / f"{example.stem}.slides.tex"] = deck.text
+        if example.stem in INTERACTIVE:
+            page = explain(str(example), name=rel, fmt="html", pictures=True, interactive=True)
+            files[ROOT / "output" / f"{example.stem}.interactive.html"] = page.text
     return files
 
 

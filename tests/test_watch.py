@@ -35,10 +35,10 @@ SERVING = re.compile(
 class Watch:
     """`derive watch FILE --port 0` in its own session, its output read by threads (so no pipe fills)."""
 
-    def __init__(self, cwd, name):
+    def __init__(self, cwd, name, *flags):
         env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this checkout, installed or not
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "derive.cli", "watch", name, "--port", "0"],
+            [sys.executable, "-m", "derive.cli", "watch", name, "--port", "0", *flags],
             cwd=cwd,
             env=env,
             stdout=subprocess.PIPE,
@@ -297,3 +297,41 @@ def test_an_error_message_is_escaped_in_the_page(monkeypatch):
     page, _ = _render_with(monkeypatch, DeriveError('net.yaml:3:7: title `<script>alert("x")</script>` & more'))
     assert "title `&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;` &amp; more" in page
     assert page.count("<script") == 1  # only the page's own reload script
+
+
+def script_hashes(page):
+    return {
+        "'sha256-" + base64.b64encode(hashlib.sha256(s.encode("utf-8")).digest()).decode("ascii") + "'"
+        for s in re.findall(r"<script>(.*?)</script>", page, re.S)
+    }
+
+
+def test_an_interactive_page_keeps_its_own_script_when_served():
+    """Served, the interactive page has two scripts (its own and the reload one); the policy allows
+    exactly those two, by their hashes."""
+    import derive
+
+    page = derive.explain(str(ROOT / "examples" / "pass_fail.yaml"), fmt="html", pictures=True, interactive=True).text
+    out = watch_module.served(page, "v1")
+    hashes = script_hashes(out)
+    assert len(hashes) == 2
+    assert set(csp_of(out)["script-src"]) == hashes
+    assert watch_module.policy_for(out) == watch_module.policy_for(page)
+
+
+@pytest.mark.slow
+def test_watch_interactive_serves_the_page_to_step_through(tmp_path):
+    shutil.copy(ROOT / "examples" / "pass_fail.yaml", tmp_path / "pass_fail.yaml")
+    w = Watch(tmp_path, "pass_fail.yaml", "--interactive")
+    try:
+        m = SERVING.match(w.first_line())
+        assert m, w.stdout
+        url = f"http://127.0.0.1:{m.group(2)}/"
+        page = wait_for_page(url, lambda p: 'id="panel"' in p, "the interactive notes")
+        assert SEED_O2 in page
+        with urllib.request.urlopen(url, timeout=30) as r:
+            header = r.headers["Content-Security-Policy"]
+        assert set(re.search(r"script-src ([^;]*)", header).group(1).split()) == script_hashes(page)
+    finally:
+        code = w.stop(signal.SIGINT)
+    assert code == 0 and "Traceback" not in "".join(w.stderr)

@@ -9,10 +9,15 @@ import subprocess
 from decimal import Decimal
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 import derive
+from derive import load_network
+from derive.calculus.graph import forward
 from derive.cli import main
+from derive.pictures.diagram import one_path, scene, tikz_of
+from derive.pictures.layout import paths_to
 from derive.render.slides import factor_rows, fit
 from tests.helpers import ROOT, example_networks
 
@@ -32,8 +37,9 @@ def gradients_json(path) -> dict:
 
 def expected_steps(paths: list[dict]) -> int:
     """The overlay steps one parameter's chain rule takes, by the deck's design: per path, the route
-    (1), each factor's formula then its number (2 per factor), the product (1); with more than one
-    path, a frame that adds each product in turn (1 per path) and then the sum (1)."""
+    lit on its diagram (1; the diagram then stays in view), each factor's formula then its number (2
+    per factor, the factor's edge marked on the diagram during both), the product (1); with more than
+    one path, a frame that adds each product in turn (1 per path) and then the sum (1)."""
     steps = sum(1 + 2 * len(p["factors"]) + 1 for p in paths)
     return steps + (len(paths) + 1 if len(paths) > 1 else 0)
 
@@ -95,6 +101,93 @@ def test_w1_of_two_paths_takes_a_step_per_route_formula_number_product_and_sum()
     ]
     assert len(w1) == len(paths) + 1  # a frame per path, one for the sum
     assert sum(overlay_count(f) for f in w1) == expected_steps(paths) == 23
+
+
+# -- the diagram on a path's frames ------------------------------------------------------------------
+NUMBER = r"(-?[\d.]+)"
+POINT = rf"\({NUMBER},{NUMBER}\)"
+BEZIER = rf"{POINT} \.\. controls {POINT} and {POINT} \.\. {POINT};"
+# the name written in an input box, a neuron or the loss box: `$O_{11}$`, `\bfseries\itshape L`
+NODE = re.compile(rf"\\node\[txt, text=[^\]]*\] at {POINT} \{{\\fontsize\{{9\.0\}}[^}}]*\}}\\selectfont\{{\}}(.*)\}};")
+STROKE = re.compile(
+    rf"^\\draw\[line width=([\d.]+)pt, draw=(\{{rgb[^}}]*\}})(?:, dash pattern=([^\]]*))?\] {BEZIER}", re.M
+)
+BAND = re.compile(
+    rf"\\only<([\d-]+)>\{{\\draw\[line width=6pt, draw=(\{{rgb[^}}]*\}}), draw opacity=0\.3\] {BEZIER}\}}"
+)
+LEGEND = re.compile(
+    r"\\draw\[line width=1\.5pt, draw=(\{rgb[^}]*\})(?:, dash pattern=([^\]]*))?\] \([^)]*\) -- \([^)]*\);\n"
+    r"\\node\[[^\]]*\] at \([^)]*\) \{\\fontsize\{[^}]*\}\{[^}]*\}\\selectfont\{\}(Path \d+)\};"
+)
+
+
+def node_places(tikz: str) -> dict[str, tuple[float, float]]:
+    """Each node's name (O11, x1, L) and where the picture writes it."""
+    out = {}
+    for x, y, text in NODE.findall(tikz):
+        name = re.sub(r"[$_{}]", "", text.replace(r"\bfseries\itshape ", ""))
+        out[name] = (float(x), float(y))
+    return out
+
+
+def edge_of(line: tuple[str, ...], places: dict) -> tuple[str, str]:
+    """The (source, target) a curve joins: the nodes nearest its first and last points."""
+    ends = [(float(line[0]), float(line[1])), (float(line[-2]), float(line[-1]))]
+    return tuple(min(places, key=lambda n: (places[n][0] - x) ** 2 + (places[n][1] - y) ** 2) for x, y in ends)
+
+
+def lit_edges(tikz: str) -> dict[tuple[str, str], tuple[str, str]]:
+    """The edges drawn as a path (1.5 pt, as a path's stroke in the notes' picture), each with its colour
+    and dash; a faint edge is a 0.6 pt grey line."""
+    places = node_places(tikz)
+    return {edge_of(m[3:], places): (m[1], m[2]) for m in STROKE.findall(tikz) if m[0] == "1.5"}
+
+
+def factor_edge(label: str, uses: dict) -> tuple[str, str]:
+    """The edge a chain-rule factor of the JSON concerns: dO31/dO21 is the edge O21 → O31, dL/dO31 the
+    edge O31 → L, dO11/dw1 the edge w1 sits on (x1 → O11 in the network file)."""
+    top, bottom = label[1:].split("/d")
+    return uses.get(bottom, (bottom, top))
+
+
+@pytest.mark.slow
+def test_each_path_frame_of_w1_lights_that_path_alone_and_marks_each_factor_while_it_is_shown():
+    spec = yaml.safe_load(TWO_PATHS.read_text())
+    # where each weight sits, from the network file: {x1: w1} under O11 is the edge x1 → O11
+    uses = {w: (src, n) for n, v in spec["neurons"].items() for src, w in v["from"].items()}
+    paths = gradients_json(TWO_PATHS)["gradients"]["w1"]["paths"]
+    net = load_network(str(TWO_PATHS))
+    notes_picture = tikz_of(scene(net, forward(net, net.data[0]), highlight="w1"))  # the notes' picture
+    legend = {name: (color, dash) for color, dash, name in LEGEND.findall(notes_picture)}
+    assert len(legend) == 2 and len(set(legend.values())) == 2  # two paths, told apart by colour and dash
+    tex = slides_tex(TWO_PATHS)
+    every = set()
+    for k, path in enumerate(paths, start=1):
+        route = path["route"]  # ["L", "O31", "O21", "O11", "w1"]
+        expected = {(route[i + 1], route[i]) for i in range(len(route) - 2)} | {uses[route[-1]]}
+        every |= expected
+        assert len(expected) == len(path["factors"]) == 4
+        (frame,) = [f for f in frames(tex) if f"path {k} of {len(paths)}" in f.split("\n", 1)[0]]
+        lit = lit_edges(frame)
+        assert set(lit) == expected  # that path's edges, and no other edge, drawn as a path
+        assert set(lit.values()) == {legend[f"Path {k}"]}  # in the colour and dash the notes' legend gives it
+        bands = {spec_: edge_of(m, node_places(frame)) for spec_, _, *m in BAND.findall(frame)}
+        # factor j's formula is shown at step 2j and its number at 2j + 1: its edge is marked then
+        assert bands == {
+            f"{2 * j}-{2 * j + 1}": factor_edge(f["label"], uses) for j, f in enumerate(path["factors"], 1)
+        }
+    (total,) = [f for f in frames(tex) if "paths add up" in f.split("\n", 1)[0]]
+    assert set(lit_edges(total)) == every  # the sum's frame: both routes lit
+
+
+def test_lighting_one_path_leaves_the_notes_picture_as_it_was():
+    net = load_network(str(TWO_PATHS))
+    lit = scene(net, forward(net, net.data[0]), highlight="w1")
+    before = tikz_of(lit)
+    one = one_path(lit, paths_to(net, "w1"), 1, ("2-3", "4-5", "6-7", "8-9"))
+    assert tikz_of(lit) == before and tikz_of(one) != before
+    with pytest.raises(ValueError):  # a mark per factor: four factors on this path, not two
+        one_path(lit, paths_to(net, "w1"), 1, ("2-3", "4-5"))
 
 
 @pytest.mark.slow

@@ -28,6 +28,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 DIGITS = 50  # derive's working precision (derive.numbers.WORK_DIGITS)
 
@@ -84,46 +85,11 @@ def anchor(text: str) -> dict[str, mpmath.mpf]:
 
 
 def numpy_anchor(text: str) -> dict[str, float]:
-    """The same back-propagation in NumPy float64, layer by layer (a neuron's layer: one more than its
-    deepest source): what a float implementation costs, to set beside the 50-digit ones."""
-    import numpy as np
+    """The same back-propagation in NumPy float64, layer by layer (bench/float_script.py): what a float
+    implementation costs, to set beside the 50-digit ones."""
+    from float_script import numpy_gradients
 
-    doc = yaml.load(text, Loader=yaml.CSafeLoader)
-    params, neurons, point = doc["parameters"], doc["neurons"], doc["data"][0]
-    depth = {x: 0 for x in doc["inputs"]}
-    for name, n in neurons.items():
-        depth[name] = 1 + max(depth[s] for s in n["from"])
-    layers: list[list[str]] = [list(doc["inputs"])]
-    for name in neurons:
-        while len(layers) <= depth[name]:
-            layers.append([])
-        layers[depth[name]].append(name)
-    weights, biases = [], []
-    for below, here in pairwise(layers):
-        index = {s: i for i, s in enumerate(below)}
-        W = np.zeros((len(here), len(below)))
-        for r, name in enumerate(here):
-            for src, w in neurons[name]["from"].items():
-                W[r, index[src]] = params[w]
-        weights.append(W)
-        biases.append(np.array([params[neurons[n]["bias"]] for n in here], dtype=float))
-    acts = [np.array([point[x] for x in layers[0]], dtype=float)]
-    for W, b in zip(weights, biases, strict=True):
-        acts.append(1 / (1 + np.exp(-(W @ acts[-1] + b))))
-    ys = point["y"] if isinstance(point["y"], list) else [point["y"]]
-    y = np.array([ys[doc["outputs"].index(n)] for n in layers[-1]], dtype=float)
-    delta = -2 * (y - acts[-1]) * acts[-1] * (1 - acts[-1])
-    grads: dict[str, float] = {}
-    for k in range(len(weights) - 1, -1, -1):
-        gW = np.outer(delta, acts[k])
-        index = {s: i for i, s in enumerate(layers[k])}
-        for r, name in enumerate(layers[k + 1]):
-            for src, w in neurons[name]["from"].items():
-                grads[w] = gW[r, index[src]]
-            grads[neurons[name]["bias"]] = delta[r]
-        if k:
-            delta = (weights[k].T @ delta) * acts[k] * (1 - acts[k])
-    return grads
+    return numpy_gradients(yaml.load(text, Loader=yaml.CSafeLoader))
 
 
 def derive_json(text: str) -> dict:

@@ -260,6 +260,7 @@ def test_a_focused_row_lights_its_edge(browser):
     )
     assert found
     assert lit(browser) == target
+    assert browser.find_element("id", "lit").text == "Lit: O21 \u2192 O31", "said in words too"
     assert browser.switch_to.active_element.get_attribute("data-on") is not None
 
 
@@ -299,6 +300,23 @@ def test_the_page_judges_as_derive_check_does(browser, page):
             assert status[js["status"]] == py, (text, truth, js, py)
             checked += 1
     assert checked > 100
+
+
+def test_the_hints_name_the_slip(browser):
+    """A miss says what is off without giving the value away: the sign, a factor of 2, the decimal
+    point (10 times 0.3775 is 3.775), or closeness; a right answer just says so."""
+    said = lambda text, truth: browser.execute_script(  # noqa: E731
+        "const t = arguments[1], r = window.derive.judge(arguments[0], t); return [r.status, r.cause || '', r.shift || 0]",
+        text, truth)
+    assert said("-0.3775", "0.3775") == ["wrong", "sign", 0]
+    assert said("0.755", "0.3775") == ["wrong", "twice", 0]
+    assert said("0.1888", "0.3775") == ["wrong", "half", 0]
+    assert said("3.775", "0.3775") == ["wrong", "point", 1]
+    assert said("0.03775", "0.3775") == ["wrong", "point", -1]
+    assert said("0.38", "0.3775") == ["right", "", 0]  # 0.3775 rounds half up to 0.38
+    assert said("0.37", "0.3775") == ["truncated", "", 0]
+    assert said("0.3", "0.3775") == ["too few digits", "", 0]
+    assert said("0.3700", "0.3775") == ["wrong", "close", 0]
 
 
 def test_your_turn_hides_a_result_and_judges_what_is_typed(browser):

@@ -204,15 +204,29 @@ class _RowMaths(MathsExtension):
     def rows(self, tex: str) -> str:
         m = _ALIGNED.fullmatch(tex)
         lines = [x for x in _ROW_BREAK.split(m.group(1) + "\n") if x.strip()] if m else [tex]
-        return '<div class="math-display rows">' + "".join(self.row(x.strip()) for x in lines) + "</div>"
+        out, before = [], ()
+        for line in lines:
+            html_row, before = self.row(line.strip(), before)
+            out.append(html_row)
+        return '<div class="math-display rows">' + "".join(out) + "</div>"
 
-    def row(self, line: str) -> str:
-        pieces = _top_level_split(line.replace("&", "", 1), _RELATIONS)
-        on = self.keys.get(norm(pieces[0][1])) or self.keys.get(norm(line.replace("&", "", 1))) or ()
+    def row(self, line: str, before: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+        """One row's HTML and what it is about: its left side's, its whole text's, or (a row that goes
+        on with `= …`) the text after its relation's or the row before's."""
+        text = line.replace("&", "", 1).strip()
+        lead = next((r.strip() for r in _RELATIONS if text.startswith(r.strip() + " ")), None)
+        if lead:  # no left side: it continues the row above
+            rest = _top_level_split(text[len(lead) :].strip(), _RELATIONS)
+            pieces = [("", ""), (lead, rest[0][1]), *rest[1:]]
+        else:
+            pieces = _top_level_split(text, _RELATIONS)
+        candidates = [pieces[0][1], text] + ([text[len(lead) :]] if lead else [])
+        on = next((self.keys[k] for k in map(norm, candidates) if k in self.keys), None)
+        on = on if on is not None else (before if lead else ())
         attrs = f' data-on="{html.escape(" ".join(on))}"' if on else ""
         if len(pieces) == 1:
-            return f'<div class="row whole" tabindex="0"{attrs}>{self.piece(line)}</div>'
-        lhs = self.piece(pieces[0][1])
+            return f'<div class="row whole" tabindex="0"{attrs}>{self.piece(text)}</div>', on
+        lhs = self.piece(pieces[0][1]) if pieces[0][1] else ""
         rel, last = pieces[-1]
         middle = " ".join(f"{r} {p}" for r, p in pieces[1:-1])
         value = self.results.get(last)
@@ -222,7 +236,7 @@ class _RowMaths(MathsExtension):
         return (
             f'<div class="row" tabindex="0"{attrs}><span class="lhs">{lhs}</span>'
             f'<span class="rhs">{working}{result}</span></div>'
-        )
+        ), on
 
     def piece(self, tex: str) -> str:
         """One cell's formula, set in display style but inline, so cells line up in their row."""

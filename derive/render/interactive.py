@@ -204,7 +204,8 @@ class _RowMaths(MathsExtension):
     def rows(self, tex: str) -> str:
         m = _ALIGNED.fullmatch(tex)
         lines = [x for x in _ROW_BREAK.split(m.group(1) + "\n") if x.strip()] if m else [tex]
-        out, before = [], ()
+        out: list[str] = []
+        before: tuple[str, ...] = ()
         for line in lines:
             html_row, before = self.row(line.strip(), before)
             out.append(html_row)

@@ -249,6 +249,7 @@ def test_arrow_keys_step_through_every_step_lighting_its_edges(browser, page, tw
     assert browser.execute_script("return window.derive.current()") == count - 2
 
 
+@pytest.mark.slow
 def test_a_focused_row_lights_its_edge(browser):
     """Keyboard focus on the factor ∂O31/∂O21 lights the edge O21→O31 and its two neurons."""
     browser.execute_script("window.derive.show(window.derive.steps().length - 1)")
@@ -285,6 +286,7 @@ def answers(truth: str) -> list[str]:
     return out
 
 
+@pytest.mark.slow
 def test_the_page_judges_as_derive_check_does(browser, page):
     """Every value the page can ask for, each with a handful of answers: the page's verdict is
     derive check's (judge_number with at least 2 significant digits) on the same text."""
@@ -302,6 +304,7 @@ def test_the_page_judges_as_derive_check_does(browser, page):
     assert checked > 100
 
 
+@pytest.mark.slow
 def test_the_hints_name_the_slip(browser):
     """A miss says what is off without giving the value away: the sign, a factor of 2, the decimal
     point (10 times 0.3775 is 3.775), or closeness; a right answer just says so."""
@@ -319,6 +322,7 @@ def test_the_hints_name_the_slip(browser):
     assert said("0.3700", "0.3775") == ["wrong", "close", 0]
 
 
+@pytest.mark.slow
 def test_your_turn_hides_a_result_and_judges_what_is_typed(browser):
     """O11 ≈ 0.59327: 0.6 has too few digits, −0.5933 is the wrong sign (and says so), 0.5933 is right
     and the result comes back."""
@@ -354,6 +358,7 @@ def test_your_turn_hides_a_result_and_judges_what_is_typed(browser):
     box.click()
 
 
+@pytest.mark.slow
 def test_no_request_leaves_the_page(browser, proxy):
     """Everything above ran without a single request past the page itself and its data: URIs."""
     sent = [
@@ -365,6 +370,7 @@ def test_no_request_leaves_the_page(browser, proxy):
     assert [r for r in proxy.seen if _host(r) not in BROWSER_HOSTS] == []
 
 
+@pytest.mark.slow
 def test_with_javascript_off_every_step_is_shown_and_the_panel_hidden(page, proxy, tmp_path):
     path = tmp_path / "two_paths.html"
     path.write_text(page, encoding="utf-8")

@@ -1,13 +1,18 @@
 """derive against the naive SymPy approach, network size by network size, in one run on one machine.
 
     python bench/run.py [--quick] [--limit SECONDS]
-    python bench/run.py --anchors      # only the anchors of issue 16 (bench/anchors.py)
+    python bench/run.py --anchors      # only the anchors of issue 16 (bench/anchors.py) and the training scaling
+    python bench/run.py --anchors --train-epochs 100,400,1000   # fewer epochs ("" for no training)
 
 Every measurement is a fresh process (so imports and peak memory are real): derive's JSON, its
 Markdown without pictures or the SymPy check, its default Markdown, and bench/naive.py (compose the
 loss in SymPy, diff per parameter, substitute numbers) stopped at --limit seconds; then the anchors
-(bench/anchors.py): Python's own start-up, `derive --help`, the seed's JSON and Markdown, and derive's
-YAML reading against a bare `yaml.load` with libyaml. Prints the tables and writes bench/results.md.
+(bench/anchors.py): Python's own start-up, `derive --help`, the seed's JSON and Markdown (plot cache warm
+and empty), [8, 8, 8, 1]'s Markdown against its JSON, derive's JSON of an explicit [128, 128, 1] file
+against a hand-written mpmath back-propagation of it, NumPy float64 and PyTorch float64 autograd (a
+"not installed" row where it is not), derive's YAML reading against a bare `yaml.load` with libyaml,
+and the training scaling (bench/train_steps.py's runs, 100 to 10,000 epochs). Prints the tables and
+writes bench/results.md.
 See bench/README.md for what each column means.
 """
 from __future__ import annotations
@@ -162,16 +167,21 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="runs of each derive measurement; the fastest counts (default 3)")
     ap.add_argument("--anchors", action="store_true", help="only the anchors (start-up, YAML reading); the rest of results.md is kept")
     ap.add_argument("--before", metavar="REV", help="measure the anchors of commit REV too, side by side")
+    ap.add_argument("--train-epochs", default="100,400,1000,2000,10000",
+                    help='the training scaling at these epochs, with the anchors ("" for none)')
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     import anchors
     from table import summary, table, write_results
 
     where = anchors.machine_line()
+    train = f" --train-epochs {args.train_epochs}" if args.train_epochs else ' --train-epochs ""'
     if args.anchors:
         found = anchors.measure(max(args.repeat, 5), args.before)
+        if args.train_epochs:
+            found["training"] = anchors.measure_training([int(e) for e in args.train_epochs.split(",")])
         before = f" --before {args.before}" if args.before else ""
-        text = anchors.section(found, f"python bench/run.py --anchors --repeat {args.repeat}{before}", where)
+        text = anchors.section(found, f"python bench/run.py --anchors --repeat {args.repeat}{before}{train}", where)
         print(text)
         anchors.put_in_results(HERE / "results.md", text)
         return
@@ -187,12 +197,14 @@ def main() -> None:
             rows.append(measure(label, net, family, args, env, scratch, skip))
     print("measuring the anchors …", file=sys.stderr, flush=True)
     found = anchors.measure(max(args.repeat, 5), args.before)
+    if args.train_epochs:
+        found["training"] = anchors.measure_training([int(e) for e in args.train_epochs.split(",")])
     text = table(rows, args.limit)
     notes = summary(rows, args.limit)
     print(text + "\n\n" + notes)
     write_results(HERE / "results.md", text, notes, machine(), args)
     cmd = "python bench/run.py" + (" --quick" if args.quick else "") + f" --limit {args.limit:g} --repeat {args.repeat}"
-    section = anchors.section(found, cmd + (f" --before {args.before}" if args.before else ""), where)
+    section = anchors.section(found, cmd + (f" --before {args.before}" if args.before else "") + train, where)
     print(section)
     anchors.put_in_results(HERE / "results.md", section)
 

@@ -148,3 +148,25 @@ def test_a_second_run_of_the_same_notes_imports_no_matplotlib(tmp_path):
     plot = "pass_fail_files/descent_w4.svg"
     assert (tmp_path / "a" / plot).read_bytes() == (tmp_path / "b" / plot).read_bytes()
     assert (tmp_path / "a" / "notes.md").read_text() == (tmp_path / "b" / "notes.md").read_text()
+
+
+def test_another_version_of_a_drawing_library_is_another_cache_folder(tmp_path, monkeypatch):
+    """matplotlib (or its layout solver, text parser, font or PNG library) upgraded: the old files are
+    not served. Here a stand-in library, found by its dist-info folder as the real ones are."""
+    import importlib
+
+    (tmp_path / "standin").mkdir()
+    (tmp_path / "standin" / "__init__.py").write_text("")
+    (tmp_path / "standin-1.0.dist-info").mkdir()
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(figures, "DRAWING_LIBRARIES", {"standin": "standin"})
+    figures._libraries.cache_clear()
+    old = figures._libraries()
+    (tmp_path / "standin-1.0.dist-info").rename(tmp_path / "standin-1.1.dist-info")
+    figures._libraries.cache_clear()
+    importlib.invalidate_caches()
+    new = figures._libraries()
+    figures._libraries.cache_clear()
+    assert old != new
+    monkeypatch.undo()
+    assert str(figures.cache_folder()).endswith(f"-libraries-{figures._libraries()}")

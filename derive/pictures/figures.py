@@ -11,7 +11,7 @@ A figure is first a `_Plan`: every call it makes on matplotlib (the figure, its 
 and ticker, with every number and word), recorded without importing matplotlib. The plan is the
 figure's content address: a drawn file is kept in the user's cache folder
 (`platformdirs.user_cache_dir("derive")/figures/`) under a hash of the plan, the format, derive's
-version, matplotlib's version and this module's source, so a later run of the same network reads
+version, the versions of matplotlib and the libraries it draws with, and this module's source, so a later run of the same network reads
 the file instead of importing matplotlib and drawing it again, and any change in what the figure
 shows (a weight, a word, a colour) or in how it is drawn is a different file. A cached file carries
 the SHA-256 of its content and is drawn again if it does not match (cut short, overwritten); where
@@ -25,6 +25,7 @@ import hashlib
 import io
 import math
 import os
+import re
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -274,29 +275,50 @@ def _output(plan: _Plan, data: dict) -> Mapping:
 
 # -- the cache of drawn figures ------------------------------------------------------------------------
 def cache_folder() -> Path | None:
-    """Where drawn figures are kept (None: no cache): one folder per derive and matplotlib version."""
+    """Where drawn figures are kept (None: no cache): one folder per derive version and set of versions
+    of the libraries that draw them."""
     from derive.defaults import VERSION
 
     try:
         import platformdirs
     except ImportError:  # pragma: no cover - a dependency, but caching is only an optimisation
         return None
-    return (
-        Path(platformdirs.user_cache_dir("derive")) / "figures" / f"derive-{VERSION}-matplotlib-{_matplotlib_version()}"
-    )
+    return Path(platformdirs.user_cache_dir("derive")) / "figures" / f"derive-{VERSION}-libraries-{_libraries()}"
+
+
+DRAWING_LIBRARIES = {  # module: distribution; what shapes the drawn bytes besides derive's own calls
+    "matplotlib": "matplotlib",
+    "numpy": "numpy",
+    "kiwisolver": "kiwisolver",  # the constrained layout's solver
+    "pyparsing": "pyparsing",  # mathtext's parser
+    "fontTools": "fonttools",  # the PDF's font subsets
+    "PIL": "pillow",  # the PNG
+}
 
 
 @lru_cache(maxsize=1)
-def _matplotlib_version() -> str:
-    """matplotlib's version, read from its _version.py without importing matplotlib."""
-    spec = find_spec("matplotlib")
-    if spec is None or spec.origin is None:
-        return "none"
-    try:
-        text = Path(spec.origin).with_name("_version.py").read_bytes()
-    except OSError:
-        text = spec.origin.encode()
-    return hashlib.sha256(text).hexdigest()[:16]
+def _libraries() -> str:
+    """A digest of the installed versions of DRAWING_LIBRARIES (their dist-info folders' names, or
+    their files' size and time where there is none), found without importing any of them."""
+    parts: list[str] = []
+    listings: dict[Path, list[str]] = {}
+    for module, dist in DRAWING_LIBRARIES.items():
+        spec = find_spec(module)
+        if spec is None or spec.origin is None:
+            parts.append(f"{module}: none")
+            continue
+        origin = Path(spec.origin)
+        folder = origin.parent.parent if spec.submodule_search_locations else origin.parent
+        try:
+            names = listings[folder] if folder in listings else listings.setdefault(folder, os.listdir(folder))
+            stat = origin.stat()
+        except OSError:
+            parts.append(f"{module}: {origin}")
+            continue
+        pattern = re.compile(rf"{dist}-\d.*\.(dist|egg)-info$")
+        found = sorted(n for n in names if pattern.match(n.lower().replace("_", "-")))
+        parts.append(f"{module}: {', '.join(found) or f'{origin} {stat.st_size} {stat.st_mtime_ns}'}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
 @lru_cache(maxsize=1)

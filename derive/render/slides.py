@@ -116,10 +116,10 @@ def relations(line: str) -> int:
     return len(_top_level_split(line, _RELATIONS)) - 1
 
 
-def factor_rows(factors, most: int = FACTORS_PER_ROW) -> list[list]:
-    """A path's factors in rows of at most `most`, as even as they go (4 → 2 + 2)."""
+def factor_rows(factors) -> list[list]:
+    """A path's factors in rows of at most FACTORS_PER_ROW, as even as they go (4 → 2 + 2)."""
     factors = list(factors)
-    rows = max(1, math.ceil(len(factors) / most))
+    rows = max(1, math.ceil(len(factors) / FACTORS_PER_ROW))
     per = math.ceil(len(factors) / rows) if factors else 1
     return [factors[i : i + per] for i in range(0, len(factors), per)]
 
@@ -138,29 +138,15 @@ def result(line: str) -> str:
     return f"{rel} {part}"
 
 
-_BOX = re.compile(r"\\useasboundingbox \(0,0\) rectangle \(([\d.]+),([\d.]+)\);")
+def picture_height(factors: int) -> float:
+    """The greatest height of a path's picture above its factors, as a fraction of the frame's
+    \\textheight: what one row of factors (FACTORS_PER_ROW) and a formula of two rows leave, or less when
+    the factors take two rows. (Beside the factors, in half the frame's width, every example's picture
+    came out smaller than across the frame above them.)"""
+    return PICTURE_HEIGHT if factors <= FACTORS_PER_ROW else PICTURE_HEIGHT_LOW
 
 
-def placement(tikz: str, factors: int) -> dict[str, Any]:
-    """Where a path's picture goes on its frames, whichever shows it larger: beside the factors (in
-    rows of BESIDE_ROW, the picture in a column BESIDE_WIDTH of the frame wide, BESIDE_HEIGHT tall), or
-    across the frame above them (rows of FACTORS_PER_ROW; as tall as ABOVE_HEIGHT leaves room for one
-    row of factors and a formula of two rows, ABOVE_HEIGHT_LOW for two rows of factors). `height` is
-    the picture's greatest height as a fraction of the frame's \\textheight."""
-    size = _BOX.search(tikz)
-    width, height = (float(size[1]), float(size[2])) if size else (1.0, 1.0)
-    above_height = ABOVE_HEIGHT if factors <= FACTORS_PER_ROW else ABOVE_HEIGHT_LOW
-    above = min(TEXT_WIDTH / width, above_height * TEXT_HEIGHT / height)
-    beside = min(BESIDE_WIDTH * TEXT_WIDTH / width, BESIDE_HEIGHT * TEXT_HEIGHT / height)
-    if factors <= 2 * BESIDE_ROW and beside > above:
-        return {"beside": True, "height": BESIDE_HEIGHT}
-    return {"beside": False, "height": above_height}
-
-
-TEXT_WIDTH, TEXT_HEIGHT = 398.3, 252.1  # points: Beamer's \textwidth and \textheight at 16:9, 14 pt
-BESIDE_ROW = 2  # factors side by side in the half of a frame beside a path's picture
-BESIDE_WIDTH, BESIDE_HEIGHT = 0.41, 0.5  # the picture's column beside the factors (deck.tex.j2), its height
-ABOVE_HEIGHT, ABOVE_HEIGHT_LOW = 0.31, 0.085
+PICTURE_HEIGHT, PICTURE_HEIGHT_LOW = 0.4, 0.16
 
 
 def sum_height(paths: int) -> float:
@@ -170,7 +156,7 @@ def sum_height(paths: int) -> float:
     return round(height, 3) if height >= 0.15 else 0.0
 
 
-SUM_HEIGHT, SUM_LINE = 0.36, 0.07  # the picture above two paths' products; what one more path's line takes
+SUM_HEIGHT, SUM_LINE = 0.42, 0.07  # the picture above two paths' products; what one more path's line takes
 
 
 def steps(count: int) -> list[str]:
@@ -181,7 +167,7 @@ def steps(count: int) -> list[str]:
 
 def route_pictures(doc: Document) -> dict[str, list[dict]]:
     """Parameter -> for each of its paths, the TikZ of that path alone lit (each factor's edge marked
-    while the factor is shown) and where it goes (`placement`); none for a brief derivation."""
+    while the factor is shown) and its greatest height (`picture_height`); none for a brief derivation."""
     pics = doc.pictures
     out: dict[str, list[dict]] = {}
     if pics is None or not doc.backward.available:
@@ -192,7 +178,7 @@ def route_pictures(doc: Document) -> dict[str, list[dict]]:
         drawn = [pics.route_tikz(d.name, k, steps(len(p.factors))) for k, p in enumerate(d.paths)]
         if all(drawn):
             out[d.name] = [
-                {"tikz": tikz, **placement(tikz, len(p.factors))}
+                {"tikz": tikz, "height": picture_height(len(p.factors))}
                 for tikz, p in zip(drawn, d.paths, strict=True)
                 if tikz is not None
             ]

@@ -180,6 +180,25 @@ def test_each_path_frame_of_w1_lights_that_path_alone_and_marks_each_factor_whil
     assert set(lit_edges(total)) == every  # the sum's frame: both routes lit
 
 
+def test_the_factor_of_a_bias_rings_its_neuron():
+    # pass_fail: b1 is O1's bias; its one path L → O2 → O1 → b1 has the factors ∂L/∂O2, ∂O2/∂O1, ∂O1/∂b1,
+    # the first two about the edges O2 → L and O1 → O2, the last about O1 itself (a bias has no edge)
+    path = ROOT / "examples" / "pass_fail.yaml"
+    (route,) = gradients_json(path)["gradients"]["b1"]["paths"]
+    assert route["route"] == ["L", "O2", "O1", "b1"] and len(route["factors"]) == 3
+    net = load_network(str(path))
+    picture = one_path(
+        scene(net, forward(net, net.data[0]), highlight="b1"), paths_to(net, "b1"), 0, ("2-3", "4-5", "6-7")
+    )
+    tikz = tikz_of(picture)
+    places = node_places(tikz)
+    bands = {spec: edge_of(m, places) for spec, _, *m in BAND.findall(tikz)}
+    assert bands == {"2-3": ("O2", "L"), "4-5": ("O1", "O2")}
+    (ring,) = re.findall(rf"\\only<6-7>\{{\\draw\[[^\]]*draw opacity=0\.3\] {POINT} circle", tikz)
+    assert abs(float(ring[0]) - places["O1"][0]) < 0.01  # around O1 (its name is written at its centre)
+    assert set(lit_edges(tikz)) == {("O1", "O2"), ("O2", "L")}
+
+
 def test_lighting_one_path_leaves_the_notes_picture_as_it_was():
     net = load_network(str(TWO_PATHS))
     lit = scene(net, forward(net, net.data[0]), highlight="w1")

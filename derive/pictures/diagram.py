@@ -7,7 +7,8 @@ TikZ picture with x = 1pt, y = −1pt, so both draw one placement.
 Without `highlight` the picture is the full network with its title, values, weights and biases.
 With `highlight="w1"` it is a compact picture for one parameter: the network faint, and each
 chain-rule path from the loss back to w1 in its own colour and dash, numbered in a legend in the
-order the notes list them ("Path 1", "Path 2", …).
+order the notes list them ("Path 1", "Path 2", …). `one_path` turns that picture into one of a single
+path alone lit, for the slides, each factor's edge marked on the overlay steps that show the factor.
 """
 
 from __future__ import annotations

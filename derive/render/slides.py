@@ -146,7 +146,7 @@ def picture_height(factors: int) -> float:
     return PICTURE_HEIGHT if factors <= FACTORS_PER_ROW else PICTURE_HEIGHT_LOW
 
 
-PICTURE_HEIGHT, PICTURE_HEIGHT_LOW = 0.4, 0.16
+PICTURE_HEIGHT, PICTURE_HEIGHT_LOW = 0.4, 0.2
 
 
 def sum_height(paths: int) -> float:

@@ -33,7 +33,6 @@ from derive.numbers import Num
 from derive.render.html import formula_html, inline_images
 from derive.render.mathml import to_mathml
 from derive.render.maths import MathsExtension
-from derive.render.notes import markdown
 from derive.steps.notes import Document
 from derive.templating import environment, render_template
 
@@ -45,15 +44,15 @@ _ROW_BREAK = re.compile(r"\\\\\s*\n")
 _ALIGNED = re.compile(r"\s*\\begin\{aligned\}(.*)\\end\{aligned\}\s*", re.S)
 
 
-def render_interactive(doc: Document, templates: Path | None = None) -> str:
-    """The interactive page of `doc` (its pictures drawn: the network is shown beside the notes)."""
+def render_interactive(doc: Document, text: str, templates: Path | None = None) -> str:
+    """The interactive page of `doc` from its notes' Markdown `text` (derive.render.notes.markdown);
+    with its pictures drawn, the network is shown beside the notes."""
     pictures = doc.pictures
     network_ref = pictures.refs.get("network") if pictures is not None else None
     keys = highlight_keys(doc)
     failures: list[str] = []
     maths = _RowMaths(failures, keys, doc.results)
     md = markdown_lib.Markdown(extensions=["tables", "toc", "fenced_code", maths], output_format="html")
-    text = markdown(doc, templates)
     body = md.convert(text)
     if network_ref:  # the picture in the flow of the notes: shown without the script, hidden with it
         body = body.replace(f'src="{html.escape(network_ref)}"', f'class="network-in-flow" src="{network_ref}"', 1)

@@ -98,7 +98,7 @@ def render(
     if fmt == "html" and interactive:
         from derive.render.interactive import render_interactive
 
-        return render_interactive(doc, templates)
+        return render_interactive(doc, markdown(doc, templates), templates)
     if fmt == "html":
         from derive.render.html import render_html
 

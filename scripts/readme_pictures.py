@@ -67,7 +67,7 @@ def slide_png(target: Path) -> None:
         raise SystemExit(f"no page of {DECK.name} shows w1's first path with its product")
     with tempfile.TemporaryDirectory() as scratch:
         stem = Path(scratch) / "slide"
-        subprocess.run(["pdftoppm", "-png", "-r", "90", "-f", str(chosen), "-l", str(chosen), "-singlefile",
+        subprocess.run(["pdftoppm", "-png", "-r", "150", "-f", str(chosen), "-l", str(chosen), "-singlefile",
                         str(DECK), str(stem)], check=True)
         target.write_bytes(stem.with_suffix(".png").read_bytes())
 

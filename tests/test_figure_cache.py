@@ -5,6 +5,7 @@ a damaged file is drawn again, and a warm run does not import matplotlib at all.
 import os
 import subprocess
 import sys
+import time
 
 import matplotlib
 import pytest
@@ -170,3 +171,17 @@ def test_another_version_of_a_drawing_library_is_another_cache_folder(tmp_path, 
     assert old != new
     monkeypatch.undo()
     assert str(figures.cache_folder()).endswith(f"-libraries-{figures._libraries()}")
+
+
+def test_a_file_left_half_written_long_ago_is_cleared_and_a_fresh_one_kept(cache):
+    """A run stopped while writing leaves its temporary file; after an hour it is removed by the next
+    run that writes, but a recent one (perhaps another run's, being written) is left alone."""
+    folder, _ = cache
+    folder.mkdir(parents=True)
+    stale, fresh = folder / ".part-stale", folder / ".part-fresh"
+    stale.write_bytes(b"half a figure")
+    fresh.write_bytes(b"half a figure")
+    long_ago = time.time() - 2 * 3600
+    os.utime(stale, (long_ago, long_ago))
+    _descent()["svg"]
+    assert not stale.exists() and fresh.exists()

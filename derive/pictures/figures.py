@@ -27,6 +27,7 @@ import math
 import os
 import re
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -364,11 +365,17 @@ def _store(folder: Path, path: Path, content: bytes) -> None:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
             raise
-        files = [f for f in folder.iterdir() if not f.name.startswith(".")]
+        files: list[Path] = []
+        parts: list[Path] = []
+        for f in folder.iterdir():
+            (parts if f.name.startswith(".part-") else files).append(f)
         if len(files) > CACHE_FILES:
             files.sort(key=lambda f: f.stat().st_mtime_ns)
             for old in files[: len(files) - CACHE_FILES]:
                 old.unlink(missing_ok=True)
+        for part in parts:  # left by a run stopped while writing; another run's may be in use: an hour's grace
+            if part.stat().st_mtime < time.time() - 3600:
+                part.unlink(missing_ok=True)
     except OSError:
         pass
 

@@ -265,3 +265,26 @@ def test_a_picture_with_one_path_names_it_without_a_number():
     root = ET.fromstring(svg(net, forward(net, net.data[0]), highlight="w1"))
     legend = ["".join(g.itertext()) for g in root.iter(f"{NS}g") if "legend-item" in (g.get("class") or "")]
     assert legend == ["the path to w1"]
+
+
+DENSE_8 = """title: eight wide
+layers: [8, 8, 8, 1]
+activation: sigmoid
+parameters:
+  random: {seed: 7, low: -1, high: 1, decimals: 2}
+data:
+  - {x: [-0.3, -0.2, -0.1, 0, 0.1, 0.2, 0.3, -0.3], y: 1}
+"""
+
+
+def test_a_highlight_lighting_many_edges_labels_only_the_parameters_own():
+    """In [8, 8, 8, 1], w1 (on x1 → O11) reaches the loss through each of the 8 neurons of the second
+    layer: 1 + 8 + 8 + 1 = 18 edges lit, more than a fan of labels has room for. The picture names w1
+    alone (its numbers are in the notes beside it), places it clear of everything, and lights all 8
+    routes."""
+    net = load_network(text=DENSE_8)
+    s = scene(net, forward(net, net.data[0]), highlight="w1")
+    weights = [lab for lab in s["labels"] if lab["kind"] == "weight"]
+    assert [lab["owner"] for lab in weights] == [("x1", "O11")]
+    assert s["key"] == [] and _problems(s) == []
+    assert len([e for e in s["edges"] if e["state"] == "on-path"]) == 18

@@ -246,13 +246,15 @@ def _search(ctx: _Ctx, shapes: dict, extent: dict, vertical: bool, spacing: Spac
     best: dict | None = None
     for k in SCALES:
         stretch: dict[int, float] = {}
+        stale = 0  # widenings in a row that placed no more labels
         for _ in range(STRETCHES):
             lay = layout(ctx.net, spacing.scaled(k), extent, vertical, stretch)
             attempt = _arrange(ctx, lay, shapes)
+            stale = stale + 1 if best is not None and len(attempt["key"]) >= len(best["key"]) else 0
             if best is None or _score(attempt) < _score(best):
                 best = attempt
             crowded = _crowded(attempt)
-            if not crowded or _width(attempt) > MAX_WIDTH:
+            if not crowded or _width(attempt) > MAX_WIDTH or (best["key"] and stale >= PLATEAU):
                 break
             most = max(crowded.values())
             for c, n in crowded.items():  # the gaps with most crowded labels, a little at a time
@@ -265,6 +267,7 @@ def _search(ctx: _Ctx, shapes: dict, extent: dict, vertical: bool, spacing: Spac
 
 
 STRETCHES = 12  # times the gaps with a crowded label are widened before everything is
+PLATEAU = 4  # widenings in a row that leave as many labels off the picture: widen everything instead
 
 
 def _score(attempt: dict) -> tuple:
@@ -467,13 +470,18 @@ def _arrange(ctx: _Ctx, lay: Layout, proto: dict[str, dict]) -> dict:
     }
 
 
+LIT_LABELS = 12  # a highlight lighting more edges than this labels the parameter's own edges only
+
+
 def _labelled(ctx: _Ctx, neuron: str, bias: bool = False, edge: tuple | None = None) -> bool:
-    """The full picture labels every weight and bias; a highlight only those on the paths."""
+    """The full picture labels every weight and bias; a highlight those on the paths, or, when its
+    routes light more than LIT_LABELS edges (a dense network: the labels would crowd the lit fan and
+    its numbers are in the text beside it), the parameter's own edges only."""
     if ctx.paths is None:
         return True
     if bias:
         return neuron in ctx.paths.bias_of
-    return edge in ctx.paths.edges
+    return edge in (ctx.paths.own if len(ctx.paths.edges) > LIT_LABELS else ctx.paths.edges)
 
 
 def _label(kind: str, owner: object, runs: list, tex: str, strong: bool, ctx: _Ctx) -> dict:

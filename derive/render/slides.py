@@ -224,4 +224,4 @@ def compile_slides(tex: str) -> bytes:
     """The deck as PDF, through the notes' sandboxed LaTeX run."""
     from derive.render.tex import compile_pdf
 
-    return compile_pdf(tex)
+    return compile_pdf(tex, once=True)  # a deck refers to nothing on another frame: one run sets every page

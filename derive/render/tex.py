@@ -90,8 +90,9 @@ def picture_tex(pictures) -> dict[str, str]:
 
 
 # -- PDF ----------------------------------------------------------------------------------------------
-def _commands(name: str) -> list[list[str]]:
-    """latexmk when it is there (it reruns as often as references need), else pdflatex twice."""
+def _commands(name: str, once: bool = False) -> list[list[str]]:
+    """latexmk when it is there (it reruns as often as references need), else pdflatex twice; `once`:
+    pdflatex once, for a document that refers to nothing on another page."""
     pdflatex = shutil.which("pdflatex")
     if not pdflatex:
         raise DeriveError(
@@ -99,6 +100,8 @@ def _commands(name: str) -> list[list[str]]:
             " (or write the notes as .tex and compile them yourself)"
         )
     flags = ["-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error"]
+    if once:
+        return [[pdflatex, *flags, name]]
     latexmk = shutil.which("latexmk")
     if latexmk:
         return [[latexmk, "-pdf", "-norc", "-latexoption=-no-shell-escape", *flags[1:], name]]
@@ -195,10 +198,12 @@ def _terminate_unwinds():
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def compile_pdf(tex: str, timeout: float = TIMEOUT, files: Mapping[str, bytes | str] | None = None) -> bytes:
+def compile_pdf(
+    tex: str, timeout: float = TIMEOUT, files: Mapping[str, bytes | str] | None = None, *, once: bool = False
+) -> bytes:
     """Compile a standalone LaTeX document in a temporary directory and return the PDF; `files` (relative
-    path to content) are written beside it first, for the document to include."""
-    commands = _commands("notes.tex")
+    path to content) are written beside it first, for the document to include; `once`: one pdflatex run."""
+    commands = _commands("notes.tex", once)
     deadline = time.monotonic() + timeout
     remove_stale()
     with _terminate_unwinds(), tempfile.TemporaryDirectory(prefix=TEMP_PREFIX) as tmp:

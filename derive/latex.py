@@ -57,3 +57,29 @@ def number(text: str) -> str:
         mantissa, exponent = text.split("e")
         return rf"{mantissa} \times 10^{{{int(exponent)}}}"
     return text
+
+
+def top_level_split(line: str, seps: tuple[str, ...]) -> list[tuple[str, str]]:
+    """A line of TeX cut at each of `seps` outside braces, brackets and \\left…\\right: [("", first), (sep, part), …]."""
+    parts: list[tuple[str, str]] = []
+    depth, start, sep_before, i = 0, 0, "", 0
+    while i < len(line):
+        if line.startswith("\\left", i) and not line[i + 5 : i + 6].isalpha():
+            depth += 1
+        elif line.startswith("\\right", i) and not line[i + 6 : i + 7].isalpha():
+            depth -= 1
+        ch = line[i]
+        if ch in "{([":
+            depth += 1
+        elif ch in "})]":
+            depth -= 1
+        elif depth == 0:
+            sep = next((s for s in seps if line.startswith(s, i)), None)
+            if sep and line[start:i].strip():
+                parts.append((sep_before, line[start:i].strip()))
+                sep_before, start = sep.strip(), i + len(sep)
+                i = start
+                continue
+        i += 1
+    parts.append((sep_before, line[start:].strip()))
+    return parts

@@ -28,7 +28,7 @@ from pathlib import Path
 import markdown as markdown_lib
 import mpmath
 
-from derive.latex import partial, tex_name
+from derive.latex import partial, tex_name, top_level_split
 from derive.numbers import Num
 from derive.render.html import formula_html, inline_images
 from derive.render.mathml import to_mathml
@@ -136,33 +136,7 @@ def highlight_keys(doc: Document) -> dict[str, tuple[str, ...]]:
 
 
 def _lhs(line: str) -> str:
-    return _top_level_split(line.replace("&", "", 1), _RELATIONS)[0][1]
-
-
-def _top_level_split(line: str, seps: tuple[str, ...]) -> list[tuple[str, str]]:
-    """`line` cut at each of `seps` outside braces, brackets and \\left…\\right: [("", first), (sep, part), …]."""
-    parts: list[tuple[str, str]] = []
-    depth, start, sep_before, i = 0, 0, "", 0
-    while i < len(line):
-        if line.startswith("\\left", i) and not line[i + 5 : i + 6].isalpha():
-            depth += 1
-        elif line.startswith("\\right", i) and not line[i + 6 : i + 7].isalpha():
-            depth -= 1
-        ch = line[i]
-        if ch in "{([":
-            depth += 1
-        elif ch in "})]":
-            depth -= 1
-        elif depth == 0:
-            sep = next((s for s in seps if line.startswith(s, i)), None)
-            if sep and line[start:i].strip():
-                parts.append((sep_before, line[start:i].strip()))
-                sep_before, start = sep.strip(), i + len(sep)
-                i = start
-                continue
-        i += 1
-    parts.append((sep_before, line[start:].strip()))
-    return parts
+    return top_level_split(line.replace("&", "", 1), _RELATIONS)[0][1]
 
 
 # ---- formulas as rows ----------------------------------------------------------------------------------
@@ -216,10 +190,10 @@ class _RowMaths(MathsExtension):
         text = line.replace("&", "", 1).strip()
         lead = next((r.strip() for r in _RELATIONS if text.startswith(r.strip() + " ")), None)
         if lead:  # no left side: it continues the row above
-            rest = _top_level_split(text[len(lead) :].strip(), _RELATIONS)
+            rest = top_level_split(text[len(lead) :].strip(), _RELATIONS)
             pieces = [("", ""), (lead, rest[0][1]), *rest[1:]]
         else:
-            pieces = _top_level_split(text, _RELATIONS)
+            pieces = top_level_split(text, _RELATIONS)
         candidates = [pieces[0][1], text] + ([text[len(lead) :]] if lead else [])
         on = next((self.keys[k] for k in map(norm, candidates) if k in self.keys), None)
         on = on if on is not None else (before if lead else ())

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from derive.escape import pdf_text, tex_escape
+from derive.latex import top_level_split
 from derive.steps.notes import Document
 from derive.templating import environment, render_template
 
@@ -26,32 +27,6 @@ _RELATIONS = (" = ", " \\approx ")
 _TERMS = (" + ", " - ")
 
 
-def _top_level_split(line: str, seps: tuple[str, ...]) -> list[tuple[str, str]]:
-    """`line` cut at each `seps` outside braces, brackets and \\left…\\right: [("", first), (sep, part), …]."""
-    parts: list[tuple[str, str]] = []
-    depth, start, sep_before, i = 0, 0, "", 0
-    while i < len(line):
-        if line.startswith("\\left", i) and not line[i + 5 : i + 6].isalpha():
-            depth += 1
-        elif line.startswith("\\right", i) and not line[i + 6 : i + 7].isalpha():
-            depth -= 1
-        ch = line[i]
-        if ch in "{([":
-            depth += 1
-        elif ch in "})]":
-            depth -= 1
-        elif depth == 0:
-            sep = next((s for s in seps if line.startswith(s, i)), None)
-            if sep and line[start:i].strip():
-                parts.append((sep_before, line[start:i].strip()))
-                sep_before, start = sep.strip(), i + len(sep)
-                i = start
-                continue
-        i += 1
-    parts.append((sep_before, line[start:].strip()))
-    return parts
-
-
 def _row_text(rel: str, part: str, reveal: str | None, indent: str = "") -> str:
     """One relation and its right side; from `reveal` on (an overlay step) only uncovered then."""
     text = indent + " ".join(t for t in (rel, part) if t)
@@ -63,7 +38,7 @@ def _rows(line: str, mode: str, reveal: tuple[int, str] | None = None) -> str:
     (else before the last relation); a row per relation (`rel`); a row per relation, its right side
     cut at a top-level + or − into two rows (`halves`) or one row per term (`terms`). With `reveal`
     = (k, step), the k-th relation on is uncovered at that overlay step."""
-    pieces = _top_level_split(line, _RELATIONS)
+    pieces = top_level_split(line, _RELATIONS)
     lhs, rest = pieces[0][1], pieces[1:]
     if not rest:
         return lhs
@@ -71,7 +46,7 @@ def _rows(line: str, mode: str, reveal: tuple[int, str] | None = None) -> str:
     rows: list[list[str]] = []
     for n, (rel, part) in enumerate(rest, start=1):
         shown = reveal[1] if reveal and n >= reveal[0] else None
-        bits = _top_level_split(part, _TERMS) if mode in ("halves", "terms") else [("", part)]
+        bits = top_level_split(part, _TERMS) if mode in ("halves", "terms") else [("", part)]
         size = math.ceil(len(bits) / 2) if mode == "halves" else 1 if mode == "terms" else len(bits)
         texts = []
         for i in range(0, len(bits), size):
@@ -102,7 +77,7 @@ def forward_frames(steps) -> list[list]:
     SHORT_SUM terms: it takes several rows)."""
     frames: list[list] = []
     for step in steps:
-        sums = [_top_level_split(part, _TERMS) for _, part in _top_level_split(step.z_line, _RELATIONS)[1:2]]
+        sums = [top_level_split(part, _TERMS) for _, part in top_level_split(step.z_line, _RELATIONS)[1:2]]
         long = any(len(terms) > SHORT_SUM for terms in sums)
         if frames and len(frames[-1]) == 1 and not long and not frames[-1][0][1]:
             frames[-1].append((step, long))
@@ -113,7 +88,7 @@ def forward_frames(steps) -> list[list]:
 
 def relations(line: str) -> int:
     """How many relations (=, ≈) a line has at its top level."""
-    return len(_top_level_split(line, _RELATIONS)) - 1
+    return len(top_level_split(line, _RELATIONS)) - 1
 
 
 def factor_rows(factors) -> list[list]:
@@ -134,7 +109,7 @@ def factor_value(value: str) -> str:
 
 def result(line: str) -> str:
     """The last relation of a line and its right side (`\\approx 0.5`, or `= 2` when exact)."""
-    rel, part = _top_level_split(line, _RELATIONS)[-1]
+    rel, part = top_level_split(line, _RELATIONS)[-1]
     return f"{rel} {part}"
 
 

@@ -247,6 +247,13 @@ def test_arrow_keys_step_through_every_step_lighting_its_edges(browser, page, tw
     assert any(seen_lit[i : i + 4] == expected for i in range(len(seen_lit))), "each factor lights its edge alone"
     body.send_keys(Keys.ARROW_LEFT)
     assert browser.execute_script("return window.derive.current()") == count - 2
+    # "Show all" shows every step at once, and lights nothing; → steps again from where it was.
+    browser.find_element("id", "all").click()
+    assert browser.execute_script("return window.derive.steps().every(e => e.offsetParent !== null)")
+    assert lit(browser) == set() and browser.find_element("id", "all").text == "Step through"
+    body.send_keys(Keys.ARROW_RIGHT)
+    assert browser.execute_script("return window.derive.current()") == count - 1
+    assert browser.find_element("id", "all").text == "Show all"
 
 
 @pytest.mark.slow

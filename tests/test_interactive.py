@@ -134,6 +134,23 @@ def test_the_gradient_a_student_is_asked_for_is_the_finite_difference(page):
         assert any(abs(v - fd) <= abs(fd) * mpmath.mpf(10) ** -28 for v in asked)
 
 
+def test_every_hidden_value_is_the_one_the_line_shows(page):
+    """A result the page can ask for is the number the line prints, to more digits: the line's number
+    is that value rounded to the notes' 5 significant digits (or the value itself when it has fewer)."""
+    checked = 0
+    for m in re.finditer(r'<span class="value" data-value="([^"]*)">(.*?)</span>', page, re.S):
+        shown = re.sub(r"<[^>]+>", "", m.group(2)).replace("\u2212", "-").replace("\u2248", "").replace("=", "").strip()
+        if "\u00d7" in shown:
+            continue  # 1.2 × 10^−7: not in these notes
+        value = Decimal(m.group(1))
+        digits = len(m.group(1).lstrip("-").replace(".", "").lstrip("0"))
+        place = Decimal(1).scaleb(value.adjusted() - 4)
+        expected = value if digits <= 5 else value.quantize(place, ROUND_HALF_UP)
+        assert Decimal(shown) == expected, (shown, m.group(1))
+        checked += 1
+    assert checked >= 20
+
+
 def test_one_inline_script_allowed_by_its_hash_and_nothing_loaded(page):
     csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', page).group(1)
     scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, re.S)

@@ -271,6 +271,10 @@ def test_arrow_keys_step_through_every_step_lighting_its_edges(browser, page, tw
     body.send_keys(Keys.ARROW_RIGHT)
     assert browser.execute_script("return window.derive.current()") == count - 1
     assert browser.find_element("id", "all").text == "Show all"
+    body.send_keys(Keys.HOME)
+    assert browser.execute_script("return window.derive.current()") == 0
+    body.send_keys(Keys.END)
+    assert browser.execute_script("return window.derive.current()") == count - 1
     # A reload (derive watch after a save) comes back to the same step.
     browser.execute_script("window.derive.show(7)")
     browser.refresh()

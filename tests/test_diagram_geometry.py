@@ -15,7 +15,8 @@ from matplotlib.path import Path as MPath
 
 from derive import load_network
 from derive.calculus.graph import forward
-from derive.pictures.diagram import MAX_WIDTH, scene, svg, svg_of, tikz, tikz_of
+from derive.pictures.diagram import MAX_WIDTH, one_path, scene, svg, svg_of, tikz, tikz_of
+from derive.pictures.layout import paths_to
 from tests import oracle
 from tests.helpers import example_networks
 
@@ -288,3 +289,36 @@ def test_a_highlight_lighting_many_edges_labels_only_the_parameters_own():
     assert [lab["owner"] for lab in weights] == [("x1", "O11")]
     assert s["key"] == [] and _problems(s) == []
     assert len([e for e in s["edges"] if e["state"] == "on-path"]) == 18
+
+
+def _check_slide(net, fwd, highlight=None):
+    """The slides' drawing (larger text against the same gaps): the same geometry checks, every label
+    on the picture, and drawn by the TikZ where it was placed."""
+    s = scene(net, fwd, highlight=highlight, slide=True)
+    if s["big"]:
+        return s
+    problems = _problems(s)
+    assert not problems, problems[:8]
+    assert not s["key"], "every label of an example is on its slide picture"
+    in_tikz = sorted(_tikz_labels(tikz_of(s)))
+    expected = sorted((lab["x"], lab["y"], lab["angle"], lab["w"], lab["h"]) for lab in s["labels"])
+    assert np.allclose(in_tikz, expected, atol=0.01) if expected else not in_tikz
+    return s
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_the_slides_pictures_of_every_example_have_no_overlaps(path):
+    net = load_network(str(path))
+    fwd = forward(net, net.data[0])
+    notes, slide = scene(net, fwd), _check_slide(net, fwd)
+    if not slide["big"]:
+        # the text is set larger than the notes' (9 pt names, 7 pt labels), and no title (the frame has one)
+        assert slide["sizes"]["name"] > notes["sizes"]["name"] == 9.0
+        assert slide["sizes"]["text"] > notes["sizes"]["text"] == 7.0
+        assert not slide["title_lines"]
+    for param in net.parameters:
+        lit = _check_slide(net, fwd, highlight=param)
+        paths = paths_to(net, param)
+        for k in range(len(paths.routes) if not lit["big"] else 0):
+            one = one_path(lit, paths, k, ())
+            assert not _problems(one), _problems(one)[:8]

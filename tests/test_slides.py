@@ -107,8 +107,11 @@ def test_w1_of_two_paths_takes_a_step_per_route_formula_number_product_and_sum()
 NUMBER = r"(-?[\d.]+)"
 POINT = rf"\({NUMBER},{NUMBER}\)"
 BEZIER = rf"{POINT} \.\. controls {POINT} and {POINT} \.\. {POINT};"
-# the name written in an input box, a neuron or the loss box: `$O_{11}$`, `\bfseries\itshape L`
-NODE = re.compile(rf"\\node\[txt, text=[^\]]*\] at {POINT} \{{\\fontsize\{{9\.0\}}[^}}]*\}}\\selectfont\{{\}}(.*)\}};")
+# the name written in an input box, a neuron or the loss box: `$O_{11}$`, `\bfseries\itshape L` (at
+# the notes' 9 pt or the slides' larger size; a neuron's value below it, `$0.759$`, is no name)
+NODE = re.compile(
+    rf"\\node\[txt, text=[^\]]*\] at {POINT} \{{\\fontsize\{{[\d.]+\}}[^}}]*\}}\\selectfont\{{\}}(?!\$-?[\d.])(.*)\}};"
+)
 STROKE = re.compile(
     rf"^\\draw\[line width=([\d.]+)pt, draw=(\{{rgb[^}}]*\}})(?:, dash pattern=([^\]]*))?\] {BEZIER}", re.M
 )

@@ -81,10 +81,38 @@ class _Style:
     values: bool  # node values, loss value and target
     spacing: Spacing
     vertical_spacing: Spacing
+    text: float = 1.0  # every font size, and the nodes holding text, this many times the notes' own
+    page: tuple[float, float] = (MAX_WIDTH, MAX_HEIGHT)  # the room a picture is fitted to (points)
+    title: bool = True  # the network's title above the full picture
 
 
 FULL = _Style(False, True, Spacing(layer=88, row=80, loss=46, top=30), Spacing(layer=64, row=96, loss=54, top=30))
 COMPACT = _Style(True, False, Spacing(layer=62, row=40, loss=48, top=16), Spacing(layer=50, row=70, loss=44, top=16))
+# Slides (derive.render.slides): a 16:9 frame at 14 pt is 398 pt wide, and the network's frame leaves
+# its picture 0.78 of the 252 pt text height. The slide pictures set their text SLIDE_TEXT times the
+# notes' sizes with the notes' gaps (widened by the search where labels crowd) and are fitted to the
+# room that, scaled by SLIDE_SCALE onto the frame, sets names at 9 × 1.6 × 0.72 ≈ 10.4 pt and labels
+# at 7 × 1.6 × 0.72 ≈ 8.1 pt. No title: the frame has its own.
+SLIDE_TEXT, SLIDE_SCALE = 1.6, 0.72
+SLIDE_PAGE = (398.0 / SLIDE_SCALE, 0.78 * 252.0 / SLIDE_SCALE)
+SLIDE = _Style(
+    False,
+    True,
+    Spacing(layer=110, row=58, loss=52, top=30),
+    Spacing(layer=64, row=96, loss=54, top=30),
+    SLIDE_TEXT,
+    SLIDE_PAGE,
+    False,
+)
+SLIDE_COMPACT = _Style(
+    True,
+    False,
+    Spacing(layer=62, row=40, loss=48, top=16),
+    Spacing(layer=50, row=70, loss=44, top=16),
+    SLIDE_TEXT,
+    SLIDE_PAGE,
+    False,
+)
 
 
 def svg(net: Network, fwd: Forward | None = None, highlight: str | None = None, show_values: bool = True) -> str:
@@ -120,18 +148,28 @@ def _tikz_dash(pattern: str) -> str:
 
 
 # -- the scene: everything both templates draw ----------------------------------------------------
-def scene(net: Network, fwd: Forward | None = None, highlight: str | None = None, show_values: bool = True) -> dict:
+def scene(
+    net: Network,
+    fwd: Forward | None = None,
+    highlight: str | None = None,
+    show_values: bool = True,
+    slide: bool = False,
+) -> dict:
     """Every shape, position (points, y down), colour and label of the picture, for the templates.
 
     `labels` lists every placed label (weights, biases, the loss target) with its box: centre,
     width, height, angle and corners, and a leader when it sits beside its edge; each node's
     `texts` are the lines inside it, with their boxes. Labels that find no free place even at the
     widest spacing are listed in `key` under the picture; `table` lists the values when the edges
-    carry only names (or nothing, in a network too dense to label)."""
+    carry only names (or nothing, in a network too dense to label).
+
+    `slide`: the picture for a 16:9 Beamer frame instead of the A4 notes: its text SLIDE_TEXT times
+    as large against the same gaps, fitted to SLIDE_PAGE, and no title (the frame has one)."""
     paths = paths_to(net, highlight) if highlight else None  # an unknown name is an error even when big
     if layout(net).big:
         return _summary(net, layout(net))
-    style = COMPACT if paths is not None else FULL
+    styles = (SLIDE_COMPACT, SLIDE) if slide else (COMPACT, FULL)
+    style = styles[0] if paths is not None else styles[1]
     values = style.values and fwd is not None and show_values
     params = fwd.params if fwd is not None else {k: Num(v) for k, v in net.parameters.items()}
     ctx = _Ctx(net, fwd, params, paths, min(net.show, 5), show_values, values, style)
@@ -200,9 +238,10 @@ def one_path(s: dict, paths: PathSet, k: int, focus: Sequence[str] = ()) -> dict
         if lab["kind"] == "weight" and lab["owner"] not in route:
             lab["faint"] = True
     legend = [item for i, item in enumerate(out["legend"]) if i == k]
+    text = s["sizes"]["text"] / TEXT  # the picture's text scale (a slide's is larger)
     for item in legend:
         shift = 8.0 - item["x"]
-        item.update(x=8.0, x2=item["x2"] + shift, text_x=item["text_x"] + shift, row=0, y=9.0)
+        item.update(x=8.0, x2=item["x2"] + shift, text_x=item["text_x"] + shift, row=0, y=round(4 + 5 * text, 2))
     out["legend"] = legend
     return out
 
@@ -210,7 +249,8 @@ def one_path(s: dict, paths: PathSet, k: int, focus: Sequence[str] = ()) -> dict
 def _fit(attempt: dict) -> float:
     """The scale at which a picture fits the LaTeX text block (1 if it fits as drawn)."""
     x0, y0, x1, y1 = _content_box(attempt)
-    return min(1.0, MAX_WIDTH / (x1 - x0 + 2 * MARGIN), MAX_HEIGHT / (y1 - y0 + 40))
+    page_w, page_h = attempt["page"]
+    return min(1.0, page_w / (x1 - x0 + 2 * MARGIN), page_h / (y1 - y0 + 40))
 
 
 DENSE_EDGES = 60  # past this many edges the full picture labels none: every value is in its table
@@ -223,15 +263,16 @@ def _best_of(ctx: _Ctx, shapes: dict, extent: dict, vertical: bool) -> dict:
     labels = ctx.edge_labels
     ctx.edge_values = labels
     best = _search(ctx, shapes, extent, vertical, spacing if labels else BARE)
-    if ctx.values and labels and (best["key"] or _width(best) > MAX_WIDTH):
+    limit = ctx.style.page[0]
+    if ctx.values and labels and (best["key"] or _width(best) > limit):
         ctx.edge_values = False
         plain = _search(ctx, shapes, extent, vertical, spacing)
         if _score(plain)[:3] < _score(best)[:3] or _width(plain) < 0.8 * _width(best):
             best = plain
-    if ctx.values and labels and _width(best) > MAX_WIDTH:  # still too wide: no labels, all in the table
+    if ctx.values and labels and _width(best) > limit:  # still too wide: no labels, all in the table
         ctx.edge_labels = ctx.edge_values = False
         bare = _search(ctx, shapes, extent, vertical, BARE)
-        if _width(bare) < 0.8 * _width(best) or _width(bare) <= MAX_WIDTH:
+        if _width(bare) < 0.8 * _width(best) or _width(bare) <= limit:
             best = bare
         ctx.edge_labels = labels
     return best
@@ -254,7 +295,7 @@ def _search(ctx: _Ctx, shapes: dict, extent: dict, vertical: bool, spacing: Spac
             if best is None or _score(attempt) < _score(best):
                 best = attempt
             crowded = _crowded(attempt)
-            if not crowded or _width(attempt) > MAX_WIDTH or (best["key"] and stale >= PLATEAU):
+            if not crowded or _width(attempt) > ctx.style.page[0] or (best["key"] and stale >= PLATEAU):
                 break
             most = max(crowded.values())
             for c, n in crowded.items():  # the gaps with most crowded labels, a little at a time
@@ -276,7 +317,7 @@ def _score(attempt: dict) -> tuple:
     key = len(attempt["key"])
     leaders = sum(1 for lab in attempt["labels"] if lab["leader"])
     width = _width(attempt)
-    over = width > MAX_WIDTH
+    over = width > attempt["page"][0]
     return (key > 0, over, key, width if over else 0.0, leaders, width)
 
 
@@ -297,11 +338,12 @@ def _crowded(attempt: dict) -> Counter:
 
 def _vertical(net: Network, style: _Style, extent: dict) -> bool:
     """Layers run down the page when across they would be wider than the text block and down they fit."""
+    page_w, page_h = style.page
     across = layout(net, style.spacing, extent, False)
-    if across.width <= MAX_WIDTH:
+    if across.width <= page_w:
         return False
     down = layout(net, style.vertical_spacing, extent, True)
-    return down.width <= MAX_WIDTH and down.height <= MAX_HEIGHT
+    return down.width <= page_w and down.height <= page_h
 
 
 @dataclass
@@ -335,20 +377,22 @@ def _line(runs: list, size: float, x: float, baseline: float) -> Box:
 def _shapes(ctx: _Ctx) -> dict[str, dict]:
     """Every node's shape and size (positions come later): input boxes, neuron circles, the loss box."""
     net = ctx.net
+    k = ctx.style.text
+    name_size, value_size, text_size = NAME * k, VALUE * k, TEXT * k
     out: dict[str, dict[str, Any]] = {}
     for name, label in net.inputs.items():
         runs = name_runs(name)
         shown = "" if ctx.style.compact or label == name else (label if len(label) <= 20 else label[:19] + "…")
-        w = max(text_width(runs, NAME), text_width([(shown, False)], TEXT)) + 8
+        w = max(text_width(runs, name_size), text_width([(shown, False)], text_size)) + 8 * k
         out[name] = {"name": name, "runs": runs, "tex": tex_name(name), "label": shown, "shape": "box"}
-        out[name].update(w=max(w, 28.0), h=28.0 if shown else 19.0)
+        out[name].update(w=max(w, 28.0 * k), h=(28.0 if shown else 19.0) * k)
     for n in net.neurons:
         value = _minus(_value(ctx.fwd.neurons[n.name].O, ctx.digits)) if ctx.values and ctx.fwd else ""
         runs = name_runs(n.name)
-        lines = [_line(runs, NAME, 0, NAME_BASE if value else 0.25 * NAME)]
+        lines = [_line(runs, name_size, 0, (NAME_BASE if value else 0.25 * NAME) * k)]
         if value:
-            lines.append(_line([(value, False)], VALUE, 0, VALUE_BASE))
-        r = max(max(_reach(b) for b in lines) + 1.5, 11.0 if ctx.style.compact else 15.0)
+            lines.append(_line([(value, False)], value_size, 0, VALUE_BASE * k))
+        r = max(max(_reach(b) for b in lines) + 1.5 * k, (11.0 if ctx.style.compact else 15.0) * k)
         out[n.name] = {
             "name": n.name,
             "runs": runs,
@@ -359,9 +403,9 @@ def _shapes(ctx: _Ctx) -> dict[str, dict]:
             "r": round(r, 2),
         }
     value = _value(ctx.fwd.loss, ctx.digits) if ctx.values and ctx.fwd else ""
-    w = max(text_width([(value, False)], VALUE), 12.0) + 10
+    w = max(text_width([(value, False)], value_size), 12.0 * k) + 10 * k
     out[LOSS] = {"name": LOSS, "shape": "box", "value": _minus(value), "tex_value": number(value)}
-    out[LOSS].update(w=round(w, 2), h=28.0 if value else 19.0)
+    out[LOSS].update(w=round(w, 2), h=(28.0 if value else 19.0) * k)
     return out
 
 
@@ -370,23 +414,18 @@ def _reach(b: Box) -> float:
     return max((x * x + y * y) ** 0.5 for x, y in b.corners())
 
 
-def _node_texts(sh: dict) -> list[dict]:
-    """The lines of text inside a node, each with its box (for the geometric tests)."""
+def _node_texts(sh: dict, k: float = 1.0) -> list[dict]:
+    """The lines of text inside a node, each with its box (for the geometric tests); `k` scales the
+    notes' font sizes (a slide's picture)."""
     x, y = sh["x"], sh["y"]
-    if sh["name"] == LOSS:
-        lines = [([("L", False)], NAME, NAME_BASE if sh["value"] else 0.25 * NAME)]
-        if sh["value"]:
-            lines.append(([(sh["value"], False)], VALUE, VALUE_BASE))
-    elif sh["shape"] == "circle":
-        lines = [(sh["runs"], NAME, NAME_BASE if sh["value"] else 0.25 * NAME)]
-        if sh["value"]:
-            lines.append(([(sh["value"], False)], VALUE, VALUE_BASE))
-    else:
-        lines = [(sh["runs"], NAME, NAME_BASE if sh["label"] else 0.25 * NAME)]
-        if sh["label"]:
-            lines.append(([(sh["label"], False)], TEXT, VALUE_BASE))
+    second = sh["label"] if sh["shape"] == "box" and sh["name"] != LOSS else sh["value"]
+    first_runs = [("L", False)] if sh["name"] == LOSS else sh["runs"]
+    lines = [(first_runs, NAME, NAME_BASE if second else 0.25 * NAME)]
+    if second:
+        lines.append(([(second, False)], TEXT if sh["shape"] == "box" and sh["name"] != LOSS else VALUE, VALUE_BASE))
     out = []
-    for runs, size, base in lines:
+    for runs, size0, base0 in lines:
+        size, base = size0 * k, base0 * k
         b = _line(runs, size, x, y + base)
         out.append({"box": b, "baseline": round(y + base, 2)})
     return out
@@ -399,7 +438,7 @@ def _arrange(ctx: _Ctx, lay: Layout, proto: dict[str, dict]) -> dict:
     for name, sh in proto.items():
         x, y = lay.pos[name]
         shapes[name] = {**sh, "x": round(x, 2), "y": round(y, 2)}
-        shapes[name]["texts"] = _node_texts(shapes[name])
+        shapes[name]["texts"] = _node_texts(shapes[name], ctx.style.text)
     obstacles = Obstacles()
     for sh in shapes.values():
         obstacles.add_node(sh)
@@ -415,26 +454,27 @@ def _arrange(ctx: _Ctx, lay: Layout, proto: dict[str, dict]) -> dict:
         obstacles.add_edge((e["source"], e["target"]), [*e["arrow"], e["arrow"][0]])
     labels: list[dict] = []
     key: list[dict] = []
+    k = ctx.style.text
     for n in net.neurons:  # biases first: they have one natural place, below their neuron
         if n.bias is None or not ctx.edge_labels or not _labelled(ctx, n.name, bias=True):
             continue
         runs, tex = _weight_label(n.bias, ctx.params, ctx.digits, ctx.values_on_edges, "+")
         sh = shapes[n.name]
-        w, h = text_width(runs, TEXT) + 3, 0.94 * TEXT + 2
+        w, h = text_width(runs, TEXT * k) + 3 * k, 0.94 * TEXT * k + 2 * k
         down = (90, 270, 60, 120, 240, 300, 30, 150, 0, 180) if not lay.vertical else (0, 180, 30, 330, 150, 210)
         box = place(obstacles, ring_spots(sh["x"], sh["y"], sh["r"], w, h, down))
         on = ctx.paths is not None and n.name in ctx.paths.bias_of
         item = _label("bias", n.name, runs, tex, on, ctx)
-        (labels if box else key).append({**item, **_box(box)} if box else {**item, "where": f"bias of {n.name}"})
+        (labels if box else key).append({**item, **_box(box, k)} if box else {**item, "where": f"bias of {n.name}"})
     loss = shapes[LOSS]
     target = _target(ctx)
     if target is not None:
         runs, tex = target
-        w, h = text_width(runs, TEXT) + 3, 0.94 * TEXT + 2
+        w, h = text_width(runs, TEXT * k) + 3 * k, 0.94 * TEXT * k + 2 * k
         reach = loss["h"] / 2 if not lay.vertical else loss["w"] / 2
         box = place(obstacles, ring_spots(loss["x"], loss["y"], reach, w, h, (90, 270, 0, 180)))
         item = _label("target", LOSS, runs, tex, False, ctx)
-        (labels if box else key).append({**item, **_box(box)} if box else {**item, "where": "target"})
+        (labels if box else key).append({**item, **_box(box, k)} if box else {**item, "where": "target"})
     pending = []
     for e in edges:  # on their own edges first, then, for those with no room there, beside them
         if (
@@ -444,19 +484,19 @@ def _arrange(ctx: _Ctx, lay: Layout, proto: dict[str, dict]) -> dict:
         ):
             continue
         runs, tex = _weight_label(e["weight_value"], ctx.params, ctx.digits, ctx.values_on_edges)
-        w, h = text_width(runs, TEXT) + 3, 0.94 * TEXT + 2
+        w, h = text_width(runs, TEXT * k) + 3 * k, 0.94 * TEXT * k + 2 * k
         owner = (e["source"], e["target"])
         line = polyline(e["points"])
         item = _label("weight", owner, runs, tex, e["own"], ctx)
         box = place(obstacles, edge_spots(line, w, h), owner)
         if box is not None:
-            labels.append({**item, **_box(box)})
+            labels.append({**item, **_box(box, k)})
         else:
             pending.append((item, line, w, h, owner))
     for item, line, w, h, owner in pending:
         found = place_with_leader(obstacles, leader_spots(line, w, h), owner)
         if found is not None:
-            labels.append({**item, **_box(found[0]), "leader": _round(found[1])})
+            labels.append({**item, **_box(found[0], k), "leader": _round(found[1])})
         else:
             key.append({**item, "where": f"{owner[0]} → {owner[1]}"})
     return {
@@ -467,6 +507,7 @@ def _arrange(ctx: _Ctx, lay: Layout, proto: dict[str, dict]) -> dict:
         "key": key,
         "edge_values": ctx.edge_values,
         "edge_labels": ctx.edge_labels,
+        "page": ctx.style.page,
     }
 
 
@@ -495,7 +536,7 @@ def _label(kind: str, owner: object, runs: list, tex: str, strong: bool, ctx: _C
     }
 
 
-def _box(box: Box | None) -> dict:
+def _box(box: Box | None, k: float = 1.0) -> dict:
     if box is None:
         return {}
     corners = [(round(x, 2), round(y, 2)) for x, y in box.corners()]
@@ -506,7 +547,7 @@ def _box(box: Box | None) -> dict:
         "h": round(box.h, 2),
         "angle": box.angle,
         "corners": corners,
-        "baseline": round(0.25 * TEXT, 2),  # from the box's centre, in its own turned frame
+        "baseline": round(0.25 * TEXT * k, 2),  # from the box's centre, in its own turned frame
     }
 
 
@@ -585,8 +626,9 @@ def _round(points) -> list[tuple[float, float]]:
 def _frame(ctx: _Ctx, arranged: dict) -> dict:
     lay: Layout = arranged["layout"]
     net, paths = ctx.net, ctx.paths
+    k = ctx.style.text
     title_lines: list[dict] = []
-    if paths is None:
+    if paths is None and ctx.style.title:
         for i, line in enumerate(_wrap(net.title, TITLE * BOLD, MAX_WIDTH - 2 * MARGIN)):
             title_lines.append({"text": line, "x": MARGIN, "baseline": 13.0 + 13 * i})
     x0, y0, x1, y1 = _content_box(arranged)
@@ -597,11 +639,11 @@ def _frame(ctx: _Ctx, arranged: dict) -> dict:
     if legend:
         width = max(width, max(i["text_x"] + i["w"] for i in legend) + MARGIN)
     rows = max((i["row"] for i in legend), default=0 if paths is not None and not paths.count else -1) + 1
-    band = (13.0 * len(title_lines) + 6) if title_lines else 11.0 * rows + 4
+    band = (13.0 * len(title_lines) + 6) if title_lines else 11.0 * k * rows + 4
     _move(arranged, MARGIN - x0, band + 4 - y0)
     height = band + 4 + (y1 - y0) + MARGIN
     for item in legend:
-        item["y"] = round(4 + 11 * item["row"] + 5, 2)
+        item["y"] = round(4 + 11 * k * item["row"] + 5 * k, 2)
     caption = None
     if paths is not None and not paths.count:
         caption = [("No path from L reaches ", False), *name_runs(paths.param)]
@@ -613,8 +655,8 @@ def _frame(ctx: _Ctx, arranged: dict) -> dict:
             runs = [*item["runs"], (f"   ({item['where']})", False)]
             key_lines.append({"text": "", "runs": runs, "tex": item["tex"], "where": item["where"]})
         for i, entry in enumerate(key_lines):
-            entry["baseline"] = round(height + 6 + 11 * i, 2)
-        height += 11 * len(key_lines) + 6
+            entry["baseline"] = round(height + 6 + 11 * k * i, 2)
+        height += 11 * k * len(key_lines) + 6
     table: list[dict[str, Any]] = []
     ctx.edge_values, ctx.edge_labels = arranged["edge_values"], arranged["edge_labels"]
     if ctx.show_values and not ctx.style.compact and not ctx.edge_values:
@@ -625,16 +667,21 @@ def _frame(ctx: _Ctx, arranged: dict) -> dict:
                 ([*runs, (f" ({where[p]})", False)], tex + f" ({tex_escape(where[p])})")
                 for p, (runs, tex) in zip(net.parameters, entries, strict=True)
             ]
-        cell = max(text_width(runs, TEXT) for runs, _ in entries) + 12
-        width = max(width, min(MAX_WIDTH, 2 * MARGIN + cell * len(entries)))  # the table may widen it
-        per_row = max(1, int((width - 2 * MARGIN + 12) // cell))
+        cell = max(text_width(runs, TEXT * k) for runs, _ in entries) + 12 * k
+        width = max(width, min(ctx.style.page[0], 2 * MARGIN + cell * len(entries)))  # the table may widen it
+        per_row = max(1, int((width - 2 * MARGIN + 12 * k) // cell))
         top = height + 4
         for i, (runs, tex) in enumerate(entries):
             row, col = divmod(i, per_row)
             table.append(
-                {"runs": runs, "tex": tex, "x": round(MARGIN + col * cell, 2), "baseline": round(top + 8 + 10 * row, 2)}
+                {
+                    "runs": runs,
+                    "tex": tex,
+                    "x": round(MARGIN + col * cell, 2),
+                    "baseline": round(top + 8 * k + 10 * k * row, 2),
+                }
             )
-        height = top + 10 * ((len(entries) + per_row - 1) // per_row) + 4
+        height = top + 10 * k * ((len(entries) + per_row - 1) // per_row) + 4
     edges = arranged["edges"]
     s: dict[str, Any] = {
         "table": table,
@@ -658,7 +705,7 @@ def _frame(ctx: _Ctx, arranged: dict) -> dict:
         "inputs": [arranged["shapes"][x] for x in net.inputs],
         "neurons": [arranged["shapes"][n.name] for n in net.neurons],
         "loss": arranged["shapes"][LOSS],
-        "sizes": {"name": NAME, "value": VALUE, "text": TEXT, "title": TITLE},
+        "sizes": {"name": round(NAME * k, 2), "value": round(VALUE * k, 2), "text": round(TEXT * k, 2), "title": TITLE},
         "scale": SVG_SCALE,
         "colors": {"ink": INK, "grey": GREY, "pale": PALE},
     }
@@ -694,12 +741,13 @@ def _legend(ctx: _Ctx, width: float) -> list[dict]:
     else:
         names = [f"Path {i + 1}" for i in range(len(paths.routes))]
     items, x, row = [], 8.0, 0
+    size = TEXT * ctx.style.text
     for i, name in enumerate(names):
-        w = 20 + 3 + text_width([(name, False)], TEXT) + 10
+        w = 20 + 3 + text_width([(name, False)], size) + 10
         if x + w > width - 8 and x > 8:
             x, row = 8.0, row + 1
         color, dash = _path_paint(i if paths.routes else None)
-        text_w = text_width([(name, False)], TEXT)
+        text_w = text_width([(name, False)], size)
         items.append(
             {
                 "x": x,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,8 +61,10 @@ class Pictures:
     tikz_drawers: dict[tuple[str, str | None], Callable[[], str]] = field(default_factory=dict)  # (key, param)
     graphics: dict[str, str] = field(default_factory=dict)
     # parameter -> (k, focus) -> the TikZ of its path k alone lit (derive.pictures.diagram.one_path),
-    # drawn only when asked (the slides ask; the notes do not)
+    # in the slides' drawing, drawn only when asked (the slides ask; the notes do not)
     route_drawers: dict[str, Callable[[int, Sequence[str]], str | None]] = field(default_factory=dict)
+    # the diagrams again as the slides draw them (diagram.scene(…, slide=True)), keyed as `tikz_drawers`
+    slide_drawers: dict[tuple[str, str | None], Callable[[], str]] = field(default_factory=dict)
 
     def add(self, key: str, name: str, content: str | bytes, param: str | None = None) -> None:
         path = f"{self.folder}/{name}"
@@ -93,13 +95,23 @@ class Pictures:
     @cached_property
     def tikz(self) -> dict:
         """Key (as in `refs`) to tikzpicture; "paths" maps each parameter to its own."""
-        out: dict = {}
-        for (key, param), draw_tikz in self.tikz_drawers.items():
-            if param is None:
-                out[key] = draw_tikz()
-            else:
-                out.setdefault(key, {})[param] = draw_tikz()
-        return out
+        return _drawn(self.tikz_drawers)
+
+    @cached_property
+    def slide_tikz(self) -> dict:
+        """The same keys as `tikz`, to the slides' drawing of each diagram: larger text against the same
+        gaps, fitted to a 16:9 frame (derive.pictures.diagram.scene with slide=True)."""
+        return _drawn(self.slide_drawers)
+
+
+def _drawn(drawers: Mapping[tuple[str, str | None], Callable[[], str]]) -> dict:
+    out: dict = {}
+    for (key, param), draw_tikz in drawers.items():
+        if param is None:
+            out[key] = draw_tikz()
+        else:
+            out.setdefault(key, {})[param] = draw_tikz()
+    return out
 
 
 def draw(fwd: Forward, folder: str, backward: BackwardSection, plot_weight: str | None, point: int) -> Pictures:
@@ -109,6 +121,7 @@ def draw(fwd: Forward, folder: str, backward: BackwardSection, plot_weight: str 
     whole = diagram.scene(net, fwd)  # laid out once, drawn as SVG and as TikZ
     pics.add("network", "network.svg", diagram.svg_of(whole))
     pics.tikz_drawers["network", None] = partial(diagram.tikz_of, whole)
+    pics.slide_drawers["network", None] = partial(_slide_tikz, net, fwd, None)
     if not backward.available:
         return pics
     for p in backward.derived:  # a brief derivation ("found just as w9 was") has no picture of its own
@@ -116,7 +129,9 @@ def draw(fwd: Forward, folder: str, backward: BackwardSection, plot_weight: str 
             lit = diagram.scene(net, fwd, highlight=p.name)
             pics.add("paths", f"paths_{p.name}.svg", diagram.svg_of(lit), p.name)
             pics.tikz_drawers["paths", p.name] = partial(diagram.tikz_of, lit)
-            pics.route_drawers[p.name] = partial(_route_tikz, lit, paths_to(net, p.name))
+            slide = cache(partial(diagram.scene, net, fwd, p.name, True, True))  # laid out once, when asked
+            pics.slide_drawers["paths", p.name] = partial(_slide_tikz, net, fwd, p.name, slide)
+            pics.route_drawers[p.name] = partial(_route_tikz, slide, paths_to(net, p.name))
     if plot_weight or backward.depth:
         from derive.pictures import figures  # matplotlib: imported only for the plots that need it
     if plot_weight:
@@ -128,10 +143,17 @@ def draw(fwd: Forward, folder: str, backward: BackwardSection, plot_weight: str 
     return pics
 
 
-def _route_tikz(lit: dict, paths: PathSet, k: int, focus: Sequence[str]) -> str | None:
-    """Path k of the picture `lit` alone lit, as TikZ, its factors' edges marked on their `focus` steps
-    (left unmarked if the notes' factors do not match its edges one for one); None when the paths
-    are not drawn one by one (more than PATH_LIMIT, or a network drawn as a summary of its layers)."""
+def _slide_tikz(net, fwd: Forward, param: str | None, lit: Callable[[], dict] | None = None) -> str:
+    """The slides' drawing of the network (param None) or of one parameter's paths, as TikZ."""
+    return diagram.tikz_of(lit() if lit is not None else diagram.scene(net, fwd, param, slide=True))
+
+
+def _route_tikz(slide: Callable[[], dict], paths: PathSet, k: int, focus: Sequence[str]) -> str | None:
+    """Path k of the slides' picture of the parameter (`slide()`) alone lit, as TikZ, its factors' edges
+    marked on their `focus` steps (left unmarked if the notes' factors do not match its edges one for
+    one); None when the paths are not drawn one by one (more than PATH_LIMIT, or a network drawn as a
+    summary of its layers)."""
+    lit = slide()
     if lit.get("big") or k >= len(paths.routes):
         return None
     if len(focus) != len(diagram.route_factors(paths, k)):  # not one factor per edge: no bands

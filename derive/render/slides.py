@@ -174,9 +174,9 @@ SLIDE_FILTERS: dict[str, Callable[..., Any]] = {
 
 def render_slides(doc: Document, templates: Path | None = None) -> str:
     """The Beamer source of the deck for `doc` (diagrams where `doc.pictures` holds them)."""
-    # The TikZ as derive.pictures drew it (what derive.render.tex.picture_tex hands the notes); the
-    # deck shows no plot, so no file has to go beside it.
-    pictures = doc.pictures.tikz if doc.pictures is not None else {}
+    # The TikZ of the slides' drawing (derive.pictures.diagram.scene(…, slide=True): the notes' layout
+    # with larger text, fitted to a 16:9 frame); the deck shows no plot, so no file goes beside it.
+    pictures = doc.pictures.slide_tikz if doc.pictures is not None else {}
     network = pictures.get("network") if isinstance(pictures.get("network"), str) else None
     paths = pictures.get("paths") if isinstance(pictures.get("paths"), dict) else {}
     table = list(doc.backward.params)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Any
 
@@ -95,6 +95,8 @@ COMPACT = _Style(True, False, Spacing(layer=62, row=40, loss=48, top=16), Spacin
 # at 7 × 1.6 × 0.72 ≈ 8.1 pt. No title: the frame has its own.
 SLIDE_TEXT, SLIDE_SCALE = 1.6, 0.72
 SLIDE_PAGE = (398.0 / SLIDE_SCALE, 0.78 * 252.0 / SLIDE_SCALE)
+# A path's frame leaves its picture 0.4 of the text height (derive.render.slides.PICTURE_HEIGHT).
+SLIDE_PATH_PAGE = (398.0 / SLIDE_SCALE, 0.4 * 252.0 / SLIDE_SCALE)
 SLIDE = _Style(
     False,
     True,
@@ -110,9 +112,12 @@ SLIDE_COMPACT = _Style(
     Spacing(layer=62, row=40, loss=48, top=16),
     Spacing(layer=50, row=70, loss=44, top=16),
     SLIDE_TEXT,
-    SLIDE_PAGE,
+    SLIDE_PATH_PAGE,
     False,
 )
+# Other gaps a slide's picture tries (layer, row), keeping the one its frame shows largest: a frame is
+# wide and low, so longer layers and closer rows can leave a picture larger once fitted.
+SLIDE_GAPS = {False: ((88.0, 80.0), (130.0, 48.0)), True: ((80.0, 34.0), (100.0, 34.0))}
 
 
 def svg(net: Network, fwd: Forward | None = None, highlight: str | None = None, show_values: bool = True) -> str:
@@ -178,11 +183,32 @@ def scene(
     ctx.edge_labels = paths is not None or net.edge_count() <= DENSE_EDGES
     vertical = _vertical(net, style, extent)
     best = _best_of(ctx, shapes, extent, vertical)
+    if slide and not vertical:
+        best = _largest_on_slide(ctx, shapes, extent, best)
     if _fit(best) < 1:  # grew too big for the page after all: the direction that shrinks it least
         other = _best_of(ctx, shapes, extent, not vertical)
         if (_fit(other), -_score(other)[2]) > (_fit(best), -_score(best)[2]):
             best = other
     return _frame(ctx, best)
+
+
+def _largest_on_slide(ctx: _Ctx, shapes: dict, extent: dict, best: dict) -> dict:
+    """The arrangement among `best` and those at the SLIDE_GAPS that, every label on it, comes out
+    largest when framed (legend, table below) and fitted to the style's page."""
+    style = ctx.style
+
+    def shown(attempt: dict) -> float:
+        framed = _frame(ctx, copy.deepcopy(attempt))
+        return min(style.page[0] / framed["width"], style.page[1] / framed["height"])
+
+    for layer, row in SLIDE_GAPS[style.compact]:
+        sp = style.spacing
+        ctx.style = replace(style, spacing=Spacing(layer, row, sp.loss, sp.margin, sp.top, sp.skip))
+        other = _best_of(ctx, shapes, extent, False)
+        if not other["key"] and (best["key"] or shown(other) > shown(best) + 1e-9):
+            best = other
+    ctx.style = style
+    return best
 
 
 def route_factors(paths: PathSet, k: int) -> list[tuple[str, ...]]:

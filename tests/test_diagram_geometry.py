@@ -320,5 +320,7 @@ def test_the_slides_pictures_of_every_example_have_no_overlaps(path):
         lit = _check_slide(net, fwd, highlight=param)
         paths = paths_to(net, param)
         for k in range(len(paths.routes) if not lit["big"] else 0):
-            one = one_path(lit, paths, k, ())
-            assert not _problems(one), _problems(one)[:8]
+            for legend in (True, False):  # the slides' path frames draw it without its legend
+                one = one_path(lit, paths, k, (), legend=legend)
+                assert not _problems(one), _problems(one)[:8]
+                assert bool(one["legend"]) == legend

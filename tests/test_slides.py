@@ -3,6 +3,7 @@ example compiles with nothing running off a frame, w1's chain rule in two_paths 
 overlay steps as its paths and factors call for, and every gradient is printed on some slide."""
 
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -307,3 +308,49 @@ def test_the_slides_format_is_a_pdf():
     need_tex()
     pdf = derive.explain(str(TWO_PATHS), fmt="slides").text
     assert isinstance(pdf, bytes) and pdf.startswith(b"%PDF")
+
+
+# -- how large the diagrams come out on a frame ----------------------------------------------------------
+# A 16:9 frame of the deck's class options (aspectratio=169, 14pt, plain theme), measured by
+# \typeout{\the\linewidth, \the\textheight} inside a titled [t] frame: 398.3386 pt and 252.0748 pt.
+# \slidepicture{f\textheight}{…} scales a picture (its \useasboundingbox) to the line's width, or less
+# when it would be taller than f × the text height (adjustbox width=\linewidth, max totalheight).
+LINEWIDTH, TEXTHEIGHT = 398.3386, 252.0748
+SLIDE_PICTURE = re.compile(
+    r"\\slidepicture\{([\d.]+)\\textheight\}\{(\\begin\{tikzpicture\}.*?\\end\{tikzpicture\})", re.S
+)
+NAME_SIZE = re.compile(r"circle\[radius=[\d.]+pt\];\n\\node\[txt[^\]]*\] at \([^)]*\) \{\\fontsize\{([\d.]+)\}")
+LABEL_SIZE = re.compile(r"minimum height=[\d.]+pt[^\]]*\] at \([^)]*\) \{\\fontsize\{([\d.]+)\}")
+
+
+def shown(height: float, tikz: str) -> tuple[float, float]:
+    """The smallest neuron name and the smallest weight or bias label of a picture, in points on the
+    frame, when \\slidepicture fits it into the line's width and `height` × the text height."""
+    width, tall = map(float, re.search(r"\\useasboundingbox \(0,0\) rectangle \(([\d.]+),([\d.]+)\)", tikz).groups())
+    scale = min(LINEWIDTH / width, height * TEXTHEIGHT / tall)
+    names = [float(x) for x in NAME_SIZE.findall(tikz)]
+    labels = [float(x) for x in LABEL_SIZE.findall(tikz)]
+    return scale * min(names), scale * min(labels, default=math.inf)
+
+
+@pytest.mark.parametrize("name", ["pass_fail", "two_paths"])
+def test_the_diagrams_of_the_examples_decks_are_readable_from_the_back(name):
+    # names at least 10 pt and labels at least 8 pt on the frame (the notes' 9 pt names and 7 pt labels
+    # scaled to a frame came out at 7–8 pt and 5.5–6.5 pt): the network's frame and every path's
+    tex = slides_tex(ROOT / "examples" / f"{name}.yaml")
+    pictures = SLIDE_PICTURE.findall(tex)
+    assert len(pictures) > 2
+    for height, tikz in pictures:
+        names, labels = shown(float(height), tikz)
+        assert names >= 10 and labels >= 8, (height, names, labels)
+
+
+@pytest.mark.parametrize("path", example_networks(), ids=lambda p: p.stem)
+def test_the_network_frame_shows_larger_text_than_the_notes_picture_would(path):
+    net = load_network(str(path))
+    notes = tikz_of(scene(net, forward(net, net.data[0])))  # what the deck showed before it drew its own
+    frame = re.search(r"\\begin\{frame\}\[t\]\{The network\}.*?\\end\{frame\}", slides_tex(path), re.S)
+    if frame is None or "circle[radius" not in notes:  # no picture, or a summary of the layers
+        return
+    ((height, tikz),) = SLIDE_PICTURE.findall(frame.group(0))
+    assert shown(float(height), tikz)[0] > shown(float(height), notes)[0]

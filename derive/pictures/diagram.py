@@ -224,7 +224,7 @@ def route_factors(paths: PathSet, k: int) -> list[tuple[str, ...]]:
     return out
 
 
-def one_path(s: dict, paths: PathSet, k: int, focus: Sequence[str] = ()) -> dict:
+def one_path(s: dict, paths: PathSet, k: int, focus: Sequence[str] = (), legend: bool = True) -> dict:
     """The compact picture `s` of `paths.param` (`scene(…, highlight=param)`) with its k-th path alone
     lit (0-based, the notes' order), in the colour and dash the legend of `s` gives that path; the
     other paths' edges, nodes and weights faint, and the legend naming that path only. Every position
@@ -233,7 +233,8 @@ def one_path(s: dict, paths: PathSet, k: int, focus: Sequence[str] = ()) -> dict
     `focus` (one Beamer overlay specification per factor, as `route_factors` lists them, e.g. "2-3")
     marks what each factor is about on the steps it is shown: a band of the path's colour under its
     edge, or a ring around the neuron of a bias. A summary picture (a network too big to draw edge by
-    edge) comes back as it is."""
+    edge) comes back as it is. Without `legend` (a slide, whose title names the path) the legend's
+    band is cut off the top: every position moves up by the same amount, still from path to path."""
     if s.get("big") or not paths.routes:
         return s
     if focus and len(focus) != len(route_factors(paths, k)):
@@ -263,13 +264,26 @@ def one_path(s: dict, paths: PathSet, k: int, focus: Sequence[str] = ()) -> dict
     for lab in out["labels"]:
         if lab["kind"] == "weight" and lab["owner"] not in route:
             lab["faint"] = True
-    legend = [item for i, item in enumerate(out["legend"]) if i == k]
+    items = [item for i, item in enumerate(out["legend"]) if i == k]
+    rows = max((item["row"] for item in out["legend"]), default=-1) + 1
     text = s["sizes"]["text"] / TEXT  # the picture's text scale (a slide's is larger)
-    for item in legend:
+    for item in items:
         shift = 8.0 - item["x"]
         item.update(x=8.0, x2=item["x2"] + shift, text_x=item["text_x"] + shift, row=0, y=round(4 + 5 * text, 2))
-    out["legend"] = legend
+    out["legend"] = items
+    if not legend and rows:
+        _drop_legend(out, 11.0 * text * rows)
     return out
+
+
+def _drop_legend(s: dict, band: float) -> None:
+    """A compact picture without its legend and the `band` its rows took above the picture (`_frame`
+    leaves 11 pt of the picture's text scale per row)."""
+    s["legend"] = []
+    _move({"shapes": {n["name"]: n for n in s["nodes"]}, "edges": s["edges"], "labels": s["labels"]}, 0, -band)
+    for line in s["key"]:
+        line["baseline"] = round(line["baseline"] - band, 2)
+    s["height"] = round(s["height"] - band, 2)
 
 
 def _fit(attempt: dict) -> float:

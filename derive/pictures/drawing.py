@@ -158,7 +158,7 @@ def _route_tikz(slide: Callable[[], dict], paths: PathSet, k: int, focus: Sequen
         return None
     if len(focus) != len(diagram.route_factors(paths, k)):  # not one factor per edge: no bands
         focus = ()
-    return diagram.tikz_of(diagram.one_path(lit, paths, k, focus))
+    return diagram.tikz_of(diagram.one_path(lit, paths, k, focus, legend=False))  # the frame's title names it
 
 
 SHIPPED = Path(__file__).parent / "shipped"  # the activations plot, the same for every network

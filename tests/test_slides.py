@@ -313,9 +313,10 @@ def test_the_slides_format_is_a_pdf():
 # -- how large the diagrams come out on a frame ----------------------------------------------------------
 # A 16:9 frame of the deck's class options (aspectratio=169, 14pt, plain theme), measured by
 # \typeout{\the\linewidth, \the\textheight} inside a titled [t] frame: 398.3386 pt and 252.0748 pt.
-# \slidepicture{f\textheight}{…} scales a picture (its \useasboundingbox) to the line's width, or less
-# when it would be taller than f × the text height (adjustbox width=\linewidth, max totalheight).
-LINEWIDTH, TEXTHEIGHT = 398.3386, 252.0748
+# \slidepicture{f\textheight}{…} scales a picture (its \useasboundingbox) to 1.25 times its size, or
+# less when it would be wider than the line or taller than f × the text height (adjustbox max width,
+# max totalheight, around \scalebox{1.25}).
+LINEWIDTH, TEXTHEIGHT, GROWTH = 398.3386, 252.0748, 1.25
 SLIDE_PICTURE = re.compile(
     r"\\slidepicture\{([\d.]+)\\textheight\}\{(\\begin\{tikzpicture\}.*?\\end\{tikzpicture\})", re.S
 )
@@ -327,7 +328,7 @@ def shown(height: float, tikz: str) -> tuple[float, float]:
     """The smallest neuron name and the smallest weight or bias label of a picture, in points on the
     frame, when \\slidepicture fits it into the line's width and `height` × the text height."""
     width, tall = map(float, re.search(r"\\useasboundingbox \(0,0\) rectangle \(([\d.]+),([\d.]+)\)", tikz).groups())
-    scale = min(LINEWIDTH / width, height * TEXTHEIGHT / tall)
+    scale = min(GROWTH, LINEWIDTH / width, height * TEXTHEIGHT / tall)
     names = [float(x) for x in NAME_SIZE.findall(tikz)]
     labels = [float(x) for x in LABEL_SIZE.findall(tikz)]
     return scale * min(names), scale * min(labels, default=math.inf)

@@ -324,3 +324,11 @@ def test_the_slides_pictures_of_every_example_have_no_overlaps(path):
                 one = one_path(lit, paths, k, (), legend=legend)
                 assert not _problems(one), _problems(one)[:8]
                 assert bool(one["legend"]) == legend
+
+
+@pytest.mark.parametrize("text", _random_networks()[::5])  # two of each kind: a slide's search takes ~1 s
+def test_the_slides_pictures_of_random_networks_have_no_overlaps(text):
+    net = load_network(text=text)
+    fwd = forward(net, net.data[0])
+    _check_slide(net, fwd)
+    _check_slide(net, fwd, highlight=next(iter(net.parameters)))

@@ -97,24 +97,10 @@ SLIDE_TEXT, SLIDE_SCALE = 1.6, 0.72
 SLIDE_PAGE = (398.0 / SLIDE_SCALE, 0.78 * 252.0 / SLIDE_SCALE)
 # A path's frame leaves its picture 0.4 of the text height (derive.render.slides.PICTURE_HEIGHT).
 SLIDE_PATH_PAGE = (398.0 / SLIDE_SCALE, 0.4 * 252.0 / SLIDE_SCALE)
-SLIDE = _Style(
-    False,
-    True,
-    Spacing(layer=110, row=58, loss=52, top=30),
-    Spacing(layer=64, row=96, loss=54, top=30),
-    SLIDE_TEXT,
-    SLIDE_PAGE,
-    False,
+SLIDE = replace(
+    FULL, spacing=Spacing(layer=110, row=58, loss=52, top=30), text=SLIDE_TEXT, page=SLIDE_PAGE, title=False
 )
-SLIDE_COMPACT = _Style(
-    True,
-    False,
-    Spacing(layer=62, row=40, loss=48, top=16),
-    Spacing(layer=50, row=70, loss=44, top=16),
-    SLIDE_TEXT,
-    SLIDE_PATH_PAGE,
-    False,
-)
+SLIDE_COMPACT = replace(COMPACT, text=SLIDE_TEXT, page=SLIDE_PATH_PAGE, title=False)
 # Other gaps a path's slide picture tries (layer, row), keeping the one its frame shows largest: the
 # room a path's frame leaves is wide and low, so longer layers and closer rows can leave a picture
 # larger once fitted (softmax_3class's w1: names 8.7 pt on the frame instead of 7.8). The full

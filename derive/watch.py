@@ -124,6 +124,7 @@ class Pages:
         self.stopping = False
         self.version = ""
         self.body = b""
+        self.policy = POLICY  # the served page's Content-Security-Policy, also sent as a header
         self.set(
             status_page(
                 f"{shown_name} (derive watch)",
@@ -137,11 +138,17 @@ class Pages:
             self._count += 1
             self.version = f"{self._token}-{self._count}"
             self.body = served(page, self.version).encode("utf-8")
+            self.policy = policy_for(page)
             self._changed.notify_all()
 
     def current(self) -> tuple[str, bytes]:
         with self._changed:
             return self.version, self.body
+
+    def response(self) -> tuple[bytes, str]:
+        """The page as served and its policy, read together."""
+        with self._changed:
+            return self.body, self.policy
 
     def wait_change(self, seen: str, timeout: float) -> str:
         """The version once it differs from `seen` (or after `timeout` seconds, or when stopping)."""
@@ -181,12 +188,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         path = urlsplit(self.path).path
         if path == "/":
-            _, body = pages.current()
+            body, policy = pages.response()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
-            self.send_header("Content-Security-Policy", policy_for(body.decode("utf-8")))
+            self.send_header("Content-Security-Policy", policy)
             self.send_header("X-Content-Type-Options", "nosniff")
             self.end_headers()
             if not head:

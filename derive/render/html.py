@@ -63,7 +63,7 @@ def render_html_report(
 ) -> tuple[str, list[str]]:
     """(page, formulas that could not be converted and are shown as TeX source instead)."""
     failures: list[str] = []
-    md = markdown.Markdown(extensions=["tables", "toc", "fenced_code", _Maths(failures)], output_format="html")
+    md = markdown.Markdown(extensions=["tables", "toc", "fenced_code", HtmlMaths(failures)], output_format="html")
     body = inline_images(md.convert(markdown_text), base_dir, files or {})
     extra = {"fragment": True} if fragment else {}  # a page template of the user's need not know it
     page = render_template(_environment(templates), PAGE_TEMPLATE, title=title, body=body, **extra)
@@ -91,7 +91,7 @@ def formula_html(tex: str, display: bool, failures: list[str], alone: bool = Tru
     return f'<{tag} class="math-display">{mathml}</{tag}>'
 
 
-class _Maths(MathsExtension):
+class HtmlMaths(MathsExtension):
     """Maths converted to MathML and kept in Python-Markdown's stash of raw HTML, which puts it back
     after conversion (and lets `toc` make heading ids from its text)."""
 
@@ -108,7 +108,11 @@ class _Maths(MathsExtension):
 
     def store(self, tex: str, display: bool, alone: bool) -> str:
         assert self.md is not None
-        return self.md.htmlStash.store(formula_html(tex, display, self.failures, alone))
+        return self.md.htmlStash.store(self.markup(tex, display, alone))
+
+    def markup(self, tex: str, display: bool, alone: bool) -> str:
+        """What stands in the formula's place (derive.render.interactive sets display maths as rows)."""
+        return formula_html(tex, display, self.failures, alone)
 
 
 # ---- images -------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ What this module adds to the ordinary conversion:
 - `data-on` on each row (and on inline maths naming a neuron, an input, a parameter or a route): the
   diagram's edges ("source>target") and nodes (by name) it concerns, looked up from the Document's
   own factors, paths and neurons by the TeX the notes print;
-- `data-value` on a result: its value to 30 significant digits (derive check judges to at most 30);
+- `data-value` on a result: its value, exactly when short, else to 30 significant digits (derive
+  check judges to at most 30);
 - the network's SVG inline beside the notes, and the script, allowed by the CSP's hash of it.
 
 With JavaScript off the page is the ordinary notes: the panel stays hidden, every step is shown.
@@ -26,13 +27,11 @@ import re
 from pathlib import Path
 
 import markdown as markdown_lib
-import mpmath
 
 from derive.latex import partial, tex_name, top_level_split
-from derive.numbers import Num
-from derive.render.html import formula_html, inline_images
+from derive.numbers import Num, show
+from derive.render.html import HtmlMaths, formula_html, inline_images
 from derive.render.mathml import to_mathml
-from derive.render.maths import MathsExtension
 from derive.steps.notes import Document
 from derive.templating import environment, render_template
 
@@ -49,9 +48,7 @@ def render_interactive(doc: Document, text: str, templates: Path | None = None) 
     with its pictures drawn, the network is shown beside the notes."""
     pictures = doc.pictures
     network_ref = pictures.refs.get("network") if pictures is not None else None
-    keys = highlight_keys(doc)
-    failures: list[str] = []
-    maths = _RowMaths(failures, keys, doc.results)
+    maths = _RowMaths(highlight_keys(doc), doc.results)
     md = markdown_lib.Markdown(extensions=["tables", "toc", "fenced_code", maths], output_format="html")
     body = md.convert(text)
     if network_ref:  # the picture in the flow of the notes: shown without the script, hidden with it
@@ -74,8 +71,7 @@ def render_interactive(doc: Document, text: str, templates: Path | None = None) 
 
 
 def _svg_inline(svg: str) -> str:
-    """The network's SVG as an element of the page: no XML declaration, scaled to its panel."""
-    svg = re.sub(r"^<\?xml[^>]*>\s*", "", svg)
+    """The network's SVG as an element of the page, scaled to its panel (no width or height of its own)."""
     end = svg.index(">")
     return re.sub(r'\s(?:width|height)="[^"]*"', "", svg[:end]) + svg[end:]
 
@@ -102,6 +98,7 @@ def highlight_keys(doc: Document) -> dict[str, tuple[str, ...]]:
         keys[k] = tuple(dict.fromkeys((*keys.get(k, ()), *on)))
 
     own: dict[str, list[str]] = {}  # parameter -> its edges (a weight) or neuron (a bias)
+    z_lines = {step.neuron: step.z_line for step in doc.forward}
     for n in net.neurons:
         incoming = [f"{e.source}>{n.name}" for e in n.edges]
         add(tex_name(n.name), (n.name,))
@@ -110,9 +107,8 @@ def highlight_keys(doc: Document) -> dict[str, tuple[str, ...]]:
                 own.setdefault(e.weight, []).extend([f"{e.source}>{n.name}", n.name, e.source])
         if isinstance(n.bias, str):
             own.setdefault(n.bias, []).append(n.name)
-        for step in doc.forward:
-            if step.neuron == n.name:
-                add(_lhs(step.z_line), (n.name, *incoming))
+        if n.name in z_lines:
+            add(_lhs(z_lines[n.name]), (n.name, *incoming))
     for x in net.inputs:
         add(tex_name(x), (x,))
     outputs = list(net.outputs)
@@ -142,32 +138,16 @@ def _lhs(line: str) -> str:
 # ---- formulas as rows ----------------------------------------------------------------------------------
 
 
-def value_text(x: Num) -> str:
-    """A value to VALUE_DIGITS significant digits, as the page's script reads it (1.5, -2.5e-7)."""
-    if x.exact is not None and x.exact.denominator == 1:
-        return str(x.exact.numerator)
-    with mpmath.workdps(VALUE_DIGITS + 10):
-        return mpmath.nstr(x.mp, VALUE_DIGITS, strip_zeros=True, min_fixed=-4, max_fixed=VALUE_DIGITS)
-
-
-class _RowMaths(MathsExtension):
+class _RowMaths(HtmlMaths):
     """Maths to MathML as in the ordinary page, but each displayed formula as rows that can be stepped
     through, focused and asked, and inline names marked with what they are in the diagram."""
 
-    def __init__(self, failures: list[str], keys: dict[str, tuple[str, ...]], results: dict):
-        super().__init__(self.store)
-        self.failures, self.keys, self.results = failures, keys, results
-        self.md: markdown_lib.Markdown | None = None
+    def __init__(self, keys: dict[str, tuple[str, ...]], results: dict):
+        super().__init__([])  # a formula MathML cannot show stays TeX, as in the ordinary page
+        self.keys, self.results = keys, results
 
-    def extendMarkdown(self, md: markdown_lib.Markdown) -> None:
-        self.md = md
-        super().extendMarkdown(md)
-        if "math" in md.block_level_elements:
-            md.block_level_elements.remove("math")
-
-    def store(self, tex: str, display: bool, alone: bool) -> str:
-        assert self.md is not None
-        return self.md.htmlStash.store(self.rows(tex) if display and alone else self.inline(tex, display, alone))
+    def markup(self, tex: str, display: bool, alone: bool) -> str:
+        return self.rows(tex) if display and alone else self.inline(tex, display, alone)
 
     def inline(self, tex: str, display: bool, alone: bool) -> str:
         out = formula_html(tex, display, self.failures, alone)
@@ -204,7 +184,7 @@ class _RowMaths(MathsExtension):
         rel, last = pieces[-1]
         middle = " ".join(f"{r} {p}" for r, p in pieces[1:-1])
         value = self.results.get(last)
-        data = f' data-value="{value_text(value)}"' if isinstance(value, Num) else ""
+        data = f' data-value="{show(value, VALUE_DIGITS)[0]}"' if isinstance(value, Num) else ""
         result = f'<span class="value"{data}>{self.piece(f"{rel} {last}")}</span>'
         working = f'<span class="working">{self.piece(middle)}</span>' if middle else ""
         return (

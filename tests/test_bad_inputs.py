@@ -22,8 +22,8 @@ from click.testing import CliRunner
 
 from derive.cli import main
 from derive.spec import source
+from tests.helpers import ROOT, YAML_PIECES
 
-ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
 TABLE = CORPUS / "expectations.txt"
 MARKER = "derive_pwned_marker"  # the file the !!python/object payloads would create in the cwd
@@ -177,45 +177,12 @@ def test_mutated_examples_never_crash_the_loader():
     from derive.spec.loader import load
 
     texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "examples").glob("*.yaml"))]
-    pieces = [
-        "{",
-        "}",
-        "[",
-        "]",
-        ":",
-        ": ",
-        ",",
-        "- ",
-        "\n",
-        "  ",
-        "\t",
-        "'",
-        '"',
-        "&a ",
-        "*a",
-        "!x ",
-        "yes",
-        "~",
-        "0",
-        "-1",
-        "1e400",
-        ".nan",
-        "O1",
-        "x1",
-        "w1",
-        "softmax",
-        "from",
-        "activation",
-        "? ",
-        "#",
-        "---",
-    ]
     rng = random.Random(2024)
     for _ in range(400):
         text = rng.choice(texts)
         for _ in range(rng.randint(1, 4)):
             at = rng.randrange(len(text) + 1)
-            text = text[:at] + rng.choice(pieces) + text[at + rng.randint(0, 6) :]
+            text = text[:at] + rng.choice(YAML_PIECES) + text[at + rng.randint(0, 6) :]
         try:
             load(text, "mutated.yaml")
         except SpecError as exc:

@@ -21,7 +21,7 @@ import yaml
 from derive.errors import SpecError
 from derive.spec import source
 from derive.spec.loader import load
-from tests.helpers import ROOT
+from tests.helpers import ROOT, YAML_PIECES
 
 pytestmark = pytest.mark.skipif(len(source.LOADERS) < 2, reason="PyYAML was built without libyaml")
 
@@ -54,36 +54,8 @@ def corpus_texts() -> list[tuple[str, str]]:
     return texts + [(p.name, p.read_text(encoding="utf-8")) for p in EXAMPLES]
 
 
-PIECES = [
-    "{",
-    "}",
-    "[",
-    "]",
-    ":",
-    ": ",
-    ",",
-    "- ",
-    "\n",
-    "  ",
-    "\t",
-    "'",
-    '"',
-    "&a ",
-    "*a",
-    "!x ",
-    "yes",
-    "~",
-    "0",
-    "-1",
-    "1e400",
-    ".nan",
-    "O1",
-    "w1",
-    "softmax",
-    "from",
-    "? ",
-    "#",
-    "---",
+PIECES = [  # derive's pieces, then more of YAML's syntax and of Unicode's line breaks and oddities
+    *YAML_PIECES,
     "...",
     "é",
     "\U0001f600",

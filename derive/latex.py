@@ -59,6 +59,9 @@ def number(text: str) -> str:
     return text
 
 
+RELATIONS = (" = ", " \\approx ")  # the relations a worked line is made of, as the notes write them
+
+
 def top_level_split(line: str, seps: tuple[str, ...]) -> list[tuple[str, str]]:
     """A line of TeX cut at each of `seps` outside braces, brackets and \\left…\\right: [("", first), (sep, part), …]."""
     parts: list[tuple[str, str]] = []

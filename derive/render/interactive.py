@@ -28,7 +28,7 @@ from pathlib import Path
 
 import markdown as markdown_lib
 
-from derive.latex import partial, tex_name, top_level_split
+from derive.latex import RELATIONS, partial, tex_name, top_level_split
 from derive.numbers import Num, show
 from derive.render.html import HtmlMaths, formula_html, inline_images
 from derive.render.mathml import to_mathml
@@ -38,7 +38,6 @@ from derive.templating import environment, render_template
 PAGE_TEMPLATE = "html/interactive.html.j2"
 SCRIPT_TEMPLATE = "html/interactive.js.j2"
 VALUE_DIGITS = 30  # derive check judges an answer to at most 30 significant digits (check/numeric.py)
-_RELATIONS = (" = ", " \\approx ")
 _ROW_BREAK = re.compile(r"\\\\\s*\n")
 _ALIGNED = re.compile(r"\s*\\begin\{aligned\}(.*)\\end\{aligned\}\s*", re.S)
 
@@ -132,7 +131,7 @@ def highlight_keys(doc: Document) -> dict[str, tuple[str, ...]]:
 
 
 def _lhs(line: str) -> str:
-    return top_level_split(line.replace("&", "", 1), _RELATIONS)[0][1]
+    return top_level_split(line.replace("&", "", 1), RELATIONS)[0][1]
 
 
 # ---- formulas as rows ----------------------------------------------------------------------------------
@@ -168,12 +167,12 @@ class _RowMaths(HtmlMaths):
         """One row's HTML and what it is about: its left side's, its whole text's, or (a row that goes
         on with `= …`) the text after its relation's or the row before's."""
         text = line.replace("&", "", 1).strip()
-        lead = next((r.strip() for r in _RELATIONS if text.startswith(r.strip() + " ")), None)
+        lead = next((r.strip() for r in RELATIONS if text.startswith(r.strip() + " ")), None)
         if lead:  # no left side: it continues the row above
-            rest = top_level_split(text[len(lead) :].strip(), _RELATIONS)
+            rest = top_level_split(text[len(lead) :].strip(), RELATIONS)
             pieces = [("", ""), (lead, rest[0][1]), *rest[1:]]
         else:
-            pieces = top_level_split(text, _RELATIONS)
+            pieces = top_level_split(text, RELATIONS)
         candidates = [pieces[0][1], text] + ([text[len(lead) :]] if lead else [])
         on = next((self.keys[k] for k in map(norm, candidates) if k in self.keys), None)
         on = on if on is not None else (before if lead else ())

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from derive.escape import pdf_text, tex_escape
-from derive.latex import top_level_split
+from derive.latex import RELATIONS, top_level_split
 from derive.steps.notes import Document
 from derive.templating import environment, render_template
 
@@ -21,9 +21,8 @@ FACTORS_PER_ROW = 4  # chain-rule factors side by side before the row breaks
 TABLE_ROWS = 8  # rows of the closing table per slide, at 14 pt on a 16:9 frame
 SHORT_SUM = 4  # terms of a weighted sum that leave room for a second neuron on its frame
 
-# A relation at the top level of a display line, where a long line may break onto a new row.
-_RELATIONS = (" = ", " \\approx ")
-# A binary + or − at the top level: the second place a line too long for one row may break.
+# A line too long for one row breaks first at a top-level relation (derive.latex.RELATIONS), then at a
+# top-level binary + or −.
 _TERMS = (" + ", " - ")
 
 
@@ -38,7 +37,7 @@ def _rows(line: str, mode: str, reveal: tuple[int, str] | None = None) -> str:
     (else before the last relation); a row per relation (`rel`); a row per relation, its right side
     cut at a top-level + or − into two rows (`halves`) or one row per term (`terms`). With `reveal`
     = (k, step), the k-th relation on is uncovered at that overlay step."""
-    pieces = top_level_split(line, _RELATIONS)
+    pieces = top_level_split(line, RELATIONS)
     lhs, rest = pieces[0][1], pieces[1:]
     if not rest:
         return lhs
@@ -77,7 +76,7 @@ def forward_frames(steps) -> list[list]:
     SHORT_SUM terms: it takes several rows)."""
     frames: list[list] = []
     for step in steps:
-        sums = [top_level_split(part, _TERMS) for _, part in top_level_split(step.z_line, _RELATIONS)[1:2]]
+        sums = [top_level_split(part, _TERMS) for _, part in top_level_split(step.z_line, RELATIONS)[1:2]]
         long = any(len(terms) > SHORT_SUM for terms in sums)
         if frames and len(frames[-1]) == 1 and not long and not frames[-1][0][1]:
             frames[-1].append((step, long))
@@ -88,7 +87,7 @@ def forward_frames(steps) -> list[list]:
 
 def relations(line: str) -> int:
     """How many relations (=, ≈) a line has at its top level."""
-    return len(top_level_split(line, _RELATIONS)) - 1
+    return len(top_level_split(line, RELATIONS)) - 1
 
 
 def factor_rows(factors) -> list[list]:
@@ -109,7 +108,7 @@ def factor_value(value: str) -> str:
 
 def result(line: str) -> str:
     """The last relation of a line and its right side (`\\approx 0.5`, or `= 2` when exact)."""
-    rel, part = top_level_split(line, _RELATIONS)[-1]
+    rel, part = top_level_split(line, RELATIONS)[-1]
     return f"{rel} {part}"
 
 

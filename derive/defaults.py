@@ -21,7 +21,7 @@ NOTES_FORMATS = ("md", "json", "html", "tex", "pdf", "slides", "slides-tex")  # 
 NOTES_FORMAT = "md"  # derive render, train, study-lr, study-depth
 REPORT_FORMAT = "text"  # derive check and exercise-mark: a report for the terminal
 # The formats of the other commands, here so that their --help lists them without importing them.
-REPORT_FORMATS = ("text", "md", "json")  # derive check (derive.check.report.FORMATS)
+REPORT_FORMATS = ("text", "md", "json")  # derive check's --format
 CHECK_DIGITS = 2  # derive check's minimum significant digits when not told: one figure is never right
 TRAINING_FORMATS = ("md", "json", "html", "tex", "pdf")  # train, study-lr, study-depth
 EXERCISE_FORMAT_CHOICES = ("md", "html", "tex", "pdf")  # md (with key.json and answers.yaml) is always written

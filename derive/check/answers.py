@@ -21,10 +21,6 @@ from derive.spec.source import Collector, compose, read_text
 TOP_KEYS = {"network", "student", "point", "answers"}
 MAX_ANSWERS = 300  # a homework or an exam; more would only cost marking time
 SHORT_KEY_HINT = "name a quantity such as z(O1), O1, L, error, dL/dw4, dO2/dO1 or new(w4)"
-KEY_HINT = (
-    "name a quantity: z(O1), O1, L (or loss), error, dL/dw4, dL/dO2, dL/dz(O2), dO2/dO1, dO1/dw1, "
-    "new(w4) (or w4_new); LaTeX such as \\frac{\\partial L}{\\partial w_4} also works"
-)
 
 
 @dataclass

@@ -84,7 +84,7 @@ def _comma(m: re.Match, r: Reading) -> str:
     return f"{whole}.{frac}"
 
 
-def unreadable_hint(text: str, grammar_hint: str, is_name: Callable[[str], bool] = lambda word: False) -> str:
+def unreadable_hint(text: str, grammar_hint: str, is_name: Callable[[str], bool]) -> str:
     """What to write instead, for an answer the grammar cannot read after the lenient reading: a
     comma that may be a thousands separator is named first, then the grammar's own hint."""
     if re.search(r"\d,\d{3}(?!\d)", text):

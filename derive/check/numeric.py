@@ -11,7 +11,6 @@ from fractions import Fraction
 
 import mpmath
 
-from derive import defaults
 from derive.check.formulas import number
 from derive.numbers import Num, parse_number
 
@@ -54,7 +53,6 @@ def percent(x: Fraction) -> str:
 
 
 DEFAULT_POLICY = Policy()
-CHECK_DIGITS = defaults.CHECK_DIGITS  # derive check's minimum when not told (--digits)
 
 
 def policy_problem(digits: int | None, rel_tol: Fraction | None) -> str | None:

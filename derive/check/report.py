@@ -14,13 +14,12 @@ from pathlib import Path
 
 import jinja2
 
-from derive import defaults, templating
+from derive import templating
 from derive.check.mark import Report
 from derive.check.numeric import CARRIED, RIGHT, TOO_FEW, TRUNCATED, WRONG
 from derive.escape import md_code, md_escape
 from derive.render import text_writer, tree
 
-FORMATS = defaults.REPORT_FORMATS
 MARKS = {RIGHT: "✓", TRUNCATED: "✓ truncated", CARRIED: "✓ carried forward", TOO_FEW: "✗ too few digits", WRONG: "✗"}
 SHORT = {RIGHT: "✓", TRUNCATED: "✓t", CARRIED: "✓c", TOO_FEW: "✗d", WRONG: "✗"}
 STATUSES = (RIGHT, TRUNCATED, CARRIED, TOO_FEW, WRONG)

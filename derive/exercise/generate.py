@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from derive import defaults
 from derive.check.numeric import Policy, policy_problem
 from derive.errors import DeriveError
 from derive.exercise.draw import Draw, draw_student
@@ -36,7 +35,6 @@ from derive.render.html import render_html
 from derive.render.notes import markdown_environment
 from derive.render.tex import compile_pdf
 
-FORMATS = defaults.EXERCISE_FORMAT_CHOICES  # md (with key.json and answers.yaml) is always written
 MANIFEST = "exercise.json"  # what `derive exercise-mark` reads: the questions and the students
 MAX_ERRORS = 20
 PARTIAL_PREFIX = ".partial-"  # a student's folder while it is written (a student id never starts with a dot)

@@ -17,13 +17,11 @@ import zipfile
 from decimal import Decimal
 from xml.etree import ElementTree as ET
 
-from derive import defaults
 from derive.exercise.draw import KEY_DIGITS
 from derive.exercise.sheets import points_text, question_tex
 from derive.exercise.spec import Exercise, Question
 from derive.latex import z_names
 
-LMS = defaults.LMS_FORMATS
 MOODLE_FILE, QTI_FILE = "moodle.xml", "qti.zip"
 _DOLLAR = re.compile(r"\$([^$]+)\$")
 

@@ -31,7 +31,6 @@ class Verdict:
     status: str | None  # right | truncated | carried | too few digits | wrong, or None: not answered
     note: str = ""
     points: Fraction = Fraction(0)  # earned
-    structure_right: bool = False  # a wrong value whose structure or formula on the same line is right
 
 
 @dataclass
@@ -287,7 +286,7 @@ def verdicts(
         structure_right = not q.chain and any(credited(j.status) for j in others)
         if not picks:
             share = credit.get("structure_only", Fraction(0)) if structure_right else Fraction(0)
-            found[q.label] = Verdict(WRONG, missing, q.points * share, structure_right)
+            found[q.label] = Verdict(WRONG, missing, q.points * share)
             continue
         worst = max(picks, key=lambda j: ORDER[j.status])
         if credited(worst.status):
@@ -299,5 +298,5 @@ def verdicts(
         note = worst.note or "; ".join(worst.causes)
         if structure_right and not credited(worst.status):
             note = "the structure on this line is right; " + note if note else "the structure on this line is right"
-        found[q.label] = Verdict(worst.status, note, q.points * share, structure_right)
+        found[q.label] = Verdict(worst.status, note, q.points * share)
     return found

@@ -57,7 +57,7 @@ from derive.templating import environment
 __all__ = ["Layout", "layout", "one_path", "route_factors", "scene", "svg", "svg_of", "tikz", "tikz_of"]
 
 FONT = "Helvetica, Arial, 'Liberation Sans', 'DejaVu Sans', sans-serif"
-INK, GREY, PALE = "#3b3b3b", "#c9c9c9", "#a9a9a9"
+INK, GREY = "#3b3b3b", "#c9c9c9"
 MAX_WIDTH = 450.0  # points: the LaTeX text block of A4 with 2.5 cm margins is 455 pt wide
 MAX_HEIGHT = 620.0  # 0.9 of the A4 text block's height, where the LaTeX notes cap a picture
 SVG_SCALE = 1.48  # pixels per point in the SVG's own size: 450 pt is 666 px, inside a 42 rem column
@@ -735,7 +735,7 @@ def _frame(ctx: _Ctx, arranged: dict) -> dict:
         "loss": arranged["shapes"][LOSS],
         "sizes": {"name": round(NAME * k, 2), "value": round(VALUE * k, 2), "text": round(TEXT * k, 2), "title": TITLE},
         "scale": SVG_SCALE,
-        "colors": {"ink": INK, "grey": GREY, "pale": PALE},
+        "colors": {"ink": INK},
     }
     for sh in s["nodes"]:
         on = paths is not None and (sh["name"] in paths.nodes or (sh["name"] == LOSS and bool(paths.outputs)))
@@ -948,7 +948,7 @@ def _summary(net: Network, lay: Layout) -> dict:
         "boxes": boxes,
         "arrows": arrows,
         "font": FONT,
-        "colors": {"ink": INK, "grey": GREY, "pale": PALE},
+        "colors": {"ink": INK},
         "width": round(width, 2),
         "height": round(height, 2),
         "px_width": round(width * SVG_SCALE),
@@ -957,8 +957,8 @@ def _summary(net: Network, lay: Layout) -> dict:
     }
 
 
-SUMMARY_PAINT = {  # SVG fill and stroke, and the TikZ colours, of each kind of summary box
-    "input": {"fill": "#fff6e0", "stroke": "#b08a2e", "tikz": "draw=deriveinput, fill=deriveinputfill"},
-    "layer": {"fill": "#eaf1fb", "stroke": "#2f5d8a", "tikz": "draw=deriveneuron, fill=deriveneuronfill"},
-    "loss": {"fill": "#f2f2f2", "stroke": "#444444", "tikz": "draw=black!75, fill=black!5"},
+SUMMARY_PAINT = {  # fill and stroke of each kind of summary box
+    "input": {"fill": "#fff6e0", "stroke": "#b08a2e"},
+    "layer": {"fill": "#eaf1fb", "stroke": "#2f5d8a"},
+    "loss": {"fill": "#f2f2f2", "stroke": "#444444"},
 }

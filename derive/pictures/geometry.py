@@ -146,10 +146,6 @@ class Box:
     def grown(self, pad: float) -> Box:
         return Box(self.x, self.y, self.w + 2 * pad, self.h + 2 * pad, self.angle)
 
-    def extent(self) -> tuple[float, float, float, float]:
-        xs, ys = zip(*self.corners(), strict=True)
-        return min(xs), min(ys), max(xs), max(ys)
-
 
 def _axes(poly: Sequence[Point]) -> list[Point]:
     out = []

@@ -44,7 +44,6 @@ class Layout:
     big: bool = False
     sizes: dict = field(default_factory=dict)  # summary only: edges into each column
     vertical: bool = False
-    skips: bool = False
 
     def span(self, source: str, target: str) -> int:
         return self.column[target] - self.column[source]
@@ -152,7 +151,7 @@ def layout(
         pos[LOSS] = (_mean(outs) + shift, pos[LOSS][1])
     width, height = (breadth, length + sp.top) if vertical else (length, breadth + sp.top)
     sizes = _edges_into(net, column) if is_big(net) else {}
-    return Layout(tuple(tuple(c) for c in cols), column, pos, width, height, is_big(net), sizes, vertical, skips)
+    return Layout(tuple(tuple(c) for c in cols), column, pos, width, height, is_big(net), sizes, vertical)
 
 
 def _mean(values) -> float:

@@ -6,7 +6,6 @@ as text (Markdown or JSON), so tests and notebooks need not touch the disk.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import re
 from dataclasses import dataclass
@@ -106,19 +105,16 @@ class Notes:
 
 
 _MD_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(([^)\s]+)\)")
-_MIME = {".svg": "image/svg+xml", ".png": "image/png"}
 
 
 def _inline_markdown_images(text: str, files: dict[str, str | bytes]) -> str:
     """Every Markdown image `![alt](path)` with its picture in `files` as a data: URI; the rest removed."""
 
+    from derive.render.html import given_image
+
     def one(m: re.Match) -> str:
-        link = unquote(m.group(2))
-        content, mime = files.get(link), _MIME.get(Path(link).suffix.lower())
-        if content is None or mime is None:
-            return ""
-        raw = content.encode("utf-8") if isinstance(content, str) else content
-        return f"![{m.group(1)}](data:{mime};base64,{base64.b64encode(raw).decode('ascii')})"
+        data = given_image(unquote(m.group(2)), files)
+        return f"![{m.group(1)}]({data})" if data else ""
 
     return _MD_IMAGE.sub(one, text)
 

@@ -5,7 +5,6 @@ full), while their JSON still holds every parameter's gradient and update."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 import pytest
@@ -42,7 +41,7 @@ def page_height(html: str, folder) -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not CHROMIUM.exists() and shutil.which("chromium") is None, reason="needs Chromium")
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"needs Chromium at {CHROMIUM} (Debian package chromium)")
 @pytest.mark.parametrize("example", ["pass_fail", "two_paths", "deep_sigmoid"])
 def test_the_html_notes_are_short_enough_to_teach_from(example, tmp_path):
     path = ROOT / "examples" / f"{example}.yaml"

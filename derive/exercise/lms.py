@@ -11,6 +11,7 @@ digits, so the question's text states it."""
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import zipfile
@@ -73,13 +74,9 @@ def _stem(ex: Exercise, row: dict, number: int, q: Question, what: str) -> str:
     digits = q.policy.digits
     rule = f" Give at least {digits} significant digits." if digits else ""
     return (
-        f"<p>{_html(ex.title)}, question {number}, for {_html(row['name'])} (student id {_html(row['id'])}): "
+        f"<p>{html.escape(ex.title, quote=False)}, question {number}, for {html.escape(row['name'], quote=False)} (student id {html.escape(row['id'], quote=False)}): "
         f"{what}, with the numbers of your own sheet.{rule}</p>"
     )
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def moodle_xml(ex: Exercise, rows: list[dict]) -> str:

@@ -47,6 +47,7 @@ from derive.pictures.layout import (
     Layout,
     PathSet,
     Spacing,
+    is_big,
     layout,
     name_runs,
     paths_to,
@@ -159,7 +160,7 @@ def scene(
     `slide`: the picture for a 16:9 Beamer frame instead of the A4 notes: its text SLIDE_TEXT times
     as large against the same gaps, fitted to SLIDE_PAGE, and no title (the frame has one)."""
     paths = paths_to(net, highlight) if highlight else None  # an unknown name is an error even when big
-    if layout(net).big:
+    if is_big(net):
         return _summary(net, layout(net))
     styles = (SLIDE_COMPACT, SLIDE) if slide else (COMPACT, FULL)
     style = styles[0] if paths is not None else styles[1]

@@ -125,7 +125,7 @@ def inline_images(body: str, base_dir: Path | None, files: Mapping[str, str | by
         tag = m.group(0)
         src = re.search(_ATTR.format("src"), tag)
         link = html.unescape(src.group(1)) if src else ""
-        data = _given(unquote(link), files) or _data_uri(link, base_dir)
+        data = given_image(unquote(link), files) or _data_uri(link, base_dir)
         if data is None:
             alt = re.search(_ATTR.format("alt"), tag)
             return f'<span class="missing-image">[image: {alt.group(1) if alt else ""}]</span>'
@@ -135,7 +135,7 @@ def inline_images(body: str, base_dir: Path | None, files: Mapping[str, str | by
     return _IMG.sub(one, body)
 
 
-def _given(src: str, files: Mapping[str, str | bytes]) -> str | None:
+def given_image(src: str, files: Mapping[str, str | bytes]) -> str | None:
     """A picture the caller holds in memory, by the path the Markdown links."""
     content = files.get(src)
     mime = _MIME.get(Path(src).suffix.lower())

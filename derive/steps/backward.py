@@ -15,7 +15,7 @@ from derive.calculus.grad import Backward, Use, backward, param_path_count, path
 from derive.calculus.graph import Forward
 from derive.calculus.symbolic import verify
 from derive.errors import NotDifferentiable
-from derive.latex import delta_names, partial, tex_name
+from derive.latex import delta_names, partial, tex_name, top_level_split
 from derive.numbers import Num, exact_text, json_decimal, minus_product
 from derive.steps.document import Alike, AlikeRow, BackwardSection, DeltaRow, DeltaUse, Derivation, Factor, Path, UseTex
 from derive.steps.layers import TABLE_ROWS, abbreviate, backward_rows, delta_matrix, layers_of, path_facts
@@ -347,16 +347,7 @@ def _local(fwd, back, n: str, zt, tn, multiplier_tex: str, multiplier_num: str):
 def _grouped(tex: str) -> str:
     """`tex` in brackets when it is a sum or difference (or a case, ReLU's "1 (z > 0)") at its top level,
     so that multiplying it keeps its meaning: (1 − O²)·x, not 1 − O²·x."""
-    depth, top = 0, []
-    for ch in tex:
-        if ch in "({[":
-            depth += 1
-        elif ch in ")}]":
-            depth -= 1
-        elif depth == 0:
-            top.append(ch)
-    flat = "".join(top)
-    return rf"\left({tex}\right)" if (" - " in flat or " + " in flat or "\\;" in flat) else tex
+    return rf"\left({tex}\right)" if len(top_level_split(tex, (" - ", " + ", "\\;"))) > 1 else tex
 
 
 def _link(fwd, back, m, k, zt, tn, weight_of) -> Term:

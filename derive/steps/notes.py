@@ -62,7 +62,7 @@ def build(net: Network, options: Options | None = None) -> Document:
     shown = forward(net, point, net.carry) if net.carry.mode != "exact" else exact
     tn = TexNumbers(net.show)
     zt = z_names([n.name for n in net.neurons])
-    facts = _facts(net, options, point)
+    facts = _facts(net, options, point, tn)
     detail = options.detail
     layers = layers_of(net) if detail and len(net.parameters) > options.max_derivations else None
     network = _network(net, zt, tn, options.max_expression, layers) if detail else {}
@@ -103,7 +103,7 @@ def _examples(net: Network, layers: Layers | None) -> list:
     return list(net.neurons) if layers is None else [net.neuron(g[0]) for g in layers.groups]
 
 
-def _facts(net: Network, options: Options, point) -> dict:
+def _facts(net: Network, options: Options, point, tn: TexNumbers) -> dict:
     acts = []
     seen = set()
     for n in net.neurons:
@@ -111,13 +111,12 @@ def _facts(net: Network, options: Options, point) -> dict:
         if (a.name, a.slope) not in seen:
             seen.add((a.name, a.slope))
             acts.append({"name": a.name, "definition": a.definition(), "convention": a.convention})
-    tn = TexNumbers(net.show)
     targets = [tex_name("y") if len(net.outputs) == 1 else f"y_{{{i}}}" for i in range(1, len(net.outputs) + 1)]
     return {
         "loss": net.loss,
         "loss_description": losses.of(net.loss).description,
         "loss_formula": "L = " + losses.tex_formula(net.loss, [tex_name(o) for o in net.outputs], targets),
-        "eta": TexNumbers(net.show).text(Num(net.learning_rate)),
+        "eta": tn.text(Num(net.learning_rate)),
         "activations": acts,
         "carry": net.carry.describe(),
         "carry_mode": net.carry.mode,

@@ -51,8 +51,7 @@ def backward_section(net, shown: Forward, exact: Forward, zt, tn: TexNumbers, op
     with mpmath.workdps(exact.dps):  # at the working precision, like every other value
         for i, p in enumerate(order):
             json[p], budget = _json_gradient(net, chain, p, ctx, budget)
-            old = net.parameters[p]
-            stepped[p] = Num(old) if p in net.freeze else minus_product(old, back_exact.gradients[p], ctx.eta)
+            stepped[p] = _update(net, p, back_exact.gradients[p], ctx.eta)
             progress.advance(i + 1)
     updated = {p: stepped[p] for p in net.parameters}  # in the file's order
     progress.stage("independent check")
@@ -241,8 +240,9 @@ def _order(net, all_uses) -> list[str]:
 
 
 def _update(net, p: str, g: Num, eta: Num | None = None) -> Num:
-    old = Num(net.parameters[p])
-    return old if p in net.freeze else old - g * (eta or Num(net.learning_rate))
+    """The parameter after one step, old − η·g (unchanged when frozen)."""
+    old = net.parameters[p]
+    return Num(old) if p in net.freeze else minus_product(old, g, eta or Num(net.learning_rate))
 
 
 # -- factors ------------------------------------------------------------------------------------------
